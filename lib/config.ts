@@ -1,0 +1,144 @@
+/**
+ * Configuration from the environment, parsed once by a schema. A missing or malformed variable stops start-up
+ * with one line that names the variable and says how to set it.
+ *
+ * Each entry point reads only the part it needs (`loadStoreConfig` for everything that touches the tables and the
+ * session key); later parts (bot, jobs) add their own schema with `parseEnv`.
+ */
+import { z } from "zod";
+
+/** A configuration problem an operator fixes by setting a variable. The message is one line. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** How to set each variable, said once so every error names the same remedy. */
+const HINTS: Record<string, string> = {
+  SESSIONS_TABLE: "set it to the sessions table name (the stack output SessionsTableName)",
+  BOT_STATE_TABLE: "set it to the bot state table name (the stack output BotStateTableName)",
+  DYNAMODB_ENDPOINT: "set it to a URL such as http://127.0.0.1:8000, or unset it to use AWS",
+  KMS_KEY_ID: "set it to the ARN or alias of the session encryption key (the stack output SessionKeyArn)",
+  SESSION_ENCRYPTION_KEY:
+    "set it to 32 random bytes in base64 (openssl rand -base64 32), or unset it to have one generated into .data/",
+  LOCAL_DATA_DIR: "set it to a writable folder, or unset it to use .data/",
+  LOG_LEVEL: "set it to one of DEBUG, INFO, WARN, ERROR, SILENT",
+  AWS_REGION: "set it to the region the stack is deployed in, e.g. eu-central-1",
+};
+
+/** A short hint for a variable, for schemas defined elsewhere to register theirs. */
+export function registerHints(hints: Record<string, string>): void {
+  Object.assign(HINTS, hints);
+}
+
+/**
+ * Parses `env` with a zod object shape. On failure, throws a `ConfigError` for the first bad variable:
+ * "Missing SESSIONS_TABLE: set it to …" or "Invalid LOG_LEVEL (…): set it to …".
+ */
+export function parseEnv<S extends z.ZodRawShape>(shape: S, env: Env): z.infer<z.ZodObject<S>> {
+  const result = z.object(shape).safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const variable = String(issue.path[0] ?? "environment");
+  const hint = HINTS[variable] ?? "see .env.example";
+  const missing = env[variable] === undefined || env[variable] === "";
+  const message = missing
+    ? `Missing ${variable}: ${hint}.`
+    : `Invalid ${variable} (${issue.message.replace(/\s+/g, " ")}): ${hint}.`;
+  throw new ConfigError(variable, message);
+}
+
+/** An empty string in the environment means "not set", as in most shells' `VAR=` idiom. */
+const optionalString = z.preprocess((v) => (v === "" ? undefined : v), z.string().min(1).optional());
+
+const storeShape = {
+  SESSIONS_TABLE: optionalString,
+  BOT_STATE_TABLE: optionalString,
+  DYNAMODB_ENDPOINT: z.preprocess((v) => (v === "" ? undefined : v), z.url().optional()),
+  AWS_REGION: optionalString,
+  KMS_KEY_ID: optionalString,
+  SESSION_ENCRYPTION_KEY: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z
+      .string()
+      .refine((v) => Buffer.from(v, "base64").length === 32, "must decode from base64 to exactly 32 bytes")
+      .optional(),
+  ),
+  LOCAL_DATA_DIR: z.preprocess((v) => (v === "" ? undefined : v), z.string().default(".data")),
+  AWS_LAMBDA_FUNCTION_NAME: optionalString,
+};
+
+export const LOCAL_TABLE_NAMES = {
+  sessions: "session-keeper-sessions",
+  botState: "session-keeper-bot-state",
+} as const;
+
+export const LOCAL_DYNAMODB_ENDPOINT = "http://127.0.0.1:8000";
+
+export type EncryptionConfig =
+  | { readonly kind: "kms"; readonly keyId: string }
+  | { readonly kind: "local"; readonly key?: Buffer; readonly dataDir: string };
+
+export interface StoreConfig {
+  /** `aws`: real DynamoDB and KMS. `local`: DynamoDB Local and a local key. */
+  readonly target: "aws" | "local";
+  readonly sessionsTable: string;
+  readonly botStateTable: string;
+  /** Unset in AWS outside a Lambda: the SDK then takes the region of the operator's profile. */
+  readonly region?: string;
+  /** Set only for DynamoDB Local. */
+  readonly endpoint?: string;
+  readonly encryption: EncryptionConfig;
+  readonly dataDir: string;
+}
+
+/**
+ * Where the sessions live and how their strings are protected.
+ *
+ * The target is `aws` inside a Lambda, or when a table name is set without a local endpoint (an operator's CLI
+ * against a deployed stack); otherwise `local`, with default table names and DynamoDB Local. In AWS a missing
+ * `KMS_KEY_ID` refuses to start: a local key must never protect production sessions.
+ */
+export function loadStoreConfig(env: Env = process.env): StoreConfig {
+  const e = parseEnv(storeShape, env);
+  const inLambda = e.AWS_LAMBDA_FUNCTION_NAME !== undefined;
+  const target = inLambda || (e.SESSIONS_TABLE !== undefined && !e.DYNAMODB_ENDPOINT) ? "aws" : "local";
+
+  if (target === "aws") {
+    if (!e.SESSIONS_TABLE)
+      throw new ConfigError("SESSIONS_TABLE", `Missing SESSIONS_TABLE: ${HINTS.SESSIONS_TABLE}.`);
+    if (!e.BOT_STATE_TABLE)
+      throw new ConfigError("BOT_STATE_TABLE", `Missing BOT_STATE_TABLE: ${HINTS.BOT_STATE_TABLE}.`);
+    if (!e.KMS_KEY_ID && !e.DYNAMODB_ENDPOINT)
+      throw new ConfigError(
+        "KMS_KEY_ID",
+        `Missing KMS_KEY_ID: ${HINTS.KMS_KEY_ID}. Session strings are never stored under a local key in AWS.`,
+      );
+  }
+
+  const encryption: EncryptionConfig = e.KMS_KEY_ID
+    ? { kind: "kms", keyId: e.KMS_KEY_ID }
+    : {
+        kind: "local",
+        ...(e.SESSION_ENCRYPTION_KEY ? { key: Buffer.from(e.SESSION_ENCRYPTION_KEY, "base64") } : {}),
+        dataDir: e.LOCAL_DATA_DIR,
+      };
+
+  return {
+    target,
+    sessionsTable: e.SESSIONS_TABLE ?? LOCAL_TABLE_NAMES.sessions,
+    botStateTable: e.BOT_STATE_TABLE ?? LOCAL_TABLE_NAMES.botState,
+    ...(e.AWS_REGION ? { region: e.AWS_REGION } : target === "local" ? { region: "local" } : {}),
+    ...(target === "local" ? { endpoint: e.DYNAMODB_ENDPOINT ?? LOCAL_DYNAMODB_ENDPOINT } : {}),
+    ...(target === "aws" && e.DYNAMODB_ENDPOINT ? { endpoint: e.DYNAMODB_ENDPOINT } : {}),
+    encryption,
+    dataDir: e.LOCAL_DATA_DIR,
+  };
+}

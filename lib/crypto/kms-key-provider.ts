@@ -1,0 +1,43 @@
+/**
+ * Data keys from AWS KMS: `GenerateDataKey` (AES_256) on encrypt, `Decrypt` on decrypt, both with the record's
+ * encryption context, so KMS itself refuses a data key moved to another record (InvalidCiphertextException), and
+ * every use of a session leaves a CloudTrail record naming (a hash of) it.
+ */
+import {
+  DecryptCommand,
+  GenerateDataKeyCommand,
+  InvalidCiphertextException,
+  type KMSClient,
+} from "@aws-sdk/client-kms";
+import { DecryptionError, type KeyProvider } from "./envelope";
+
+export class KmsKeyProvider implements KeyProvider {
+  readonly name = "kms" as const;
+
+  constructor(
+    private readonly kms: KMSClient,
+    private readonly keyId: string,
+  ) {}
+
+  async generateDataKey(context: Record<string, string>): Promise<{ plaintext: Buffer; wrapped: Buffer }> {
+    const out = await this.kms.send(
+      new GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: "AES_256", EncryptionContext: context }),
+    );
+    if (!out.Plaintext || !out.CiphertextBlob)
+      throw new Error("KMS GenerateDataKey returned no key material.");
+    return { plaintext: Buffer.from(out.Plaintext), wrapped: Buffer.from(out.CiphertextBlob) };
+  }
+
+  async unwrapDataKey(wrapped: Buffer, context: Record<string, string>): Promise<Buffer> {
+    try {
+      const out = await this.kms.send(
+        new DecryptCommand({ KeyId: this.keyId, CiphertextBlob: wrapped, EncryptionContext: context }),
+      );
+      if (!out.Plaintext) throw new Error("KMS Decrypt returned no key material.");
+      return Buffer.from(out.Plaintext);
+    } catch (err) {
+      if (err instanceof InvalidCiphertextException) throw new DecryptionError("KMS refused the data key");
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,5 @@
+export * from "./errors";
+export * from "./lifecycle";
+export * from "./phone";
+export * from "./repository";
+export * from "./session";

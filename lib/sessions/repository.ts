@@ -1,0 +1,642 @@
+/**
+ * The session store over DynamoDB. Every write is conditional: on the row's existence, on its status (the legal
+ * transitions of `lifecycle.ts`), and on the `version` the caller read (optimistic locking). A write that loses a
+ * race fails with a typed error and changes nothing. No method scans the table: lists and the cleanup cut-off are
+ * key-condition queries on the `byStatus` index.
+ *
+ * `updatedAt` moves when something an operator cares about changes (status, account, secret, error); the health
+ * check's bookkeeping (`lastCheckedAt`, failure counters, leases) does not move it, so the cleanup cut-off
+ * ("error sessions not touched for 30 days") and list ordering stay stable while checks run.
+ */
+import { ConditionalCheckFailedException, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { EnvelopeCipher } from "../crypto/envelope";
+import type { Logger } from "../log";
+import { BY_STATUS_INDEX } from "../tables";
+import {
+  InvalidCursorError,
+  LeaseHeldError,
+  SessionExistsError,
+  SessionNotFoundError,
+  StaleVersionError,
+} from "./errors";
+import {
+  IllegalTransitionError,
+  isPausedStatus,
+  statusesAllowing,
+  transition,
+  type SessionEvent,
+} from "./lifecycle";
+import type { Phone } from "./phone";
+import {
+  SESSION_STATUSES,
+  type Session,
+  type SessionFailure,
+  type SessionStatus,
+  type TelegramAccount,
+} from "./session";
+
+/** How long a deleted session's tombstone stays visible (status `deleted`) before DynamoDB's TTL removes it. */
+export const TOMBSTONE_DAYS = 30;
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Opaque; pass back to get the next page. Absent on the last page. */
+  readonly cursor?: string;
+}
+
+export interface ListOptions {
+  /** Items per page, 1 to 100. Default 20. */
+  readonly limit?: number;
+  readonly cursor?: string;
+  /** By `updatedAt`: `newest` first (default) or `oldest` first. */
+  readonly order?: "newest" | "oldest";
+}
+
+export interface NewSession {
+  readonly phone: Phone;
+  readonly sessionString: string;
+  readonly account: TelegramAccount;
+}
+
+/** What a DynamoDB read of the table consumed, for tests and benchmarks that prove no scan happened. */
+export interface ReadStats {
+  itemsRead: number;
+  capacityUnits: number;
+}
+
+interface SessionItem {
+  phone: string;
+  status: SessionStatus;
+  isPaused: boolean;
+  userId?: string;
+  username?: string;
+  firstName?: string;
+  lastName?: string;
+  lastError?: string;
+  lastErrorCode?: string;
+  createdAt: string;
+  updatedAt: string;
+  lastCheckedAt?: string;
+  sessionCiphertext?: string;
+  version: number;
+  leaseOwner?: string;
+  leaseUntil?: string;
+  consecutiveFailures?: number;
+  floodWaitUntil?: string;
+  deletedAt?: string;
+  expiresAt?: number;
+}
+
+function toSession(item: SessionItem): Session {
+  const account: TelegramAccount | undefined = item.userId
+    ? {
+        userId: item.userId,
+        ...(item.username ? { username: item.username } : {}),
+        ...(item.firstName ? { firstName: item.firstName } : {}),
+        ...(item.lastName ? { lastName: item.lastName } : {}),
+      }
+    : undefined;
+  const session: Session = {
+    phone: item.phone as Phone,
+    status: item.status,
+    isPaused: item.isPaused,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    version: item.version,
+    hasSecret: typeof item.sessionCiphertext === "string" && item.sessionCiphertext.length > 0,
+    consecutiveFailures: item.consecutiveFailures ?? 0,
+    ...(account ? { account } : {}),
+    ...(item.lastError !== undefined ? { lastError: item.lastError } : {}),
+    ...(item.lastErrorCode !== undefined ? { lastErrorCode: item.lastErrorCode } : {}),
+    ...(item.lastCheckedAt !== undefined ? { lastCheckedAt: item.lastCheckedAt } : {}),
+    ...(item.leaseOwner !== undefined ? { leaseOwner: item.leaseOwner } : {}),
+    ...(item.leaseUntil !== undefined ? { leaseUntil: item.leaseUntil } : {}),
+    ...(item.floodWaitUntil !== undefined ? { floodWaitUntil: item.floodWaitUntil } : {}),
+    ...(item.deletedAt !== undefined ? { deletedAt: item.deletedAt } : {}),
+  };
+  return session;
+}
+
+function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key), "utf8").toString("base64url") : undefined;
+}
+
+function decodeCursor(
+  cursor: string | undefined,
+  expectedKeys: string[],
+): Record<string, unknown> | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (
+      typeof key !== "object" ||
+      key === null ||
+      Array.isArray(key) ||
+      Object.keys(key).sort().join() !== [...expectedKeys].sort().join() ||
+      Object.values(key).some((v) => typeof v !== "string")
+    ) {
+      throw new InvalidCursorError();
+    }
+    return key as Record<string, unknown>;
+  } catch {
+    throw new InvalidCursorError();
+  }
+}
+
+/** Attribute updates that a caller may request alongside a transition. */
+export interface SessionPatch {
+  readonly account?: TelegramAccount;
+  readonly lastCheckedAt?: string;
+  readonly consecutiveFailures?: number;
+  /** `null` clears it. */
+  readonly floodWaitUntil?: string | null;
+}
+
+export interface RepositoryOptions {
+  /** The clock; tests move it. */
+  readonly now?: () => Date;
+  /** Where state changes are logged ("Session created", "Session marked error", …), with the phone. */
+  readonly logger?: Logger;
+}
+
+export class SessionRepository {
+  /** Totals of what list/count/cut-off queries read, since construction. */
+  readonly readStats: ReadStats = { itemsRead: 0, capacityUnits: 0 };
+
+  private readonly now: () => Date;
+  private readonly logger: Logger | undefined;
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    readonly tableName: string,
+    private readonly cipher: EnvelopeCipher,
+    options: RepositoryOptions = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.logger = options.logger;
+  }
+
+  private secretContext(phone: string) {
+    return { purpose: "session" as const, id: phone };
+  }
+
+  // ---------------------------------------------------------------- create and read
+
+  /**
+   * Stores a new `active` session. Refuses a phone that already has a session (unless only its `deleted`
+   * tombstone is left), so nothing is ever overwritten by accident.
+   */
+  async create(input: NewSession): Promise<Session> {
+    const now = this.now().toISOString();
+    const item: SessionItem = {
+      phone: input.phone,
+      status: "active",
+      isPaused: false,
+      ...accountAttributes(input.account),
+      createdAt: now,
+      updatedAt: now,
+      sessionCiphertext: await this.cipher.encrypt(input.sessionString, this.secretContext(input.phone)),
+      version: 1,
+      consecutiveFailures: 0,
+    };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(phone) OR #status = :deleted",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":deleted": "deleted" },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+    } catch (err) {
+      const old = conditionFailureItem(err);
+      if (old) throw new SessionExistsError(input.phone, old.status);
+      throw err;
+    }
+    this.logger?.info("Session created", { phone: input.phone, userId: input.account.userId });
+    return toSession(item);
+  }
+
+  async get(phone: Phone): Promise<Session | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { phone }, ConsistentRead: true }),
+    );
+    return out.Item ? toSession(out.Item as SessionItem) : undefined;
+  }
+
+  /** Like `get`, but an unknown phone (or a deleted one) is a `SessionNotFoundError`. */
+  async require(phone: Phone): Promise<Session> {
+    const session = await this.get(phone);
+    if (!session || session.status === "deleted") throw new SessionNotFoundError(phone);
+    return session;
+  }
+
+  /**
+   * Decrypts the stored session string. Only `lib/telegram` calls this, right before opening a client; the result
+   * must live in memory for that one use and never be logged or returned to a person.
+   */
+  async readSessionString(phone: Phone): Promise<string> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { phone },
+        ConsistentRead: true,
+        ProjectionExpression: "phone, sessionCiphertext",
+      }),
+    );
+    const ciphertext = (out.Item as SessionItem | undefined)?.sessionCiphertext;
+    if (!ciphertext) throw new SessionNotFoundError(phone);
+    return this.cipher.decrypt(ciphertext, this.secretContext(phone));
+  }
+
+  // ---------------------------------------------------------------- lists
+
+  /** One page of the sessions in `status`, ordered by `updatedAt`, through the `byStatus` index. */
+  async listByStatus(status: SessionStatus, options: ListOptions = {}): Promise<Page<Session>> {
+    return this.queryByStatus(
+      {
+        KeyConditionExpression: "#status = :status",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":status": status },
+      },
+      options,
+    );
+  }
+
+  /**
+   * One page of the `error` sessions whose `updatedAt` is before `cutoff`, oldest first. A key-condition query on
+   * the index: it reads only the old error sessions, never the rest of the table.
+   */
+  async listErrorsUpdatedBefore(
+    cutoff: Date,
+    options: Omit<ListOptions, "order"> = {},
+  ): Promise<Page<Session>> {
+    return this.queryByStatus(
+      {
+        KeyConditionExpression: "#status = :status AND updatedAt < :cutoff",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":status": "error", ":cutoff": cutoff.toISOString() },
+      },
+      { ...options, order: "oldest" },
+    );
+  }
+
+  /** How many sessions are in each status (a COUNT query per status on the index: no items are returned). */
+  async countByStatus(): Promise<Record<SessionStatus, number>> {
+    const entries = await Promise.all(
+      SESSION_STATUSES.map(async (status) => {
+        let count = 0;
+        let start: Record<string, unknown> | undefined;
+        do {
+          const out = await this.doc.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: BY_STATUS_INDEX,
+              KeyConditionExpression: "#status = :status",
+              ExpressionAttributeNames: { "#status": "status" },
+              ExpressionAttributeValues: { ":status": status },
+              Select: "COUNT",
+              ExclusiveStartKey: start,
+              ReturnConsumedCapacity: "TOTAL",
+            }),
+          );
+          count += out.Count ?? 0;
+          this.readStats.capacityUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
+          start = out.LastEvaluatedKey;
+        } while (start);
+        return [status, count] as const;
+      }),
+    );
+    return Object.fromEntries(entries) as Record<SessionStatus, number>;
+  }
+
+  private async queryByStatus(
+    input: Pick<
+      QueryCommandInput,
+      "KeyConditionExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues"
+    >,
+    options: ListOptions,
+  ): Promise<Page<Session>> {
+    const limit = Math.min(Math.max(Math.trunc(options.limit ?? 20), 1), 100);
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: BY_STATUS_INDEX,
+        ...input,
+        ScanIndexForward: options.order === "oldest",
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(options.cursor, ["phone", "status", "updatedAt"]),
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+    );
+    const items = (out.Items ?? []) as SessionItem[];
+    this.readStats.itemsRead += out.ScannedCount ?? items.length;
+    this.readStats.capacityUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
+    const cursor = encodeCursor(out.LastEvaluatedKey);
+    return { items: items.map(toSession), ...(cursor ? { cursor } : {}) };
+  }
+
+  // ---------------------------------------------------------------- transitions
+
+  /** An admin stops a session: it is no longer checked or used. */
+  pause(phone: Phone, expectedVersion?: number): Promise<Session> {
+    return this.applyEvent(phone, "pause", expectedVersion, {});
+  }
+
+  /** An admin starts a paused session again. */
+  resume(phone: Phone, expectedVersion?: number): Promise<Session> {
+    return this.applyEvent(phone, "resume", expectedVersion, { consecutiveFailures: 0 });
+  }
+
+  /**
+   * Telegram refused the session for good (or a run of failures did): status `error`, paused, with the reason and
+   * Telegram's error name kept, as SEED.md step 1 shows.
+   */
+  markError(phone: Phone, failure: SessionFailure, expectedVersion?: number): Promise<Session> {
+    return this.applyEvent(phone, "fail", expectedVersion, {
+      lastError: failure.message,
+      lastErrorCode: failure.code,
+    });
+  }
+
+  /**
+   * A new login for an existing phone succeeded: the new session string replaces the old one and the session is
+   * `active` again, its error cleared. The old string stays until this write succeeds.
+   */
+  async relogin(
+    phone: Phone,
+    sessionString: string,
+    account: TelegramAccount,
+    expectedVersion?: number,
+  ): Promise<Session> {
+    const sessionCiphertext = await this.cipher.encrypt(sessionString, this.secretContext(phone));
+    return this.applyEvent(
+      phone,
+      "relogin",
+      expectedVersion,
+      { sessionCiphertext, ...accountAttributes(account), consecutiveFailures: 0 },
+      ["lastError", "lastErrorCode", "floodWaitUntil", "userId", "username", "firstName", "lastName"],
+    );
+  }
+
+  /**
+   * Deletes a session: its ciphertext is destroyed at once and a `deleted` tombstone (phone, account, times) stays
+   * for `TOMBSTONE_DAYS` so operators can see what was removed, then expires.
+   */
+  delete(phone: Phone, expectedVersion?: number): Promise<Session> {
+    const now = this.now();
+    return this.applyEvent(
+      phone,
+      "delete",
+      expectedVersion,
+      {
+        deletedAt: now.toISOString(),
+        expiresAt: Math.floor(now.getTime() / 1000) + TOMBSTONE_DAYS * 86_400,
+      },
+      ["sessionCiphertext", "leaseOwner", "leaseUntil"],
+    );
+  }
+
+  /**
+   * Cleanup's delete: only if the session is still an `error` last updated before `cutoff`. A session logged in
+   * again (or touched) meanwhile survives. Returns false when the condition no longer holds.
+   */
+  async deleteIfOldError(phone: Phone, cutoff: Date): Promise<boolean> {
+    const now = this.now();
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { phone },
+          ConditionExpression: "#status = :error AND updatedAt < :cutoff",
+          UpdateExpression:
+            "SET #status = :deleted, isPaused = :true, updatedAt = :now, deletedAt = :now, expiresAt = :exp, " +
+            "version = version + :one REMOVE sessionCiphertext, leaseOwner, leaseUntil",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":error": "error",
+            ":deleted": "deleted",
+            ":cutoff": cutoff.toISOString(),
+            ":now": now.toISOString(),
+            ":exp": Math.floor(now.getTime() / 1000) + TOMBSTONE_DAYS * 86_400,
+            ":true": true,
+            ":one": 1,
+          },
+        }),
+      );
+      this.logger?.info("Deleted old error session", { phone });
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Bookkeeping of a check or use that does not change the status (and so does not move `updatedAt`):
+   * the account as getMe reported it, `lastCheckedAt`, failure counters, flood waits. Conditional on the version.
+   */
+  async recordCheck(phone: Phone, expectedVersion: number, patch: SessionPatch): Promise<Session> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ":v": expectedVersion, ":one": 1 };
+    const sets = ["version = version + :one"];
+    const removes: string[] = [];
+    const attrs: Record<string, unknown> = {
+      ...(patch.account ? accountAttributes(patch.account) : {}),
+      ...(patch.lastCheckedAt !== undefined ? { lastCheckedAt: patch.lastCheckedAt } : {}),
+      ...(patch.consecutiveFailures !== undefined ? { consecutiveFailures: patch.consecutiveFailures } : {}),
+      ...(typeof patch.floodWaitUntil === "string" ? { floodWaitUntil: patch.floodWaitUntil } : {}),
+    };
+    for (const [k, v] of Object.entries(attrs)) {
+      sets.push(`#${k} = :${k}`);
+      names[`#${k}`] = k;
+      values[`:${k}`] = v;
+    }
+    if (patch.floodWaitUntil === null) removes.push("floodWaitUntil");
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { phone },
+          ConditionExpression: "attribute_exists(phone) AND version = :v",
+          UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
+          ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_NEW",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return toSession(out.Attributes as SessionItem);
+    } catch (err) {
+      const old = conditionFailureItem(err);
+      if (old) throw new StaleVersionError(phone, expectedVersion, old.version);
+      if (err instanceof ConditionalCheckFailedException) throw new SessionNotFoundError(phone);
+      throw err;
+    }
+  }
+
+  /**
+   * The common path of every transition: read the current row when the caller did not say which version it saw,
+   * check the transition, then write conditionally on both the version and the status.
+   */
+  private async applyEvent(
+    phone: Phone,
+    event: SessionEvent,
+    expectedVersion: number | undefined,
+    set: Record<string, unknown>,
+    remove: string[] = [],
+  ): Promise<Session> {
+    let version = expectedVersion;
+    if (version === undefined) {
+      const current = await this.require(phone);
+      transition(current.status, event); // fail early with the reason
+      version = current.version;
+    }
+    const allowed = statusesAllowing(event);
+    const now = this.now().toISOString();
+    const names: Record<string, string> = { "#status": "status" };
+    const values: Record<string, unknown> = { ":v": version, ":one": 1, ":now": now };
+    allowed.forEach((s, i) => (values[`:from${i}`] = s));
+    // The new status depends on the old one only for `relogin`/`fail` (always active/error), so one expression fits.
+    const target = transition(allowed[0]!, event);
+    values[":to"] = target;
+    values[":paused"] = isPausedStatus(target);
+    const sets = ["#status = :to", "isPaused = :paused", "updatedAt = :now", "version = version + :one"];
+    for (const [k, v] of Object.entries(set)) {
+      sets.push(`#a_${k} = :a_${k}`);
+      names[`#a_${k}`] = k;
+      values[`:a_${k}`] = v;
+    }
+    // An attribute both set and removed (e.g. the account on relogin) is only set.
+    const removes = remove.filter((k) => !(k in set));
+    removes.forEach((k) => (names[`#r_${k}`] = k));
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { phone },
+          ConditionExpression: `attribute_exists(phone) AND version = :v AND #status IN (${allowed.map((_, i) => `:from${i}`).join(", ")})`,
+          UpdateExpression:
+            `SET ${sets.join(", ")}` +
+            (removes.length ? ` REMOVE ${removes.map((k) => `#r_${k}`).join(", ")}` : ""),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_NEW",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      const updated = toSession(out.Attributes as SessionItem);
+      this.logger?.info(EVENT_LOG_MESSAGE[event], {
+        phone,
+        status: updated.status,
+        ...(event === "fail" ? { error: updated.lastError, code: updated.lastErrorCode } : {}),
+      });
+      return updated;
+    } catch (err) {
+      const old = conditionFailureItem(err);
+      if (old) {
+        if (old.version !== version) throw new StaleVersionError(phone, version, old.version);
+        if (old.status === "deleted" && event !== "delete") throw new SessionNotFoundError(phone);
+        throw new IllegalTransitionError(old.status, event);
+      }
+      if (err instanceof ConditionalCheckFailedException) throw new SessionNotFoundError(phone);
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- lease
+
+  /**
+   * Takes the session for one use, for `ttlMs`. Succeeds when nobody holds it or the holder's lease has expired
+   * (a crashed job's lease is taken over). Telegram kills an auth key used on two connections at once
+   * (AUTH_KEY_DUPLICATED), so every use of a session takes this lease first.
+   */
+  async acquireLease(phone: Phone, owner: string, ttlMs: number): Promise<Session> {
+    const now = this.now();
+    const until = new Date(now.getTime() + ttlMs).toISOString();
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { phone },
+          ConditionExpression:
+            "attribute_exists(phone) AND #status <> :deleted AND " +
+            "(attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)",
+          UpdateExpression: "SET leaseOwner = :owner, leaseUntil = :until",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":owner": owner,
+            ":until": until,
+            ":now": now.toISOString(),
+            ":deleted": "deleted",
+          },
+          ReturnValues: "ALL_NEW",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return toSession(out.Attributes as SessionItem);
+    } catch (err) {
+      const old = conditionFailureItem(err);
+      if (old && old.status !== "deleted" && old.leaseOwner && old.leaseUntil) {
+        throw new LeaseHeldError(phone, old.leaseOwner, old.leaseUntil);
+      }
+      if (err instanceof ConditionalCheckFailedException) throw new SessionNotFoundError(phone);
+      throw err;
+    }
+  }
+
+  /** Gives the lease back, if `owner` still holds it. Returns false when it had already passed to someone else. */
+  async releaseLease(phone: Phone, owner: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { phone },
+          ConditionExpression: "leaseOwner = :owner",
+          UpdateExpression: "REMOVE leaseOwner, leaseUntil",
+          ExpressionAttributeValues: { ":owner": owner },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+}
+
+const EVENT_LOG_MESSAGE: Record<SessionEvent, string> = {
+  pause: "Session paused",
+  resume: "Session resumed",
+  fail: "Session marked error",
+  relogin: "Session logged in again",
+  delete: "Session deleted",
+};
+
+function accountAttributes(account: TelegramAccount): Partial<SessionItem> {
+  return {
+    userId: account.userId,
+    ...(account.username ? { username: account.username } : {}),
+    ...(account.firstName ? { firstName: account.firstName } : {}),
+    ...(account.lastName ? { lastName: account.lastName } : {}),
+  };
+}
+
+/** The item DynamoDB returned with a failed condition (ReturnValuesOnConditionCheckFailure), if it exists. */
+function conditionFailureItem(err: unknown): SessionItem | undefined {
+  if (err instanceof ConditionalCheckFailedException && err.Item) {
+    return unmarshall(err.Item as Record<string, AttributeValue>) as SessionItem;
+  }
+  return undefined;
+}

@@ -1,0 +1,61 @@
+/**
+ * The Session record: one Telegram user account the fleet keeps alive. The session string itself never appears
+ * here in plaintext; only its ciphertext is stored, and `lib/telegram` opens it for the length of one use.
+ */
+import type { Phone } from "./phone";
+
+export const SESSION_STATUSES = ["active", "paused", "error", "deleted"] as const;
+
+/**
+ * - `active`: works and is checked.
+ * - `paused`: stopped by an admin; not checked, not used.
+ * - `error`: Telegram refused it (401 family, a duplicated key, a deactivated account, or a run of failures);
+ *   paused, with the reason kept in `lastError`. Needs a new login.
+ * - `deleted`: removed by an admin or by cleanup; its ciphertext is destroyed and the tombstone expires.
+ */
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+export function isSessionStatus(value: string): value is SessionStatus {
+  return (SESSION_STATUSES as readonly string[]).includes(value);
+}
+
+/** The Telegram account a session logs in as, as getMe last reported it. */
+export interface TelegramAccount {
+  readonly userId: string;
+  readonly username?: string;
+  readonly firstName?: string;
+  readonly lastName?: string;
+}
+
+/** Why a session is in `error`: what Telegram said, in the words and code it used. */
+export interface SessionFailure {
+  /** e.g. "AUTH_KEY_UNREGISTERED: session expired or revoked; log in again". */
+  readonly message: string;
+  /** Telegram's error name, e.g. "AUTH_KEY_UNREGISTERED", or our own ("CONSECUTIVE_FAILURES"). */
+  readonly code: string;
+}
+
+export interface Session {
+  readonly phone: Phone;
+  readonly status: SessionStatus;
+  /** Derived from status (only `active` is unpaused); stored because operators read the rows. */
+  readonly isPaused: boolean;
+  readonly account?: TelegramAccount;
+  readonly lastError?: string;
+  readonly lastErrorCode?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly lastCheckedAt?: string;
+  /** Optimistic lock: every write names the version it read and bumps it. */
+  readonly version: number;
+  /** Whether an encrypted session string is stored (false only for deleted tombstones). */
+  readonly hasSecret: boolean;
+  readonly leaseOwner?: string;
+  /** ISO time until which `leaseOwner` holds the session. */
+  readonly leaseUntil?: string;
+  /** Transient failures (timeouts, 5xx) since the last success. */
+  readonly consecutiveFailures: number;
+  /** A flood wait from Telegram: do not use the session before this ISO time. */
+  readonly floodWaitUntil?: string;
+  readonly deletedAt?: string;
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["test/support/global-setup.ts"],
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 90_000,
+    // Two cores here and in CI: more workers only contend with the DynamoDB Local JVM.
+    maxWorkers: 2,
+    reporters: ["default", "./test/support/summary-reporter.ts"],
+    env: { LOG_LEVEL: "WARN", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+  },
+});
