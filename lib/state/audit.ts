@@ -1,0 +1,75 @@
+/**
+ * The audit trail: who did what to which session, when. Items live in the bot-state table under
+ * `pk = "AUDIT#<yyyy-mm-dd>"`, `sk = <iso time>#<random>`, and expire after `AUDIT_RETENTION_DAYS`.
+ */
+import { randomBytes } from "node:crypto";
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
+export const AUDIT_RETENTION_DAYS = 365;
+
+export type AuditAction =
+  | "session.created"
+  | "session.relogin"
+  | "session.imported"
+  | "session.paused"
+  | "session.resumed"
+  | "session.deleted"
+  | "session.failed"
+  | "session.checked"
+  | "cleanup.deleted"
+  | "admin.added"
+  | "admin.removed";
+
+export interface AuditEntry {
+  readonly at: string;
+  readonly action: AuditAction;
+  /** "tg:<user id>", "cli:<os user>", "schedule:<job>". */
+  readonly actor: string;
+  readonly phone?: string;
+  readonly detail?: string;
+}
+
+export class AuditLog {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    readonly tableName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async record(entry: Omit<AuditEntry, "at">): Promise<AuditEntry> {
+    const at = this.now();
+    const full: AuditEntry = { at: at.toISOString(), ...entry };
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: `AUDIT#${full.at.slice(0, 10)}`,
+          sk: `${full.at}#${randomBytes(4).toString("hex")}`,
+          ...full,
+          expiresAt: Math.floor(at.getTime() / 1000) + AUDIT_RETENTION_DAYS * 86_400,
+        },
+      }),
+    );
+    return full;
+  }
+
+  /** Entries of one UTC day, oldest first. */
+  async day(date: string): Promise<AuditEntry[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": `AUDIT#${date}` },
+      }),
+    );
+    return ((out.Items ?? []) as (AuditEntry & { pk: string; sk: string; expiresAt: number })[]).map(
+      ({ at, action, actor, phone, detail }) => ({
+        at,
+        action,
+        actor,
+        ...(phone ? { phone } : {}),
+        ...(detail ? { detail } : {}),
+      }),
+    );
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * What the rest of the system (bot, jobs, CLI) may ask of the userbot layer. Pure types: importing this file pulls
+ * in no GramJS, so the AdminBot's ordinary button presses stay light; the implementation is loaded lazily.
+ *
+ * The implementation lives beside this file (`lib/telegram/*`) and is the only code that imports GramJS.
+ */
+import type { Phone } from "../sessions/phone";
+import type { Session, TelegramAccount } from "../sessions/session";
+
+/** How a Telegram (or network) failure is to be treated. */
+export type FailureKind =
+  /** The auth key is no good any more: 401 family, 406 AUTH_KEY_DUPLICATED. Status `error`, log in again. */
+  | "dead"
+  /** The account itself is gone: USER_DEACTIVATED, USER_DEACTIVATED_BAN. Status `error`, marked as such. */
+  | "account-gone"
+  /** FLOOD_WAIT_X / FLOOD_PREMIUM_WAIT_X: wait `seconds`, not a death. */
+  | "flood"
+  /** 5xx, timeouts, connect failures: retry later; only a run of them marks an error. */
+  | "transient"
+  /** Anything else (a bug, an unexpected RPC error). */
+  | "other";
+
+export interface ClassifiedFailure {
+  readonly kind: FailureKind;
+  /** Telegram's error name ("AUTH_KEY_UNREGISTERED", "FLOOD_WAIT") or ours ("TIMEOUT", "CONNECT_FAILED"). */
+  readonly code: string;
+  /** One line an operator can act on, e.g. "AUTH_KEY_UNREGISTERED: session expired or revoked; log in again". */
+  readonly message: string;
+  /** For `flood`: how long to wait. */
+  readonly seconds?: number;
+}
+
+/** The result of checking one session (getMe through the session, under its lease and a deadline). */
+export type CheckResult =
+  | { readonly outcome: "healthy"; readonly phone: Phone; readonly account: TelegramAccount }
+  /** Marked `error` by this check (dead key, account gone, or the Nth consecutive transient failure). */
+  | { readonly outcome: "failed"; readonly phone: Phone; readonly failure: ClassifiedFailure }
+  | { readonly outcome: "flood-wait"; readonly phone: Phone; readonly until: string }
+  /** A transient failure that did not (yet) mark the session: `failures` in a row so far. */
+  | {
+      readonly outcome: "transient";
+      readonly phone: Phone;
+      readonly failure: ClassifiedFailure;
+      readonly failures: number;
+    }
+  /** Not checked: not active, leased by another job, in a flood wait, or gone. */
+  | {
+      readonly outcome: "skipped";
+      readonly phone: Phone;
+      readonly reason: "not-active" | "leased" | "flood-wait" | "not-found";
+    };
+
+export interface CheckOptions {
+  /** Hard deadline for the whole check (lease, connect, getMe, destroy), in ms from now. */
+  readonly deadlineMs: number;
+  /** Who checks, for the lease and the audit trail: "check-now:<admin id>", "health-check:<run id>". */
+  readonly actor: string;
+}
+
+/** The login code type Telegram chose, so the prompt can say where to look. */
+export type CodeDelivery = "app" | "sms" | "call" | "flash-call" | "email" | "other";
+
+/** A login in progress, as the bot or CLI may show it (no secrets). */
+export interface LoginFlowView {
+  readonly phone: Phone;
+  readonly step: "code" | "password";
+  readonly attemptsLeft: number;
+  /** ISO time after which the flow is gone and the login must start again. */
+  readonly expiresAt: string;
+  readonly codeDelivery?: CodeDelivery;
+  /** Length of the code Telegram sent, when it says. */
+  readonly codeLength?: number;
+  /** The account's 2FA password hint, at the password step. */
+  readonly passwordHint?: string;
+  /** Who started it: "tg:<admin id>" or "cli:<user>". */
+  readonly startedBy: string;
+  /** True when this phone already has a session, which the login will replace only if it succeeds. */
+  readonly replacesExisting: boolean;
+}
+
+/** Every outcome of a login step. Each failure kind has its own message in the bot and the CLI. */
+export type LoginOutcome =
+  | { readonly kind: "code-sent"; readonly flow: LoginFlowView }
+  | { readonly kind: "password-needed"; readonly flow: LoginFlowView }
+  | { readonly kind: "logged-in"; readonly session: Session; readonly replaced: boolean }
+  /** Retry with the right code; `flow.attemptsLeft` says how many tries remain (0 ends the flow). */
+  | { readonly kind: "wrong-code"; readonly flow: LoginFlowView }
+  | { readonly kind: "wrong-password"; readonly flow: LoginFlowView }
+  /** The code expired (or was shared in a chat): start again. The flow is gone. */
+  | { readonly kind: "code-expired" }
+  /** No login in progress for this phone (never started, cancelled, finished, or expired). */
+  | { readonly kind: "no-flow" }
+  /** Too many wrong tries: the flow is gone. */
+  | { readonly kind: "too-many-attempts" }
+  | { readonly kind: "invalid-phone" }
+  | { readonly kind: "phone-banned" }
+  /** The number has no Telegram account (sign-up is not something this tool does). */
+  | { readonly kind: "no-account" }
+  | { readonly kind: "flood-wait"; readonly seconds: number }
+  /** API_ID / API_HASH refused by Telegram: fix the configuration. */
+  | { readonly kind: "api-credentials-invalid" }
+  /** Telegram could not be reached, or answered an unexpected error; safe to retry. */
+  | { readonly kind: "unavailable"; readonly message: string };
+
+/** The stateless login: each step may run in a different process (a separate Lambda invocation). */
+export interface LoginService {
+  /** Sends the code. A login already in progress for this phone is replaced. */
+  startLogin(phone: Phone, startedBy: string): Promise<LoginOutcome>;
+  /** Accepts the code with any separators ("1 2 3 4 5", "1a2b3c4d5"). */
+  submitCode(phone: Phone, text: string): Promise<LoginOutcome>;
+  submitPassword(phone: Phone, password: string): Promise<LoginOutcome>;
+  cancel(phone: Phone): Promise<void>;
+  getFlow(phone: Phone): Promise<LoginFlowView | undefined>;
+}
+
+/** The userbot operations the bot, the jobs and the CLI use. */
+export interface UserbotService {
+  /** getMe through the session, recording the result as the health check does. */
+  checkSession(phone: Phone, options: CheckOptions): Promise<CheckResult>;
+  /** Stores an existing session string (GramJS, Telethon or Pyrogram format) after proving it with getMe. */
+  importSession(phone: Phone, sessionString: string, actor: string): Promise<Session>;
+}
