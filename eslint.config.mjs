@@ -22,7 +22,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["test/**/*.ts", "infra/local/**/*.ts", "lib/cli/**/*.ts"],
+    files: ["test/**/*.ts", "infra/**/*.ts", "lib/cli/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts"],
     rules: { "no-console": "off" },
   },
   {
