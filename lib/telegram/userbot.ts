@@ -99,16 +99,11 @@ async function recordFailure(
   cause: unknown,
 ): Promise<UserbotFailedError> {
   const phone = row.phone;
-  const timestamp = deps.now().toISOString();
   switch (failure.kind) {
     case "dead":
     case "account-gone": {
-      deps.logger.error("Session auth failed", {
-        phone,
-        error: failure.message,
-        code: failure.code,
-        timestamp,
-      });
+      // Powertools stamps every line with `timestamp`: this is SEED.md's { phone, error, code, timestamp }.
+      deps.logger.error("Session auth failed", { phone, error: failure.message, code: failure.code });
       const marked = await markError(deps, row, failure, actor);
       return new UserbotFailedError(phone, failure, marked ?? row, marked !== undefined, { cause });
     }
@@ -131,10 +126,10 @@ async function recordFailure(
           kind: "transient",
           code: "CONSECUTIVE_FAILURES",
           message:
-            `CONSECUTIVE_FAILURES: ${failures} failures in a row, the last ${failure.message}. ` +
+            `CONSECUTIVE_FAILURES: ${failures} ${failures === 1 ? "failure" : "failures in a row"}, the last ${failure.message}. ` +
             "If Telegram and the network are up, log this session in again",
         };
-        deps.logger.error("Session auth failed", { phone, error: run.message, code: run.code, timestamp });
+        deps.logger.error("Session failed", { phone, error: run.message, code: run.code });
         const marked = await markError(deps, row, run, actor);
         return new UserbotFailedError(phone, run, marked ?? row, marked !== undefined, { cause });
       }
