@@ -78,9 +78,10 @@ function parseGramJsOrTelethon(text: string): ParsedSession {
   if (!Number.isInteger(dcId) || dcId < 1 || dcId > 1000 || !session.serverAddress) {
     throw new InvalidSessionStringError("it names no data centre");
   }
+  // Telethon writes the address as 4 (or 16) raw bytes; GramJS writes a length (≤ 100) and the text. GramJS's own
+  // reader tells them apart the same way.
   const raw = Buffer.from(text.slice(1), "base64");
-  const format: SessionFormat =
-    text.length === 353 || raw.length === 1 + 16 + 2 + AUTH_KEY_BYTES ? "telethon" : "gramjs";
+  const format: SessionFormat = text.length === 353 || raw.readInt16BE(1) > 100 ? "telethon" : "gramjs";
   return { format, sessionString: gramJsString(dcId, session.serverAddress, session.port || 443, key), dcId };
 }
 

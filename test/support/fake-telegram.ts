@@ -132,10 +132,16 @@ export class FakeTelegram {
     const session = new StringSession("");
     session.setDC(dcId, DC_ADDRESS[dcId] ?? "127.0.0.1", 443);
     const key = new AuthKey();
-    await key.setKey(randomBytes(256));
+    await key.setKey(this.signedInKey(phone, dcId));
     session.setAuthKey(key);
-    this.keys.set(key.getKey()!.toString("hex"), { dcId, phone, authorized: true });
     return session.save();
+  }
+
+  /** The raw 256-byte auth key of a new signed-in key for `phone`, for building other tools' session strings. */
+  signedInKey(phone: string, dcId = 2): Buffer {
+    const key = randomBytes(256);
+    this.keys.set(key.toString("hex"), { dcId, phone, authorized: true });
+    return key;
   }
 
   /** The account owner pressed "Terminate all other sessions": every key of the phone is logged out. */
