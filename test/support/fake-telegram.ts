@@ -108,6 +108,8 @@ export class FakeTelegram {
   validApiId: number | undefined;
   /** Every login code sent, by phone, for the test to "read from the phone". */
   readonly codes = new Map<string, string>();
+  /** Every phoneCodeHash handed out, by phone (a secret the tests look for in logs). */
+  readonly codeHashes = new Map<string, string>();
 
   private readonly keys = new Map<string, KeyState>();
   private readonly rules: Rule[] = [];
@@ -227,6 +229,7 @@ export class FakeTelegram {
       target.pendingCode = { phone: request.phoneNumber, hash, code };
       target.phone = request.phoneNumber;
       this.codes.set(request.phoneNumber, code);
+      this.codeHashes.set(request.phoneNumber, hash);
       return new Api.auth.SentCode({
         type: new Api.auth.SentCodeTypeApp({ length: 5 }),
         phoneCodeHash: hash,
