@@ -6,7 +6,13 @@
  * The rule is Telegram's name, not the number: 401 also carries SESSION_PASSWORD_NEEDED and ACTIVE_USER_REQUIRED,
  * which are not dead keys, and 406 carries both the fatal AUTH_KEY_DUPLICATED and harmless errors.
  */
-import { FloodWaitError, RPCError, ServerError, TimedOutError } from "telegram/errors";
+import {
+  FloodTestPhoneWaitError,
+  FloodWaitError,
+  RPCError,
+  ServerError,
+  TimedOutError,
+} from "telegram/errors";
 import { DecryptionError } from "../crypto/envelope";
 import type { Phone } from "../sessions/phone";
 import type { Session } from "../sessions/session";
@@ -107,7 +113,7 @@ function failure(kind: FailureKind, code: string, detail: string, seconds?: numb
 
 /** Classifies anything a GramJS call (or our wrapping of it) can throw. Never throws. */
 export function classifyError(err: unknown): ClassifiedFailure {
-  if (err instanceof FloodWaitError) {
+  if (err instanceof FloodWaitError || err instanceof FloodTestPhoneWaitError) {
     // Its errorMessage is "FLOOD" (the base class overwrites it); `seconds` is what matters.
     return failure(
       "flood",

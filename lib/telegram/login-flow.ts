@@ -4,9 +4,11 @@
  *
  * The temporary session string holds an auth key that becomes the account's full credential once the login
  * completes, so it and the phoneCodeHash are stored only inside one encrypted blob (purpose "login", bound to the
- * phone). Every step first *claims* the flow (a conditional write on its version that marks it busy), so two
- * concurrent steps for one phone can never both sign in or overwrite each other's result.
+ * phone). Every step first *claims* the flow (a conditional write on its id and version that marks it busy), so
+ * two concurrent steps for one phone can never both sign in or overwrite each other's result, and a slow step of a
+ * flow that was restarted meanwhile can never write into the new one.
  */
+import { randomBytes } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Phone } from "../sessions/phone";
@@ -26,9 +28,14 @@ export interface FlowSecret {
   readonly phoneCodeHash: string;
 }
 
-export interface StoredFlow {
-  readonly view: LoginFlowView;
+/** Which flow (a new random id per `startLogin`) and which version of it a step read or holds. */
+export interface FlowRef {
+  readonly flowId: string;
   readonly version: number;
+}
+
+export interface StoredFlow extends FlowRef {
+  readonly view: LoginFlowView;
   readonly secret: FlowSecret;
 }
 
@@ -36,6 +43,7 @@ interface FlowItem {
   pk: string;
   sk: "FLOW";
   phone: string;
+  flowId: string;
   version: number;
   step: "code" | "password";
   attemptsLeft: number;
@@ -76,6 +84,7 @@ export class LoginFlowStore {
       ...this.key(flow.phone),
       sk: "FLOW",
       phone: flow.phone,
+      flowId: randomBytes(8).toString("hex"),
       version: 1,
       step: "code",
       attemptsLeft: MAX_ATTEMPTS,
@@ -104,7 +113,7 @@ export class LoginFlowStore {
     const secret = JSON.parse(
       await this.deps.cipher.decrypt(item.flowSecretCiphertext, { purpose: "login", id: phone }),
     ) as FlowSecret;
-    return { view: toView(item), version: item.version, secret };
+    return { view: toView(item), flowId: item.flowId, version: item.version, secret };
   }
 
   async view(phone: Phone): Promise<LoginFlowView | undefined> {
@@ -120,16 +129,19 @@ export class LoginFlowStore {
    * Marks the flow busy for one step. Returns the version the step must write back with; throws
    * `FlowBusyError` when another step holds it, or when the flow changed since `version` was read.
    */
-  async claim(phone: Phone, version: number): Promise<number> {
+  async claim(phone: Phone, read: FlowRef): Promise<FlowRef> {
+    const { flowId, version } = read;
     const now = this.deps.now();
     try {
       await this.deps.doc.send(
         new UpdateCommand({
           TableName: this.deps.botStateTable,
           Key: this.key(phone),
-          ConditionExpression: "version = :v AND (attribute_not_exists(busyUntil) OR busyUntil < :now)",
+          ConditionExpression:
+            "flowId = :id AND version = :v AND (attribute_not_exists(busyUntil) OR busyUntil < :now)",
           UpdateExpression: "SET version = :next, busyUntil = :until",
           ExpressionAttributeValues: {
+            ":id": flowId,
             ":v": version,
             ":next": version + 1,
             ":now": now.toISOString(),
@@ -137,7 +149,7 @@ export class LoginFlowStore {
           },
         }),
       );
-      return version + 1;
+      return { flowId, version: version + 1 };
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) throw new FlowBusyError(phone);
       throw err;
@@ -147,11 +159,15 @@ export class LoginFlowStore {
   /** Ends the step: writes its changes (if any) and frees the flow, only if this step still holds it. */
   async release(
     phone: Phone,
-    claimed: number,
+    claimed: FlowRef,
     patch: Partial<Pick<FlowItem, "step" | "attemptsLeft" | "passwordHint">> & { extend?: boolean } = {},
   ): Promise<LoginFlowView | undefined> {
     const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ":v": claimed, ":next": claimed + 1 };
+    const values: Record<string, unknown> = {
+      ":id": claimed.flowId,
+      ":v": claimed.version,
+      ":next": claimed.version + 1,
+    };
     const sets = ["version = :next"];
     const { extend, ...fields } = patch;
     for (const [k, v] of Object.entries(fields)) {
@@ -171,7 +187,7 @@ export class LoginFlowStore {
         new UpdateCommand({
           TableName: this.deps.botStateTable,
           Key: this.key(phone),
-          ConditionExpression: "version = :v",
+          ConditionExpression: "flowId = :id AND version = :v",
           UpdateExpression: `SET ${sets.join(", ")} REMOVE busyUntil`,
           ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: values,
@@ -187,14 +203,17 @@ export class LoginFlowStore {
   }
 
   /** Deletes the flow; with `claimed`, only if this step still holds it (a restarted login is left alone). */
-  async delete(phone: Phone, claimed?: number): Promise<void> {
+  async delete(phone: Phone, claimed?: FlowRef): Promise<void> {
     try {
       await this.deps.doc.send(
         new DeleteCommand({
           TableName: this.deps.botStateTable,
           Key: this.key(phone),
           ...(claimed !== undefined
-            ? { ConditionExpression: "version = :v", ExpressionAttributeValues: { ":v": claimed } }
+            ? {
+                ConditionExpression: "flowId = :id AND version = :v",
+                ExpressionAttributeValues: { ":id": claimed.flowId, ":v": claimed.version },
+              }
             : {}),
         }),
       );

@@ -18,7 +18,7 @@ import { runOneShot, type OpenUserbot } from "./client";
 import type { CodeDelivery, LoginFlowView, LoginOutcome, LoginService } from "./contract";
 import type { ResolvedDeps } from "./deps";
 import { classifyError } from "./errors";
-import { FlowBusyError, LoginFlowStore, type StoredFlow } from "./login-flow";
+import { FlowBusyError, LoginFlowStore, type FlowRef, type StoredFlow } from "./login-flow";
 import { getMe } from "./userbot";
 
 /** Hard limit on one login step (connect + Telegram calls); the AdminBot's Lambda has 30 s. */
@@ -66,7 +66,11 @@ export function loginFailure(err: unknown): StepFailure {
     if (known) return known;
   }
   const failure = classifyError(err);
-  return { kind: "unavailable", message: redactText(failure.message) };
+  const message =
+    failure.kind === "transient" || failure.kind === "flood"
+      ? `Telegram could not be reached or did not answer (${failure.code}); try again in a minute.`
+      : `Telegram refused this step (${failure.code}); start the login again, and if it repeats, check the logs.`;
+  return { kind: "unavailable", message: redactText(message) };
 }
 
 /** Outcomes after which the flow is over. */
@@ -210,9 +214,9 @@ export class StatelessLogin implements LoginService {
     run: (userbot: OpenUserbot) => Promise<LoginOutcome>,
   ): Promise<LoginOutcome> {
     const phone = stored.view.phone;
-    let claimed: number;
+    let claimed: FlowRef;
     try {
-      claimed = await this.flows.claim(phone, stored.version);
+      claimed = await this.flows.claim(phone, stored);
     } catch (err) {
       if (err instanceof FlowBusyError) return { kind: "unavailable", message: err.message };
       throw err;
@@ -239,7 +243,7 @@ export class StatelessLogin implements LoginService {
 
   private async afterFailure(
     stored: StoredFlow,
-    claimed: number,
+    claimed: FlowRef,
     failure: StepFailure,
   ): Promise<LoginOutcome> {
     const phone = stored.view.phone;

@@ -1,6 +1,9 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../lib/log";
 import type { LoginOutcome } from "../../lib/telegram/contract";
+import { resolveDeps } from "../../lib/telegram/deps";
+import { LoginFlowStore } from "../../lib/telegram/login-flow";
 import { createTestStore, type TestStore } from "../support/dynamo";
 import { harness, newPhone, seedSession, type Harness } from "../support/fake-telegram-harness";
 
@@ -315,6 +318,7 @@ describe("the stored login flow", () => {
         "pk",
         "sk",
         "phone",
+        "flowId",
         "version",
         "step",
         "attemptsLeft",
@@ -329,6 +333,34 @@ describe("the stored login flow", () => {
     );
     expect(String(item.flowSecretCiphertext)).toMatch(/^skenc1\./);
     expect(item.expiresAt).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it("a slow step of a login restarted meanwhile cannot write into the new one", async () => {
+    const h = harness(store);
+    const flows = new LoginFlowStore(
+      resolveDeps({
+        sessions: h.sessions,
+        doc: store.doc,
+        botStateTable: store.botStateTable,
+        cipher: store.cipher,
+        credentials: async () => ({ apiId: 1, apiHash: "x" }),
+        logger: createLogger({ service: "test" }),
+      }),
+    );
+    const phone = newPhone();
+    const base = { phone, startedBy: "tg:1", replacesExisting: false };
+    await flows.start(base, { session: "old", phoneCodeHash: "h1" });
+    const oldClaim = await flows.claim(phone, (await flows.get(phone))!);
+    await flows.start(base, { session: "new", phoneCodeHash: "h2" });
+    const newClaim = await flows.claim(phone, (await flows.get(phone))!);
+    expect(newClaim.version).toBe(oldClaim.version); // same numbers: only the flow id tells them apart
+
+    expect(await flows.release(phone, oldClaim, { attemptsLeft: 0 })).toBeUndefined();
+    await flows.delete(phone, oldClaim);
+
+    const current = await flows.get(phone);
+    expect(current).toMatchObject({ secret: { phoneCodeHash: "h2" }, view: { attemptsLeft: 3 } });
+    expect(await flows.release(phone, newClaim)).toMatchObject({ attemptsLeft: 3 });
   });
 
   it("two concurrent code steps for one phone sign in once", async () => {
