@@ -20,7 +20,10 @@ import { classifyError, FloodWaitPendingError, SessionNotActiveError, UserbotFai
 export const LEASE_MARGIN_MS = 30_000;
 
 export interface WithUserbotOptions {
-  /** Hard limit on connect + job, in ms (the Lambda's remaining time less a margin). */
+  /**
+   * Hard limit on the whole use, in ms from the call: reads, lease, connect, job, write-back (the Lambda's remaining
+   * time less a margin). Connect + job get what is left after the reads, less a reserve for writing back.
+   */
   readonly deadlineMs: number;
   /** Who uses the session: "health-check:<run id>", "check-now:tg:<admin id>", "cli:<user>". */
   readonly actor: string;
@@ -47,6 +50,8 @@ export async function useSession<T>(
   options: UseOptions<T>,
 ): Promise<T> {
   if (!(options.deadlineMs > 0)) throw new Error(`deadlineMs must be positive, not ${options.deadlineMs}.`);
+  // Real elapsed time, not deps.now (a test may pin that clock).
+  const startedAt = Date.now();
   const current = await deps.sessions.require(phone);
   if (current.status !== "active") throw new SessionNotActiveError(phone, current.status, current.lastError);
   if (current.floodWaitUntil && current.floodWaitUntil > deps.now().toISOString()) {
@@ -72,7 +77,7 @@ export async function useSession<T>(
         (userbot) => job({ ...userbot, phone, row: leased }),
         {
           createClient: deps.createClient,
-          deadlineMs: options.deadlineMs,
+          deadlineMs: jobBudget(options.deadlineMs, startedAt),
         },
       );
     } catch (err) {
@@ -88,6 +93,12 @@ export async function useSession<T>(
   } finally {
     await deps.sessions.releaseLease(phone, owner);
   }
+}
+
+/** What is left of `deadlineMs` for connect + job, keeping a tenth (at most 2 s) for writing the outcome back. */
+function jobBudget(deadlineMs: number, startedAt: number): number {
+  const reserve = Math.min(2_000, deadlineMs / 10);
+  return Math.max(1, deadlineMs - (Date.now() - startedAt) - reserve);
 }
 
 /** Writes what a failure means to the session row, logs it, and returns the error to throw. */
