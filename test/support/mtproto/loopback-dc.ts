@@ -35,7 +35,7 @@
  * delay it honours by closing the link); acks. Every other method: 401 AUTH_KEY_UNREGISTERED on a key not logged
  * in, else 400 METHOD_INVALID. Protocol behaviour a client sees from Telegram: bad_server_salt on a wrong salt
  * (GramJS starts every connection with salt 0, so every connect costs one extra round trip, as with Telegram),
- * new_session_created for a new session id, msgs_ack for content messages, gzip_packed for results over 512 bytes,
+ * new_session_created for a new session id, msgs_ack for content messages, gzip_packed for results over 128 bytes (help.Config),
  * -404 for an auth key id the server does not know, and 406 AUTH_KEY_DUPLICATED, from then on, for a logged-in key
  * that sends on a second TCP connection while the first is still open.
  *
@@ -72,6 +72,7 @@ import {
   encodePlainMessage,
   encodeRpcResult,
   encryptServerMessage,
+  isGzipPackedResult,
   transportError,
   unpackClientMessage,
   type InnerMessage,
@@ -125,6 +126,10 @@ export interface LoopbackDcStats {
   readonly connectionsAccepted: number;
   readonly connectionsOpen: number;
   readonly requestsAnswered: number;
+  /** Protocol paths the clients went through: bad_server_salt sent, new_session_created sent, gzip_packed results. */
+  readonly badServerSalts: number;
+  readonly newSessions: number;
+  readonly gzipPacked: number;
 }
 
 export async function startLoopbackDc(options: LoopbackDcOptions = {}): Promise<LoopbackDc> {
@@ -220,6 +225,9 @@ export class LoopbackDc {
   private configBytes: Buffer | undefined;
   private accepted = 0;
   private answered = 0;
+  private badServerSalts = 0;
+  private newSessions = 0;
+  private gzipPacked = 0;
 
   constructor(readonly dcId: number) {}
 
@@ -333,6 +341,9 @@ export class LoopbackDc {
       connectionsAccepted: this.accepted,
       connectionsOpen: this.connections.size,
       requestsAnswered: this.answered,
+      badServerSalts: this.badServerSalts,
+      newSessions: this.newSessions,
+      gzipPacked: this.gzipPacked,
     };
   }
 
@@ -420,6 +431,7 @@ export class LoopbackDc {
     }
     const out: InnerMessage[] = [];
     if (envelope.salt !== key.salt) {
+      this.badServerSalts += 1;
       out.push(
         conn.serviceMessage(
           this.msgIds.next(false),
@@ -438,6 +450,7 @@ export class LoopbackDc {
       conn.seq = 0;
       if (!key.sessions.has(envelope.sessionId)) {
         key.sessions.add(envelope.sessionId);
+        this.newSessions += 1;
         out.push(
           conn.contentMessage(
             this.msgIds.next(false),
@@ -512,6 +525,7 @@ export class LoopbackDc {
     if (conn.closed) return;
     this.answered += 1;
     const body = "rpc" in answer ? encodeRpcResult(msgId, answer.rpc) : answer.bare;
+    if (isGzipPackedResult(body)) this.gzipPacked += 1;
     this.sendEncrypted(conn, key, sessionId, [conn.contentMessage(this.msgIds.next(true), body)]);
   }
 

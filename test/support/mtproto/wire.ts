@@ -228,17 +228,23 @@ export function encodeContainer(messages: readonly InnerMessage[]): Buffer {
 }
 
 /**
- * Results above this size travel gzip_packed, as Telegram does for larger answers (help.Config is one), so the
- * client's gunzip path is exercised by every connect.
+ * Results above this size travel gzip_packed. Telegram's help.Config runs to kilobytes and arrives packed; the
+ * peer's is ~200 bytes (and barely compresses), so the threshold is low and packing unconditional: every connect
+ * then exercises the client's gunzip path, while a getMe answer (~60 bytes) stays plain.
  */
-const GZIP_THRESHOLD = 512;
+const GZIP_THRESHOLD = 128;
 
-/** rpc_result#f35c6d01 req_msg_id:long result:Object, the result gzip_packed when that is smaller. */
+/** rpc_result#f35c6d01 req_msg_id:long result:Object, the result gzip_packed above the threshold. */
 export function encodeRpcResult(reqMsgId: bigint, result: Buffer): Buffer {
-  let body = result;
-  if (result.length > GZIP_THRESHOLD) {
-    const packed = Buffer.concat([ctorBytes(GZIP_PACKED), serializeBytes(gzipSync(result))]);
-    if (packed.length < result.length) body = packed;
-  }
+  const body =
+    result.length > GZIP_THRESHOLD
+      ? Buffer.concat([ctorBytes(GZIP_PACKED), serializeBytes(gzipSync(result))])
+      : result;
   return Buffer.concat([ctorBytes(RPC_RESULT), longBytes(reqMsgId), body]);
+}
+
+export function isGzipPackedResult(message: Buffer): boolean {
+  return (
+    message.length >= 16 && message.readUInt32LE(0) === RPC_RESULT && message.readUInt32LE(12) === GZIP_PACKED
+  );
 }
