@@ -145,6 +145,8 @@ interface Account {
   readonly accessHash: bigint;
   readonly rules: MutableRule[];
   password?: Promise<PasswordRecord>;
+  /** The serialized self User, cached: getMe is the benchmark's hot path and the account never changes. */
+  userBytes?: Buffer;
 }
 
 interface KeyRecord {
@@ -678,7 +680,7 @@ export class LoopbackDc {
         id instanceof Api.InputUserSelf ||
         (id instanceof Api.InputUser && id.userId.eq(returnBigInt(account.userId))),
     );
-    const users = self ? [this.user(account).getBytes()] : [];
+    const users = self ? [(account.userBytes ??= this.user(account).getBytes())] : [];
     const head = Buffer.alloc(8);
     head.writeUInt32LE(0x1cb5c415, 0); // vector
     head.writeInt32LE(users.length, 4);
