@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Api } from "telegram";
 import { FloodWaitError, RPCError } from "telegram/errors";
+import { returnBigInt } from "telegram/Helpers";
 import { ClientPool, within } from "../support/mtproto/clients";
 import { startLoopbackDc, type LoopbackDc } from "../support/mtproto/loopback-dc";
 
@@ -45,6 +46,22 @@ describe("protocol", () => {
     expect(after.newSessions - before.newSessions).toBe(1);
     expect(after.gzipPacked - before.gzipPacked).toBe(1);
     expect(after.requestsAnswered - before.requestsAnswered).toBe(2);
+  });
+});
+
+describe("pings", () => {
+  it("answers ping_delay_disconnect with a pong and closes the link when no ping follows within the delay", async () => {
+    const ali = account();
+    const client = await clients.connected(ali.sessionString);
+    const open = dc.stats().connectionsOpen;
+
+    const pong = await client.invoke(
+      new Api.PingDelayDisconnect({ pingId: returnBigInt(42), disconnectDelay: 1 }),
+    );
+
+    expect(pong).toBeInstanceOf(Api.Pong);
+    expect(pong.pingId.toString()).toBe("42");
+    await waitUntil(() => dc.stats().connectionsOpen === open - 1, 3_000);
   });
 });
 

@@ -35,9 +35,14 @@
  * delay it honours by closing the link); acks. Every other method: 401 AUTH_KEY_UNREGISTERED on a key not logged
  * in, else 400 METHOD_INVALID. Protocol behaviour a client sees from Telegram: bad_server_salt on a wrong salt
  * (GramJS starts every connection with salt 0, so every connect costs one extra round trip, as with Telegram),
- * new_session_created for a new session id, msgs_ack for content messages, gzip_packed for results over 128 bytes (help.Config),
- * -404 for an auth key id the server does not know, and 406 AUTH_KEY_DUPLICATED, from then on, for a logged-in key
- * that sends on a second TCP connection while the first is still open.
+ * new_session_created for a new session id, msgs_ack for content messages, gzip_packed for results over 128
+ * bytes (help.Config), -404 for an auth key id the server does not know (GramJS 2.26.22 then only stops reading:
+ * the pending connect() never settles), and 406 AUTH_KEY_DUPLICATED, from then on, for a logged-in key that sends
+ * on a second TCP connection while the first is still open.
+ *
+ * Also: `issueSession(account)` (another logged-in key, a second device), `keyState(sessionString)`,
+ * `clearScripts(target?)`, `stats()` (connections, answers, protocol paths taken), and `loopbackClientFactory(host)`
+ * for a process that only knows the DC's address.
  *
  * ## Scripts
  *
