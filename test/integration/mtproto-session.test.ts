@@ -116,7 +116,7 @@ describe("an empty StringSession", () => {
 
     const saved = session.save();
     expect(saved).not.toBe("");
-    expect(dc.keyState(saved)).toEqual({ known: true, loggedInAs: undefined, duplicated: false });
+    expect(dc.keyState(saved)).toMatchObject({ known: true, loggedInAs: undefined, duplicated: false });
     await expect(client.getMe()).rejects.toMatchObject({ code: 401, errorMessage: "AUTH_KEY_UNREGISTERED" });
   });
 });

@@ -336,11 +336,21 @@ export class LoopbackDc {
     return this.codeLog.get(normalizePhone(phone)) ?? [];
   }
 
-  /** Whether the peer holds `sessionString`'s key, and as whom it is logged in. */
-  keyState(sessionString: string): { known: boolean; loggedInAs?: bigint; duplicated: boolean } {
+  /** Whether the peer holds `sessionString`'s key, as whom it is logged in, and how many links use it now. */
+  keyState(sessionString: string): {
+    known: boolean;
+    loggedInAs?: bigint;
+    duplicated: boolean;
+    openConnections: number;
+  } {
     const key = this.keys.get(keyIdOfSession(sessionString));
-    if (!key) return { known: false, duplicated: false };
-    return { known: true, loggedInAs: key.account?.userId, duplicated: key.duplicated };
+    if (!key) return { known: false, duplicated: false, openConnections: 0 };
+    return {
+      known: true,
+      loggedInAs: key.account?.userId,
+      duplicated: key.duplicated,
+      openConnections: key.connections.size,
+    };
   }
 
   stats(): LoopbackDcStats {
@@ -791,6 +801,9 @@ class PeerConnection {
     private readonly socket: Socket,
     private readonly onClose: () => void,
   ) {
+    // A client's FIN counts as gone at once: waiting for "close" could let its next connection on the same key
+    // look like a second, parallel one (AUTH_KEY_DUPLICATED) when a test reconnects right after destroy().
+    socket.on("end", () => this.close());
     socket.on("close", () => this.close());
     socket.on("error", () => this.close());
   }
