@@ -6,7 +6,7 @@ import { userInfo } from "node:os";
 import { beforeAll, describe, expect, it } from "vitest";
 import { COMMANDS } from "../../lib/cli/commands";
 import { AuditLog } from "../../lib/state/audit";
-import { cliEnv, daysAgo, fakeSessionString, runCli, seed } from "../support/cli-run";
+import { cliEnv, daysAgo, fakeSessionString, runCli, runCliInTerminal, seed } from "../support/cli-run";
 import { createTestStore, type TestStore } from "../support/dynamo";
 import { freePort } from "../../infra/local/dynamodb-local";
 
@@ -277,6 +277,25 @@ describe("remove", () => {
     expect(audit).toEqual([
       expect.objectContaining({ action: "session.deleted", actor: `cli:${userInfo().username}` }),
     ]);
+  });
+
+  it("at a terminal, shows the session and asks; only yes deletes", async () => {
+    const [phone] = await seed(store, [
+      { phone: "+998903330003", account: { userId: "7", username: "keepme" } },
+    ]);
+    const no = await runCliInTerminal(["remove", phone!], { env, prompt: "[y/N]", answer: "n" });
+    expect(no.code).toBe(1);
+    expect(no.screen).toMatch(
+      /This session will be deleted:\n\s+Phone\s+\+998903330003\n\s+Account\s+@keepme/,
+    );
+    expect(no.screen).toContain("Delete +998903330003? [y/N]");
+    expect(no.screen).toContain("Not deleted: you did not confirm.");
+    expect((await store.sessions().get(phone!))?.status).toBe("active");
+
+    const yes = await runCliInTerminal(["remove", phone!], { env, prompt: "[y/N]", answer: "y" });
+    expect(yes.code).toBe(0);
+    expect(yes.screen).toContain("Deleted +998903330003 (was active)");
+    expect((await store.sessions().get(phone!))?.status).toBe("deleted");
   });
 
   it("refuses without a terminal and without --yes, saying to pass --yes, and changes nothing", async () => {

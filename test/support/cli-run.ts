@@ -103,3 +103,34 @@ export async function seed(store: TestStore, sessions: readonly SeedSession[]): 
 
 export const DAY = 86_400_000;
 export const daysAgo = (n: number) => new Date(Date.now() - n * DAY);
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs `sessions <args>` in a real pseudo-terminal (util-linux `script`), as an operator at a keyboard: once
+ * `prompt` shows, types `answer` and Enter. Output is what the terminal showed (stdout and stderr together).
+ */
+export function runCliInTerminal(
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; prompt: string; answer: string },
+): Promise<{ code: number | null; screen: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const commandLine = [process.execPath, BIN, ...args].map(shellQuote).join(" ");
+    const child = spawn("script", ["-qec", commandLine, "/dev/null"], {
+      env: { ...options.env, SHELL: "/bin/sh", TERM: "dumb" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let screen = "";
+    let answered = false;
+    child.stdout.on("data", (d: Buffer) => {
+      screen += d.toString();
+      if (!answered && screen.includes(options.prompt)) {
+        answered = true;
+        child.stdin.write(`${options.answer}\r`);
+      }
+    });
+    child.stderr.on("data", (d: Buffer) => (screen += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code, screen: screen.replace(/\r\n/g, "\n") }));
+  });
+}
