@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import type { Env } from "../config";
+import { redactText } from "../log";
 import { EXIT, UsageError, type Command, type ParsedArgs } from "./command";
 import { COMMANDS, findCommand } from "./commands";
 import { createContext, type CliContext, type Terminal } from "./context";
@@ -139,7 +140,7 @@ export async function main(argv: string[], term: Terminal, env: Env): Promise<nu
     const failure = describeFailure(err, ctx.loadedConfig());
     ctx.err(`${PROGRAM}: ${failure.message}`);
     if (failure.hint) ctx.err(failure.hint);
-    if (env.DEBUG && err instanceof Error && err.stack) ctx.err(err.stack);
+    if (env.DEBUG && err instanceof Error && err.stack) ctx.err(redactText(err.stack));
     return failure.exitCode;
   } finally {
     ctx.close();

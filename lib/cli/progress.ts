@@ -66,7 +66,13 @@ export function createProgress(options: ProgressOptions): Progress {
     if (!force && t - lastDraw < interval) return;
     lastDraw = t;
     drawn = true;
-    const line = renderBar(options.label, done, options.total, t - started, options.stream.columns ?? 80);
+    const line = renderBar(
+      options.label,
+      done,
+      options.total,
+      t - started,
+      options.stream.columns || 80 /* a pty without a size says 0 */,
+    );
     options.stream.write(`\r\u001b[2K${line}`);
   };
   draw(true);

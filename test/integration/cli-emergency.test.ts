@@ -5,11 +5,14 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { userInfo } from "node:os";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { AdminRepository } from "../../lib/state/admins";
 import { AuditLog } from "../../lib/state/audit";
-import { cliEnv, daysAgo, fakeSessionString, runCli, seed } from "../support/cli-run";
+import { cliEnv, daysAgo, fakeSessionString, runCli, runCliInTerminal, seed } from "../support/cli-run";
 import { createTestStore, type TestStore } from "../support/dynamo";
+
+// Every test starts real `sessions` processes (about a second each, several on a busy two-core machine).
+vi.setConfig({ testTimeout: 90_000 });
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -87,6 +90,27 @@ describe("remove-errors: remove every session in status error", () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("No sessions in error. Nothing to delete.");
     expect((await statuses())["+998904440005"]).toBe("active");
+  });
+
+  it("at a terminal, asks after the count, then draws progress; answering no deletes nothing", async () => {
+    const s = await createTestStore();
+    const phones = await seed(s, [
+      { phone: "+998904448001", status: "error" },
+      { phone: "+998904448002", status: "error" },
+    ]);
+    const e = cliEnv(s);
+    const no = await runCliInTerminal(["remove-errors"], { env: e, prompt: "[y/N]", answer: "no" });
+    expect(no.code).toBe(1);
+    expect(no.screen).toContain("This will delete 2 sessions in error: +998904448001, +998904448002.");
+    expect(no.screen).toContain("Nothing deleted: you did not confirm.");
+    for (const p of phones) expect((await s.sessions().get(p))?.status).toBe("error");
+
+    const yes = await runCliInTerminal(["remove-errors"], { env: e, prompt: "[y/N]", answer: "y" });
+    expect(yes.code).toBe(0);
+    expect(yes.screen).toContain("Delete 2 sessions? [y/N]");
+    expect(yes.screen).toMatch(/Deleting \[█+\] 2\/2 100%/);
+    expect(yes.screen).toContain("Deleted 2 sessions in error.");
+    for (const p of phones) expect((await s.sessions().get(p))?.status).toBe("deleted");
   });
 
   it("leaves alone a session logged in again since it failed", async () => {

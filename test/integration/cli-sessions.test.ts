@@ -3,12 +3,15 @@
  * pause/resume, remove, and every way the command line can be wrong.
  */
 import { userInfo } from "node:os";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { COMMANDS } from "../../lib/cli/commands";
 import { AuditLog } from "../../lib/state/audit";
 import { cliEnv, daysAgo, fakeSessionString, runCli, runCliInTerminal, seed } from "../support/cli-run";
 import { createTestStore, type TestStore } from "../support/dynamo";
 import { freePort } from "../../infra/local/dynamodb-local";
+
+// Every test starts real `sessions` processes (about a second each, several on a busy two-core machine).
+vi.setConfig({ testTimeout: 90_000 });
 
 let store: TestStore;
 let env: NodeJS.ProcessEnv;
@@ -28,14 +31,23 @@ describe("help and the command line", () => {
     expect(r.stderr).toBe("");
   });
 
-  it("prints --help for every command, exit 0, without touching the store", async () => {
-    const offline = cliEnv(undefined, { DYNAMODB_ENDPOINT: `http://127.0.0.1:${await freePort()}` });
-    for (const c of COMMANDS.filter((c) => c.command)) {
-      const r = await runCli([c.name, "--help"], { env: offline });
-      expect(r.code, c.name).toBe(0);
-      expect(r.stdout).toContain(`Usage: sessions ${c.name}`);
-    }
-  });
+  it(
+    "prints --help for every command, exit 0, without touching the store",
+    { timeout: 120_000 },
+    async () => {
+      const offline = cliEnv(undefined, { DYNAMODB_ENDPOINT: `http://127.0.0.1:${await freePort()}` });
+      const names = COMMANDS.filter((c) => c.command).map((c) => c.name);
+      // Three at a time: eleven Node start-ups one after another take too long on a busy two-core machine.
+      for (let i = 0; i < names.length; i += 3) {
+        const batch = names.slice(i, i + 3);
+        const results = await Promise.all(batch.map((name) => runCli([name, "--help"], { env: offline })));
+        results.forEach((r, j) => {
+          expect(r.code, batch[j]).toBe(0);
+          expect(r.stdout).toContain(`Usage: sessions ${batch[j]}`);
+        });
+      }
+    },
+  );
 
   it("refuses an unknown command with a suggestion, exit 2", async () => {
     const r = await runCli(["lsit"], { env });

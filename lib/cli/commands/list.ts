@@ -96,12 +96,15 @@ export const command: Command = {
     } else {
       const now = new Date();
       const { colors } = ctx;
+      // The last error gets what a terminal leaves after the other columns (about 80 wide); 40 in a pipe.
+      const columns = ctx.term.stdout.isTTY ? ctx.term.stdout.columns : undefined;
+      const errorWidth = columns ? Math.max(20, columns - 82) : 40;
       const rows = sessions.map((s) => [
         s.phone,
         truncate(accountLabel(s.account), 24),
         statusLabel(s.status, colors),
         s.isPaused ? "yes" : "no",
-        s.lastError || s.lastErrorCode ? truncate(s.lastError ?? s.lastErrorCode ?? "", 40) : "—",
+        s.lastError || s.lastErrorCode ? truncate(s.lastError ?? s.lastErrorCode ?? "", errorWidth) : "—",
         relativeTime(s.lastCheckedAt, now),
         relativeTime(s.updatedAt, now),
       ]);
