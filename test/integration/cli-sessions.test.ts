@@ -80,6 +80,13 @@ describe("help and the command line", () => {
     );
   });
 
+  it("says which table is missing and what creates it, exit 1", async () => {
+    const r = await runCli(["list"], { env: { ...env, SESSIONS_TABLE: "no-such-table" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`A table is missing on DynamoDB Local at ${store.endpoint} (no-such-table /`);
+    expect(r.stderr).toContain("`npm run dev` creates the local tables when it starts.");
+  });
+
   it("refuses a deployed stack without KMS_KEY_ID, naming the variable", async () => {
     const r = await runCli(["list"], {
       env: cliEnv(undefined, {

@@ -6,6 +6,11 @@
  * what to use meanwhile. To add one: write `commands/<name>.ts` exporting `command: Command`, import it here and
  * swap `comingWith` for `command`. A command that needs GramJS (add, import, check) loads `lib/telegram`'s
  * implementation inside `run`, never at the top of its file, so `sessions list` and `--help` stay quick.
+ *
+ * What a new command gets: strict argument parsing and `--help` from its `positionals`/`options` (main.ts);
+ * `ctx.store()` (repositories, audit log), `ctx.actor` ("cli:<os user>") for the audit trail, `ctx.interactive`;
+ * `confirm` and `readHidden` (prompt.ts: the 2FA password of `add`); `createProgress` (progress.ts: `check --all`,
+ * `cleanup`); and `errors.ts`, which words any library error and picks the exit code, so `run` simply throws.
  */
 import type { Command } from "../command";
 import { add as addAdmin, list as listAdmins, remove as removeAdmin } from "./admins";
