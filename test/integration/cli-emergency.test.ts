@@ -113,6 +113,34 @@ describe("remove-errors: remove every session in status error", () => {
     for (const p of phones) expect((await s.sessions().get(p))?.status).toBe("deleted");
   });
 
+  it("stops cleanly on Ctrl-C halfway: what was deleted stays deleted, and running it again finishes", async () => {
+    const s = await createTestStore();
+    const e = cliEnv(s);
+    const many = Array.from({ length: 150 }, (_, i) => ({
+      phone: `+9989044${String(70000 + i)}`,
+      status: "error" as const,
+    }));
+    await seed(s, many);
+    const errorsLeft = async () => (await s.sessions().countByStatus()).error;
+
+    const first = await runCli(["remove-errors", "--yes"], {
+      env: e,
+      interruptAfter: "This will delete 150 sessions",
+    });
+    expect(first.code).toBe(130);
+    const deleted = Number(/Deleted (\d+) sessions? in error/.exec(first.stdout)?.[1]);
+    expect(first.stderr).toContain(`Interrupted: ${150 - deleted} not tried. What was deleted stays deleted`);
+    expect(deleted).toBeGreaterThan(0); // the deletes already in flight finish
+    expect(deleted).toBeLessThan(150);
+    expect(await errorsLeft()).toBe(150 - deleted);
+
+    const second = await runCli(["remove-errors", "--yes"], { env: e });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`Deleted ${150 - deleted} session`);
+    expect(await errorsLeft()).toBe(0);
+    expect((await s.sessions().countByStatus()).deleted).toBe(150);
+  });
+
   it("leaves alone a session logged in again since it failed", async () => {
     const s = await createTestStore();
     const [phone] = await seed(s, [{ phone: "+998904449001", status: "error", at: daysAgo(40) }]);

@@ -43,10 +43,13 @@ export function cliEnv(store: TestStore | undefined, extra: Record<string, strin
   };
 }
 
-/** Runs `sessions <args>` with stdin, stdout and stderr as pipes (no terminal, as in a script or cron). */
+/**
+ * Runs `sessions <args>` with stdin, stdout and stderr as pipes (no terminal, as in a script or cron).
+ * `interruptAfter`: once stdout shows this text, press Ctrl-C (SIGINT) `interruptDelayMs` later.
+ */
 export function runCli(
   args: string[],
-  options: { env: NodeJS.ProcessEnv; input?: string },
+  options: { env: NodeJS.ProcessEnv; input?: string; interruptAfter?: string; interruptDelayMs?: number },
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -55,7 +58,14 @@ export function runCli(
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    let interrupted = false;
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      if (options.interruptAfter && !interrupted && stdout.includes(options.interruptAfter)) {
+        interrupted = true;
+        setTimeout(() => child.kill("SIGINT"), options.interruptDelayMs ?? 0);
+      }
+    });
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
     child.on("close", (code) => resolvePromise({ code, stdout, stderr }));

@@ -47,82 +47,101 @@ export const command: Command = {
     const days = parseDays(args.values["older-than-days"]);
     const cutoff = new Date(Date.now() - (days ?? 0) * 86_400_000);
     const which = `in error${days !== undefined ? ` (older than ${plural(days, "day")})` : ""}`;
-    const { sessions, audit } = await ctx.store();
-
-    const phones = await errorPhonesBefore(sessions, cutoff);
-    if (phones.length === 0) {
-      ctx.out(`No sessions ${which}. Nothing to delete.`);
-      return EXIT.ok;
-    }
-    const preview =
-      phones.slice(0, PREVIEW).join(", ") +
-      (phones.length > PREVIEW ? `, and ${phones.length - PREVIEW} more` : "");
-    ctx.out(`This will delete ${plural(phones.length, "session")} ${which}: ${preview}.`);
-    const yes = await confirm(`Delete ${plural(phones.length, "session")}?`, {
-      yes: args.values.yes === true,
-      interactive: ctx.interactive,
-      input: ctx.term.stdin,
-      output: ctx.term.stderr,
-      action: `delete ${plural(phones.length, "session")}`,
-    });
-    if (!yes) throw new CliError("Nothing deleted: you did not confirm.");
-
+    // Ctrl-C before the deletes start stops at once (nothing was changed); during them it lets the deletes in
+    // flight finish and starts no more; a second Ctrl-C stops at once.
+    let phase: "preparing" | "deleting" = "preparing";
     let stopping = false;
     const onInterrupt = () => {
+      if (phase === "preparing") {
+        ctx.err("\nInterrupted: nothing was deleted.");
+        process.exit(EXIT.interrupted);
+      }
+      if (stopping) {
+        ctx.err("\nStopped at once. Run the command again to finish; it continues where this stopped.");
+        process.exit(EXIT.interrupted);
+      }
       stopping = true;
     };
-    process.once("SIGINT", onInterrupt);
-    const progress = createProgress({ total: phones.length, label: "Deleting", stream: ctx.term.stderr });
-    const kept: Phone[] = [];
-    let deleted = 0;
-    let failure: unknown;
-    let next = 0;
-    const worker = async () => {
-      while (!stopping && failure === undefined && next < phones.length) {
-        const phone = phones[next++]!;
-        try {
-          if (await sessions.deleteIfOldError(phone, cutoff)) {
-            deleted++;
-            await audit.record({
-              action: "session.deleted",
-              actor: ctx.actor,
-              phone,
-              detail: "remove-errors",
-            });
-          } else {
-            kept.push(phone);
-          }
-        } catch (err) {
-          failure ??= err;
-        }
-        progress.tick();
-      }
-    };
+    process.on("SIGINT", onInterrupt);
     try {
-      await Promise.all(Array.from({ length: Math.min(PARALLEL, phones.length) }, worker));
+      return await removeErrors();
     } finally {
-      progress.stop();
       process.removeListener("SIGINT", onInterrupt);
     }
 
-    ctx.out(`Deleted ${plural(deleted, "session")} ${which}.`);
-    if (kept.length)
-      ctx.out(
-        `Kept ${plural(kept.length, "session")} that changed meanwhile (logged in again or touched): ${kept.join(", ")}.`,
-      );
-    const left = phones.length - deleted - kept.length;
-    if (failure !== undefined) {
-      ctx.err(
-        `Stopped by an error after ${deleted} of ${phones.length}; ${left} not tried. Run the command again to continue.`,
-      );
-      throw failure;
+    async function removeErrors(): Promise<number> {
+      const { sessions, audit } = await ctx.store();
+
+      const phones = await errorPhonesBefore(sessions, cutoff);
+      if (phones.length === 0) {
+        ctx.out(`No sessions ${which}. Nothing to delete.`);
+        return EXIT.ok;
+      }
+      const preview =
+        phones.slice(0, PREVIEW).join(", ") +
+        (phones.length > PREVIEW ? `, and ${phones.length - PREVIEW} more` : "");
+      ctx.out(`This will delete ${plural(phones.length, "session")} ${which}: ${preview}.`);
+      const yes = await confirm(`Delete ${plural(phones.length, "session")}?`, {
+        yes: args.values.yes === true,
+        interactive: ctx.interactive,
+        input: ctx.term.stdin,
+        output: ctx.term.stderr,
+        action: `delete ${plural(phones.length, "session")}`,
+      });
+      if (!yes) throw new CliError("Nothing deleted: you did not confirm.");
+
+      phase = "deleting";
+      const progress = createProgress({ total: phones.length, label: "Deleting", stream: ctx.term.stderr });
+      const kept: Phone[] = [];
+      let deleted = 0;
+      let failure: unknown;
+      let next = 0;
+      const worker = async () => {
+        while (!stopping && failure === undefined && next < phones.length) {
+          const phone = phones[next++]!;
+          try {
+            if (await sessions.deleteIfOldError(phone, cutoff)) {
+              deleted++;
+              await audit.record({
+                action: "session.deleted",
+                actor: ctx.actor,
+                phone,
+                detail: "remove-errors",
+              });
+            } else {
+              kept.push(phone);
+            }
+          } catch (err) {
+            failure ??= err;
+          }
+          progress.tick();
+        }
+      };
+      try {
+        await Promise.all(Array.from({ length: Math.min(PARALLEL, phones.length) }, worker));
+      } finally {
+        progress.stop();
+      }
+
+      ctx.out(`Deleted ${plural(deleted, "session")} ${which}.`);
+      if (kept.length)
+        ctx.out(
+          `Kept ${plural(kept.length, "session")} that changed meanwhile (logged in again or touched): ${kept.join(", ")}.`,
+        );
+      const left = phones.length - deleted - kept.length;
+      if (failure !== undefined) {
+        ctx.err(
+          `Stopped by an error after ${deleted} of ${phones.length}; ${left} not tried. Run the command again to continue.`,
+        );
+        throw failure;
+      }
+      if (stopping) {
+        ctx.err(
+          `Interrupted: ${left} not tried. What was deleted stays deleted; run the command again to continue.`,
+        );
+        return EXIT.interrupted;
+      }
+      return EXIT.ok;
     }
-    if (stopping) {
-      ctx.err(
-        `Interrupted: ${left} not tried. What was deleted stays deleted; run the command again to continue.`,
-      );
-      return EXIT.interrupted;
-    }
-    return EXIT.ok;
   },
 };
