@@ -6,9 +6,20 @@
  */
 "use strict";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { existsSync } = require("node:fs");
+
+// The same `.env` as `npm run dev` (in the folder the command runs from), so both work on the same stack.
+// Variables already set in the shell win over the file.
+if (existsSync(".env")) process.loadEnvFile(".env");
+
+// `sessions list | head` closes the pipe early: that is the reader's choice, not an error worth a stack trace.
+process.stdout.on("error", (err) => {
+  if (err && err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 require("tsx/cjs");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { main } = require("../lib/cli/main.ts");
 
 main(
@@ -20,7 +31,8 @@ main(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`sessions: ${err && err.stack ? err.stack : err}\n`);
+    // Only reached when the CLI itself failed to load (main catches everything else).
+    process.stderr.write(`sessions: could not start: ${err && err.message ? err.message : err}\n`);
     process.exitCode = 1;
   },
 );

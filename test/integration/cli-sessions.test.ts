@@ -2,7 +2,9 @@
  * The `sessions` CLI as an operator runs it (a real process against DynamoDB Local): listing, one session's card,
  * pause/resume, remove, and every way the command line can be wrong.
  */
-import { userInfo } from "node:os";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { COMMANDS } from "../../lib/cli/commands";
 import { SESSION_STATUSES } from "../../lib/sessions";
@@ -94,6 +96,25 @@ describe("help and the command line", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`A table is missing on DynamoDB Local at ${store.endpoint} (no-such-table /`);
     expect(r.stderr).toContain("`npm run dev` creates the local tables when it starts.");
+  });
+
+  it("reads .env from where it runs, with the shell's variables winning", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "sk-dotenv-"));
+    writeFileSync(
+      join(folder, ".env"),
+      Object.entries(store.env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join("\n"),
+    );
+    const fromFile = await runCli(["list", "--status", "deleted"], { env: cliEnv(undefined), cwd: folder });
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stdout).toMatch(/\d+ total: /);
+    const shellWins = await runCli(["list"], {
+      env: cliEnv(undefined, { DYNAMODB_ENDPOINT: `http://127.0.0.1:${await freePort()}` }),
+      cwd: folder,
+    });
+    expect(shellWins.code).toBe(1);
+    expect(shellWins.stderr).toContain("DynamoDB Local is not running");
   });
 
   it("refuses a deployed stack without KMS_KEY_ID, naming the variable", async () => {

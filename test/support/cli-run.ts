@@ -49,11 +49,19 @@ export function cliEnv(store: TestStore | undefined, extra: Record<string, strin
  */
 export function runCli(
   args: string[],
-  options: { env: NodeJS.ProcessEnv; input?: string; interruptAfter?: string; interruptDelayMs?: number },
+  options: {
+    env: NodeJS.ProcessEnv;
+    input?: string;
+    interruptAfter?: string;
+    interruptDelayMs?: number;
+    /** Where it runs (the CLI reads `.env` there); a temp folder by default, away from a developer's own .env. */
+    cwd?: string;
+  },
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: options.env,
+      cwd: options.cwd ?? tmpdir(),
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -128,6 +136,7 @@ export function runCliInTerminal(
     const commandLine = [process.execPath, BIN, ...args].map(shellQuote).join(" ");
     const child = spawn("script", ["-qec", commandLine, "/dev/null"], {
       env: { ...options.env, SHELL: "/bin/sh", TERM: "dumb" },
+      cwd: tmpdir(),
       stdio: ["pipe", "pipe", "pipe"],
     });
     let screen = "";
