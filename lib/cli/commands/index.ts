@@ -1,0 +1,125 @@
+/**
+ * The command table: each command's name, group and one line for `sessions --help`, and the `Command` its own
+ * file exports.
+ *
+ * A command still being built has `comingWith` instead of `command`: it shows in `--help` and, when run, says
+ * what to use meanwhile. To add one: write `commands/<name>.ts` exporting `command: Command`, import it here and
+ * swap `comingWith` for `command`. A command that needs GramJS (add, import, check) loads `lib/telegram`'s
+ * implementation inside `run`, never at the top of its file, so `sessions list` and `--help` stay quick.
+ *
+ * What a new command gets: strict argument parsing and `--help` from its `positionals`/`options` (main.ts);
+ * `ctx.store()` (repositories, audit log), `ctx.actor` ("cli:<os user>") for the audit trail, `ctx.interactive`;
+ * `confirm` and `readHidden` (prompt.ts: the 2FA password of `add`); `createProgress` (progress.ts: `check --all`,
+ * `cleanup`); and `errors.ts`, which words any library error and picks the exit code, so `run` simply throws.
+ */
+import type { Command } from "../command";
+import { add as addAdmin, list as listAdmins, remove as removeAdmin } from "./admins";
+import { command as backup } from "./backup";
+import { command as list } from "./list";
+import { pause, resume } from "./pause-resume";
+import { command as remove } from "./remove";
+import { command as removeErrors } from "./remove-errors";
+import { command as show } from "./show";
+
+export type CommandGroup = "Sessions" | "Admins" | "Emergency and upkeep";
+
+export interface CommandEntry {
+  readonly name: string;
+  readonly group: CommandGroup;
+  /** One line for the top-level `--help`. */
+  readonly summary: string;
+  readonly command?: Command;
+  /** Not built yet: what to use meanwhile. */
+  readonly comingWith?: string;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: "list",
+    group: "Sessions",
+    summary: "list sessions (all, or one status) with counts per status; --json for scripts",
+    command: list,
+  },
+  {
+    name: "show",
+    group: "Sessions",
+    summary: "show one session: account, status, last error, last check",
+    command: show,
+  },
+  {
+    name: "pause",
+    group: "Sessions",
+    summary: "pause an active session (it is no longer checked or used)",
+    command: pause,
+  },
+  {
+    name: "resume",
+    group: "Sessions",
+    summary: "resume a paused session",
+    command: resume,
+  },
+  {
+    name: "remove",
+    group: "Sessions",
+    summary: "delete one session (asks first unless --yes)",
+    command: remove,
+  },
+  {
+    name: "add",
+    group: "Sessions",
+    summary: "log a phone in interactively (code, 2FA password)",
+    comingWith: "meanwhile add sessions through the AdminBot: /start → ➕ Add Session.",
+  },
+  {
+    name: "import",
+    group: "Sessions",
+    summary: "store an existing session string read from standard input",
+    comingWith: "meanwhile add sessions through the AdminBot: /start → ➕ Add Session.",
+  },
+  {
+    name: "check",
+    group: "Sessions",
+    summary: "check one session (or --all active ones) with Telegram now",
+    comingWith: "meanwhile the scheduled health check runs daily; the AdminBot can check one session.",
+  },
+  {
+    name: "admins",
+    group: "Admins",
+    summary: "list the AdminBot's admins",
+    command: listAdmins,
+  },
+  {
+    name: "add-admin",
+    group: "Admins",
+    summary: "let a Telegram user use the AdminBot (--owner to let them manage admins)",
+    command: addAdmin,
+  },
+  {
+    name: "remove-admin",
+    group: "Admins",
+    summary: "take a user's AdminBot access away (never the last owner)",
+    command: removeAdmin,
+  },
+  {
+    name: "backup",
+    group: "Emergency and upkeep",
+    summary: "back up both tables (AWS on-demand backup, or a JSON export locally)",
+    command: backup,
+  },
+  {
+    name: "remove-errors",
+    group: "Emergency and upkeep",
+    summary: "delete every session in error (optionally only older than N days)",
+    command: removeErrors,
+  },
+  {
+    name: "cleanup",
+    group: "Emergency and upkeep",
+    summary: "run the weekly cleanup now (--dry-run to see what it would delete)",
+    comingWith: "meanwhile `sessions remove-errors --older-than-days 30` does the same deletion.",
+  },
+];
+
+export function findCommand(name: string): CommandEntry | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

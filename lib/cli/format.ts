@@ -1,0 +1,192 @@
+/**
+ * Plain-text formatting for the terminal: colours (off for NO_COLOR, TERM=dumb and anything that is not a
+ * terminal, so pipes and logs get clean text), aligned tables, relative times, and the words operators read.
+ */
+import type { Env } from "../config";
+import type { Session, SessionStatus, TelegramAccount } from "../sessions";
+
+export interface Colors {
+  readonly enabled: boolean;
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+const wrap = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
+const identity = (s: string) => s;
+
+export function colorsFor(stream: { isTTY?: boolean }, env: Env): Colors {
+  // https://no-color.org: any non-empty NO_COLOR turns colour off; FORCE_COLOR turns it on for pipes.
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== "";
+  const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "" && env.FORCE_COLOR !== "0";
+  const enabled = !noColor && (forced || (Boolean(stream.isTTY) && env.TERM !== "dumb"));
+  if (!enabled) {
+    return {
+      enabled: false,
+      red: identity,
+      green: identity,
+      yellow: identity,
+      dim: identity,
+      bold: identity,
+    };
+  }
+  return {
+    enabled: true,
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    dim: wrap(2, 22),
+    bold: wrap(1, 22),
+  };
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** Width of a string as the terminal shows it (colour codes take no room). */
+export function visibleWidth(s: string): number {
+  return [...s.replace(ANSI, "")].length;
+}
+
+/** Cuts `s` to `max` characters, ending with "…" when cut; newlines become spaces. */
+export function truncate(s: string, max: number): string {
+  const flat = s.replace(/\s+/g, " ").trim();
+  const chars = [...flat];
+  return chars.length <= max
+    ? flat
+    : `${chars
+        .slice(0, Math.max(0, max - 1))
+        .join("")
+        .trimEnd()}…`;
+}
+
+/** Left-aligned columns separated by two spaces, with a header row. */
+export function renderTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  colors: Colors,
+): string[] {
+  const widths = headers.map((h, i) =>
+    Math.max(visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? ""))),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat(widths[i]! - visibleWidth(c))))
+      .join("  ")
+      .trimEnd();
+  return [colors.bold(line(headers)), ...rows.map(line)];
+}
+
+/** "just now", "5m ago", "3h ago", "12d ago", "in 2h"; "never" for no time. */
+export function relativeTime(iso: string | undefined, now: Date = new Date()): string {
+  if (!iso) return "never";
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return iso;
+  const seconds = Math.round((now.getTime() - then) / 1000);
+  const abs = Math.abs(seconds);
+  let text: string;
+  if (abs < 45) return "just now";
+  if (abs < 3600) text = `${Math.round(abs / 60)}m`;
+  else if (abs < 86_400) text = `${Math.round(abs / 3600)}h`;
+  else if (abs < 86_400 * 60) text = `${Math.round(abs / 86_400)}d`;
+  else if (abs < 86_400 * 730) text = `${Math.round(abs / (86_400 * 30))}mo`;
+  else text = `${Math.round(abs / (86_400 * 365))}y`;
+  return seconds >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+/** "@username", else the name, else "id 123"; "—" when the account is not known. */
+export function accountLabel(account: TelegramAccount | undefined): string {
+  if (!account) return "—";
+  if (account.username) return `@${account.username}`;
+  const name = [account.firstName, account.lastName].filter(Boolean).join(" ");
+  return name || `id ${account.userId}`;
+}
+
+export function statusLabel(status: SessionStatus, colors: Colors): string {
+  switch (status) {
+    case "active":
+      return colors.green(status);
+    case "paused":
+      return colors.yellow(status);
+    case "error":
+      return colors.red(status);
+    case "deleted":
+      return colors.dim(status);
+  }
+}
+
+/** 1234 → "1,234". */
+export function count(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** "1 session", "12 sessions". */
+export function plural(n: number, word: string, pluralWord = `${word}s`): string {
+  return `${count(n)} ${n === 1 ? word : pluralWord}`;
+}
+
+/** The stable JSON shape of a session for scripts (`list --json`, `show --json`): every key always present. */
+export function sessionJson(s: Session) {
+  return {
+    phone: s.phone,
+    status: s.status,
+    isPaused: s.isPaused,
+    account: s.account
+      ? {
+          userId: s.account.userId,
+          username: s.account.username ?? null,
+          firstName: s.account.firstName ?? null,
+          lastName: s.account.lastName ?? null,
+        }
+      : null,
+    lastError: s.lastError ?? null,
+    lastErrorCode: s.lastErrorCode ?? null,
+    lastCheckedAt: s.lastCheckedAt ?? null,
+    consecutiveFailures: s.consecutiveFailures,
+    floodWaitUntil: s.floodWaitUntil ?? null,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+    deletedAt: s.deletedAt ?? null,
+    hasSessionString: s.hasSecret,
+  };
+}
+
+/** The session as a card of labelled lines (for `show`, and before a `remove` asks). */
+export function sessionCard(s: Session, colors: Colors, now: Date = new Date()): string[] {
+  const at = (iso: string | undefined) => (iso ? `${iso} (${relativeTime(iso, now)})` : "never");
+  const rows: [string, string][] = [
+    ["Phone", colors.bold(s.phone)],
+    [
+      "Account",
+      s.account
+        ? [
+            accountLabel(s.account),
+            s.account.username ? [s.account.firstName, s.account.lastName].filter(Boolean).join(" ") : "",
+            `id ${s.account.userId}`,
+          ]
+            .filter((x, i, all) => x && all.indexOf(x) === i)
+            .join(" · ")
+        : "—",
+    ],
+    ["Status", `${statusLabel(s.status, colors)}${s.isPaused ? " (paused)" : ""}`],
+  ];
+  if (s.lastError || s.lastErrorCode)
+    rows.push([
+      "Last error",
+      [s.lastErrorCode, s.lastError]
+        .filter(Boolean)
+        .join(": ")
+        .replace(/^(\w+): \1: /, "$1: "),
+    ]);
+  rows.push(["Last check", at(s.lastCheckedAt)]);
+  if (s.consecutiveFailures > 0) rows.push(["Failures in a row", String(s.consecutiveFailures)]);
+  if (s.floodWaitUntil) rows.push(["Flood wait until", at(s.floodWaitUntil)]);
+  if (s.leaseOwner && s.leaseUntil) rows.push(["In use by", `${s.leaseOwner} until ${s.leaseUntil}`]);
+  rows.push(["Created", at(s.createdAt)], ["Updated", at(s.updatedAt)]);
+  if (s.deletedAt) rows.push(["Deleted", at(s.deletedAt)]);
+  rows.push(["Session string", s.hasSecret ? "stored, encrypted" : "none"]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `  ${colors.dim(label.padEnd(width))}  ${value}`);
+}
