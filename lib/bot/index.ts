@@ -1,0 +1,6 @@
+export { createBot, type BotConfig } from "./create-bot";
+export type { BotContext, BotDeps, UserbotLoader } from "./context";
+export { createNotifier, type Notifier, type NotificationText, type NotifyResult } from "./notifier";
+export { createWebhookHandler, secretMatches, SECRET_HEADER, type WebhookHandler } from "./webhook";
+export { BotState } from "./state";
+export { LOCALES, languageFromCode, type Texts } from "./locales";
