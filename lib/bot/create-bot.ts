@@ -39,7 +39,7 @@ export function createBot(config: BotConfig, deps: BotDeps): Bot<BotContext> {
   const features = bot.errorBoundary(async (err) => {
     const ctx = err.ctx;
     const error = err.error;
-    deps.logger.error("Update failed; the admin was told", {
+    deps.logger.error("Update failed; telling the admin", {
       updateId: ctx.update.update_id,
       error: redactText(error instanceof Error ? `${error.name}: ${error.message}` : String(error)),
     });
