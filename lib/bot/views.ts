@@ -92,7 +92,12 @@ export function sessionsPage(t: Texts, p: PageView, notice?: string): View {
   if (p.next) keyboard.text(t.sessions.next, p.next);
   if (p.prev || p.next) keyboard.row();
   keyboard.text(t.menu.back, cb.sessions).text(t.menu.mainMenu, cb.menu);
-  const body = p.sessions.length === 0 ? t.sessions.empty(name) : t.sessions.page(name, p.page);
+  const body =
+    p.sessions.length > 0
+      ? t.sessions.page(name, p.page)
+      : p.page > 1
+        ? t.sessions.end
+        : t.sessions.empty(name);
   return { text: [notice, body].filter(Boolean).join("\n\n"), keyboard };
 }
 

@@ -24,6 +24,8 @@ export interface Texts {
     readonly filter: (status: string, n: number) => string;
     readonly page: (status: string, page: number) => string;
     readonly empty: (status: string) => string;
+    /** A "Next" page that turned out empty: the previous page ended exactly at the end of the list. */
+    readonly end: string;
     readonly next: string;
     readonly prev: string;
     readonly pageGone: string;
@@ -143,9 +145,10 @@ export const en: Texts = {
     page: (s, p) =>
       `<b>📋 Sessions: ${s}</b>, page ${p}\nMost recently changed first. Pick a session to open it.`,
     empty: (s) => `No sessions with status “${s}”.`,
+    end: "That was the last page.",
     next: "Next ➡️",
     prev: "⬅️ Previous",
-    pageGone: "This list is out of date; here is its first page again.",
+    pageGone: "This list is out of date; pick the status again.",
   },
   card: {
     title: "<b>Session</b>",

@@ -22,9 +22,10 @@ export const uz: Texts = {
     page: (s, p) =>
       `<b>📋 Sessiyalar: ${s}</b>, ${p}-sahifa\nOxirgi o‘zgarganlar birinchi. Ochish uchun sessiyani tanlang.`,
     empty: (s) => `“${s}” holatidagi sessiyalar yo‘q.`,
+    end: "Bu oxirgi sahifa edi.",
     next: "Keyingi ➡️",
     prev: "⬅️ Oldingi",
-    pageGone: "Bu ro‘yxat eskirgan; mana uning birinchi sahifasi.",
+    pageGone: "Bu ro‘yxat eskirgan; holatni qaytadan tanlang.",
   },
   card: {
     title: "<b>Sessiya</b>",
