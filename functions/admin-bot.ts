@@ -65,8 +65,7 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
   const admins = new AdminRepository(doc, store.botStateTable, { logger, ...(now ? { now } : {}) });
   const audit = new AuditLog(doc, store.botStateTable, now);
   const state = new BotState(doc, store.botStateTable, now);
-  const [token, secret] = await Promise.all([secrets.botToken(), secrets.webhookSecret()]);
-  const botInfo = await loadBotInfo(token, state, options.configureApi);
+  const secret = await secrets.webhookSecret();
 
   let userbotsOnce: ReturnType<UserbotLoader> | undefined;
   const userbots: UserbotLoader =
@@ -85,12 +84,18 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
         throw err;
       })));
 
-  const bot = createBot(
-    { token, botInfo },
-    { sessions, admins, audit, state, userbots, logger, ...(now ? { now } : {}) },
-  );
-  options.configureApi?.(bot.api);
-  return createWebhookHandler({ bot, secret, logger });
+  // Built on the first call that carries the right secret: a forged call reads no token and writes nothing.
+  const buildBot = async () => {
+    const token = await secrets.botToken();
+    const botInfo = await loadBotInfo(token, state, options.configureApi);
+    const bot = createBot(
+      { token, botInfo },
+      { sessions, admins, audit, state, userbots, logger, ...(now ? { now } : {}) },
+    );
+    options.configureApi?.(bot.api);
+    return bot;
+  };
+  return createWebhookHandler({ bot: buildBot, secret, logger });
 }
 
 /**

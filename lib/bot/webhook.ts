@@ -47,11 +47,22 @@ function parseUpdate(event: APIGatewayProxyEventV2): Update | undefined {
 }
 
 export function createWebhookHandler(options: {
-  bot: Bot<BotContext>;
+  /** The bot, or how to build it: built on the first authenticated call, so a forged call never causes work. */
+  bot: Bot<BotContext> | (() => Promise<Bot<BotContext>>);
   secret: string;
   logger: Logger;
 }): WebhookHandler {
-  const { bot, secret, logger } = options;
+  const { secret, logger } = options;
+  let botReady: Promise<Bot<BotContext>> | undefined;
+  const getBot = () => {
+    const source = options.bot;
+    if (typeof source !== "function") return Promise.resolve(source);
+    botReady ??= source().catch((err: unknown) => {
+      botReady = undefined;
+      throw err;
+    });
+    return botReady;
+  };
   if (!secret) throw new Error("The webhook secret is empty: refusing to accept unauthenticated updates.");
   return async (event) => {
     if (!secretMatches(header(event, SECRET_HEADER), secret)) {
@@ -66,6 +77,7 @@ export function createWebhookHandler(options: {
       return { statusCode: 200 };
     }
     const started = Date.now();
+    const bot = await getBot();
     try {
       await bot.handleUpdate(update);
       logger.debug("Update handled", { updateId: update.update_id, ms: Date.now() - started });

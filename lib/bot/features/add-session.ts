@@ -42,6 +42,8 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
   composer.callbackQuery(cb.cancel, cancel);
 
   composer.on("message:text", async (ctx, next) => {
+    // Another command (/start, /sessions) is not an answer; the step keeps waiting.
+    if (ctx.message.text.startsWith("/")) return next();
     const pending = await pendingOf(ctx, deps);
     if (pending.state === "none" || pending.input.kind === "admin-id") return next();
     const input = pending.input;

@@ -40,6 +40,7 @@ export function adminsFeature(deps: BotDeps): Composer<BotContext> {
   });
 
   composer.on("message", async (ctx, next) => {
+    if (ctx.message.text?.startsWith("/")) return next();
     const pending = await pendingOf(ctx, deps);
     if (pending.state === "none" || pending.input.kind !== "admin-id") return next();
     if (pending.state === "expired" || ctx.admin.role !== "owner") {
