@@ -4,7 +4,8 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Phone } from "../../lib/sessions/phone";
-import { createBotHarness, type BotHarness } from "../support/bot-harness";
+import { BOT_TOKEN, createBotHarness, WEBHOOK_SECRET, type BotHarness } from "../support/bot-harness";
+import { captureOutput } from "../support/capture-logs";
 
 const OWNER = { id: 1001, is_bot: false, first_name: "Owner", language_code: "en" };
 const BROKEN = "+998901234567" as Phone;
@@ -105,5 +106,37 @@ describe("runbook step 3: add a new session from the bot", () => {
     expect(sent.replaceAll("+998901234567", "")).not.toContain("12345");
     // The login step is over: the next text is not taken as a code.
     expect((await h.botStateItems()).some((i) => String(i.pk).startsWith("INPUT#"))).toBe(false);
+  });
+});
+
+describe("secrets stay out of the logs", () => {
+  it("a full login at DEBUG level logs neither the code, the password, the bot token nor the webhook secret", async () => {
+    const level = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = "DEBUG";
+    try {
+      const { output } = await captureOutput(async () => {
+        const d = await createBotHarness({ owner: OWNER });
+        d.userbots.accounts.set(NEW, { code: "52814", password: "correct horse", userId: "555" });
+        await d.say(OWNER, "/add");
+        await d.say(OWNER, NEW);
+        await d.say(OWNER, "5 2 8 1 4");
+        await d.say(OWNER, "wrong horse");
+        await d.say(OWNER, "correct horse");
+        expect(await d.store.sessions().get(NEW)).toMatchObject({ status: "active" });
+      });
+      expect(output).toContain("Update handled");
+      for (const secret of [
+        "5 2 8 1 4",
+        "52814",
+        "correct horse",
+        "wrong horse",
+        BOT_TOKEN,
+        WEBHOOK_SECRET,
+      ]) {
+        expect(output).not.toContain(secret);
+      }
+    } finally {
+      process.env.LOG_LEVEL = level;
+    }
   });
 });
