@@ -4,3 +4,5 @@ export { createNotifier, type Notifier, type NotificationText, type NotifyResult
 export { createWebhookHandler, secretMatches, SECRET_HEADER, type WebhookHandler } from "./webhook";
 export { BotState } from "./state";
 export { LOCALES, languageFromCode, type Texts } from "./locales";
+export { botCommands, setBotCommands } from "./commands";
+export type { FailedSession } from "./locales";

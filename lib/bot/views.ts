@@ -6,6 +6,7 @@ import { InlineKeyboard } from "grammy";
 import type { Session, SessionStatus, TelegramAccount } from "../sessions/session";
 import type { Admin } from "../state/admins";
 import { cb, LISTABLE, type ListableStatus } from "./callback-data";
+import { esc } from "./html";
 import type { StatusCounts, Texts } from "./locales";
 
 export interface View {
@@ -20,10 +21,7 @@ export const STATUS_ICON: Record<SessionStatus, string> = {
   deleted: "🗑️",
 };
 
-/** Escapes text for parse_mode HTML. Everything that came from outside (errors, names, hints) goes through it. */
-export function esc(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
+export { esc };
 
 /** "2026-11-27 17:55 UTC": the same in every language, and unambiguous for operators in several time zones. */
 export function formatTime(iso: string | undefined, t: Texts): string {

@@ -3,8 +3,23 @@
  * error. Texts are HTML (parse_mode "HTML"); every value put in them passes through `esc()` first.
  */
 import type { SessionStatus } from "../../sessions/session";
+import { esc } from "../html";
 
 export type StatusCounts = Record<SessionStatus, number>;
+
+export type BotCommandName = "start" | "sessions" | "add" | "admins" | "language" | "cancel";
+
+export interface FailedSession {
+  readonly phone: string;
+  readonly error: string;
+}
+
+/** At most 20 lines, escaped; the rest summed up as "…and N more". */
+export function listFailed(failed: readonly FailedSession[], more: (n: number) => string): string {
+  const lines = failed.slice(0, 20).map((f) => `• <code>${esc(f.phone)}</code>: ${esc(f.error)}`);
+  if (failed.length > 20) lines.push(more(failed.length - 20));
+  return lines.join("\n");
+}
 
 export interface Texts {
   readonly statusName: Record<SessionStatus, string>;
@@ -120,6 +135,12 @@ export interface Texts {
     readonly choose: string;
     readonly set: string;
   };
+  /** Messages other parts send through the notifier. */
+  readonly notify: {
+    readonly sessionsFailed: (failed: readonly FailedSession[]) => string;
+  };
+  /** Descriptions of the bot's commands in Telegram's command menu (setMyCommands). */
+  readonly commands: Record<BotCommandName, string>;
   readonly unknownText: string;
   readonly failed: string;
 }
@@ -260,6 +281,20 @@ export const en: Texts = {
     notAdmin: (id) => `${id} is not an admin (removed meanwhile).`,
   },
   language: { choose: "Choose the language:", set: "Language: English." },
+  notify: {
+    sessionsFailed: (failed) =>
+      `🔴 <b>Health check</b>: ${failed.length} session(s) stopped working and were paused:\n` +
+      listFailed(failed, (n) => `…and ${n} more`) +
+      "\n\nOpen 📋 Sessions → 🔴 error, delete them, then ➕ Add Session to log in again.",
+  },
+  commands: {
+    start: "Main menu",
+    sessions: "Sessions by status",
+    add: "Add a session (log in)",
+    admins: "Admins",
+    language: "Language",
+    cancel: "Cancel the current step",
+  },
   unknownText: "I did not understand that. Press /start for the menu.",
   failed: "⚠️ Something went wrong and nothing was changed. Try again; if it repeats, tell the deployer.",
 };

@@ -1,5 +1,5 @@
 /** Русский. */
-import type { Texts } from "./en";
+import { listFailed, type Texts } from "./en";
 
 export const ru: Texts = {
   statusName: { active: "активна", paused: "на паузе", error: "ошибка", deleted: "удалена" },
@@ -135,6 +135,20 @@ export const ru: Texts = {
     notAdmin: (id) => `${id} не админ (удалён тем временем).`,
   },
   language: { choose: "Выберите язык:", set: "Язык: русский." },
+  notify: {
+    sessionsFailed: (failed) =>
+      `🔴 <b>Проверка</b>: перестали работать и поставлены на паузу сессий: ${failed.length}\n` +
+      listFailed(failed, (n) => `…и ещё ${n}`) +
+      "\n\nОткройте 📋 Сессии → 🔴 ошибка, удалите их, затем ➕ Добавить сессию, чтобы войти заново.",
+  },
+  commands: {
+    start: "Главное меню",
+    sessions: "Сессии по статусу",
+    add: "Добавить сессию (вход)",
+    admins: "Админы",
+    language: "Язык",
+    cancel: "Отменить текущий шаг",
+  },
   unknownText: "Не понял. Нажмите /start для меню.",
   failed:
     "⚠️ Что-то пошло не так, ничего не изменено. Попробуйте снова; если повторится, сообщите администратору системы.",

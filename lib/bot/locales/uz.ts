@@ -1,5 +1,5 @@
 /** O‘zbekcha (lotin yozuvi): operatorlarning asosiy tili. */
-import type { Texts } from "./en";
+import { listFailed, type Texts } from "./en";
 
 export const uz: Texts = {
   statusName: { active: "faol", paused: "to‘xtatilgan", error: "xato", deleted: "o‘chirilgan" },
@@ -142,6 +142,20 @@ export const uz: Texts = {
     notAdmin: (id) => `${id} admin emas (shu orada olib tashlangan).`,
   },
   language: { choose: "Tilni tanlang:", set: "Til: o‘zbekcha." },
+  notify: {
+    sessionsFailed: (failed) =>
+      `🔴 <b>Tekshiruv</b>: ${failed.length} ta sessiya ishlamay qoldi va to‘xtatildi:\n` +
+      listFailed(failed, (n) => `…va yana ${n} ta`) +
+      "\n\n📋 Sessiyalar → 🔴 xato bo‘limini oching, ularni o‘chiring, so‘ng ➕ Sessiya qo‘shish orqali qayta kiring.",
+  },
+  commands: {
+    start: "Bosh menyu",
+    sessions: "Sessiyalar holat bo‘yicha",
+    add: "Sessiya qo‘shish (kirish)",
+    admins: "Adminlar",
+    language: "Til",
+    cancel: "Joriy qadamni bekor qilish",
+  },
   unknownText: "Tushunmadim. Menyu uchun /start ni bosing.",
   failed:
     "⚠️ Nimadir noto‘g‘ri ketdi, hech narsa o‘zgarmadi. Qayta urinib ko‘ring; takrorlansa, tizimni o‘rnatgan kishiga ayting.",
