@@ -37,6 +37,7 @@ describe("session card actions", () => {
     await h.press(OWNER, "⏸ Pause");
     expect(h.api.lastMessage(OWNER.id).text).toContain("Status: ⏸ paused");
     expect((await h.store.sessions().get(PHONE))?.status).toBe("paused");
+    h.advance(1); // the audit trail orders by time; the test clock otherwise stands still
     await h.press(OWNER, "▶️ Resume");
     expect(h.api.lastMessage(OWNER.id).text).toContain("Status: 🟢 active");
     expect((await h.store.sessions().get(PHONE))?.status).toBe("active");
@@ -74,6 +75,15 @@ describe("session card actions", () => {
     await openCard();
     await h.press(OWNER, "🔄 Check now");
     expect(h.api.lastMessage(OWNER.id).text).toContain("✅ The session works: logged in as @fake · id 1.");
+  });
+
+  it("🔄 Check now that fails puts the card back with a notice", async () => {
+    h.userbots.userbots.checkSession = () => Promise.reject(new Error("GramJS could not load"));
+    await openCard();
+    await h.press(OWNER, "🔄 Check now");
+    const card = h.api.lastMessage(OWNER.id);
+    expect(card.text).toContain("Something went wrong and nothing was changed");
+    expect(card.buttons.map((b) => b.text)).toContain("🔄 Check now");
   });
 });
 

@@ -131,12 +131,8 @@ async function replyToOutcome(ctx: BotContext, deps: BotDeps, phone: Phone, o: L
       }
       return;
     case "logged-in": {
+      // The userbot layer records the login in the audit trail (it knows the account it logged in as).
       await stop();
-      await deps.audit.record({
-        action: o.replaced ? "session.relogin" : "session.created",
-        actor: `tg:${me}`,
-        phone,
-      });
       await show(ctx, sessionCard(ctx.t, o.session, t.loggedIn(o.replaced)));
       return;
     }

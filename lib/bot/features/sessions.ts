@@ -6,6 +6,7 @@
 import { Composer } from "grammy";
 import { InvalidCursorError, SessionNotFoundError, StaleVersionError } from "../../sessions/errors";
 import { IllegalTransitionError } from "../../sessions/lifecycle";
+import { redactText } from "../../log";
 import { isPhone, type Phone } from "../../sessions/phone";
 import type { CheckResult } from "../../telegram/contract";
 import { actionFromCode, cb, match, statusFromCode, type ListableStatus } from "../callback-data";
@@ -188,12 +189,22 @@ async function checkNow(ctx: BotContext, deps: BotDeps, phone: Phone, version: n
   if (current.version !== version) throw new StaleVersionError(phone, version, current.version);
   await answer(ctx, t.check.running(phone));
   await show(ctx, { text: t.check.running(phone) });
-  const { userbots } = await deps.userbots();
-  const result = await userbots.checkSession(phone, {
-    deadlineMs: CHECK_DEADLINE_MS,
-    actor: `check-now:${ctx.admin.userId}`,
-  });
-  const notice = describeCheck(t, result);
+  let notice: string;
+  try {
+    const { userbots } = await deps.userbots();
+    const result = await userbots.checkSession(phone, {
+      deadlineMs: CHECK_DEADLINE_MS,
+      actor: `check-now:${ctx.admin.userId}`,
+    });
+    notice = describeCheck(t, result);
+  } catch (err) {
+    // The "Checking…" message has no buttons: put the card back rather than leave the admin stranded.
+    deps.logger.error("Check now failed", {
+      phone,
+      error: redactText(err instanceof Error ? `${err.name}: ${err.message}` : String(err)),
+    });
+    notice = t.failed;
+  }
   const after = await deps.sessions.get(phone);
   if (!after || after.status === "deleted") return show(ctx, { text: `${notice}\n\n${t.stale.gone}` });
   await show(ctx, sessionCard(t, after, notice));
