@@ -109,6 +109,22 @@ describe("runbook step 3: add a new session from the bot", () => {
   });
 });
 
+describe("logging in again over a broken session", () => {
+  it("says the old session is replaced only on success, then shows it active again", async () => {
+    await seedFleet();
+    h.userbots.accounts.set(BROKEN, { code: "52814", userId: "4567" });
+    await h.say(OWNER, "/add");
+    await h.say(OWNER, BROKEN);
+    expect(h.api.lastMessage(OWNER.id).text).toContain("it is replaced only if the new login succeeds");
+    expect((await h.store.sessions().get(BROKEN))?.status).toBe("error");
+    await h.say(OWNER, "5 2 8 1 4");
+    const card = h.api.lastMessage(OWNER.id).text;
+    expect(card).toContain("✅ Logged in: the old session was replaced.");
+    expect(card).not.toContain("Last error");
+    expect(await h.store.sessions().get(BROKEN)).toMatchObject({ status: "active", isPaused: false });
+  });
+});
+
 describe("secrets stay out of the logs", () => {
   it("a full login at DEBUG level logs neither the code, the password, the bot token nor the webhook secret", async () => {
     const level = process.env.LOG_LEVEL;
