@@ -63,6 +63,25 @@ describe("runbook step 2: delete the broken session from the bot", () => {
   });
 });
 
+describe("the same runbook in Uzbek", () => {
+  it("/start → 📋 Sessiyalar → 🔴 xato → 🗑️ O‘chirish → 🗑️ Ha, o‘chirish", async () => {
+    const operator = { id: 3003, is_bot: false, first_name: "Jasur", language_code: "uz" };
+    await h.admins.add({ userId: "3003", addedBy: "tg:1001" });
+    await seedFleet();
+    await h.say(operator, "/start");
+    expect(h.api.lastMessage(operator.id).text).toContain("🟢 2 faol · ⏸ 0 to‘xtatilgan · 🔴 1 xato");
+    await h.press(operator, "📋 Sessiyalar");
+    await h.press(operator, "🔴 xato (1)");
+    await h.press(operator, `🔴 ${BROKEN}`);
+    expect(h.api.lastMessage(operator.id).text).toContain("Holat: 🔴 xato");
+    await h.press(operator, "🗑️ O‘chirish");
+    expect(h.api.lastMessage(operator.id).text).toContain("sessiyasi o‘chirilsinmi?");
+    await h.press(operator, "🗑️ Ha, o‘chirish");
+    expect(h.api.toasts()).toContain(`🗑️ ${BROKEN} sessiyasi o‘chirildi.`);
+    expect((await h.store.sessions().get(BROKEN))?.status).toBe("deleted");
+  });
+});
+
 describe("runbook step 3: add a new session from the bot", () => {
   it("➕ Add Session → phone → code as “1 2 3 4 5” → 2FA password → active; code and password deleted", async () => {
     h.userbots.accounts.set(NEW, {
