@@ -1,6 +1,114 @@
 /**
- * Lambda entry point: admin-bot. Not built yet; its issue replaces this file with the real handler.
+ * Lambda entry point: the AdminBot webhook (API Gateway HTTP API, payload 2.0, POST with Telegram's secret header).
+ *
+ * Environment: SESSIONS_TABLE, BOT_STATE_TABLE, KMS_KEY_ID (see lib/config.ts); APP_SECRET_ARN and
+ * WEBHOOK_SECRET_ARN in AWS, or BOT_TOKEN and WEBHOOK_SECRET locally (lib/secrets.ts); API_ID/API_HASH are read only
+ * when a login step or a check runs. Everything is built once per container, on the first request; a failed build
+ * is retried by the next request. The userbot layer (GramJS) is imported only when a login step or a check runs.
  */
-export function handler(): Promise<never> {
-  return Promise.reject(new Error("admin-bot is not built yet."));
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { Api } from "grammy";
+import {
+  createBot,
+  createWebhookHandler,
+  BotState,
+  type UserbotLoader,
+  type WebhookHandler,
+} from "../lib/bot";
+import { loadBotInfo } from "../lib/bot/bot-info";
+import { loadStoreConfig, type Env } from "../lib/config";
+import { createCipher } from "../lib/crypto";
+import { createDocumentClient, createDynamoClient } from "../lib/dynamo";
+import { createLogger } from "../lib/log";
+import { createSecretSource } from "../lib/secrets";
+import { SessionRepository } from "../lib/sessions";
+import { AdminRepository } from "../lib/state/admins";
+import { AuditLog } from "../lib/state/audit";
+
+export interface AdminBotOptions {
+  readonly env?: Env;
+  /** Replaces the userbot layer (tests). */
+  readonly userbots?: UserbotLoader;
+  /** Applied to every Bot API client the handler makes (tests replace Telegram's HTTP API here). */
+  readonly configureApi?: (api: Api) => void;
+  readonly now?: () => Date;
+  /** Sees the DynamoDB client before use (tests count what each update reads). */
+  readonly configureDynamo?: (client: DynamoDBClient) => void;
 }
+
+export function createHandler(options: AdminBotOptions = {}): WebhookHandler {
+  let ready: Promise<WebhookHandler> | undefined;
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    ready ??= build(options).catch((err: unknown) => {
+      ready = undefined;
+      throw err;
+    });
+    return (await ready)(event);
+  };
+}
+
+async function build(options: AdminBotOptions): Promise<WebhookHandler> {
+  const env = options.env ?? process.env;
+  const logger = createLogger({ service: "admin-bot" });
+  const store = loadStoreConfig(env);
+  const client = createDynamoClient(store);
+  options.configureDynamo?.(client);
+  const doc = createDocumentClient(client);
+  const cipher = createCipher(store.encryption, store.region);
+  const secrets = createSecretSource(env);
+  const now = options.now;
+  const sessions = new SessionRepository(doc, store.sessionsTable, cipher, {
+    logger,
+    ...(now ? { now } : {}),
+  });
+  const admins = new AdminRepository(doc, store.botStateTable, { logger, ...(now ? { now } : {}) });
+  const audit = new AuditLog(doc, store.botStateTable, now);
+  const state = new BotState(doc, store.botStateTable, now);
+  const secret = await secrets.webhookSecret();
+
+  let userbotsOnce: ReturnType<UserbotLoader> | undefined;
+  const userbots: UserbotLoader =
+    options.userbots ??
+    (() =>
+      (userbotsOnce ??= loadUserbotLayer({
+        sessions,
+        doc,
+        botStateTable: store.botStateTable,
+        cipher,
+        logger,
+        audit,
+        credentials: () => secrets.telegramApi(),
+      }).catch((err: unknown) => {
+        userbotsOnce = undefined;
+        throw err;
+      })));
+
+  // Built on the first call that carries the right secret: a forged call reads no token and writes nothing.
+  const buildBot = async () => {
+    const token = await secrets.botToken();
+    const botInfo = await loadBotInfo(token, state, options.configureApi);
+    const bot = createBot(
+      { token, botInfo },
+      { sessions, admins, audit, state, userbots, logger, ...(now ? { now } : {}) },
+    );
+    options.configureApi?.(bot.api);
+    return bot;
+  };
+  return createWebhookHandler({ bot: buildBot, secret, logger });
+}
+
+/**
+ * Loads lib/telegram (GramJS) on first use. The module path is held in a variable only until the userbot layer's
+ * `lib/telegram/index.ts` is on main; then this becomes a plain `await import("../lib/telegram")` so the bundler
+ * includes it.
+ */
+async function loadUserbotLayer(deps: Record<string, unknown>): Promise<Awaited<ReturnType<UserbotLoader>>> {
+  const modulePath = "../lib/telegram";
+  const telegram = (await import(modulePath)) as {
+    createUserbotServices(deps: Record<string, unknown>): Awaited<ReturnType<UserbotLoader>>;
+  };
+  return telegram.createUserbotServices(deps);
+}
+
+export const handler = createHandler();

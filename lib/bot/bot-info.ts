@@ -1,0 +1,22 @@
+/**
+ * The bot's own `getMe`, which grammY needs before it handles an update. Asked of Telegram once ever and then kept
+ * in the bot-state table (BOTINFO/me), so a cold start costs one DynamoDB read instead of a call to Telegram, and
+ * an unauthenticated request can never make the bot call out.
+ */
+import { Api } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import type { BotState } from "./state";
+
+export async function loadBotInfo(
+  token: string,
+  state: BotState,
+  configureApi?: (api: Api) => void,
+): Promise<UserFromGetMe> {
+  const cached = await state.getBotInfo();
+  if (cached && cached.id === Number(token.split(":")[0])) return cached;
+  const api = new Api(token);
+  configureApi?.(api);
+  const me = await api.getMe();
+  await state.saveBotInfo(me);
+  return me;
+}

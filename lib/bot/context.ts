@@ -1,0 +1,31 @@
+/** The bot's context type and the dependencies every feature receives. */
+import type { Context } from "grammy";
+import type { Logger } from "../log";
+import type { SessionRepository } from "../sessions/repository";
+import type { Admin, AdminRepository, Language } from "../state/admins";
+import type { AuditLog } from "../state/audit";
+import type { LoginService, UserbotService } from "../telegram/contract";
+import type { Texts } from "./locales";
+import type { BotState } from "./state";
+
+/** The userbot layer, loaded on first use: it imports GramJS, which ordinary button presses must not pay for. */
+export type UserbotLoader = () => Promise<{ login: LoginService; userbots: UserbotService }>;
+
+export interface BotDeps {
+  readonly sessions: SessionRepository;
+  readonly admins: AdminRepository;
+  readonly audit: AuditLog;
+  readonly state: BotState;
+  readonly userbots: UserbotLoader;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+}
+
+/** Set by the access feature before any other feature runs: only admins get this far. */
+export interface AdminFlavor {
+  admin: Admin;
+  lang: Language;
+  t: Texts;
+}
+
+export type BotContext = Context & AdminFlavor;

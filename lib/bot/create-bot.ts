@@ -1,0 +1,72 @@
+/**
+ * The AdminBot: grammY's `Bot` with one Composer per feature. `createBot` makes no network call: `botInfo` is
+ * given, so a cold start does not ask Telegram getMe.
+ *
+ * Order matters: access first (a stranger stops there, having written at most the hourly refusal mark), then the
+ * processed-once claim, then the features inside an error boundary that tells the admin and answers 200, so one
+ * failing update never blocks the chat behind it.
+ */
+import { Bot, type BotConfig as GrammyBotConfig } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import { redactText } from "../log";
+import type { BotContext, BotDeps } from "./context";
+import { accessFeature } from "./features/access";
+import { addSessionFeature } from "./features/add-session";
+import { adminsFeature } from "./features/admins";
+import { languageFeature } from "./features/language";
+import { menuFeature } from "./features/menu";
+import { onceFeature } from "./features/once";
+import { sessionsFeature } from "./features/sessions";
+import { answer, show } from "./ui";
+import { mainMenu } from "./views";
+
+export interface BotConfig {
+  readonly token: string;
+  readonly botInfo: UserFromGetMe;
+  /** Only for tests and a local Bot API server. */
+  readonly client?: GrammyBotConfig<BotContext>["client"];
+}
+
+export function createBot(config: BotConfig, deps: BotDeps): Bot<BotContext> {
+  const bot = new Bot<BotContext>(config.token, {
+    botInfo: config.botInfo,
+    ...(config.client ? { client: config.client } : {}),
+  });
+
+  bot.use(accessFeature(deps));
+  bot.use(onceFeature(deps));
+
+  const features = bot.errorBoundary(async (err) => {
+    const ctx = err.ctx;
+    const error = err.error;
+    deps.logger.error("Update failed; telling the admin", {
+      updateId: ctx.update.update_id,
+      error: redactText(error instanceof Error ? `${error.name}: ${error.message}` : String(error)),
+    });
+    // If even this fails (Telegram unreachable), the error escapes: the claim is released and Telegram retries.
+    if (ctx.callbackQuery) {
+      // The button may have been answered already before the failure; then the message says it instead.
+      const answered = await answer(ctx, ctx.t.failed, true).then(
+        () => true,
+        () => false,
+      );
+      if (answered) return;
+    }
+    await ctx.reply(ctx.t.failed);
+  });
+  features.use(menuFeature(deps));
+  features.use(languageFeature(deps));
+  features.use(addSessionFeature(deps));
+  features.use(adminsFeature(deps));
+  features.use(sessionsFeature(deps));
+
+  // Whatever no feature took: an old or unknown button, or text the bot does not expect.
+  features.on("callback_query", async (ctx) => {
+    await answer(ctx, ctx.t.stale.unknownButton, true);
+    await show(ctx, mainMenu(ctx.t, await deps.sessions.countByStatus(), ctx.t.stale.unknownButton));
+  });
+  features.on("message", async (ctx) => {
+    await ctx.reply(ctx.t.unknownText);
+  });
+  return bot;
+}

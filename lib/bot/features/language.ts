@@ -1,0 +1,32 @@
+/** Language: each admin chooses theirs (`/language`); until then it follows Telegram's language_code. */
+import { Composer, InlineKeyboard } from "grammy";
+import type { Language } from "../../state/admins";
+import { cb, match } from "../callback-data";
+import type { BotContext, BotDeps } from "../context";
+import { LOCALES } from "../locales";
+import { answer, show } from "../ui";
+import { mainMenu } from "../views";
+
+const NAMES: Record<Language, string> = { uz: "🇺🇿 O‘zbekcha", en: "🇬🇧 English", ru: "🇷🇺 Русский" };
+
+export function languageFeature(deps: BotDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+
+  const choose = async (ctx: BotContext) => {
+    await answer(ctx);
+    const keyboard = new InlineKeyboard();
+    for (const lang of ["uz", "en", "ru"] as const) keyboard.text(NAMES[lang], cb.setLanguage(lang));
+    await show(ctx, { text: ctx.t.language.choose, keyboard });
+  };
+  composer.command("language", choose);
+  composer.callbackQuery(cb.languages, choose);
+
+  composer.callbackQuery(match.setLanguage, async (ctx) => {
+    const lang = ctx.match[1] as Language;
+    await deps.admins.setLanguage(ctx.admin.userId, lang);
+    Object.assign(ctx, { lang, t: LOCALES[lang] });
+    await answer(ctx, ctx.t.language.set);
+    await show(ctx, mainMenu(ctx.t, await deps.sessions.countByStatus(), ctx.t.language.set));
+  });
+  return composer;
+}

@@ -1,0 +1,226 @@
+/**
+ * 📋 Sessions: counts per status, a paginated list per status, the session card and its actions (pause, resume,
+ * delete with confirmation, check now). Every action button carries the session version it was drawn for; a press
+ * after the session changed or vanished answers with a notice and the current state, never an error.
+ */
+import { Composer } from "grammy";
+import { InvalidCursorError, SessionNotFoundError, StaleVersionError } from "../../sessions/errors";
+import { IllegalTransitionError } from "../../sessions/lifecycle";
+import { redactText } from "../../log";
+import { isPhone, type Phone } from "../../sessions/phone";
+import type { CheckResult } from "../../telegram/contract";
+import { actionFromCode, cb, match, statusFromCode, type ListableStatus } from "../callback-data";
+import type { BotContext, BotDeps } from "../context";
+import type { Texts } from "../locales";
+import { answer, show } from "../ui";
+import {
+  deleteConfirm,
+  esc,
+  formatAccount,
+  formatTime,
+  sessionCard,
+  sessionsOverview,
+  sessionsPage,
+} from "../views";
+
+export const PAGE_SIZE = 10;
+/** A check must finish well inside the webhook's time budget (grammY's timeout, then Telegram's). */
+export const CHECK_DEADLINE_MS = 15_000;
+
+export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  const { sessions, state } = deps;
+
+  const overview = async (ctx: BotContext, notice?: string) =>
+    show(ctx, sessionsOverview(ctx.t, await sessions.countByStatus(), notice));
+
+  /**
+   * Shows one page: one GSI query of PAGE_SIZE items. The next page's cursor is too long for callback data, so it
+   * is kept in the bot-state table under a short id; `self` is this page's own id, which the next page links back to.
+   */
+  const page = async (
+    ctx: BotContext,
+    status: ListableStatus,
+    at: { pageNo: number; cursor?: string; self?: string; prev?: string } = { pageNo: 1 },
+    notice?: string,
+  ) => {
+    const result = await sessions.listByStatus(status, {
+      limit: PAGE_SIZE,
+      ...(at.cursor ? { cursor: at.cursor } : {}),
+    });
+    const nextId = result.cursor
+      ? await state.savePage({
+          status,
+          cursor: result.cursor,
+          page: at.pageNo + 1,
+          ...(at.self ? { prev: at.self } : {}),
+        })
+      : undefined;
+    const prev = at.pageNo === 2 ? cb.list(status) : at.prev ? cb.page(at.prev) : undefined;
+    await show(
+      ctx,
+      sessionsPage(
+        ctx.t,
+        {
+          status,
+          page: at.pageNo,
+          sessions: result.items,
+          ...(prev ? { prev } : {}),
+          ...(nextId ? { next: cb.page(nextId) } : {}),
+        },
+        notice,
+      ),
+    );
+  };
+
+  /** The current card of a session, or the overview with "gone" when it no longer exists. */
+  const refresh = async (ctx: BotContext, phone: Phone, notice?: string) => {
+    const session = await sessions.get(phone);
+    if (!session || session.status === "deleted") return overview(ctx, ctx.t.stale.gone);
+    await show(ctx, sessionCard(ctx.t, session, notice));
+  };
+
+  composer.callbackQuery(cb.sessions, async (ctx) => {
+    await answer(ctx);
+    await overview(ctx);
+  });
+  composer.command("sessions", (ctx) => overview(ctx));
+
+  composer.callbackQuery(match.list, async (ctx) => {
+    await answer(ctx);
+    await page(ctx, statusFromCode(ctx.match[1]!)!);
+  });
+
+  composer.callbackQuery(match.page, async (ctx) => {
+    const stored = await state.getPage(ctx.match[1]!);
+    if (!stored) {
+      await answer(ctx, ctx.t.sessions.pageGone);
+      return overview(ctx, ctx.t.sessions.pageGone);
+    }
+    await answer(ctx);
+    const status = stored.status as ListableStatus;
+    const self = ctx.match[1]!;
+    try {
+      await page(ctx, status, {
+        pageNo: stored.page,
+        cursor: stored.cursor,
+        self,
+        ...(stored.prev ? { prev: stored.prev } : {}),
+      });
+    } catch (err) {
+      if (!(err instanceof InvalidCursorError)) throw err;
+      await page(ctx, status, { pageNo: 1 }, ctx.t.sessions.pageGone);
+    }
+  });
+
+  composer.callbackQuery(match.card, async (ctx) => {
+    await answer(ctx);
+    await refresh(ctx, ctx.match[1] as Phone);
+  });
+
+  composer.callbackQuery(match.action, async (ctx) => {
+    const action = actionFromCode(ctx.match[1]!)!;
+    const raw = ctx.match[2]!;
+    const version = Number(ctx.match[3]);
+    if (!isPhone(raw)) return unknownButton(ctx);
+    const phone = raw as Phone;
+    const t = ctx.t;
+    const actor = `tg:${ctx.admin.userId}`;
+    try {
+      switch (action) {
+        case "ask-delete": {
+          const s = await sessions.require(phone);
+          if (s.version !== version) throw new StaleVersionError(phone, version, s.version);
+          await answer(ctx);
+          return await show(ctx, deleteConfirm(t, s));
+        }
+        case "delete": {
+          // Read first: the list to return to is the one the session was in (the tombstone says "deleted").
+          const before = await sessions.require(phone);
+          if (before.version !== version) throw new StaleVersionError(phone, version, before.version);
+          await sessions.delete(phone, version);
+          await deps.audit.record({ action: "session.deleted", actor, phone });
+          await answer(ctx, t.actions.deleted(phone));
+          return await page(ctx, before.status as ListableStatus, { pageNo: 1 }, t.actions.deleted(phone));
+        }
+        case "pause": {
+          const s = await sessions.pause(phone, version);
+          await deps.audit.record({ action: "session.paused", actor, phone });
+          await answer(ctx, t.actions.paused);
+          return await show(ctx, sessionCard(t, s, t.actions.paused));
+        }
+        case "resume": {
+          const s = await sessions.resume(phone, version);
+          await deps.audit.record({ action: "session.resumed", actor, phone });
+          await answer(ctx, t.actions.resumed);
+          return await show(ctx, sessionCard(t, s, t.actions.resumed));
+        }
+        case "check":
+          return await checkNow(ctx, deps, phone, version);
+      }
+    } catch (err) {
+      if (err instanceof SessionNotFoundError) {
+        await answer(ctx, t.stale.gone, true);
+        return overview(ctx, t.stale.gone);
+      }
+      if (err instanceof StaleVersionError) {
+        await answer(ctx, t.stale.changed, true);
+        return refresh(ctx, phone, t.stale.changed);
+      }
+      if (err instanceof IllegalTransitionError) {
+        await answer(ctx, t.actions.notAllowed, true);
+        return refresh(ctx, phone, t.actions.notAllowed);
+      }
+      throw err;
+    }
+  });
+
+  return composer;
+}
+
+async function unknownButton(ctx: BotContext): Promise<void> {
+  await answer(ctx, ctx.t.stale.unknownButton, true);
+}
+
+/** 🔄 Check now: the health check for this one session (getMe through it), then its fresh card with the result. */
+async function checkNow(ctx: BotContext, deps: BotDeps, phone: Phone, version: number): Promise<void> {
+  const t = ctx.t;
+  const current = await deps.sessions.require(phone);
+  if (current.version !== version) throw new StaleVersionError(phone, version, current.version);
+  await answer(ctx, t.check.running(phone));
+  await show(ctx, { text: t.check.running(phone) });
+  let notice: string;
+  try {
+    const { userbots } = await deps.userbots();
+    const result = await userbots.checkSession(phone, {
+      deadlineMs: CHECK_DEADLINE_MS,
+      actor: `check-now:${ctx.admin.userId}`,
+    });
+    notice = describeCheck(t, result);
+  } catch (err) {
+    // The "Checking…" message has no buttons: put the card back rather than leave the admin stranded.
+    deps.logger.error("Check now failed", {
+      phone,
+      error: redactText(err instanceof Error ? `${err.name}: ${err.message}` : String(err)),
+    });
+    notice = t.failed;
+  }
+  const after = await deps.sessions.get(phone);
+  if (!after || after.status === "deleted") return show(ctx, { text: `${notice}\n\n${t.stale.gone}` });
+  await show(ctx, sessionCard(t, after, notice));
+}
+
+export function describeCheck(t: Texts, r: CheckResult): string {
+  switch (r.outcome) {
+    case "healthy":
+      return t.check.healthy(formatAccount(r.account, t));
+    case "failed":
+      return t.check.failed(esc(r.failure.message));
+    case "flood-wait":
+      return t.check.flood(formatTime(r.until, t));
+    case "transient":
+      return t.check.transient(esc(r.failure.message), r.failures);
+    case "skipped":
+      return t.check.skipped[r.reason];
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * English texts, and the `Texts` type every locale implements: a missing key in `uz.ts` or `ru.ts` is a compile
+ * error. Texts are HTML (parse_mode "HTML"); every value put in them passes through `esc()` first.
+ */
+import type { SessionStatus } from "../../sessions/session";
+import { esc } from "../html";
+
+export type StatusCounts = Record<SessionStatus, number>;
+
+export type BotCommandName = "start" | "sessions" | "add" | "admins" | "language" | "cancel";
+
+export interface FailedSession {
+  readonly phone: string;
+  readonly error: string;
+}
+
+/** At most 20 lines, escaped; the rest summed up as "…and N more". */
+export function listFailed(failed: readonly FailedSession[], more: (n: number) => string): string {
+  const lines = failed.slice(0, 20).map((f) => `• <code>${esc(f.phone)}</code>: ${esc(f.error)}`);
+  if (failed.length > 20) lines.push(more(failed.length - 20));
+  return lines.join("\n");
+}
+
+export interface Texts {
+  readonly statusName: Record<SessionStatus, string>;
+  readonly menu: {
+    readonly title: string;
+    readonly summary: (c: StatusCounts) => string;
+    readonly sessions: string;
+    readonly addSession: string;
+    readonly admins: string;
+    readonly language: string;
+    readonly back: string;
+    readonly mainMenu: string;
+  };
+  readonly stranger: (userId: string) => string;
+  readonly sessions: {
+    readonly overview: (c: StatusCounts) => string;
+    readonly filter: (status: string, n: number) => string;
+    readonly page: (status: string, page: number) => string;
+    readonly empty: (status: string) => string;
+    /** A "Next" page that turned out empty: the previous page ended exactly at the end of the list. */
+    readonly end: string;
+    readonly next: string;
+    readonly prev: string;
+    readonly pageGone: string;
+  };
+  readonly card: {
+    readonly title: string;
+    readonly phone: string;
+    readonly account: string;
+    readonly noAccount: string;
+    readonly status: string;
+    readonly paused: string;
+    readonly yes: string;
+    readonly no: string;
+    readonly lastError: string;
+    readonly lastCheck: string;
+    readonly never: string;
+    readonly created: string;
+    readonly updated: string;
+    readonly pause: string;
+    readonly resume: string;
+    readonly delete: string;
+    readonly check: string;
+    readonly toList: string;
+    readonly errorHint: string;
+  };
+  readonly actions: {
+    readonly deleteConfirm: (phone: string) => string;
+    readonly deleteYes: string;
+    readonly deleteNo: string;
+    readonly deleted: (phone: string) => string;
+    readonly paused: string;
+    readonly resumed: string;
+    readonly notAllowed: string;
+  };
+  readonly stale: {
+    readonly changed: string;
+    readonly gone: string;
+    readonly unknownButton: string;
+  };
+  readonly check: {
+    readonly running: (phone: string) => string;
+    readonly healthy: (account: string) => string;
+    readonly failed: (message: string) => string;
+    readonly flood: (until: string) => string;
+    readonly transient: (message: string, failures: number) => string;
+    readonly skipped: Record<"not-active" | "leased" | "flood-wait" | "not-found", string>;
+  };
+  readonly add: {
+    readonly askPhone: string;
+    readonly badPhone: string;
+    readonly starting: (phone: string) => string;
+    readonly codeSent: (phone: string, where: string, length?: number) => string;
+    readonly delivery: Record<"app" | "sms" | "call" | "flash-call" | "email" | "other", string>;
+    readonly askPassword: (hint?: string) => string;
+    readonly wrongCode: (attemptsLeft: number) => string;
+    readonly wrongPassword: (attemptsLeft: number, hint?: string) => string;
+    readonly codeExpired: string;
+    readonly noFlow: string;
+    readonly tooManyAttempts: string;
+    readonly invalidPhone: string;
+    readonly phoneBanned: string;
+    readonly noAccount: string;
+    readonly floodWait: (minutes: number) => string;
+    readonly apiCredentialsInvalid: string;
+    readonly unavailable: (message: string) => string;
+    readonly loggedIn: (replaced: boolean) => string;
+    readonly cancelled: string;
+    readonly nothingToCancel: string;
+    readonly expired: string;
+    readonly replacesExisting: string;
+    readonly cancelButton: string;
+  };
+  readonly admins: {
+    readonly title: string;
+    readonly owner: string;
+    readonly admin: string;
+    readonly you: string;
+    readonly add: string;
+    readonly askId: string;
+    readonly badId: string;
+    readonly added: (id: string) => string;
+    readonly already: (id: string) => string;
+    readonly removeButton: (id: string) => string;
+    readonly removeConfirm: (id: string) => string;
+    readonly removeYes: string;
+    readonly removed: (id: string) => string;
+    readonly lastOwner: string;
+    readonly ownersOnly: string;
+    readonly notAdmin: (id: string) => string;
+  };
+  readonly language: {
+    readonly choose: string;
+    readonly set: string;
+  };
+  /** Messages other parts send through the notifier. */
+  readonly notify: {
+    readonly sessionsFailed: (failed: readonly FailedSession[]) => string;
+  };
+  /** Descriptions of the bot's commands in Telegram's command menu (setMyCommands). */
+  readonly commands: Record<BotCommandName, string>;
+  readonly unknownText: string;
+  readonly failed: string;
+}
+
+export const en: Texts = {
+  statusName: { active: "active", paused: "paused", error: "error", deleted: "deleted" },
+  menu: {
+    title: "<b>Session Keeper</b>",
+    summary: (c) => `Fleet: 🟢 ${c.active} active · ⏸ ${c.paused} paused · 🔴 ${c.error} error`,
+    sessions: "📋 Sessions",
+    addSession: "➕ Add Session",
+    admins: "👥 Admins",
+    language: "🌐 Language",
+    back: "⬅️ Back",
+    mainMenu: "🏠 Main menu",
+  },
+  stranger: (id) =>
+    `This bot is private. Your Telegram user id is <code>${id}</code>: send it to an owner of the bot to be added.`,
+  sessions: {
+    overview: (c) =>
+      `<b>📋 Sessions</b>\n🟢 active: ${c.active}\n⏸ paused: ${c.paused}\n🔴 error: ${c.error}\n\nPick a status to list its sessions.`,
+    filter: (s, n) => `${s} (${n})`,
+    page: (s, p) =>
+      `<b>📋 Sessions: ${s}</b>, page ${p}\nMost recently changed first. Pick a session to open it.`,
+    empty: (s) => `No sessions with status “${s}”.`,
+    end: "That was the last page.",
+    next: "Next ➡️",
+    prev: "⬅️ Previous",
+    pageGone: "This list is out of date; pick the status again.",
+  },
+  card: {
+    title: "<b>Session</b>",
+    phone: "Phone",
+    account: "Telegram account",
+    noAccount: "unknown",
+    status: "Status",
+    paused: "Paused",
+    yes: "yes",
+    no: "no",
+    lastError: "Last error",
+    lastCheck: "Last check",
+    never: "never",
+    created: "Created",
+    updated: "Updated",
+    pause: "⏸ Pause",
+    resume: "▶️ Resume",
+    delete: "🗑️ Delete",
+    check: "🔄 Check now",
+    toList: "⬅️ Sessions",
+    errorHint: "This session needs a new login: delete it, then ➕ Add Session with the same phone.",
+  },
+  actions: {
+    deleteConfirm: (p) =>
+      `Delete the session <b>${p}</b>?\nIts session string is destroyed; to use this phone again you log in anew.`,
+    deleteYes: "🗑️ Yes, delete",
+    deleteNo: "Cancel",
+    deleted: (p) => `🗑️ Session ${p} deleted.`,
+    paused: "⏸ Paused: it is no longer checked or used.",
+    resumed: "▶️ Resumed: it is active again.",
+    notAllowed: "That is not possible in the session's current state; here is its card.",
+  },
+  stale: {
+    changed: "This session changed meanwhile. Here is its current card; check it and press again.",
+    gone: "This session no longer exists (deleted meanwhile).",
+    unknownButton: "This button is out of date. Here is the main menu.",
+  },
+  check: {
+    running: (p) => `🔄 Checking ${p}…`,
+    healthy: (a) => `✅ The session works: logged in as ${a}.`,
+    failed: (m) => `🔴 The session is dead and was marked error: ${m}\nDelete it and add it again.`,
+    flood: (u) => `⏳ Telegram asks to wait (flood wait) until ${u}. The session is not marked as failed.`,
+    transient: (m, n) => `⚠️ Could not reach the session (${m}). ${n} failure(s) in a row; try again later.`,
+    skipped: {
+      "not-active": "Only an active session is checked. Resume it first.",
+      leased: "Another job is using this session right now. Try again in a minute.",
+      "flood-wait": "The session is in a flood wait; it will be checked after it ends.",
+      "not-found": "This session no longer exists.",
+    },
+  },
+  add: {
+    askPhone:
+      "<b>➕ Add Session</b>\nSend the phone number with the country code, e.g. <code>+998901234567</code>.\n/cancel to stop.",
+    badPhone:
+      "That is not a valid phone number. Send it with the country code, e.g. <code>+998901234567</code>.",
+    starting: (p) => `Asking Telegram to send a login code to ${p}…`,
+    codeSent: (p, where, len) =>
+      `Telegram sent a login code to ${p} ${where}.\n\n` +
+      `Send the code <b>with spaces between the digits</b>, e.g. <code>${len ? Array.from({ length: len }, (_, i) => String(i + 1)).join(" ") : "1 2 3 4 5"}</code>.\n` +
+      "Why: Telegram blocks a login whose code was sent in any chat as it is. Your message is deleted right after reading.\n/cancel to stop.",
+    delivery: {
+      app: "in the Telegram app (the chat “Telegram”)",
+      sms: "by SMS",
+      call: "by a phone call",
+      "flash-call": "by a flash call",
+      email: "by email",
+      other: "",
+    },
+    askPassword: (h) =>
+      `This account has two-step verification. Send its 2FA password${h ? ` (hint: ${h})` : ""}.\nYour message is deleted right after reading. /cancel to stop.`,
+    wrongCode: (n) => `❌ Wrong code. ${n} attempt(s) left. Send it again with spaces between the digits.`,
+    wrongPassword: (n, h) => `❌ Wrong password${h ? ` (hint: ${h})` : ""}. ${n} attempt(s) left.`,
+    codeExpired:
+      "⌛ The code expired (or was sent in a chat without spaces). Press ➕ Add Session to get a new one.",
+    noFlow: "This login is no longer in progress. Press ➕ Add Session to start again.",
+    tooManyAttempts: "Too many wrong attempts: the login was stopped. Start again with ➕ Add Session.",
+    invalidPhone: "Telegram does not accept this phone number. Check it and send it again.",
+    phoneBanned: "Telegram has banned this phone number. It cannot be added.",
+    noAccount: "This number has no Telegram account. Register it in the Telegram app first.",
+    floodWait: (m) => `Telegram asks to wait ${m} min before trying this number again.`,
+    apiCredentialsInvalid:
+      "Telegram refused our API_ID/API_HASH. The deployer must fix them (my.telegram.org); nothing was changed.",
+    unavailable: (m) => `Telegram could not be reached (${m}). Try again in a minute.`,
+    loggedIn: (r) =>
+      r ? "✅ Logged in: the old session was replaced." : "✅ Logged in: the session is active.",
+    cancelled: "Cancelled. Nothing was stored.",
+    nothingToCancel: "There is nothing to cancel.",
+    expired: "⌛ Your ➕ Add Session flow expired after a while without an answer. Start again when ready.",
+    replacesExisting: "This phone already has a session; it is replaced only if the new login succeeds.",
+    cancelButton: "✖️ Cancel",
+  },
+  admins: {
+    title: "<b>👥 Admins</b>",
+    owner: "owner",
+    admin: "admin",
+    you: "you",
+    add: "➕ Add admin",
+    askId:
+      "Send the new admin's Telegram user id (a stranger writing to this bot is told theirs), or forward a message from them.\n/cancel to stop.",
+    badId: "That is not a Telegram user id (a number such as 123456789). Send it again or /cancel.",
+    added: (id) => `✅ ${id} is now an admin.`,
+    already: (id) => `${id} is already an admin.`,
+    removeButton: (id) => `🗑️ ${id}`,
+    removeConfirm: (id) => `Remove admin ${id}? They will no longer be able to use this bot.`,
+    removeYes: "Yes, remove",
+    removed: (id) => `Admin ${id} removed.`,
+    lastOwner: "This is the last owner and cannot be removed. Make another admin an owner first.",
+    ownersOnly: "Only an owner can add or remove admins.",
+    notAdmin: (id) => `${id} is not an admin (removed meanwhile).`,
+  },
+  language: { choose: "Choose the language:", set: "Language: English." },
+  notify: {
+    sessionsFailed: (failed) =>
+      `🔴 <b>Health check</b>: ${failed.length} session(s) stopped working and were paused:\n` +
+      listFailed(failed, (n) => `…and ${n} more`) +
+      "\n\nOpen 📋 Sessions → 🔴 error, delete them, then ➕ Add Session to log in again.",
+  },
+  commands: {
+    start: "Main menu",
+    sessions: "Sessions by status",
+    add: "Add a session (log in)",
+    admins: "Admins",
+    language: "Language",
+    cancel: "Cancel the current step",
+  },
+  unknownText: "I did not understand that. Press /start for the menu.",
+  failed: "⚠️ Something went wrong and nothing was changed. Try again; if it repeats, tell the deployer.",
+};

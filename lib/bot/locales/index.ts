@@ -1,0 +1,17 @@
+/** The bot's languages. Uzbek is the default: it is what the operators speak. */
+import type { Language } from "../../state/admins";
+import { en, type Texts } from "./en";
+import { ru } from "./ru";
+import { uz } from "./uz";
+
+export type { BotCommandName, FailedSession, StatusCounts, Texts } from "./en";
+
+export const LOCALES: Record<Language, Texts> = { uz, en, ru };
+
+export const DEFAULT_LANGUAGE: Language = "uz";
+
+/** The language for someone who has not chosen one, from Telegram's `language_code` ("uz", "ru-RU", …). */
+export function languageFromCode(code: string | undefined): Language {
+  const base = code?.slice(0, 2).toLowerCase();
+  return base === "en" || base === "ru" || base === "uz" ? base : DEFAULT_LANGUAGE;
+}

@@ -1,0 +1,162 @@
+/** O‘zbekcha (lotin yozuvi): operatorlarning asosiy tili. */
+import { listFailed, type Texts } from "./en";
+
+export const uz: Texts = {
+  statusName: { active: "faol", paused: "to‘xtatilgan", error: "xato", deleted: "o‘chirilgan" },
+  menu: {
+    title: "<b>Session Keeper</b>",
+    summary: (c) => `Sessiyalar: 🟢 ${c.active} faol · ⏸ ${c.paused} to‘xtatilgan · 🔴 ${c.error} xato`,
+    sessions: "📋 Sessiyalar",
+    addSession: "➕ Sessiya qo‘shish",
+    admins: "👥 Adminlar",
+    language: "🌐 Til",
+    back: "⬅️ Orqaga",
+    mainMenu: "🏠 Bosh menyu",
+  },
+  stranger: (id) =>
+    `Bu bot yopiq. Sizning Telegram ID raqamingiz: <code>${id}</code>. Sizni qo‘shishi uchun uni bot egasiga yuboring.`,
+  sessions: {
+    overview: (c) =>
+      `<b>📋 Sessiyalar</b>\n🟢 faol: ${c.active}\n⏸ to‘xtatilgan: ${c.paused}\n🔴 xato: ${c.error}\n\nRo‘yxatni ko‘rish uchun holatni tanlang.`,
+    filter: (s, n) => `${s} (${n})`,
+    page: (s, p) =>
+      `<b>📋 Sessiyalar: ${s}</b>, ${p}-sahifa\nOxirgi o‘zgarganlar birinchi. Ochish uchun sessiyani tanlang.`,
+    empty: (s) => `“${s}” holatidagi sessiyalar yo‘q.`,
+    end: "Bu oxirgi sahifa edi.",
+    next: "Keyingi ➡️",
+    prev: "⬅️ Oldingi",
+    pageGone: "Bu ro‘yxat eskirgan; holatni qaytadan tanlang.",
+  },
+  card: {
+    title: "<b>Sessiya</b>",
+    phone: "Telefon",
+    account: "Telegram akkaunt",
+    noAccount: "noma’lum",
+    status: "Holat",
+    paused: "To‘xtatilgan",
+    yes: "ha",
+    no: "yo‘q",
+    lastError: "Oxirgi xato",
+    lastCheck: "Oxirgi tekshiruv",
+    never: "hali yo‘q",
+    created: "Yaratilgan",
+    updated: "Yangilangan",
+    pause: "⏸ To‘xtatish",
+    resume: "▶️ Davom ettirish",
+    delete: "🗑️ O‘chirish",
+    check: "🔄 Hozir tekshirish",
+    toList: "⬅️ Sessiyalar",
+    errorHint:
+      "Bu sessiyaga qayta kirish kerak: uni o‘chiring, so‘ng shu telefon bilan ➕ Sessiya qo‘shish tugmasini bosing.",
+  },
+  actions: {
+    deleteConfirm: (p) =>
+      `<b>${p}</b> sessiyasi o‘chirilsinmi?\nSessiya satri yo‘q qilinadi; bu telefonni qayta ishlatish uchun yangidan kirasiz.`,
+    deleteYes: "🗑️ Ha, o‘chirish",
+    deleteNo: "Bekor qilish",
+    deleted: (p) => `🗑️ ${p} sessiyasi o‘chirildi.`,
+    paused: "⏸ To‘xtatildi: endi tekshirilmaydi va ishlatilmaydi.",
+    resumed: "▶️ Davom ettirildi: sessiya yana faol.",
+    notAllowed: "Sessiyaning hozirgi holatida buni qilib bo‘lmaydi; mana uning kartasi.",
+  },
+  stale: {
+    changed: "Bu sessiya shu orada o‘zgardi. Mana uning yangi kartasi; tekshirib, qaytadan bosing.",
+    gone: "Bu sessiya endi mavjud emas (shu orada o‘chirilgan).",
+    unknownButton: "Bu tugma eskirgan. Mana bosh menyu.",
+  },
+  check: {
+    running: (p) => `🔄 ${p} tekshirilmoqda…`,
+    healthy: (a) => `✅ Sessiya ishlayapti: ${a} sifatida kirilgan.`,
+    failed: (m) => `🔴 Sessiya ishlamaydi va xato deb belgilandi: ${m}\nUni o‘chiring va qayta qo‘shing.`,
+    flood: (u) => `⏳ Telegram ${u} gacha kutishni so‘rayapti (flood wait). Sessiya xato deb belgilanmadi.`,
+    transient: (m, n) =>
+      `⚠️ Sessiyaga ulanib bo‘lmadi (${m}). Ketma-ket ${n} ta muvaffaqiyatsizlik; keyinroq urinib ko‘ring.`,
+    skipped: {
+      "not-active": "Faqat faol sessiya tekshiriladi. Avval uni davom ettiring.",
+      leased: "Bu sessiyadan hozir boshqa jarayon foydalanmoqda. Bir daqiqadan so‘ng urinib ko‘ring.",
+      "flood-wait": "Sessiya flood wait holatida; u tugagach tekshiriladi.",
+      "not-found": "Bu sessiya endi mavjud emas.",
+    },
+  },
+  add: {
+    askPhone:
+      "<b>➕ Sessiya qo‘shish</b>\nTelefon raqamini mamlakat kodi bilan yuboring, masalan <code>+998901234567</code>.\nTo‘xtatish: /cancel",
+    badPhone:
+      "Bu telefon raqami noto‘g‘ri. Uni mamlakat kodi bilan yuboring, masalan <code>+998901234567</code>.",
+    starting: (p) => `Telegramdan ${p} raqamiga kirish kodini yuborish so‘ralmoqda…`,
+    codeSent: (p, where, len) =>
+      `Telegram ${p} raqamiga kirish kodini yubordi ${where}.\n\n` +
+      `Kodni <b>raqamlar orasida bo‘sh joy qoldirib</b> yuboring, masalan <code>${len ? Array.from({ length: len }, (_, i) => String(i + 1)).join(" ") : "1 2 3 4 5"}</code>.\n` +
+      "Nega: kod biror chatga o‘z holicha yuborilsa, Telegram bu kirishni bloklaydi. Xabaringiz o‘qilgach darhol o‘chiriladi.\nTo‘xtatish: /cancel",
+    delivery: {
+      app: "(Telegram ilovasida, “Telegram” chatida)",
+      sms: "(SMS orqali)",
+      call: "(qo‘ng‘iroq orqali)",
+      "flash-call": "(qisqa qo‘ng‘iroq orqali)",
+      email: "(elektron pochta orqali)",
+      other: "",
+    },
+    askPassword: (h) =>
+      `Bu akkauntda ikki bosqichli tekshiruv yoqilgan. 2FA parolini yuboring${h ? ` (eslatma: ${h})` : ""}.\nXabaringiz o‘qilgach darhol o‘chiriladi. To‘xtatish: /cancel`,
+    wrongCode: (n) =>
+      `❌ Kod noto‘g‘ri. Yana ${n} ta urinish qoldi. Kodni raqamlar orasida bo‘sh joy bilan qayta yuboring.`,
+    wrongPassword: (n, h) => `❌ Parol noto‘g‘ri${h ? ` (eslatma: ${h})` : ""}. Yana ${n} ta urinish qoldi.`,
+    codeExpired:
+      "⌛ Kodning muddati tugadi (yoki u chatga bo‘sh joysiz yuborildi). Yangi kod uchun ➕ Sessiya qo‘shish tugmasini bosing.",
+    noFlow:
+      "Bu kirish jarayoni endi davom etmayapti. Qaytadan boshlash uchun ➕ Sessiya qo‘shish tugmasini bosing.",
+    tooManyAttempts:
+      "Noto‘g‘ri urinishlar juda ko‘p: kirish to‘xtatildi. ➕ Sessiya qo‘shish bilan qaytadan boshlang.",
+    invalidPhone: "Telegram bu telefon raqamini qabul qilmaydi. Tekshirib, qayta yuboring.",
+    phoneBanned: "Telegram bu raqamni bloklagan. Uni qo‘shib bo‘lmaydi.",
+    noAccount: "Bu raqamda Telegram akkaunti yo‘q. Avval uni Telegram ilovasida ro‘yxatdan o‘tkazing.",
+    floodWait: (m) => `Telegram bu raqam bilan qayta urinishdan oldin ${m} daqiqa kutishni so‘rayapti.`,
+    apiCredentialsInvalid:
+      "Telegram API_ID/API_HASH ni rad etdi. Tizimni o‘rnatgan kishi ularni tuzatishi kerak (my.telegram.org); hech narsa o‘zgarmadi.",
+    unavailable: (m) => `Telegramga ulanib bo‘lmadi (${m}). Bir daqiqadan so‘ng urinib ko‘ring.`,
+    loggedIn: (r) => (r ? "✅ Kirildi: eski sessiya almashtirildi." : "✅ Kirildi: sessiya faol."),
+    cancelled: "Bekor qilindi. Hech narsa saqlanmadi.",
+    nothingToCancel: "Bekor qiladigan narsa yo‘q.",
+    expired:
+      "⌛ ➕ Sessiya qo‘shish jarayoni javobsiz qolgani uchun muddati tugadi. Tayyor bo‘lganingizda qaytadan boshlang.",
+    replacesExisting: "Bu telefonda sessiya bor; yangi kirish muvaffaqiyatli bo‘lsagina u almashtiriladi.",
+    cancelButton: "✖️ Bekor qilish",
+  },
+  admins: {
+    title: "<b>👥 Adminlar</b>",
+    owner: "ega",
+    admin: "admin",
+    you: "siz",
+    add: "➕ Admin qo‘shish",
+    askId:
+      "Yangi adminning Telegram ID raqamini yuboring (botga yozgan begonaga uning ID si aytiladi) yoki undan kelgan xabarni shu yerga yo‘naltiring.\nTo‘xtatish: /cancel",
+    badId: "Bu Telegram ID emas (123456789 kabi raqam). Qayta yuboring yoki /cancel.",
+    added: (id) => `✅ ${id} endi admin.`,
+    already: (id) => `${id} allaqachon admin.`,
+    removeButton: (id) => `🗑️ ${id}`,
+    removeConfirm: (id) => `${id} adminlikdan olib tashlansinmi? U endi bu botdan foydalana olmaydi.`,
+    removeYes: "Ha, olib tashlash",
+    removed: (id) => `${id} adminlikdan olib tashlandi.`,
+    lastOwner: "Bu oxirgi ega, uni olib tashlab bo‘lmaydi. Avval boshqa adminni ega qiling.",
+    ownersOnly: "Adminlarni faqat ega qo‘shishi yoki olib tashlashi mumkin.",
+    notAdmin: (id) => `${id} admin emas (shu orada olib tashlangan).`,
+  },
+  language: { choose: "Tilni tanlang:", set: "Til: o‘zbekcha." },
+  notify: {
+    sessionsFailed: (failed) =>
+      `🔴 <b>Tekshiruv</b>: ${failed.length} ta sessiya ishlamay qoldi va to‘xtatildi:\n` +
+      listFailed(failed, (n) => `…va yana ${n} ta`) +
+      "\n\n📋 Sessiyalar → 🔴 xato bo‘limini oching, ularni o‘chiring, so‘ng ➕ Sessiya qo‘shish orqali qayta kiring.",
+  },
+  commands: {
+    start: "Bosh menyu",
+    sessions: "Sessiyalar holat bo‘yicha",
+    add: "Sessiya qo‘shish (kirish)",
+    admins: "Adminlar",
+    language: "Til",
+    cancel: "Joriy qadamni bekor qilish",
+  },
+  unknownText: "Tushunmadim. Menyu uchun /start ni bosing.",
+  failed:
+    "⚠️ Nimadir noto‘g‘ri ketdi, hech narsa o‘zgarmadi. Qayta urinib ko‘ring; takrorlansa, tizimni o‘rnatgan kishiga ayting.",
+};

@@ -1,0 +1,231 @@
+/**
+ * The bot's own short-lived state in the bot-state table. Every item here carries `expiresAt` (epoch seconds) so
+ * DynamoDB's TTL removes it; TTL deletion may lag by a day, so reads also compare a logical expiry themselves.
+ *
+ *   UPDATE#<update_id> / update    processed-once marker: IN_PROGRESS (lockedUntil) → COMPLETED, kept 24 h
+ *   STRANGER#<user id> / refusal   "refused this stranger within the hour", kept 1 h
+ *   PAGE#<id>          / page      a list page's start cursor, referenced by an 8-character id in callback data
+ *   INPUT#<admin id>   / input     what this admin's next text message means (phone, code, password, admin id)
+ *   BOTINFO            / me        the bot's own getMe, cached so no cold start calls getMe
+ */
+import { randomBytes } from "node:crypto";
+import { ConditionalCheckFailedException, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { UserFromGetMe } from "grammy/types";
+import type { Phone } from "../sessions/phone";
+import type { SessionStatus } from "../sessions/session";
+
+/** How long a crashed invocation's marker blocks a retry of the same update. */
+export const UPDATE_LOCK_SECONDS = 60;
+/** Telegram keeps undelivered updates for 24 h; after that no duplicate can arrive. */
+export const UPDATE_KEEP_SECONDS = 24 * 3600;
+export const STRANGER_QUIET_SECONDS = 3600;
+export const PAGE_KEEP_SECONDS = 24 * 3600;
+/** How long the bot waits for a phone number or an admin id before the step expires. */
+export const INPUT_WAIT_SECONDS = 10 * 60;
+
+export type UpdateClaim = "claimed" | "done" | "busy";
+
+export interface StoredPage {
+  readonly status: SessionStatus;
+  /** The repository's cursor for the first item of this page. */
+  readonly cursor: string;
+  readonly page: number;
+  /** The id of the previous page's item; absent when the previous page is the first. */
+  readonly prev?: string;
+}
+
+/** What the admin's next text message means. */
+export type PendingInput =
+  | { readonly kind: "phone" }
+  | { readonly kind: "code"; readonly phone: Phone }
+  | { readonly kind: "password"; readonly phone: Phone }
+  | { readonly kind: "admin-id" };
+
+export type PendingRead =
+  | { readonly state: "none" }
+  | { readonly state: "expired"; readonly input: PendingInput }
+  | { readonly state: "waiting"; readonly input: PendingInput };
+
+export class BotState {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    readonly tableName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private seconds(): number {
+    return Math.floor(this.now().getTime() / 1000);
+  }
+
+  // ------------------------------------------------------------ processed-once updates
+
+  /**
+   * Claims an update for processing. `done`: already processed, skip it. `busy`: another invocation holds it (or
+   * crashed less than `UPDATE_LOCK_SECONDS` ago): answer non-2xx so Telegram retries later. A claim whose lock
+   * expired is taken over, so a crash never makes Telegram's retry skip the update forever.
+   */
+  async claimUpdate(updateId: number): Promise<UpdateClaim> {
+    const now = this.seconds();
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: `UPDATE#${updateId}`,
+            sk: "update",
+            state: "IN_PROGRESS",
+            lockedUntil: now + UPDATE_LOCK_SECONDS,
+            expiresAt: now + UPDATE_KEEP_SECONDS,
+          },
+          ConditionExpression: "attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :now)",
+          ExpressionAttributeNames: { "#state": "state" },
+          ExpressionAttributeValues: { ":inProgress": "IN_PROGRESS", ":now": now },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return "claimed";
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const old = err.Item ? unmarshall(err.Item as Record<string, AttributeValue>) : undefined;
+      return old?.state === "COMPLETED" ? "done" : "busy";
+    }
+  }
+
+  async completeUpdate(updateId: number): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `UPDATE#${updateId}`, sk: "update" },
+        UpdateExpression: "SET #state = :done REMOVE lockedUntil",
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: { ":done": "COMPLETED" },
+      }),
+    );
+  }
+
+  /** Gives a claim back after a failure nobody was told about, so Telegram's retry runs it again at once. */
+  async releaseUpdate(updateId: number): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: `UPDATE#${updateId}`, sk: "update" },
+        ConditionExpression: "#state = :inProgress",
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: { ":inProgress": "IN_PROGRESS" },
+      }),
+    );
+  }
+
+  // ------------------------------------------------------------ strangers
+
+  /** True when this stranger has not been answered within the hour (and marks them now). */
+  async markStrangerRefused(userId: string): Promise<boolean> {
+    const now = this.seconds();
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `STRANGER#${userId}`, sk: "refusal", expiresAt: now + STRANGER_QUIET_SECONDS },
+          ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now",
+          ExpressionAttributeValues: { ":now": now },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  // ------------------------------------------------------------ list pages
+
+  /** Stores a page's start cursor and returns the short id the "Next" button carries. */
+  async savePage(page: StoredPage): Promise<string> {
+    const id = randomBytes(6).toString("base64url");
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `PAGE#${id}`, sk: "page", ...page, expiresAt: this.seconds() + PAGE_KEEP_SECONDS },
+      }),
+    );
+    return id;
+  }
+
+  async getPage(id: string): Promise<StoredPage | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `PAGE#${id}`, sk: "page" } }),
+    );
+    const item = out.Item as (StoredPage & { expiresAt: number }) | undefined;
+    if (!item || item.expiresAt < this.seconds()) return undefined;
+    return {
+      status: item.status,
+      cursor: item.cursor,
+      page: item.page,
+      ...(item.prev ? { prev: item.prev } : {}),
+    };
+  }
+
+  // ------------------------------------------------------------ pending input
+
+  /** Waits for the admin's next text until `until` (default: `INPUT_WAIT_SECONDS` from now). */
+  async setPending(adminId: string, input: PendingInput, until?: Date): Promise<void> {
+    const untilSeconds = until ? Math.floor(until.getTime() / 1000) : this.seconds() + INPUT_WAIT_SECONDS;
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        // Kept a day past its expiry so a late answer is told "expired" rather than "not understood".
+        Item: {
+          pk: `INPUT#${adminId}`,
+          sk: "input",
+          input,
+          until: untilSeconds,
+          expiresAt: untilSeconds + 86_400,
+        },
+      }),
+    );
+  }
+
+  async getPending(adminId: string): Promise<PendingRead> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `INPUT#${adminId}`, sk: "input" },
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Item as { input: PendingInput; until: number } | undefined;
+    if (!item) return { state: "none" };
+    return item.until < this.seconds()
+      ? { state: "expired", input: item.input }
+      : { state: "waiting", input: item.input };
+  }
+
+  async clearPending(adminId: string): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk: `INPUT#${adminId}`, sk: "input" } }),
+    );
+  }
+
+  // ------------------------------------------------------------ bot info
+
+  async getBotInfo(): Promise<UserFromGetMe | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: "BOTINFO", sk: "me" } }),
+    );
+    return (out.Item as { info: UserFromGetMe } | undefined)?.info;
+  }
+
+  async saveBotInfo(info: UserFromGetMe): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: { pk: "BOTINFO", sk: "me", info } }),
+    );
+  }
+}

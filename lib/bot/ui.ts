@@ -1,0 +1,26 @@
+/** Showing a screen: a button press edits the message it belongs to; a command or text answers with a new one. */
+import { GrammyError } from "grammy";
+import type { BotContext } from "./context";
+import type { View } from "./views";
+
+export async function show(ctx: BotContext, view: View): Promise<void> {
+  const options = { parse_mode: "HTML" as const, ...(view.keyboard ? { reply_markup: view.keyboard } : {}) };
+  if (ctx.callbackQuery?.message) {
+    try {
+      await ctx.editMessageText(view.text, options);
+      return;
+    } catch (err) {
+      // Pressing the same button twice shows the same screen: Telegram refuses the edit, nothing to do.
+      if (err instanceof GrammyError && err.description.includes("message is not modified")) return;
+      // A message too old to edit (48 h) gets a fresh one instead.
+      if (!(err instanceof GrammyError && err.error_code === 400)) throw err;
+    }
+  }
+  await ctx.reply(view.text, options);
+}
+
+/** Stops the button's spinner; with a text, shows it as a toast (or an alert the admin must close). */
+export async function answer(ctx: BotContext, text?: string, alert = false): Promise<void> {
+  if (!ctx.callbackQuery) return;
+  await ctx.answerCallbackQuery(text ? { text, show_alert: alert } : undefined);
+}

@@ -1,0 +1,160 @@
+/**
+ * What the admin sees: each screen as text plus its inline keyboard, built from data and the admin's texts.
+ * Pure functions, so every screen looks the same whether it is opened, refreshed after a stale press, or edited.
+ */
+import { InlineKeyboard } from "grammy";
+import type { Session, SessionStatus, TelegramAccount } from "../sessions/session";
+import type { Admin } from "../state/admins";
+import { cb, LISTABLE, type ListableStatus } from "./callback-data";
+import { esc } from "./html";
+import type { StatusCounts, Texts } from "./locales";
+
+export interface View {
+  readonly text: string;
+  readonly keyboard?: InlineKeyboard;
+}
+
+export const STATUS_ICON: Record<SessionStatus, string> = {
+  active: "🟢",
+  paused: "⏸",
+  error: "🔴",
+  deleted: "🗑️",
+};
+
+export { esc };
+
+/** "2026-11-27 17:55 UTC": the same in every language, and unambiguous for operators in several time zones. */
+export function formatTime(iso: string | undefined, t: Texts): string {
+  if (!iso) return t.card.never;
+  return `${iso.slice(0, 16).replace("T", " ")} UTC`;
+}
+
+export function formatAccount(account: TelegramAccount | undefined, t: Texts): string {
+  if (!account) return t.card.noAccount;
+  const name = [account.firstName, account.lastName].filter(Boolean).join(" ");
+  const parts = [name, account.username ? `@${account.username}` : "", `id ${account.userId}`].filter(
+    Boolean,
+  );
+  return esc(parts.join(" · "));
+}
+
+export function mainMenu(t: Texts, counts: StatusCounts, notice?: string): View {
+  return {
+    text: [notice, t.menu.title, t.menu.summary(counts)].filter(Boolean).join("\n"),
+    keyboard: new InlineKeyboard()
+      .text(t.menu.sessions, cb.sessions)
+      .row()
+      .text(t.menu.addSession, cb.addSession)
+      .row()
+      .text(t.menu.admins, cb.admins)
+      .text(t.menu.language, cb.languages),
+  };
+}
+
+export function sessionsOverview(t: Texts, counts: StatusCounts, notice?: string): View {
+  const keyboard = new InlineKeyboard();
+  for (const status of LISTABLE) {
+    keyboard
+      .text(
+        `${STATUS_ICON[status]} ${t.sessions.filter(t.statusName[status], counts[status])}`,
+        cb.list(status),
+      )
+      .row();
+  }
+  keyboard.text(t.menu.addSession, cb.addSession).row().text(t.menu.back, cb.menu);
+  return { text: [notice, t.sessions.overview(counts)].filter(Boolean).join("\n\n"), keyboard };
+}
+
+export interface PageView {
+  readonly status: ListableStatus;
+  readonly page: number;
+  readonly sessions: readonly Session[];
+  /** Callback data of the previous page, if any. */
+  readonly prev?: string;
+  /** Callback data of the next page, if any. */
+  readonly next?: string;
+}
+
+export function sessionsPage(t: Texts, p: PageView, notice?: string): View {
+  const name = t.statusName[p.status];
+  const keyboard = new InlineKeyboard();
+  for (const s of p.sessions) {
+    const who = s.account?.username
+      ? ` · @${s.account.username}`
+      : s.account?.firstName
+        ? ` · ${s.account.firstName}`
+        : "";
+    keyboard.text(`${STATUS_ICON[s.status]} ${s.phone}${who}`, cb.card(s.phone)).row();
+  }
+  if (p.prev) keyboard.text(t.sessions.prev, p.prev);
+  if (p.next) keyboard.text(t.sessions.next, p.next);
+  if (p.prev || p.next) keyboard.row();
+  keyboard.text(t.menu.back, cb.sessions).text(t.menu.mainMenu, cb.menu);
+  const body =
+    p.sessions.length > 0
+      ? t.sessions.page(name, p.page)
+      : p.page > 1
+        ? t.sessions.end
+        : t.sessions.empty(name);
+  return { text: [notice, body].filter(Boolean).join("\n\n"), keyboard };
+}
+
+export function sessionCard(t: Texts, s: Session, notice?: string): View {
+  const c = t.card;
+  const lines = [
+    c.title,
+    `${c.phone}: <code>${s.phone}</code>`,
+    `${c.account}: ${formatAccount(s.account, t)}`,
+    `${c.status}: ${STATUS_ICON[s.status]} ${t.statusName[s.status]}`,
+    `${c.paused}: ${s.isPaused ? c.yes : c.no}`,
+    ...(s.lastError ? [`${c.lastError}: ${esc(s.lastError)}`] : []),
+    `${c.lastCheck}: ${formatTime(s.lastCheckedAt, t)}`,
+    `${c.created}: ${formatTime(s.createdAt, t)}`,
+    `${c.updated}: ${formatTime(s.updatedAt, t)}`,
+    ...(s.status === "error" ? ["", c.errorHint] : []),
+  ];
+  const keyboard = new InlineKeyboard();
+  if (s.status === "active") {
+    keyboard
+      .text(c.check, cb.action("check", s.phone, s.version))
+      .text(c.pause, cb.action("pause", s.phone, s.version));
+  } else if (s.status === "paused") {
+    keyboard.text(c.resume, cb.action("resume", s.phone, s.version));
+  }
+  if (s.status !== "deleted") keyboard.text(c.delete, cb.action("ask-delete", s.phone, s.version));
+  keyboard.row();
+  if (s.status !== "deleted") keyboard.text(c.toList, cb.list(s.status));
+  keyboard.text(t.menu.mainMenu, cb.menu);
+  return { text: [notice, lines.join("\n")].filter(Boolean).join("\n\n"), keyboard };
+}
+
+export function deleteConfirm(t: Texts, s: Session): View {
+  return {
+    text: t.actions.deleteConfirm(s.phone),
+    keyboard: new InlineKeyboard()
+      .text(t.actions.deleteYes, cb.action("delete", s.phone, s.version))
+      .text(t.actions.deleteNo, cb.card(s.phone)),
+  };
+}
+
+export function adminsList(t: Texts, admins: readonly Admin[], me: Admin, notice?: string): View {
+  const lines = admins.map((a) => {
+    const role = a.role === "owner" ? t.admins.owner : t.admins.admin;
+    const name = a.name ? ` ${esc(a.name)}` : "";
+    return `• <code>${a.userId}</code>${name}: ${role}${a.userId === me.userId ? ` (${t.admins.you})` : ""}`;
+  });
+  const keyboard = new InlineKeyboard();
+  if (me.role === "owner") {
+    keyboard.text(t.admins.add, cb.addAdmin).row();
+    for (const a of admins) {
+      if (a.userId !== me.userId)
+        keyboard.text(t.admins.removeButton(a.userId), cb.askRemoveAdmin(a.userId)).row();
+    }
+  }
+  keyboard.text(t.menu.back, cb.menu);
+  return { text: [notice, t.admins.title, ...lines].filter(Boolean).join("\n"), keyboard };
+}
+
+export function cancelKeyboard(t: Texts): InlineKeyboard {
+  return new InlineKeyboard().text(t.add.cancelButton, cb.cancel);
+}

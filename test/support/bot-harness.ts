@@ -1,0 +1,146 @@
+/**
+ * The AdminBot as Telegram reaches it: the real `functions/admin-bot.ts` handler, fed API Gateway HTTP API
+ * (payload 2.0) events carrying real update JSON, on fresh DynamoDB Local tables, with only Telegram's Bot API
+ * (FakeBotApi) and the userbot layer (FakeUserbots) replaced.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { Update, User } from "grammy/types";
+import { createHandler } from "../../functions/admin-bot";
+import { AdminRepository } from "../../lib/state/admins";
+import { FakeBotApi, Updates } from "./bot-api";
+import { createTestStore, type TestStore } from "./dynamo";
+import { FakeUserbots } from "./fake-userbots";
+
+export const WEBHOOK_SECRET = "test_webhook_secret_0123456789";
+export const BOT_TOKEN = "7000000001:AAH-test-token-0123456789abcdefghijklmn";
+
+/** One DynamoDB request the handler made, as the test sees it on the wire. */
+export interface DynamoRead {
+  readonly command: string;
+  readonly table?: string;
+  readonly index?: string;
+  readonly itemsRead: number;
+}
+
+export interface BotHarness {
+  readonly store: TestStore;
+  readonly api: FakeBotApi;
+  readonly userbots: FakeUserbots;
+  readonly admins: AdminRepository;
+  readonly updates: Updates;
+  readonly dynamo: DynamoRead[];
+  /** The test's clock; move it with `advance`. */
+  now(): Date;
+  advance(seconds: number): void;
+  /** POSTs an update as Telegram does (with the right secret unless told otherwise). */
+  post(update: Update, secret?: string | null): Promise<{ statusCode?: number }>;
+  /** Sends text as `from` and returns the bot's last message in that chat. */
+  say(from: User, text: string, extra?: Record<string, unknown>): Promise<{ statusCode?: number }>;
+  /** Presses the button labelled `label` (exact, or a prefix) on the bot's last message to `from`. */
+  press(from: User, label: string | RegExp): Promise<{ statusCode?: number }>;
+  /** Every item in the bot-state table (tests check what was, and was not, written). */
+  botStateItems(): Promise<Record<string, unknown>[]>;
+}
+
+export function apiGatewayEvent(update: unknown, secret: string | null): APIGatewayProxyEventV2 {
+  return {
+    version: "2.0",
+    routeKey: "POST /webhook",
+    rawPath: "/webhook",
+    rawQueryString: "",
+    headers: {
+      "content-type": "application/json",
+      ...(secret !== null ? { "x-telegram-bot-api-secret-token": secret } : {}),
+    },
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "api",
+      domainName: "api.example.com",
+      domainPrefix: "api",
+      http: {
+        method: "POST",
+        path: "/webhook",
+        protocol: "HTTP/1.1",
+        sourceIp: "149.154.167.200",
+        userAgent: "",
+      },
+      requestId: "req",
+      routeKey: "POST /webhook",
+      stage: "$default",
+      time: "",
+      timeEpoch: 0,
+    },
+    body: JSON.stringify(update),
+    isBase64Encoded: false,
+  };
+}
+
+export async function createBotHarness(options: { owner?: User } = {}): Promise<BotHarness> {
+  const store = await createTestStore();
+  let clock = Date.parse("2026-11-27T10:00:00.000Z");
+  const now = () => new Date(clock);
+  const api = new FakeBotApi();
+  const userbots = new FakeUserbots(store.sessions({ now }), now);
+  const admins = new AdminRepository(store.doc, store.botStateTable, { now });
+  const updates = new Updates();
+  const dynamo: DynamoRead[] = [];
+  if (options.owner) await admins.add({ userId: String(options.owner.id), role: "owner", addedBy: "cli" });
+
+  const handler = createHandler({
+    env: { ...store.env, BOT_TOKEN, WEBHOOK_SECRET },
+    userbots: userbots.loader,
+    configureApi: (a) => a.config.use(api.transformer),
+    now,
+    configureDynamo: (client: DynamoDBClient) => {
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const out = await next(args);
+          const input = args.input as { TableName?: string; IndexName?: string };
+          const output = out.output as { Count?: number; ScannedCount?: number; Item?: unknown };
+          dynamo.push({
+            command: String(context.commandName),
+            ...(input.TableName ? { table: input.TableName } : {}),
+            ...(input.IndexName ? { index: input.IndexName } : {}),
+            itemsRead: output.ScannedCount ?? output.Count ?? (output.Item ? 1 : 0),
+          });
+          return out;
+        },
+        { step: "initialize", name: "countReads" },
+      );
+    },
+  });
+
+  const post = (update: Update, secret: string | null = WEBHOOK_SECRET) =>
+    handler(apiGatewayEvent(update, secret)) as Promise<{ statusCode?: number }>;
+
+  return {
+    store,
+    api,
+    userbots,
+    admins,
+    updates,
+    dynamo,
+    now,
+    advance: (seconds) => (clock += seconds * 1000),
+    post,
+    say: (from, text, extra) => post(updates.text(from, text, extra)),
+    press: (from, label) => {
+      const message = api.lastMessage(from.id);
+      const button = message.buttons.find((b) =>
+        typeof label === "string" ? b.text === label || b.text.startsWith(label) : label.test(b.text),
+      );
+      if (!button) {
+        throw new Error(
+          `No button ${String(label)} on the last message; it has: ${message.buttons.map((b) => b.text).join(" | ")}`,
+        );
+      }
+      return post(updates.press(from, button.data, message.messageId));
+    },
+    botStateItems: async () => {
+      const out = await store.doc.send(new ScanCommand({ TableName: store.botStateTable }));
+      return (out.Items ?? []) as Record<string, unknown>[];
+    },
+  };
+}
