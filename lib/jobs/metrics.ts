@@ -55,6 +55,8 @@ export function powertoolsMetrics(metrics: Metrics): JobMetrics {
     flush() {
       for (const [name, n] of plain) metrics.addMetric(name, MetricUnit.Count, n);
       for (const { name, dim, value, n } of dimensioned.values()) {
+        // A zero per reason is noise (a dashboard sums what is there); plain counts keep their zeros.
+        if (n === 0 && name !== "FleetSessions") continue;
         metrics.singleMetric().addDimension(dim, value).addMetric(name, MetricUnit.Count, n);
       }
       plain.clear();
