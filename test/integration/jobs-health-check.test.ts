@@ -291,6 +291,19 @@ describe("the daily health check (dispatch + workers)", () => {
     expect(await f.sessions.get(phone)).toMatchObject({ status: "active", version: 1 });
   });
 
+  it("checks a batch with at most WORKER_CONCURRENCY sessions in flight", async () => {
+    const f = await fleet();
+    const phones: Phone[] = [];
+    for (let i = 0; i < 10; i += 1) phones.push(await f.add());
+    await f.dispatch({ scheduledTime: "2026-11-27T00:00:00Z" });
+    const [event] = f.queue.drain(10);
+    expect((await f.work(event!)).batchItemFailures).toEqual([]);
+    expect(new Set(f.userbots.calls.map((c) => c.phone))).toEqual(new Set(phones));
+    // concurrency is 4 in this fleet: parallel, but never more than that.
+    expect(f.userbots.maxInFlight).toBeLessThanOrEqual(4);
+    expect(f.userbots.maxInFlight).toBeGreaterThan(1);
+  });
+
   it("gives each check a deadline inside the invocation's remaining time, and starts none it cannot finish", async () => {
     const f = await fleet();
     const a = await f.add();

@@ -61,6 +61,9 @@ export class FakeUserbots implements UserbotService {
   readonly connections = new Map<Phone, number>();
   /** Every call, with the options it got (the deadline the worker computed). */
   readonly calls: { phone: Phone; options: CheckOptions }[] = [];
+  /** The most checks that were in flight at once. */
+  maxInFlight = 0;
+  private inFlight = 0;
   private readonly script = new Map<Phone, ScriptedAnswer>();
   private leaseSeq = 0;
 
@@ -76,6 +79,16 @@ export class FakeUserbots implements UserbotService {
 
   async checkSession(phone: Phone, options: CheckOptions): Promise<CheckResult> {
     this.calls.push({ phone, options });
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      return await this.check(phone, options);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private async check(phone: Phone, options: CheckOptions): Promise<CheckResult> {
     const session = await this.sessions.get(phone);
     if (!session || session.status === "deleted") return { outcome: "skipped", phone, reason: "not-found" };
     if (session.status !== "active") return { outcome: "skipped", phone, reason: "not-active" };
