@@ -33,6 +33,7 @@ async function fleet(start = new Date("2026-11-27T00:00:00Z")) {
   const runs = new HealthCheckRuns(store.doc, store.botStateTable, clock);
   const queue = new InMemoryCheckQueue();
   const summaries: HealthCheckSummary[] = [];
+  let notifierOutages = 0;
   const common = {
     sessions,
     runs,
@@ -40,6 +41,10 @@ async function fleet(start = new Date("2026-11-27T00:00:00Z")) {
     now: clock,
     metrics: powertoolsMetrics(new Metrics({ namespace: "SessionKeeperTest", serviceName: "test" })),
     notify: (summary: HealthCheckSummary) => {
+      if (notifierOutages > 0) {
+        notifierOutages -= 1;
+        return Promise.reject(new Error("Bot API answered 502 Bad Gateway"));
+      }
       summaries.push(summary);
       return Promise.resolve();
     },
@@ -79,6 +84,8 @@ async function fleet(start = new Date("2026-11-27T00:00:00Z")) {
       return phone;
     },
     setNow: (d: Date) => (now = d),
+    /** The next `n` summaries fail to reach the admins. */
+    failNotifications: (n: number) => (notifierOutages = n),
     setRemainingMs: (ms: number) => (remainingMs = ms),
   };
 }
@@ -245,6 +252,63 @@ describe("the daily health check (dispatch + workers)", () => {
       finishedAt: "2026-11-28T00:00:00.000Z",
       notified: false,
     });
+  });
+
+  it("sends exactly one summary when the last batches finish at the same time", async () => {
+    const f = await fleet();
+    const dead: Phone[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      const phone = await f.add();
+      if (i % 3 === 0) {
+        f.userbots.answer(phone, { answer: "rpc-error", code: "AUTH_KEY_UNREGISTERED" });
+        dead.push(phone);
+      }
+    }
+    await f.dispatch({ scheduledTime: "2026-11-27T00:00:00Z" });
+    // Four invocations running at once, as the event source does with several pollers.
+    const responses = await Promise.all(f.queue.drain(2).map((event) => f.work(event)));
+    expect(responses.flatMap((r) => r.batchItemFailures)).toEqual([]);
+    expect(f.summaries).toHaveLength(1);
+    expect(f.summaries[0]!.newlyFailed.map((s) => s.phone).sort()).toEqual(dead.sort());
+  });
+
+  it("retries the summary when it could not reach the admins, and still sends it only once", async () => {
+    const f = await fleet();
+    const dead = await f.add();
+    f.userbots.answer(dead, { answer: "rpc-error", code: "USER_DEACTIVATED_BAN" });
+    await f.dispatch({ scheduledTime: "2026-11-27T00:00:00Z" });
+    const [event] = f.queue.drain();
+    f.failNotifications(1);
+
+    // The invocation fails as a whole, so SQS delivers the batch again.
+    await expect(f.work(event!)).rejects.toThrow("Bot API answered 502 Bad Gateway");
+    expect(f.summaries).toHaveLength(0);
+    expect(await f.sessions.get(dead)).toMatchObject({
+      status: "error",
+      lastErrorCode: "USER_DEACTIVATED_BAN",
+    });
+
+    expect((await f.work(event!)).batchItemFailures).toEqual([]);
+    expect(f.userbots.connections.get(dead)).toBe(1);
+    expect(f.summaries).toHaveLength(1);
+    expect(f.summaries[0]!.newlyFailed).toEqual([
+      {
+        phone: dead,
+        code: "USER_DEACTIVATED_BAN",
+        reason: expect.stringContaining("deactivated") as unknown,
+      },
+    ]);
+    await f.work(event!);
+    expect(f.summaries).toHaveLength(1);
+  });
+
+  it("refuses a schedule input it cannot read, queuing nothing", async () => {
+    const f = await fleet();
+    await f.add();
+    await expect(f.dispatch({ scheduledTime: "yesterday" })).rejects.toThrow(
+      /must be a JSON object such as \{"scheduledTime": "2026-01-01T00:00:00Z"\} \(scheduledTime: .*\); nothing was queued/,
+    );
+    expect(f.queue.size).toBe(0);
   });
 
   it("reports exactly the malformed message of a batch as failed, and checks the others", async () => {
