@@ -21,7 +21,7 @@ import {
   type RunOutcome,
   type SessionNeedingAttention,
 } from "./summary";
-import { reportCheck } from "./worker";
+import { reportCheck } from "./report";
 
 export interface CheckAllDeps {
   readonly sessions: SessionRepository;

@@ -45,6 +45,8 @@ export interface RunLookup {
   readonly known: boolean;
   /** True when this session's outcome is already counted in the run. */
   readonly counted: boolean;
+  /** When the run started ("" for an unknown run). */
+  readonly startedAt: string;
 }
 
 const RUN_SK = "RUN";
@@ -144,7 +146,7 @@ export class HealthCheckRuns {
           TableName: this.tableName,
           Key: { pk: `RUN#${runId}`, sk: RUN_SK },
           ConsistentRead: true,
-          ProjectionExpression: "pk",
+          ProjectionExpression: "pk, startedAt",
         }),
       ),
       this.doc.send(
@@ -156,7 +158,11 @@ export class HealthCheckRuns {
         }),
       ),
     ]);
-    return { known: run.Item !== undefined, counted: marker.Item !== undefined };
+    return {
+      known: run.Item !== undefined,
+      counted: marker.Item !== undefined,
+      startedAt: typeof run.Item?.startedAt === "string" ? run.Item.startedAt : "",
+    };
   }
 
   /**

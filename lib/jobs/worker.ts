@@ -7,11 +7,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { redactText } from "../log";
+import type { Phone } from "../sessions/phone";
 import type { CheckResult, UserbotService } from "../telegram/contract";
+import { reportCheck } from "./report";
 import { finishRunIfComplete, type FinishDeps } from "./finish";
 import { createLimiter } from "./limit";
 import { parseCheckMessage, type CheckMessage } from "./messages";
-import type { JobMetrics } from "./metrics";
 import { DEADLINE_MARGIN_MS, MAX_RECEIVES, MIN_CHECK_MS } from "./scale";
 import { outcomeOf, type SessionNeedingAttention } from "./summary";
 
@@ -70,12 +71,16 @@ export async function handleWorkerBatch(
     try {
       await limit(() => checkOne(deps, invocation, message, receiveCount));
     } catch (err) {
+      const error = errorText(err);
       deps.logger.error("Session check could not be completed; the message goes back to the queue", {
         phone: message.phone,
         runId: message.runId,
         receiveCount,
-        error: errorText(err),
+        error,
       });
+      if (receiveCount >= MAX_RECEIVES && !(err instanceof UnknownRunError)) {
+        await giveUp(deps, message, receiveCount, error);
+      }
       throw err;
     }
   };
@@ -106,22 +111,11 @@ async function checkOne(
   const deadlineMs = Math.min(deps.checkDeadlineMs, invocation.remainingTimeMs() - DEADLINE_MARGIN_MS);
   if (deadlineMs < MIN_CHECK_MS) throw new OutOfTimeError(phone);
 
-  let result: CheckResult;
-  try {
-    result = await deps.userbots.checkSession(phone, { deadlineMs, actor: `health-check:${runId}` });
-  } catch (err) {
-    const reason = errorText(err);
-    if (receiveCount >= MAX_RECEIVES) {
-      // SQS moves the message to the DLQ after this receive: count it now, or the run would never complete.
-      await deps.runs.count(runId, phone, "gaveUp", {
-        phone,
-        code: "CHECK_ERROR",
-        reason: `${reason} (gave up after ${receiveCount} attempts; the message is in the dead-letter queue)`,
-      });
-    }
-    throw err;
+  let result = await deps.userbots.checkSession(phone, { deadlineMs, actor: `health-check:${runId}` });
+  if (receiveCount > 1 && result.outcome === "skipped" && result.reason === "not-active") {
+    result = (await failedInEarlierDelivery(deps, phone, seen.startedAt)) ?? result;
   }
-  report(deps, runId, result);
+  reportCheck(deps, runId, result);
   const note: SessionNeedingAttention | undefined =
     result.outcome === "failed"
       ? { phone, code: result.failure.code, reason: result.failure.message }
@@ -129,52 +123,38 @@ async function checkOne(
   await deps.runs.count(runId, phone, outcomeOf(result), note);
 }
 
-/** The log lines SEED.md promises ("Session OK", "Session failed") and the per-outcome metrics. */
-function report(
-  deps: { logger: WorkerDeps["logger"]; metrics: JobMetrics },
-  runId: string,
-  result: CheckResult,
-): void {
-  const { logger, metrics } = deps;
-  const phone = result.phone;
-  if (result.outcome !== "skipped") metrics.count("SessionsChecked");
-  switch (result.outcome) {
-    case "healthy":
-      metrics.count("SessionsHealthy");
-      logger.info("Session OK", { phone, runId, userId: result.account.userId });
-      return;
-    case "failed":
-      metrics.count("SessionsFailed", 1, { name: "reason", value: result.failure.code });
-      logger.warn("Session failed", {
-        phone,
-        runId,
-        error: result.failure.message,
-        code: result.failure.code,
-        kind: result.failure.kind,
-      });
-      return;
-    case "flood-wait":
-      metrics.count("SessionsFloodWaited");
-      logger.info("Session in a flood wait; checked again after it", { phone, runId, until: result.until });
-      return;
-    case "transient":
-      metrics.count("SessionsTransient");
-      logger.warn("Session check failed for now", {
-        phone,
-        runId,
-        error: result.failure.message,
-        code: result.failure.code,
-        failuresInARow: result.failures,
-      });
-      return;
-    case "skipped":
-      metrics.count("SessionsSkipped", 1, { name: "reason", value: result.reason });
-      logger.info("Session skipped", { phone, runId, reason: result.reason });
-      return;
-  }
+/**
+ * A redelivered message whose session is in `error` since the run started: an earlier delivery marked it and then
+ * died (timeout, a lost write) before counting it. It is still this run's news, so it is counted as failed.
+ */
+async function failedInEarlierDelivery(
+  deps: WorkerDeps,
+  phone: Phone,
+  runStartedAt: string,
+): Promise<CheckResult | undefined> {
+  const session = await deps.sessions.get(phone);
+  if (session?.status !== "error" || session.updatedAt < runStartedAt) return undefined;
+  const code = session.lastErrorCode ?? "UNKNOWN";
+  return {
+    outcome: "failed",
+    phone,
+    failure: { kind: "other", code, message: session.lastError ?? code },
+  };
 }
 
-export { report as reportCheck };
+/** SQS moves the message to the DLQ after this receive: count it now, or the run would never complete. */
+async function giveUp(deps: WorkerDeps, { phone, runId }: CheckMessage, receiveCount: number, error: string) {
+  try {
+    await deps.runs.count(runId, phone, "gaveUp", {
+      phone,
+      code: "CHECK_ERROR",
+      reason: `${error} (gave up after ${receiveCount} attempts; the message is in the dead-letter queue)`,
+    });
+  } catch (err) {
+    // The message is failing anyway; this only means the run's summary waits for the next run to be noticed.
+    deps.logger.error("Could not count a given-up check in its run", { phone, runId, error: errorText(err) });
+  }
+}
 
 function errorText(err: unknown): string {
   return redactText(err instanceof Error ? err.message : String(err));

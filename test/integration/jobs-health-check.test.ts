@@ -22,6 +22,20 @@ function nextPhone(): Phone {
   return normalizePhone(`+99894${String(1_000_000 + seq).slice(-7)}`);
 }
 
+/** The run bookkeeping, with the next `faults` outcome writes failing as DynamoDB throttling would. */
+class RunsWithFaults extends HealthCheckRuns {
+  faults = 0;
+  override async count(...args: Parameters<HealthCheckRuns["count"]>): Promise<boolean> {
+    if (this.faults > 0) {
+      this.faults -= 1;
+      throw new Error(
+        "ProvisionedThroughputExceededException: rate of requests exceeds the allowed throughput",
+      );
+    }
+    return super.count(...args);
+  }
+}
+
 /** Everything one test's fleet runs on: real tables, the real handlers, a scripted Telegram. */
 async function fleet(start = new Date("2026-11-27T00:00:00Z")) {
   const store: TestStore = await createTestStore();
@@ -30,7 +44,7 @@ async function fleet(start = new Date("2026-11-27T00:00:00Z")) {
   const logger = createLogger({ service: "test", level: "INFO" });
   const sessions = store.sessions({ now: clock, logger });
   const userbots = new FakeUserbots(sessions, clock);
-  const runs = new HealthCheckRuns(store.doc, store.botStateTable, clock);
+  const runs = new RunsWithFaults(store.doc, store.botStateTable, clock);
   const queue = new InMemoryCheckQueue();
   const summaries: HealthCheckSummary[] = [];
   let notifierOutages = 0;
@@ -309,6 +323,33 @@ describe("the daily health check (dispatch + workers)", () => {
       /must be a JSON object such as \{"scheduledTime": "2026-01-01T00:00:00Z"\} \(scheduledTime: .*\); nothing was queued/,
     );
     expect(f.queue.size).toBe(0);
+  });
+
+  it("still names a session as newly failed when the delivery that marked it died before counting it", async () => {
+    const f = await fleet();
+    const dead = await f.add();
+    f.userbots.answer(dead, { answer: "rpc-error", code: "AUTH_KEY_UNREGISTERED" });
+    await f.dispatch({ scheduledTime: "2026-11-27T00:00:00Z" });
+    const [event] = f.queue.drain();
+    f.runs.faults = 1;
+
+    const first = await f.work(event!);
+    expect(first.batchItemFailures).toHaveLength(1);
+    expect(await f.sessions.get(dead)).toMatchObject({ status: "error" });
+    expect(f.summaries).toHaveLength(0);
+
+    const record = event!.Records[0]!;
+    const redelivered = { ...record, attributes: { ...record.attributes, ApproximateReceiveCount: "2" } };
+    expect((await f.work({ Records: [redelivered] })).batchItemFailures).toEqual([]);
+    expect(f.userbots.connections.get(dead)).toBe(1);
+    expect(f.summaries).toHaveLength(1);
+    expect(f.summaries[0]!.newlyFailed).toEqual([
+      {
+        phone: dead,
+        code: "AUTH_KEY_UNREGISTERED",
+        reason: expect.stringContaining("log in again") as unknown,
+      },
+    ]);
   });
 
   it("reports exactly the malformed message of a batch as failed, and checks the others", async () => {
