@@ -4,7 +4,7 @@
  */
 import type { CheckQueue } from "./queue";
 import { sessionsDueForCheck } from "./due";
-import { finishRunIfComplete, type FinishDeps } from "./finish";
+import { closeUnfinishedRuns, finishRunIfComplete, type FinishDeps } from "./finish";
 import { createLimiter } from "./limit";
 import type { CheckMessage } from "./messages";
 import { DISPATCH_SEND_CONCURRENCY } from "./scale";
@@ -26,6 +26,8 @@ export async function runDispatch(
   options: { readonly runId: string },
 ): Promise<DispatchResult> {
   const { runId } = options;
+  // Before the new run: the admins hear about an old run that never ended, so no run passes in silence.
+  await closeUnfinishedRuns(deps);
   const empty = { runId, queued: 0, notQueued: { floodWait: 0, leased: 0 } };
   if (!(await deps.runs.start(runId))) {
     deps.logger.warn("Health check run already dispatched; nothing sent again", { runId });

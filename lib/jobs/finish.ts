@@ -2,7 +2,8 @@
 import type { Logger } from "../log";
 import type { SessionRepository } from "../sessions/repository";
 import { countFleet, type JobMetrics } from "./metrics";
-import type { HealthCheckRuns } from "./runs";
+import type { HealthCheckRuns, RunRecord } from "./runs";
+import { CLOSE_UNFINISHED_RUN_AFTER_MS } from "./scale";
 import {
   countByReason,
   needsAttention,
@@ -29,7 +30,28 @@ export async function finishRunIfComplete(
   runId: string,
 ): Promise<HealthCheckSummary | undefined> {
   const run = await deps.runs.claimSummary(runId);
-  if (!run) return undefined;
+  return run ? summarise(deps, run, false) : undefined;
+}
+
+/**
+ * Closes the runs that started long enough before `now` and never ended (see `runs.ts`), sending each one's
+ * summary marked unfinished. Returns the summaries sent.
+ */
+export async function closeUnfinishedRuns(deps: FinishDeps): Promise<HealthCheckSummary[]> {
+  const before = new Date(deps.now().getTime() - CLOSE_UNFINISHED_RUN_AFTER_MS);
+  const closed: HealthCheckSummary[] = [];
+  for (const runId of await deps.runs.startedBefore(before, 3)) {
+    const run = await deps.runs.claimSummary(runId, { unfinished: true });
+    if (!run) continue;
+    const complete = run.dispatchComplete && run.processed >= run.queued;
+    if (!complete) deps.logger.warn("Health check run never finished; closing it as it stands", { runId });
+    closed.push(await summarise(deps, run, !complete));
+  }
+  return closed;
+}
+
+async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean): Promise<HealthCheckSummary> {
+  const { runId } = run;
   try {
     const [notes, fleet] = await Promise.all([deps.runs.notes(runId), deps.sessions.countByStatus()]);
     const summary: HealthCheckSummary = {
@@ -51,15 +73,24 @@ export async function finishRunIfComplete(
       failedByReason: countByReason(notes.failed),
       notChecked: notes.gaveUp.slice(0, SUMMARY_LIST_LIMIT),
       fleet,
+      ...(unfinished
+        ? {
+            unfinished: {
+              checksNotFinished: Math.max(0, run.queued - run.processed),
+              dispatchStoppedEarly: !run.dispatchComplete,
+            },
+          }
+        : {}),
     };
     countFleet(deps.metrics, fleet);
     const notify = needsAttention(summary);
-    deps.logger.info("Health check run finished", {
+    deps.logger.info(unfinished ? "Health check run closed unfinished" : "Health check run finished", {
       runId,
       queued: summary.queued,
       notQueued: summary.notQueued,
       ...summary.counts,
       failedByReason: summary.failedByReason,
+      ...(summary.unfinished ? { unfinished: summary.unfinished } : {}),
       fleet,
       notifyingAdmins: notify,
     });

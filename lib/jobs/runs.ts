@@ -13,6 +13,9 @@
  * last message, or the dispatcher when the workers were faster) claims the summary with a conditional write on
  * `summaryClaimedAt`; only one claim can succeed, so the admins get exactly one summary. If sending it fails the
  * claim is released and the batch is retried, which tries again.
+ * A run that never completes (the dispatcher died half-way, a message vanished) would never be summarised; so each
+ * dispatch first closes the runs started more than `CLOSE_UNFINISHED_RUN_AFTER_MS` before it that are still open,
+ * found through `pk = "RUNS"`, and the admins get that run's summary marked unfinished.
  * Everything expires after `RUN_RETENTION_DAYS`.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
@@ -50,6 +53,8 @@ export interface RunLookup {
 }
 
 const RUN_SK = "RUN";
+/** `pk = "RUNS"`, `sk = "<startedAt>#<runId>"`: every run, in the order they started. */
+const RUNS_PK = "RUNS";
 
 export class HealthCheckRuns {
   constructor(
@@ -64,6 +69,7 @@ export class HealthCheckRuns {
 
   /** Opens a run. False when it already exists: the same schedule event was delivered twice. */
   async start(runId: string): Promise<boolean> {
+    const startedAt = this.now().toISOString();
     try {
       await this.doc.send(
         new PutCommand({
@@ -72,7 +78,7 @@ export class HealthCheckRuns {
             pk: `RUN#${runId}`,
             sk: RUN_SK,
             runId,
-            startedAt: this.now().toISOString(),
+            startedAt,
             queued: 0,
             notQueuedFloodWait: 0,
             notQueuedLeased: 0,
@@ -90,11 +96,32 @@ export class HealthCheckRuns {
           ConditionExpression: "attribute_not_exists(pk)",
         }),
       );
-      return true;
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return false;
       throw err;
     }
+    // The list of runs, newest last, so the next dispatch can find one that never ended.
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: RUNS_PK, sk: `${startedAt}#${runId}`, runId, startedAt, expiresAt: this.expiresAt() },
+      }),
+    );
+    return true;
+  }
+
+  /** The runs started before `before`, newest first, at most `limit`. */
+  async startedBefore(before: Date, limit: number): Promise<string[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND sk < :before",
+        ExpressionAttributeValues: { ":pk": RUNS_PK, ":before": before.toISOString() },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((item) => String(item.runId));
   }
 
   /** Adds one dispatched page. Called after its messages are on the queue, so `queued` never over-counts. */
@@ -233,22 +260,26 @@ export class HealthCheckRuns {
    * Takes the right to send the run's summary, if the run is complete and nobody took it. Returns the run's
    * counters to the one caller that got it; `undefined` to everyone else.
    */
-  async claimSummary(runId: string): Promise<RunRecord | undefined> {
+  async claimSummary(runId: string, options: { unfinished?: boolean } = {}): Promise<RunRecord | undefined> {
+    // `unfinished`: the run is closed as it stands (it never completed), so only "nobody claimed it" is required.
+    const complete = options.unfinished ? "" : " AND #complete = :true AND #processed >= #queued";
     try {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `RUN#${runId}`, sk: RUN_SK },
           UpdateExpression: "SET #claimed = :now",
-          ConditionExpression:
-            "attribute_exists(pk) AND #complete = :true AND #processed >= #queued AND attribute_not_exists(#claimed)",
+          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#claimed)${complete}`,
           ExpressionAttributeNames: {
             "#claimed": "summaryClaimedAt",
-            "#complete": "dispatchComplete",
-            "#processed": "processed",
-            "#queued": "queued",
+            ...(complete
+              ? { "#complete": "dispatchComplete", "#processed": "processed", "#queued": "queued" }
+              : {}),
           },
-          ExpressionAttributeValues: { ":now": this.now().toISOString(), ":true": true },
+          ExpressionAttributeValues: {
+            ":now": this.now().toISOString(),
+            ...(complete ? { ":true": true } : {}),
+          },
           ReturnValues: "ALL_NEW",
         }),
       );

@@ -49,3 +49,5 @@ export const CLEANUP_PAGE_SIZE = 100;
 export const CLEANUP_DELETE_CONCURRENCY = 10;
 /** How long a run's bookkeeping stays in the bot-state table. */
 export const RUN_RETENTION_DAYS = 14;
+/** A run still open this long after it started never completed: the next dispatch closes it. */
+export const CLOSE_UNFINISHED_RUN_AFTER_MS = 2 * 3_600_000;

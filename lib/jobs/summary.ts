@@ -59,11 +59,21 @@ export interface HealthCheckSummary {
   readonly notChecked: readonly SessionNeedingAttention[];
   /** The fleet per status when the run ended. */
   readonly fleet: Readonly<Record<SessionStatus, number>>;
+  /** Present only for a run that never completed and was closed by the next dispatch. */
+  readonly unfinished?: {
+    /** Queued sessions whose check never ended (their messages may be in the DLQ). */
+    readonly checksNotFinished: number;
+    /** The dispatcher stopped before queueing every due session (`queued` is then only part of the fleet). */
+    readonly dispatchStoppedEarly: boolean;
+  };
 }
 
-/** The admins hear about a run only when a session failed or could not be checked: silence means all is well. */
+/**
+ * The admins hear about a run only when a session failed, could not be checked, or the run itself did not finish:
+ * silence means all is well.
+ */
 export function needsAttention(summary: HealthCheckSummary): boolean {
-  return summary.counts.failed > 0 || summary.counts.gaveUp > 0;
+  return summary.counts.failed > 0 || summary.counts.gaveUp > 0 || summary.unfinished !== undefined;
 }
 
 /** Sends a summary to the admins (the AdminBot's notifier). */

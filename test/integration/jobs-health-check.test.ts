@@ -352,6 +352,32 @@ describe("the daily health check (dispatch + workers)", () => {
     ]);
   });
 
+  it("tells the admins about a run that never finished when the next one starts", async () => {
+    const f = await fleet();
+    const lost = await f.add();
+    const ok = await f.add();
+    await f.dispatch({ scheduledTime: "2026-11-27T00:00:00Z" });
+    const [event] = f.queue.drain();
+    // The message for `lost` vanishes (a worker crashed past its lease, a queue purged by hand).
+    await f.work({ Records: event!.Records.filter((r) => !r.body.includes(lost)) });
+    expect(f.summaries).toHaveLength(0);
+
+    f.setNow(new Date("2026-11-28T00:00:00Z"));
+    await f.dispatch({ scheduledTime: "2026-11-28T00:00:00Z" });
+    expect(f.summaries).toHaveLength(1);
+    expect(f.summaries[0]).toMatchObject({
+      runId: "hc-2026-11-27T00:00:00Z",
+      queued: 2,
+      counts: { healthy: 1 },
+      unfinished: { checksNotFinished: 1, dispatchStoppedEarly: false },
+    });
+    await f.drain();
+    expect(f.userbots.connections.get(lost)).toBe(1);
+    expect(f.userbots.connections.get(ok)).toBe(2);
+    // Today's run was complete and uneventful: nothing more.
+    expect(f.summaries).toHaveLength(1);
+  });
+
   it("reports exactly the malformed message of a batch as failed, and checks the others", async () => {
     const f = await fleet();
     const a = await f.add();
