@@ -23,6 +23,8 @@
  *   ≈ 10–20 s. Timeout 300 s. MaximumRetryAttempts 0 on the schedule (the next run is the retry; a re-delivered
  *   schedule event with the same scheduled time is ignored by its run id).
  * - Cleanup: pages of 100, 10 deletes in parallel; timeout 300 s.
+ * - The userbot layer's lease for a check must outlast its deadline plus the disconnect grace (≥ 20 s + 10 s), and
+ *   stay below the visibility timeout, so a redelivered message finds the lease expired or released.
  */
 
 /** Messages per SQS batch the worker receives (event source `batchSize`). */
