@@ -1,0 +1,38 @@
+/**
+ * The userbot layer's entry point. Callers import types from `./contract` and load this file lazily
+ * (`await import("../telegram")`), so GramJS (~150 ms to load) stays off the AdminBot's ordinary button presses.
+ */
+import type { Phone } from "../sessions/phone";
+import type { OpenUserbot } from "./client";
+import type { LoginService, UserbotService } from "./contract";
+import { resolveDeps, type UserbotDeps } from "./deps";
+import { importSession } from "./import-session";
+import { StatelessLogin } from "./login";
+import { checkSession, useSession, type UserbotJob, type WithUserbotOptions } from "./userbot";
+
+export interface UserbotServices {
+  readonly login: LoginService;
+  readonly userbots: UserbotService;
+  /** Runs one job on a stored session under its lease and a deadline (see `useSession`). */
+  withUserbot<T>(phone: Phone, job: UserbotJob<T>, options: WithUserbotOptions): Promise<T>;
+}
+
+export function createUserbotServices(deps: UserbotDeps): UserbotServices {
+  const resolved = resolveDeps(deps);
+  return {
+    login: new StatelessLogin(resolved),
+    userbots: {
+      checkSession: (phone, options) => checkSession(resolved, phone, options),
+      importSession: (phone, sessionString, actor) => importSession(resolved, phone, sessionString, actor),
+    },
+    withUserbot: (phone, job, options) => useSession(resolved, phone, job, options),
+  };
+}
+
+export { classifyError, ConnectFailedError, DeadlineExceededError, FloodWaitPendingError } from "./errors";
+export { SessionNotActiveError, UserbotFailedError } from "./errors";
+export { clientParams, createTelegramClient, type CreateClient } from "./client";
+export { InvalidSessionStringError, parseSessionString } from "./session-string";
+export { SessionImportFailedError, WrongAccountError } from "./import-session";
+export type { UserbotDeps } from "./deps";
+export type { OpenUserbot, UserbotJob, WithUserbotOptions };

@@ -1,0 +1,384 @@
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../lib/log";
+import type { LoginOutcome } from "../../lib/telegram/contract";
+import { resolveDeps } from "../../lib/telegram/deps";
+import { LoginFlowStore } from "../../lib/telegram/login-flow";
+import { createTestStore, type TestStore } from "../support/dynamo";
+import { harness, newPhone, seedSession, type Harness } from "../support/fake-telegram-harness";
+
+let store: TestStore;
+beforeAll(async () => {
+  store = await createTestStore();
+});
+
+const check = { deadlineMs: 5_000, actor: "test" };
+
+/** The code as an admin types it into the bot: digits apart, so Telegram does not block it. */
+function spaced(code: string): string {
+  return code.split("").join(" ");
+}
+
+function codeOf(h: Harness, phone: string): string {
+  const code = h.fake.codes.get(phone);
+  if (!code) throw new Error(`no code was sent to ${phone}`);
+  return code;
+}
+
+function flowOf(outcome: LoginOutcome) {
+  if (!("flow" in outcome)) throw new Error(`expected a flow, got ${outcome.kind}`);
+  return outcome.flow;
+}
+
+describe("adding a session by logging in, one step per process", () => {
+  it("logs in with a code typed with separators, and the stored session works", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 555001, username: "sales_desk", firstName: "Sales" });
+
+    const sent = await h.another().login.startLogin(phone, "tg:100");
+    expect(sent).toMatchObject({
+      kind: "code-sent",
+      flow: {
+        phone,
+        step: "code",
+        attemptsLeft: 3,
+        codeDelivery: "app",
+        codeLength: 5,
+        startedBy: "tg:100",
+        replacesExisting: false,
+      },
+    });
+
+    const done = await h.another().login.submitCode(phone, spaced(codeOf(h, phone)));
+
+    expect(done).toMatchObject({
+      kind: "logged-in",
+      replaced: false,
+      session: { phone, status: "active", isPaused: false },
+    });
+    expect((await h.sessions.require(phone)).account).toEqual({
+      userId: "555001",
+      username: "sales_desk",
+      firstName: "Sales",
+    });
+    expect(await h.another().login.getFlow(phone)).toBeUndefined();
+    expect(await h.another().userbots.checkSession(phone, check)).toMatchObject({ outcome: "healthy" });
+    const audit = await h.audit.day(new Date().toISOString().slice(0, 10));
+    expect(audit).toContainEqual(
+      expect.objectContaining({ action: "session.created", phone, actor: "tg:100" }),
+    );
+  });
+
+  it("logs in a 2FA account across three separate client instances, showing the password hint", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 555002, password: "correct horse", hint: "the horse" });
+
+    await h.another().login.startLogin(phone, "tg:100");
+    const needsPassword = await h.another().login.submitCode(phone, codeOf(h, phone).split("").join("a"));
+    expect(needsPassword).toMatchObject({
+      kind: "password-needed",
+      flow: { step: "password", passwordHint: "the horse" },
+    });
+
+    const done = await h.another().login.submitPassword(phone, "correct horse");
+
+    expect(done).toMatchObject({ kind: "logged-in", session: { phone, status: "active" } });
+    const loginCalls = h.fake.calls
+      .filter((c) => c.request !== "account.GetPassword" || true)
+      .map((c) => c.request);
+    expect(loginCalls).toEqual([
+      "auth.SendCode",
+      "auth.SignIn",
+      "account.GetPassword",
+      "account.GetPassword",
+      "auth.CheckPassword",
+      "users.GetUsers",
+    ]);
+    // One client per step (the hint is fetched by its own short client), each destroyed.
+    expect(new Set(h.fake.calls.map((c) => c.client)).size).toBe(4);
+    expect(h.fake.stats.destroyed).toBe(h.fake.stats.created);
+    expect(await h.another().userbots.checkSession(phone, check)).toMatchObject({ outcome: "healthy" });
+  });
+
+  it("follows the phone to its data centre (PHONE_MIGRATE) and keeps the key made there", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 555003, homeDc: 2 });
+    await h.another().login.startLogin(phone, "cli:ops");
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({ kind: "logged-in" });
+  });
+});
+
+describe("every way a login can fail has its own outcome", () => {
+  it("a wrong code spends one of three attempts; the third ends the flow", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 1 });
+    await h.another().login.startLogin(phone, "tg:1");
+    const wrong = codeOf(h, phone) === "11111" ? "22222" : "11111";
+
+    expect(flowOf(await h.another().login.submitCode(phone, wrong))).toMatchObject({ attemptsLeft: 2 });
+    expect(await h.another().login.submitCode(phone, wrong)).toMatchObject({
+      kind: "wrong-code",
+      flow: { attemptsLeft: 1 },
+    });
+    expect(await h.another().login.submitCode(phone, wrong)).toEqual({ kind: "too-many-attempts" });
+    expect(await h.another().login.getFlow(phone)).toBeUndefined();
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toEqual({ kind: "no-flow" });
+    expect(await h.sessions.get(phone)).toBeUndefined();
+  });
+
+  it("text that is not a code is refused without spending an attempt or asking Telegram", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 1 });
+    await h.another().login.startLogin(phone, "tg:1");
+    expect(await h.another().login.submitCode(phone, "hello")).toMatchObject({
+      kind: "wrong-code",
+      flow: { attemptsLeft: 3 },
+    });
+    expect(await h.another().login.submitCode(phone, "123")).toMatchObject({
+      kind: "wrong-code",
+      flow: { attemptsLeft: 3 },
+    });
+    expect(h.fake.calls.map((c) => c.request)).toEqual(["auth.SendCode"]);
+  });
+
+  it("a wrong password spends an attempt and the right one still logs in", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 2, password: "s3cret-pw" });
+    await h.another().login.startLogin(phone, "tg:1");
+    await h.another().login.submitCode(phone, codeOf(h, phone));
+
+    expect(await h.another().login.submitPassword(phone, "wrong-pw")).toMatchObject({
+      kind: "wrong-password",
+      flow: { step: "password", attemptsLeft: 2 },
+    });
+    expect(await h.another().login.submitPassword(phone, "s3cret-pw")).toMatchObject({ kind: "logged-in" });
+  });
+
+  it("an expired code (or one shared in a chat) ends the flow: start again", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 3 });
+    await h.another().login.startLogin(phone, "tg:1");
+    h.fake.failOn(phone, "auth.SignIn", { error: [400, "PHONE_CODE_EXPIRED"] });
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toEqual({ kind: "code-expired" });
+    expect(await h.another().login.getFlow(phone)).toBeUndefined();
+  });
+
+  it("a code sent to one key does not sign in another: the flow must carry the session", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 4 });
+    await h.another().login.startLogin(phone, "tg:1");
+    const code = codeOf(h, phone);
+    await h.another().login.startLogin(phone, "tg:1"); // a new flow, a new key, a new code
+    expect(codeOf(h, phone)).not.toBe("");
+    const outcome = await h.another().login.submitCode(phone, code);
+    expect(["wrong-code", "code-expired"]).toContain(outcome.kind);
+  });
+
+  it.each([
+    ["an invalid number", { error: [406, "PHONE_NUMBER_INVALID"] as const }, { kind: "invalid-phone" }],
+    ["a banned number", { error: [400, "PHONE_NUMBER_BANNED"] as const }, { kind: "phone-banned" }],
+    ["a flood wait", { floodWaitSeconds: 3600 }, { kind: "flood-wait", seconds: 3600 }],
+    [
+      "too many logins today",
+      { error: [400, "PHONE_NUMBER_FLOOD"] as const },
+      { kind: "flood-wait", seconds: 86_400 },
+    ],
+    ["a Telegram outage", { error: [500, "INTERNAL"] as const }, { kind: "unavailable" }],
+  ])("at SendCode: %s", async (_what, script, expected) => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 5 });
+    h.fake.failOn(phone, "auth.SendCode", script);
+    expect(await h.another().login.startLogin(phone, "tg:1")).toMatchObject(expected);
+    expect(await h.another().login.getFlow(phone)).toBeUndefined();
+  });
+
+  it("a number without a Telegram account", async () => {
+    const h = harness(store);
+    const phone = newPhone(); // not added to the fake: SignIn answers AuthorizationSignUpRequired
+    await h.another().login.startLogin(phone, "tg:1");
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toEqual({ kind: "no-account" });
+    const other = newPhone();
+    await h.another().login.startLogin(other, "tg:1");
+    h.fake.failOn(other, "auth.SignIn", { error: [400, "PHONE_NUMBER_UNOCCUPIED"] });
+    expect(await h.another().login.submitCode(other, codeOf(h, other))).toEqual({ kind: "no-account" });
+    expect(await h.sessions.get(phone)).toBeUndefined();
+  });
+
+  it("API id or hash refused by Telegram", async () => {
+    const h = harness(store, { credentials: async () => ({ apiId: 999, apiHash: "f".repeat(32) }) });
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 6 });
+    expect(await h.services.login.startLogin(phone, "tg:1")).toEqual({ kind: "api-credentials-invalid" });
+  });
+
+  it("Telegram unreachable: unavailable, and the flow survives for a retry", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 7 });
+    h.fake.onConnect("*", "fail");
+    expect(await h.another().login.startLogin(phone, "tg:1")).toMatchObject({ kind: "unavailable" });
+    h.fake.onConnect("*", undefined);
+    await h.another().login.startLogin(phone, "tg:1");
+    h.fake.onConnect("*", "fail");
+    const outcome = await h.another().login.submitCode(phone, codeOf(h, phone));
+    expect(outcome).toMatchObject({
+      kind: "unavailable",
+      message: expect.stringContaining("CONNECT_FAILED"),
+    });
+    h.fake.onConnect("*", undefined);
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({ kind: "logged-in" });
+  });
+
+  it("an expired flow is gone", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 8 });
+    await h.another().login.startLogin(phone, "tg:1");
+    const later = h.another({ now: () => new Date(Date.now() + 11 * 60_000) });
+    expect(await later.login.getFlow(phone)).toBeUndefined();
+    expect(await later.login.submitCode(phone, codeOf(h, phone))).toEqual({ kind: "no-flow" });
+  });
+
+  it("cancel ends the flow", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 9 });
+    await h.another().login.startLogin(phone, "tg:1");
+    await h.another().login.cancel(phone);
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toEqual({ kind: "no-flow" });
+  });
+});
+
+describe("logging in again a phone that has a session", () => {
+  it("a failed re-login leaves the old session exactly as it was", async () => {
+    const h = harness(store);
+    const phone = await seedSession(h);
+    const before = await h.sessions.require(phone);
+    const oldString = await h.sessions.readSessionString(phone);
+
+    const sent = await h.another().login.startLogin(phone, "tg:1");
+    expect(flowOf(sent).replacesExisting).toBe(true);
+    const wrong = codeOf(h, phone) === "11111" ? "22222" : "11111";
+    for (let i = 0; i < 3; i++) await h.another().login.submitCode(phone, wrong);
+
+    expect(await h.sessions.require(phone)).toEqual(before);
+    expect(await h.sessions.readSessionString(phone)).toBe(oldString);
+    expect(await h.another().userbots.checkSession(phone, check)).toMatchObject({ outcome: "healthy" });
+  });
+
+  it("a successful one replaces a dead session and brings it back to active", async () => {
+    const h = harness(store);
+    const phone = await seedSession(h);
+    h.fake.revokeAll(phone);
+    await h.another().userbots.checkSession(phone, check);
+    expect(await h.sessions.require(phone)).toMatchObject({ status: "error" });
+    const oldString = await h.sessions.readSessionString(phone);
+
+    await h.another().login.startLogin(phone, "tg:2");
+    const done = await h.another().login.submitCode(phone, codeOf(h, phone));
+
+    expect(done).toMatchObject({
+      kind: "logged-in",
+      replaced: true,
+      session: { status: "active", isPaused: false },
+    });
+    const row = await h.sessions.require(phone);
+    expect(row.lastError).toBeUndefined();
+    expect(await h.sessions.readSessionString(phone)).not.toBe(oldString);
+    expect(await h.another().userbots.checkSession(phone, check)).toMatchObject({ outcome: "healthy" });
+    const audit = await h.audit.day(new Date().toISOString().slice(0, 10));
+    expect(audit).toContainEqual(
+      expect.objectContaining({ action: "session.relogin", phone, actor: "tg:2" }),
+    );
+  });
+});
+
+describe("the stored login flow", () => {
+  it("keeps its secrets encrypted, bound to the phone", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 10 });
+    await h.another().login.startLogin(phone, "tg:1");
+    const item = (
+      await store.doc.send(
+        new GetCommand({ TableName: store.botStateTable, Key: { pk: `LOGIN#${phone}`, sk: "FLOW" } }),
+      )
+    ).Item!;
+    expect(Object.keys(item).sort()).toEqual(
+      [
+        "pk",
+        "sk",
+        "phone",
+        "flowId",
+        "version",
+        "step",
+        "attemptsLeft",
+        "startedBy",
+        "replacesExisting",
+        "codeDelivery",
+        "codeLength",
+        "flowSecretCiphertext",
+        "expiresAtIso",
+        "expiresAt",
+      ].sort(),
+    );
+    expect(String(item.flowSecretCiphertext)).toMatch(/^skenc1\./);
+    expect(item.expiresAt).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it("a slow step of a login restarted meanwhile cannot write into the new one", async () => {
+    const h = harness(store);
+    const flows = new LoginFlowStore(
+      resolveDeps({
+        sessions: h.sessions,
+        doc: store.doc,
+        botStateTable: store.botStateTable,
+        cipher: store.cipher,
+        credentials: async () => ({ apiId: 1, apiHash: "x" }),
+        logger: createLogger({ service: "test" }),
+      }),
+    );
+    const phone = newPhone();
+    const base = { phone, startedBy: "tg:1", replacesExisting: false };
+    await flows.start(base, { session: "old", phoneCodeHash: "h1" });
+    const oldClaim = await flows.claim(phone, (await flows.get(phone))!);
+    await flows.start(base, { session: "new", phoneCodeHash: "h2" });
+    const newClaim = await flows.claim(phone, (await flows.get(phone))!);
+    expect(newClaim.version).toBe(oldClaim.version); // same numbers: only the flow id tells them apart
+
+    expect(await flows.release(phone, oldClaim, { attemptsLeft: 0 })).toBeUndefined();
+    await flows.delete(phone, oldClaim);
+
+    const current = await flows.get(phone);
+    expect(current).toMatchObject({ secret: { phoneCodeHash: "h2" }, view: { attemptsLeft: 3 } });
+    expect(await flows.release(phone, newClaim)).toMatchObject({ attemptsLeft: 3 });
+  });
+
+  it("two concurrent code steps for one phone sign in once", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 11 });
+    await h.another().login.startLogin(phone, "tg:1");
+    const code = codeOf(h, phone);
+
+    const outcomes = await Promise.all([
+      h.another().login.submitCode(phone, code),
+      h.another().login.submitCode(phone, code),
+    ]);
+
+    const kinds = outcomes.map((o) => o.kind).sort();
+    expect(kinds.filter((k) => k === "logged-in")).toHaveLength(1);
+    expect(["no-flow", "unavailable"]).toContain(kinds.find((k) => k !== "logged-in"));
+    expect(h.fake.calls.filter((c) => c.request === "auth.SignIn")).toHaveLength(1);
+    expect(await h.sessions.require(phone)).toMatchObject({ status: "active", version: 1 });
+  });
+});
