@@ -8,7 +8,8 @@ import { HealthCheckRuns } from "../lib/jobs/runs";
 import { createJobRuntime, workerEnvShape } from "../lib/jobs/runtime";
 import { logOnlyNotifier } from "../lib/jobs/summary";
 import { handleWorkerBatch, type WorkerDeps } from "../lib/jobs/worker";
-import type { UserbotService } from "../lib/telegram/contract";
+import { createSecretSource } from "../lib/secrets";
+import { createUserbotServices } from "../lib/telegram";
 
 /** The handler over its dependencies; tests build it on DynamoDB Local, `handler` on the Lambda's environment. */
 export function createWorkerHandler(build: () => WorkerDeps) {
@@ -28,23 +29,24 @@ export function createWorkerHandler(build: () => WorkerDeps) {
   };
 }
 
-/**
- * MERGE SEAM (userbot layer): replace with `createUserbotServices({...}).userbots` from `lib/telegram`. Until then
- * every check fails, its message is retried and ends in the DLQ; nothing is marked on the sessions.
- */
-function userbotLayer(): UserbotService {
-  const missing = () =>
-    Promise.reject(new Error("The userbot layer (lib/telegram) is not wired into the worker yet."));
-  return { checkSession: missing, importSession: missing };
-}
-
 export const handler = createWorkerHandler(() => {
   const { WORKER_CONCURRENCY, CHECK_DEADLINE_MS } = parseEnv(workerEnvShape, process.env);
   const runtime = createJobRuntime("health-check-worker");
+  const secrets = createSecretSource(process.env);
   return {
     ...runtime,
     runs: new HealthCheckRuns(runtime.doc, runtime.botStateTable, runtime.now),
-    userbots: userbotLayer(),
+    userbots: createUserbotServices({
+      sessions: runtime.sessions,
+      doc: runtime.doc,
+      botStateTable: runtime.botStateTable,
+      cipher: runtime.cipher,
+      // Asked on each check and cached by Powertools Parameters: a rotated API hash is picked up without a deploy.
+      credentials: () => secrets.telegramApi(),
+      logger: runtime.logger,
+      audit: runtime.audit,
+      now: runtime.now,
+    }).userbots,
     // MERGE SEAM (AdminBot notifier): replace with the AdminBot's notifier, which renders the summary to the admins.
     notify: logOnlyNotifier(runtime.logger),
     concurrency: WORKER_CONCURRENCY,

@@ -3,7 +3,7 @@ import type { Logger } from "../log";
 import type { CheckResult } from "../telegram/contract";
 import type { JobMetrics } from "./metrics";
 
-/** The log lines SEED.md promises ("Session OK", "Session failed") and the per-outcome metrics. */
+/** The run's log line per outcome ("Session failed" as SEED.md says it) and the per-outcome metrics. */
 export function reportCheck(
   deps: { logger: Logger; metrics: JobMetrics },
   runId: string,
@@ -14,8 +14,8 @@ export function reportCheck(
   if (result.outcome !== "skipped") metrics.count("SessionsChecked");
   switch (result.outcome) {
     case "healthy":
+      // "Session OK" itself is logged by the userbot layer's check, once per session.
       metrics.count("SessionsHealthy");
-      logger.info("Session OK", { phone, runId, userId: result.account.userId });
       return;
     case "failed":
       metrics.count("SessionsFailed", 1, { name: "reason", value: result.failure.code });

@@ -6,7 +6,7 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import { loadStoreConfig, parseEnv, registerHints, type Env } from "../config";
-import { createCipher } from "../crypto";
+import { createCipher, type EnvelopeCipher } from "../crypto";
 import { createDocumentClient, createDynamoClient } from "../dynamo";
 import { createLogger, type Logger } from "../log";
 import { SessionRepository } from "../sessions/repository";
@@ -53,6 +53,8 @@ export const cleanupEnvShape = {
 
 export interface JobRuntime {
   readonly doc: DynamoDBDocumentClient;
+  /** The session key, for the userbot layer (a half-finished login is encrypted like a session). */
+  readonly cipher: EnvelopeCipher;
   readonly botStateTable: string;
   readonly sessions: SessionRepository;
   readonly audit: AuditLog;
@@ -68,6 +70,7 @@ export function createJobRuntime(job: string, env: Env = process.env): JobRuntim
   const logger = createLogger({ service: POWERTOOLS_SERVICE_NAME, persistentKeys: { function: job } });
   const doc = createDocumentClient(createDynamoClient(store));
   const now = () => new Date();
+  const cipher = createCipher(store.encryption, store.region);
   const metrics = new Metrics({
     namespace: POWERTOOLS_METRICS_NAMESPACE,
     serviceName: POWERTOOLS_SERVICE_NAME,
@@ -75,8 +78,9 @@ export function createJobRuntime(job: string, env: Env = process.env): JobRuntim
   });
   return {
     doc,
+    cipher,
     botStateTable: store.botStateTable,
-    sessions: new SessionRepository(doc, store.sessionsTable, createCipher(store.encryption, store.region), {
+    sessions: new SessionRepository(doc, store.sessionsTable, cipher, {
       logger,
       now,
     }),

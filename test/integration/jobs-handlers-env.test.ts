@@ -20,6 +20,8 @@ function stubEnv(env: Record<string, string>) {
   vi.stubEnv("POWERTOOLS_SERVICE_NAME", "session-keeper");
   vi.stubEnv("POWERTOOLS_METRICS_NAMESPACE", "SessionKeeperTest");
   vi.stubEnv("LOG_LEVEL", "INFO");
+  // Never Telegram itself from a test, whatever the developer's shell has set.
+  for (const name of ["API_ID", "API_HASH", "APP_SECRET_ARN"]) vi.stubEnv(name, "");
 }
 
 describe("the deployed handlers", () => {
@@ -41,7 +43,7 @@ describe("the deployed handlers", () => {
     expect(output).toContain('"Namespace":"SessionKeeperTest"');
   });
 
-  it("the worker refuses a bad setting; once set right, it fails each check until the userbot layer is wired in", async () => {
+  it("the worker refuses a bad setting; and without the Telegram API credentials fails each check, saying how to set them, touching no session", async () => {
     const store = await createTestStore();
     stubEnv({ ...store.env, WORKER_CONCURRENCY: "many" });
     const context = { getRemainingTimeInMillis: () => 55_000 };
@@ -57,7 +59,7 @@ describe("the deployed handlers", () => {
     const { result, output } = await captureOutput(() => worker({ Records: [record] }, context));
 
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
-    expect(output).toContain("The userbot layer (lib/telegram) is not wired into the worker yet.");
+    expect(output).toContain("Missing API_ID: get it at my.telegram.org");
     expect(output).toContain('"function":"health-check-worker"');
     expect(await store.sessions().get(phone)).toMatchObject({ status: "active", version: 1 });
   });

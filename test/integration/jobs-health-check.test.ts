@@ -43,7 +43,7 @@ async function fleet(start = new Date("2026-11-27T00:00:00Z")) {
   const clock = () => now;
   const logger = createLogger({ service: "test", level: "INFO" });
   const sessions = store.sessions({ now: clock, logger });
-  const userbots = new FakeUserbots(sessions, clock);
+  const userbots = new FakeUserbots(sessions, clock, logger);
   const runs = new RunsWithFaults(store.doc, store.botStateTable, clock);
   const queue = new InMemoryCheckQueue();
   const summaries: HealthCheckSummary[] = [];

@@ -5,6 +5,7 @@
  * the row (recordCheck for healthy / flood / transient, markError for dead). Only Telegram's answer is scripted.
  * `connections` counts the (pretend) connections per phone, to prove a leased session was never connected.
  */
+import type { Logger } from "../../lib/log";
 import { LeaseHeldError, SessionNotFoundError, type Phone, type SessionRepository } from "../../lib/sessions";
 import type {
   CheckOptions,
@@ -70,6 +71,8 @@ export class FakeUserbots implements UserbotService {
   constructor(
     private readonly sessions: SessionRepository,
     private readonly now: () => Date,
+    /** Where "Session OK" goes, as the real layer logs it. */
+    private readonly logger?: Logger,
   ) {}
 
   answer(phone: Phone, answer: ScriptedAnswer): this {
@@ -117,6 +120,7 @@ export class FakeUserbots implements UserbotService {
           consecutiveFailures: 0,
           floodWaitUntil: null,
         });
+        this.logger?.info("Session OK", { phone, userId: account.userId });
         return { outcome: "healthy", phone, account };
       }
       const failure = classify(answer);
