@@ -1,6 +1,6 @@
 /**
- * The numbers the health check is designed for. The CDK service stack should read these constants (infra imports lib/ only
- * for shared constants), so the queue, the event source and the code cannot disagree.
+ * The numbers the health check is designed for. The CDK service stack should read these constants (infra imports
+ * lib/ only for shared constants), so the queue, the event source and the code cannot disagree.
  *
  * Target: 10,000 active sessions checked in one run in under 15 minutes of wall time when Telegram answers getMe in
  * 300 ms, with no invocation past its timeout and without flooding Telegram from one IP range.
