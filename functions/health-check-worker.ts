@@ -1,6 +1,55 @@
 /**
- * Lambda entry point: health-check-worker. Not built yet; its issue replaces this file with the real handler.
+ * Lambda entry point: the health check's worker (SQS event source, batch size 10, ReportBatchItemFailures on).
+ * Checks the batch's sessions through the userbot layer and answers which messages failed.
  */
-export function handler(): Promise<never> {
-  return Promise.reject(new Error("health-check-worker is not built yet."));
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { parseEnv } from "../lib/config";
+import { HealthCheckRuns } from "../lib/jobs/runs";
+import { createJobRuntime, workerEnvShape } from "../lib/jobs/runtime";
+import { logOnlyNotifier } from "../lib/jobs/summary";
+import { handleWorkerBatch, type WorkerDeps } from "../lib/jobs/worker";
+import { createSecretSource } from "../lib/secrets";
+import { createUserbotServices } from "../lib/telegram";
+
+/** The handler over its dependencies; tests build it on DynamoDB Local, `handler` on the Lambda's environment. */
+export function createWorkerHandler(build: () => WorkerDeps) {
+  let deps: WorkerDeps | undefined;
+  return async (
+    event: SQSEvent,
+    context: Pick<Context, "getRemainingTimeInMillis">,
+  ): Promise<SQSBatchResponse> => {
+    deps ??= build();
+    try {
+      return await handleWorkerBatch(event, deps, {
+        remainingTimeMs: () => context.getRemainingTimeInMillis(),
+      });
+    } finally {
+      deps.metrics.flush();
+    }
+  };
 }
+
+export const handler = createWorkerHandler(() => {
+  const { WORKER_CONCURRENCY, CHECK_DEADLINE_MS } = parseEnv(workerEnvShape, process.env);
+  const runtime = createJobRuntime("health-check-worker");
+  const secrets = createSecretSource(process.env);
+  return {
+    ...runtime,
+    runs: new HealthCheckRuns(runtime.doc, runtime.botStateTable, runtime.now),
+    userbots: createUserbotServices({
+      sessions: runtime.sessions,
+      doc: runtime.doc,
+      botStateTable: runtime.botStateTable,
+      cipher: runtime.cipher,
+      // Asked on each check and cached by Powertools Parameters: a rotated API hash is picked up without a deploy.
+      credentials: () => secrets.telegramApi(),
+      logger: runtime.logger,
+      audit: runtime.audit,
+      now: runtime.now,
+    }).userbots,
+    // MERGE SEAM (AdminBot notifier): replace with the AdminBot's notifier, which renders the summary to the admins.
+    notify: logOnlyNotifier(runtime.logger),
+    concurrency: WORKER_CONCURRENCY,
+    checkDeadlineMs: CHECK_DEADLINE_MS,
+  };
+});

@@ -1,0 +1,129 @@
+/**
+ * The health check in one process, without SQS: `sessions check --all` in the CLI and the local dev runner. Same
+ * choice of sessions, same userbot call, same log lines and summary as the scheduled run; progress reported as it
+ * goes. Nothing is sent to the admins: the operator is watching.
+ */
+import { redactText, type Logger } from "../log";
+import type { Phone } from "../sessions/phone";
+import type { SessionRepository } from "../sessions/repository";
+import type { CheckResult, UserbotService } from "../telegram/contract";
+import { sessionsDueForCheck } from "./due";
+import { createLimiter } from "./limit";
+import { runIdFor } from "./messages";
+import { countFleet, noMetrics, type JobMetrics } from "./metrics";
+import { DEFAULT_CHECK_DEADLINE_MS, DEFAULT_WORKER_CONCURRENCY } from "./scale";
+import {
+  countByReason,
+  emptyCounts,
+  outcomeOf,
+  tally,
+  type HealthCheckSummary,
+  type RunOutcome,
+  type SessionNeedingAttention,
+} from "./summary";
+import { reportCheck } from "./report";
+
+export interface CheckAllDeps {
+  readonly sessions: SessionRepository;
+  readonly userbots: UserbotService;
+  readonly logger: Logger;
+  readonly metrics?: JobMetrics;
+  readonly now: () => Date;
+}
+
+export interface CheckProgress {
+  /** Checks finished so far (this one included). */
+  readonly done: number;
+  /** Sessions due for a check in this run. */
+  readonly total: number;
+  readonly phone: Phone;
+  readonly outcome: RunOutcome;
+  /** Absent when the check itself broke (`outcome` "gaveUp"; the error is logged). */
+  readonly result?: CheckResult;
+}
+
+export interface CheckAllOptions {
+  /** Checks in flight at once. Default 10. */
+  readonly concurrency?: number;
+  /** The limit for one check. Default 20 s. */
+  readonly deadlineMs?: number;
+  /** Who runs it, for leases and the audit trail, e.g. "cli:alice". Default "health-check:<run id>". */
+  readonly actor?: string;
+  readonly onProgress?: (progress: CheckProgress) => void;
+}
+
+export async function checkAll(
+  deps: CheckAllDeps,
+  options: CheckAllOptions = {},
+): Promise<HealthCheckSummary> {
+  const metrics = deps.metrics ?? noMetrics;
+  const startedAt = deps.now();
+  const runId = runIdFor(undefined, startedAt);
+  const actor = options.actor ?? `health-check:${runId}`;
+  const due: Phone[] = [];
+  const notQueued = { floodWait: 0, leased: 0 };
+  for await (const page of sessionsDueForCheck(deps.sessions, deps.now)) {
+    due.push(...page.due);
+    notQueued.floodWait += page.floodWait;
+    notQueued.leased += page.leased;
+  }
+  deps.logger.info("Health check started", { runId, due: due.length, notQueued });
+
+  const counts = emptyCounts();
+  const failed: SessionNeedingAttention[] = [];
+  const notChecked: SessionNeedingAttention[] = [];
+  const limit = createLimiter(options.concurrency ?? DEFAULT_WORKER_CONCURRENCY);
+  let done = 0;
+  await Promise.all(
+    due.map((phone) =>
+      limit(async () => {
+        let result: CheckResult;
+        try {
+          result = await deps.userbots.checkSession(phone, {
+            deadlineMs: options.deadlineMs ?? DEFAULT_CHECK_DEADLINE_MS,
+            actor,
+          });
+        } catch (err) {
+          // One session's unexpected error must not stop the check of the others.
+          const reason = redactText(err instanceof Error ? err.message : String(err));
+          deps.logger.error("Session check could not be completed", { phone, error: reason });
+          tally(counts, "gaveUp");
+          notChecked.push({ phone, code: "CHECK_ERROR", reason });
+          done += 1;
+          options.onProgress?.({ done, total: due.length, phone, outcome: "gaveUp" });
+          return;
+        }
+        reportCheck({ logger: deps.logger, metrics }, runId, result);
+        tally(counts, outcomeOf(result));
+        if (result.outcome === "failed") {
+          failed.push({ phone, code: result.failure.code, reason: result.failure.message });
+        }
+        done += 1;
+        options.onProgress?.({ done, total: due.length, phone, outcome: outcomeOf(result), result });
+      }),
+    ),
+  );
+
+  const fleet = await deps.sessions.countByStatus();
+  countFleet(metrics, fleet);
+  const summary: HealthCheckSummary = {
+    runId,
+    startedAt: startedAt.toISOString(),
+    finishedAt: deps.now().toISOString(),
+    queued: due.length,
+    notQueued,
+    counts,
+    // All of them: an operator's terminal has room, unlike a Telegram message.
+    newlyFailed: failed,
+    failedByReason: countByReason(failed),
+    notChecked,
+    fleet,
+  };
+  deps.logger.info("Health check finished", {
+    runId,
+    ...counts,
+    failedByReason: summary.failedByReason,
+    fleet,
+  });
+  return summary;
+}

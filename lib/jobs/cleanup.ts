@@ -1,0 +1,121 @@
+/**
+ * The weekly cleanup (SEED.md "Auto-cleanup"): sessions in `error` whose `updatedAt` is older than the cut-off are
+ * deleted. Found through the `byStatus` key condition (no scan), page by page, oldest first; each delete is
+ * conditional on the row still being an old error, so a session logged in again between the list and the delete
+ * survives. The repository logs "Deleted old error session" with the phone; each delete is also in the audit trail.
+ *
+ * Not done here (a note for later): revoking the key at Telegram (auth.logOut) before deleting. An error session's
+ * key is almost always dead already (that is why it is in error); revoking would need the userbot layer's lease
+ * and a `revokedAt` mark so a retried run does not revoke twice (notes/reliability-security.md §5.3).
+ */
+import type { Logger } from "../log";
+import type { Phone } from "../sessions/phone";
+import type { SessionRepository } from "../sessions/repository";
+import type { SessionStatus } from "../sessions/session";
+import type { AuditLog } from "../state/audit";
+import { createLimiter } from "./limit";
+import { countFleet, type JobMetrics } from "./metrics";
+import { CLEANUP_DELETE_CONCURRENCY, CLEANUP_PAGE_SIZE } from "./scale";
+
+export const DEFAULT_CLEANUP_AFTER_DAYS = 30;
+
+export interface CleanupDeps {
+  readonly sessions: SessionRepository;
+  readonly audit: AuditLog;
+  readonly logger: Logger;
+  readonly metrics: JobMetrics;
+  readonly now: () => Date;
+}
+
+export interface CleanupOptions {
+  /** Error sessions not updated for this many days are deleted. Default 30. */
+  readonly olderThanDays?: number;
+  /** List what would be deleted, delete nothing. */
+  readonly dryRun?: boolean;
+  /** Who runs it, for the audit trail: "schedule:cleanup" (default), "cli:<user>". */
+  readonly actor?: string;
+}
+
+export interface CleanupResult {
+  readonly dryRun: boolean;
+  /** Sessions whose `updatedAt` is before this were candidates. */
+  readonly cutoff: string;
+  /** Deleted (or, in a dry run, those that would be). */
+  readonly deleted: readonly {
+    readonly phone: Phone;
+    readonly lastError?: string;
+    readonly updatedAt: string;
+  }[];
+  /** Listed as old errors but changed before the delete (logged in again, or deleted by someone else): kept. */
+  readonly kept: readonly Phone[];
+  /** The fleet per status after the cleanup. */
+  readonly fleet: Record<SessionStatus, number>;
+}
+
+export async function runCleanup(deps: CleanupDeps, options: CleanupOptions = {}): Promise<CleanupResult> {
+  const days = options.olderThanDays ?? DEFAULT_CLEANUP_AFTER_DAYS;
+  if (!Number.isInteger(days) || days < 1) {
+    throw new RangeError(`The cleanup age must be a whole number of days, at least 1 (got ${days}).`);
+  }
+  const dryRun = options.dryRun ?? false;
+  const actor = options.actor ?? "schedule:cleanup";
+  const cutoff = new Date(deps.now().getTime() - days * 86_400_000);
+  const deleted: CleanupResult["deleted"][number][] = [];
+  const kept: Phone[] = [];
+  const limit = createLimiter(CLEANUP_DELETE_CONCURRENCY);
+
+  deps.logger.info(dryRun ? "Cleanup dry run started" : "Cleanup started", {
+    cutoff: cutoff.toISOString(),
+    olderThanDays: days,
+  });
+  let cursor: string | undefined;
+  do {
+    const page = await deps.sessions.listErrorsUpdatedBefore(cutoff, {
+      limit: CLEANUP_PAGE_SIZE,
+      ...(cursor ? { cursor } : {}),
+    });
+    await Promise.all(
+      page.items.map((session) =>
+        limit(async () => {
+          const entry = {
+            phone: session.phone,
+            updatedAt: session.updatedAt,
+            ...(session.lastError !== undefined ? { lastError: session.lastError } : {}),
+          };
+          if (dryRun) {
+            deps.logger.info("Would delete old error session", {
+              phone: session.phone,
+              updatedAt: session.updatedAt,
+            });
+            deleted.push(entry);
+            return;
+          }
+          if (!(await deps.sessions.deleteIfOldError(session.phone, cutoff))) {
+            deps.logger.info("Old error session changed meanwhile; kept", { phone: session.phone });
+            kept.push(session.phone);
+            return;
+          }
+          deleted.push(entry);
+          await deps.audit.record({
+            action: "cleanup.deleted",
+            actor,
+            phone: session.phone,
+            detail: `in error since ${session.updatedAt} (older than ${days} days)${session.lastErrorCode ? `: ${session.lastErrorCode}` : ""}`,
+          });
+        }),
+      ),
+    );
+    cursor = page.cursor;
+  } while (cursor);
+
+  if (!dryRun) deps.metrics.count("SessionsDeletedByCleanup", deleted.length);
+  const fleet = await deps.sessions.countByStatus();
+  countFleet(deps.metrics, fleet);
+  deps.logger.info(dryRun ? "Cleanup dry run finished" : "Cleanup finished", {
+    cutoff: cutoff.toISOString(),
+    [dryRun ? "wouldDelete" : "deleted"]: deleted.length,
+    kept: kept.length,
+    fleet,
+  });
+  return { dryRun, cutoff: cutoff.toISOString(), deleted, kept, fleet };
+}

@@ -1,0 +1,43 @@
+/**
+ * The scheduled jobs as plain functions over their dependencies, for the Lambda handlers, the CLI
+ * (`sessions check --all` → `checkAll`, `sessions cleanup [--dry-run]` → `runCleanup`) and the local dev runner
+ * (`runDispatch` into an `InMemoryCheckQueue`, drained through `handleWorkerBatch`).
+ */
+export { checkAll, type CheckAllDeps, type CheckAllOptions, type CheckProgress } from "./check-all";
+export {
+  DEFAULT_CLEANUP_AFTER_DAYS,
+  runCleanup,
+  type CleanupDeps,
+  type CleanupOptions,
+  type CleanupResult,
+} from "./cleanup";
+export { runDispatch, type DispatchDeps, type DispatchResult } from "./dispatch";
+export { finishRunIfComplete, type FinishDeps } from "./finish";
+export {
+  formatCheckMessage,
+  MalformedCheckMessageError,
+  parseCheckMessage,
+  runIdFor,
+  type CheckMessage,
+} from "./messages";
+export { noMetrics, powertoolsMetrics, type JobMetricName, type JobMetrics } from "./metrics";
+export { InMemoryCheckQueue, QueueSendError, SqsCheckQueue, sqsRecord, type CheckQueue } from "./queue";
+export { HealthCheckRuns, type RunRecord } from "./runs";
+export * from "./scale";
+export {
+  logOnlyNotifier,
+  needsAttention,
+  SUMMARY_LIST_LIMIT,
+  type HealthCheckNotifier,
+  type HealthCheckSummary,
+  type RunCounts,
+  type RunOutcome,
+  type SessionNeedingAttention,
+} from "./summary";
+export {
+  handleWorkerBatch,
+  OutOfTimeError,
+  UnknownRunError,
+  type Invocation,
+  type WorkerDeps,
+} from "./worker";

@@ -1,0 +1,92 @@
+/**
+ * What every job Lambda builds once per container: the configuration it reads, the tables, the logger and the
+ * metrics. Kept here so the three handlers stay a few lines each.
+ */
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import { loadStoreConfig, parseEnv, registerHints, type Env } from "../config";
+import { createCipher, type EnvelopeCipher } from "../crypto";
+import { createDocumentClient, createDynamoClient } from "../dynamo";
+import { createLogger, type Logger } from "../log";
+import { SessionRepository } from "../sessions/repository";
+import { AuditLog } from "../state/audit";
+import { DEFAULT_CLEANUP_AFTER_DAYS } from "./cleanup";
+import { powertoolsMetrics, type JobMetrics } from "./metrics";
+import { DEFAULT_CHECK_DEADLINE_MS, DEFAULT_WORKER_CONCURRENCY } from "./scale";
+
+registerHints({
+  HEALTH_CHECK_QUEUE_URL: "set it to the health check queue URL (the stack output HealthCheckQueueUrl)",
+  WORKER_CONCURRENCY:
+    "set it to a whole number from 1 to 50 (checks in flight per invocation), or unset it for 10",
+  CHECK_DEADLINE_MS:
+    "set it to milliseconds from 5000 to 120000 (the limit for one check), or unset it for 20000",
+  CLEANUP_AFTER_DAYS: "set it to a whole number of days, at least 1, or unset it for 30",
+  POWERTOOLS_METRICS_NAMESPACE: "set it to the CloudWatch namespace for metrics, e.g. SessionKeeper",
+});
+
+const blankIsUnset = (v: unknown) => (v === "" ? undefined : v);
+
+export const jobEnvShape = {
+  POWERTOOLS_SERVICE_NAME: z.preprocess(blankIsUnset, z.string().default("session-keeper")),
+  POWERTOOLS_METRICS_NAMESPACE: z.preprocess(blankIsUnset, z.string().default("SessionKeeper")),
+};
+export const dispatchEnvShape = { ...jobEnvShape, HEALTH_CHECK_QUEUE_URL: z.url() };
+export const workerEnvShape = {
+  ...jobEnvShape,
+  WORKER_CONCURRENCY: z.preprocess(
+    blankIsUnset,
+    z.coerce.number().int().min(1).max(50).default(DEFAULT_WORKER_CONCURRENCY),
+  ),
+  CHECK_DEADLINE_MS: z.preprocess(
+    blankIsUnset,
+    z.coerce.number().int().min(5_000).max(120_000).default(DEFAULT_CHECK_DEADLINE_MS),
+  ),
+};
+export const cleanupEnvShape = {
+  ...jobEnvShape,
+  CLEANUP_AFTER_DAYS: z.preprocess(
+    blankIsUnset,
+    z.coerce.number().int().min(1).default(DEFAULT_CLEANUP_AFTER_DAYS),
+  ),
+};
+
+export interface JobRuntime {
+  readonly doc: DynamoDBDocumentClient;
+  /** The session key, for the userbot layer (a half-finished login is encrypted like a session). */
+  readonly cipher: EnvelopeCipher;
+  readonly botStateTable: string;
+  readonly sessions: SessionRepository;
+  readonly audit: AuditLog;
+  readonly logger: Logger;
+  readonly metrics: JobMetrics;
+  readonly now: () => Date;
+}
+
+/** Builds the shared dependencies of a job from the environment. `job` names the function in logs and metrics. */
+export function createJobRuntime(job: string, env: Env = process.env): JobRuntime {
+  const { POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE } = parseEnv(jobEnvShape, env);
+  const store = loadStoreConfig(env);
+  const logger = createLogger({ service: POWERTOOLS_SERVICE_NAME, persistentKeys: { function: job } });
+  const doc = createDocumentClient(createDynamoClient(store));
+  const now = () => new Date();
+  const cipher = createCipher(store.encryption, store.region);
+  const metrics = new Metrics({
+    namespace: POWERTOOLS_METRICS_NAMESPACE,
+    serviceName: POWERTOOLS_SERVICE_NAME,
+    defaultDimensions: { job },
+  });
+  return {
+    doc,
+    cipher,
+    botStateTable: store.botStateTable,
+    sessions: new SessionRepository(doc, store.sessionsTable, cipher, {
+      logger,
+      now,
+    }),
+    audit: new AuditLog(doc, store.botStateTable, now),
+    logger,
+    metrics: powertoolsMetrics(metrics),
+    now,
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * What one health check run found, as the admins get it (once per run, only when something needs them) and as the
+ * CLI prints it. The AdminBot's notifier renders a `HealthCheckSummary`; this file does not know about Telegram.
+ */
+import type { Logger } from "../log";
+import type { Phone } from "../sessions/phone";
+import type { SessionStatus } from "../sessions/session";
+import type { CheckResult } from "../telegram/contract";
+
+/** How the checks of a run ended. `checked` = those that reached Telegram (healthy + failed + flood + transient). */
+export interface RunCounts {
+  checked: number;
+  healthy: number;
+  /** Marked `error` by this run: dead key, account gone, or the last of a run of transient failures. */
+  failed: number;
+  /** Telegram answered FLOOD_WAIT: retried after the wait, not a death. */
+  floodWaited: number;
+  /** Timeouts, 5xx, connection failures not (yet) fatal. */
+  transient: number;
+  /** Not checked by the worker: paused or deleted meanwhile, leased by another job, in a flood wait, gone. */
+  skipped: number;
+  /** The check kept failing in our own code or AWS until its message went to the dead-letter queue. */
+  gaveUp: number;
+}
+
+export type RunOutcome = "healthy" | "failed" | "floodWaited" | "transient" | "skipped" | "gaveUp";
+
+export function emptyCounts(): RunCounts {
+  return { checked: 0, healthy: 0, failed: 0, floodWaited: 0, transient: 0, skipped: 0, gaveUp: 0 };
+}
+
+/** A session an admin has to act on. */
+export interface SessionNeedingAttention {
+  readonly phone: Phone;
+  /** Telegram's error code (AUTH_KEY_UNREGISTERED, USER_DEACTIVATED, CONSECUTIVE_FAILURES…) or ours. */
+  readonly code: string;
+  /** One line saying what happened and what to do. */
+  readonly reason: string;
+}
+
+/** At most this many sessions are named in a summary (a Telegram message holds 4096 characters); counts cover all. */
+export const SUMMARY_LIST_LIMIT = 50;
+
+export interface HealthCheckSummary {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** Active sessions queued for a check. */
+  readonly queued: number;
+  /** Active sessions not queued: their flood wait had not ended, or another job held them. */
+  readonly notQueued: { readonly floodWait: number; readonly leased: number };
+  readonly counts: RunCounts;
+  /** Newly failed in this run (status `error` now, needs a new login); the scheduled run names at most
+   * `SUMMARY_LIST_LIMIT` (`failedByReason` and `counts.failed` cover all), `checkAll` names all. */
+  readonly newlyFailed: readonly SessionNeedingAttention[];
+  /** Newly failed per reason code, over all of them. */
+  readonly failedByReason: Readonly<Record<string, number>>;
+  /** Sessions whose check could not be completed (their messages are in the DLQ), at most `SUMMARY_LIST_LIMIT`. */
+  readonly notChecked: readonly SessionNeedingAttention[];
+  /** The fleet per status when the run ended. */
+  readonly fleet: Readonly<Record<SessionStatus, number>>;
+  /** Present only for a run that never completed and was closed by the next dispatch. */
+  readonly unfinished?: {
+    /** Queued sessions whose check never ended (their messages may be in the DLQ). */
+    readonly checksNotFinished: number;
+    /** The dispatcher stopped before queueing every due session (`queued` is then only part of the fleet). */
+    readonly dispatchStoppedEarly: boolean;
+  };
+}
+
+/**
+ * The admins hear about a run only when a session failed, could not be checked, or the run itself did not finish:
+ * silence means all is well.
+ */
+export function needsAttention(summary: HealthCheckSummary): boolean {
+  return summary.counts.failed > 0 || summary.counts.gaveUp > 0 || summary.unfinished !== undefined;
+}
+
+/** Sends a summary to the admins (the AdminBot's notifier). */
+export type HealthCheckNotifier = (summary: HealthCheckSummary) => Promise<void>;
+
+/** Until the AdminBot's notifier is wired in: the summary is logged, so a run's result is at least in CloudWatch. */
+export function logOnlyNotifier(logger: Logger): HealthCheckNotifier {
+  return (summary) => {
+    logger.warn("Health check summary for the admins (no notifier wired yet)", { summary });
+    return Promise.resolve();
+  };
+}
+
+export function outcomeOf(result: CheckResult): RunOutcome {
+  switch (result.outcome) {
+    case "healthy":
+      return "healthy";
+    case "failed":
+      return "failed";
+    case "flood-wait":
+      return "floodWaited";
+    case "transient":
+      return "transient";
+    case "skipped":
+      return "skipped";
+  }
+}
+
+/** Adds one outcome to `counts` (the in-process `checkAll`; the queued run adds the same way in DynamoDB). */
+export function tally(counts: RunCounts, outcome: RunOutcome): void {
+  counts[outcome] += 1;
+  if (outcome !== "skipped" && outcome !== "gaveUp") counts.checked += 1;
+}
+
+export function countByReason(sessions: readonly SessionNeedingAttention[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of sessions) out[s.code] = (out[s.code] ?? 0) + 1;
+  return out;
+}
