@@ -25,6 +25,7 @@ import { createSecretSource } from "../lib/secrets";
 import { SessionRepository } from "../lib/sessions";
 import { AdminRepository } from "../lib/state/admins";
 import { AuditLog } from "../lib/state/audit";
+import type { UserbotDeps } from "../lib/telegram/deps";
 
 export interface AdminBotOptions {
   readonly env?: Env;
@@ -99,15 +100,11 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
 }
 
 /**
- * Loads lib/telegram (GramJS) on first use. The module path is held in a variable only until the userbot layer's
- * `lib/telegram/index.ts` is on main; then this becomes a plain `await import("../lib/telegram")` so the bundler
- * includes it.
+ * Loads lib/telegram (GramJS) on first use: a button press that needs no userbot never pays for GramJS's start-up
+ * (it parses the whole TL schema when imported).
  */
-async function loadUserbotLayer(deps: Record<string, unknown>): Promise<Awaited<ReturnType<UserbotLoader>>> {
-  const modulePath = "../lib/telegram";
-  const telegram = (await import(modulePath)) as {
-    createUserbotServices(deps: Record<string, unknown>): Awaited<ReturnType<UserbotLoader>>;
-  };
+async function loadUserbotLayer(deps: UserbotDeps): Promise<Awaited<ReturnType<UserbotLoader>>> {
+  const telegram = await import("../lib/telegram/index.js");
   return telegram.createUserbotServices(deps);
 }
 

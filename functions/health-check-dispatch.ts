@@ -6,13 +6,15 @@
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
+import { botApiNotifier } from "../lib/bot/health-summary";
 import { parseEnv } from "../lib/config";
+import { createSecretSource } from "../lib/secrets";
 import { runDispatch, type DispatchDeps, type DispatchResult } from "../lib/jobs/dispatch";
 import { isRunId, runIdFor } from "../lib/jobs/messages";
 import { SqsCheckQueue } from "../lib/jobs/queue";
 import { HealthCheckRuns } from "../lib/jobs/runs";
+import { AdminRepository } from "../lib/state/admins";
 import { createJobRuntime, dispatchEnvShape } from "../lib/jobs/runtime";
-import { logOnlyNotifier } from "../lib/jobs/summary";
 
 const dispatchEvent = z.looseObject({
   scheduledTime: z.iso.datetime({ offset: true }).optional(),
@@ -50,8 +52,11 @@ export const handler = createDispatchHandler(() => {
     ...runtime,
     runs: new HealthCheckRuns(runtime.doc, runtime.botStateTable, runtime.now),
     queue: new SqsCheckQueue(new SQSClient({}), HEALTH_CHECK_QUEUE_URL),
-    // MERGE SEAM (AdminBot notifier): the dispatcher ends a run itself when no session was due, or when the workers
-    // finished before its last page; replace with the AdminBot's notifier, as in the worker.
-    notify: logOnlyNotifier(runtime.logger),
+    // The dispatcher ends a run itself when no session was due, or when the workers finished before its last page.
+    notify: botApiNotifier({
+      botToken: () => createSecretSource(process.env).botToken(),
+      admins: new AdminRepository(runtime.doc, runtime.botStateTable),
+      logger: runtime.logger,
+    }),
   };
 });

@@ -3,10 +3,11 @@
  * Checks the batch's sessions through the userbot layer and answers which messages failed.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { botApiNotifier } from "../lib/bot/health-summary";
 import { parseEnv } from "../lib/config";
 import { HealthCheckRuns } from "../lib/jobs/runs";
+import { AdminRepository } from "../lib/state/admins";
 import { createJobRuntime, workerEnvShape } from "../lib/jobs/runtime";
-import { logOnlyNotifier } from "../lib/jobs/summary";
 import { handleWorkerBatch, type WorkerDeps } from "../lib/jobs/worker";
 import { createSecretSource } from "../lib/secrets";
 import { createUserbotServices } from "../lib/telegram";
@@ -47,8 +48,12 @@ export const handler = createWorkerHandler(() => {
       audit: runtime.audit,
       now: runtime.now,
     }).userbots,
-    // MERGE SEAM (AdminBot notifier): replace with the AdminBot's notifier, which renders the summary to the admins.
-    notify: logOnlyNotifier(runtime.logger),
+    // One message per run, to every admin in their language; the bot token is read only when a summary is sent.
+    notify: botApiNotifier({
+      botToken: () => secrets.botToken(),
+      admins: new AdminRepository(runtime.doc, runtime.botStateTable),
+      logger: runtime.logger,
+    }),
     concurrency: WORKER_CONCURRENCY,
     checkDeadlineMs: CHECK_DEADLINE_MS,
   };

@@ -25,7 +25,6 @@ export { InMemoryCheckQueue, QueueSendError, SqsCheckQueue, sqsRecord, type Chec
 export { HealthCheckRuns, type RunRecord } from "./runs";
 export * from "./scale";
 export {
-  logOnlyNotifier,
   needsAttention,
   SUMMARY_LIST_LIMIT,
   type HealthCheckNotifier,

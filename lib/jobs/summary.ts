@@ -2,7 +2,6 @@
  * What one health check run found, as the admins get it (once per run, only when something needs them) and as the
  * CLI prints it. The AdminBot's notifier renders a `HealthCheckSummary`; this file does not know about Telegram.
  */
-import type { Logger } from "../log";
 import type { Phone } from "../sessions/phone";
 import type { SessionStatus } from "../sessions/session";
 import type { CheckResult } from "../telegram/contract";
@@ -78,14 +77,6 @@ export function needsAttention(summary: HealthCheckSummary): boolean {
 
 /** Sends a summary to the admins (the AdminBot's notifier). */
 export type HealthCheckNotifier = (summary: HealthCheckSummary) => Promise<void>;
-
-/** Until the AdminBot's notifier is wired in: the summary is logged, so a run's result is at least in CloudWatch. */
-export function logOnlyNotifier(logger: Logger): HealthCheckNotifier {
-  return (summary) => {
-    logger.warn("Health check summary for the admins (no notifier wired yet)", { summary });
-    return Promise.resolve();
-  };
-}
 
 export function outcomeOf(result: CheckResult): RunOutcome {
   switch (result.outcome) {

@@ -14,6 +14,14 @@ export interface FailedSession {
   readonly error: string;
 }
 
+export interface RunCountsText {
+  readonly checked: number;
+  readonly healthy: number;
+  readonly failed: number;
+  readonly floodWaited: number;
+  readonly transient: number;
+}
+
 /** At most 20 lines, escaped; the rest summed up as "…and N more". */
 export function listFailed(failed: readonly FailedSession[], more: (n: number) => string): string {
   const lines = failed.slice(0, 20).map((f) => `• <code>${esc(f.phone)}</code>: ${esc(f.error)}`);
@@ -138,6 +146,12 @@ export interface Texts {
   /** Messages other parts send through the notifier. */
   readonly notify: {
     readonly sessionsFailed: (failed: readonly FailedSession[]) => string;
+    /** The health check run's counts, under the list of failed sessions. */
+    readonly runCounts: (c: RunCountsText) => string;
+    /** Sessions whose check never completed (their messages went to the dead-letter queue). */
+    readonly notChecked: (sessions: readonly FailedSession[]) => string;
+    /** A run closed by the next day's dispatch without finishing. */
+    readonly runUnfinished: (checksNotFinished: number) => string;
   };
   /** Descriptions of the bot's commands in Telegram's command menu (setMyCommands). */
   readonly commands: Record<BotCommandName, string>;
@@ -286,6 +300,15 @@ export const en: Texts = {
       `🔴 <b>Health check</b>: ${failed.length} session(s) stopped working and were paused:\n` +
       listFailed(failed, (n) => `…and ${n} more`) +
       "\n\nOpen 📋 Sessions → 🔴 error, delete them, then ➕ Add Session to log in again.",
+    runCounts: (c) =>
+      `Checked ${c.checked}: 🟢 ${c.healthy} healthy, 🔴 ${c.failed} failed, ⏳ ${c.floodWaited} flood wait, ` +
+      `⚠️ ${c.transient} temporary errors (retried next run).`,
+    notChecked: (s) =>
+      `⚠️ <b>${s.length} session(s) could not be checked</b> (they will be checked again next run):\n` +
+      listFailed(s, (n) => `…and ${n} more`),
+    runUnfinished: (n) =>
+      `⚠️ <b>The last health check did not finish</b>: ${n} check(s) never ended. See the function's logs and ` +
+      "the dead-letter queue.",
   },
   commands: {
     start: "Main menu",

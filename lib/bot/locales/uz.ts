@@ -147,6 +147,15 @@ export const uz: Texts = {
       `🔴 <b>Tekshiruv</b>: ${failed.length} ta sessiya ishlamay qoldi va to‘xtatildi:\n` +
       listFailed(failed, (n) => `…va yana ${n} ta`) +
       "\n\n📋 Sessiyalar → 🔴 xato bo‘limini oching, ularni o‘chiring, so‘ng ➕ Sessiya qo‘shish orqali qayta kiring.",
+    runCounts: (c) =>
+      `Tekshirildi ${c.checked}: 🟢 ${c.healthy} sog‘lom, 🔴 ${c.failed} ishlamayapti, ⏳ ${c.floodWaited} kutishda, ` +
+      `⚠️ ${c.transient} vaqtinchalik xato (keyingi safar qayta tekshiriladi).`,
+    notChecked: (s) =>
+      `⚠️ <b>${s.length} ta sessiyani tekshirib bo‘lmadi</b> (keyingi safar yana tekshiriladi):\n` +
+      listFailed(s, (n) => `…va yana ${n} ta`),
+    runUnfinished: (n) =>
+      `⚠️ <b>Oxirgi tekshiruv tugamadi</b>: ${n} ta tekshiruv yakunlanmadi. Funksiya loglarini va ` +
+      "dead-letter navbatini ko‘ring.",
   },
   commands: {
     start: "Bosh menyu",
