@@ -7,7 +7,7 @@
  * builds both and compares the output byte for byte.
  */
 import * as path from "node:path";
-import { OutputFormat, type BundlingOptions } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogLevel, OutputFormat, type BundlingOptions } from "aws-cdk-lib/aws-lambda-nodejs";
 
 /** The repository root: every entry path below is relative to it. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -45,6 +45,8 @@ export const LAMBDA_BUNDLING: BundlingOptions = {
   sourceMap: true,
   externalModules: EXTERNAL_MODULES,
   forceDockerBundling: false,
+  // A synth prints problems, not the size of every file.
+  logLevel: LogLevel.WARNING,
 };
 
 /**
