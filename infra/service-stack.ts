@@ -2,7 +2,7 @@
  * Everything that runs: the AdminBot webhook, the daily health check (dispatch → queue → worker), the weekly
  * cleanup, their alarms. It holds no data: it can be deleted and deployed again without losing a session.
  */
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
@@ -13,7 +13,6 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
-import { RemovalPolicy } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { BY_STATUS_INDEX } from "../lib/tables";
 import { DeadLetterQueue } from "./constructs/dead-letter-queue";

@@ -9,7 +9,7 @@
  */
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { AnyPrincipal, Effect, PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
-import { Key, type IKey } from "aws-cdk-lib/aws-kms";
+import { Key } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 
 /** The encryption context entry every session ciphertext carries (see `lib/crypto/envelope.ts`). */
@@ -68,8 +68,3 @@ export class SessionKey extends Construct {
     );
   }
 }
-
-/** For types elsewhere: the key as other constructs see it. */
-export type SessionKeyRef = Pick<SessionKey, "grantOpenSessions" | "grantStoreSessions"> & {
-  readonly key: IKey;
-};

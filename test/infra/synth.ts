@@ -52,7 +52,7 @@ export function resources(template: Template, type?: string): Resources {
   return Object.fromEntries(Object.entries(all.Resources).filter(([, r]) => !type || r.Type === type));
 }
 
-/** The logical id of the Lambda function whose env names `POWERTOOLS_SERVICE_NAME` and whose entry is `name`. */
+/** The one Lambda function whose description contains `fragment`: its logical id and properties. */
 export function functionByDescription(
   template: Template,
   fragment: string,
