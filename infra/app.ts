@@ -6,13 +6,17 @@
  * Every setting is documented in infra/settings.ts and can be overridden with `-c key=value`.
  */
 import { App, Validations } from "aws-cdk-lib";
-import { AwsSolutionsChecks } from "cdk-nag";
+import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import { addSessionKeeperStacks } from "./session-keeper";
 import { readSettings, resolveEnvironment } from "./settings";
 
 const app = new App();
-// The same AWS Solutions checks the tests run: a deploy with an unacknowledged finding fails at synth.
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+// The same checks the tests run (AWS Solutions, and Serverless for retries/DLQs): a deploy with an
+// unacknowledged finding fails at synth.
+Validations.of(app).addPlugins(
+  new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }),
+  new ServerlessChecks(app, { writeSuppressionsToCloudFormation: true }),
+);
 
 const environment = resolveEnvironment(app.node);
 if (environment.offline) {

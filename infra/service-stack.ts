@@ -64,7 +64,15 @@ export class ServiceStack extends Stack {
         "Alarm notifications carry alarm names and metric values only, never session data. CloudWatch cannot " +
         "publish to a topic under the AWS-managed SNS key, and a customer key would protect nothing secret.",
     });
-    if (settings.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(settings.alarmEmail));
+    if (settings.alarmEmail) {
+      const email = this.alarmTopic.addSubscription(new EmailSubscription(settings.alarmEmail));
+      Validations.of(email).acknowledge({
+        id: "Serverless-SNSRedrivePolicy",
+        reason:
+          "An alarm email that cannot be delivered needs no queue: the alarm stays in ALARM state in CloudWatch, " +
+          "where the operator sees it, until its cause is fixed.",
+      });
+    }
 
     // The contract of lib/config.ts and lib/secrets.ts. Secrets travel as ARNs only, read at run time.
     const common = {
@@ -90,6 +98,12 @@ export class ServiceStack extends Stack {
       memorySize: 1024,
       logRetention,
       alarmTopic: this.alarmTopic,
+    });
+    Validations.of(this.adminBot.function).acknowledge({
+      id: "Serverless-LambdaDLQ",
+      reason:
+        "Invoked synchronously by API Gateway, where a dead-letter queue never receives anything: an update that " +
+        "fails is answered non-2xx and Telegram delivers it again.",
     });
     grantTableAccess(this.adminBot.role, { ...sessions, write: true, indexes: [BY_STATUS_INDEX] });
     grantTableAccess(this.adminBot.role, { ...botState, write: true });
@@ -228,6 +242,18 @@ export class ServiceStack extends Stack {
         maxConcurrency: settings.healthCheckMaxConcurrency,
       }),
     );
+    Validations.of(worker.function).acknowledge({
+      id: "Serverless-LambdaDLQ",
+      reason:
+        "Invoked by its SQS event source, where a function dead-letter queue never receives anything: failed " +
+        "messages reach the health-check dead-letter queue through the queue's redrive policy (3 receives).",
+    });
+    Validations.of(worker.function).acknowledge({
+      id: "Serverless-LambdaEventSourceMappingDestination",
+      reason:
+        "SQS event sources take no on-failure destination; the queue's redrive policy moves a message that " +
+        "failed 3 times to the health-check dead-letter queue, which has an alarm.",
+    });
     grantTableAccess(worker.role, { ...sessions, write: true });
     grantTableAccess(worker.role, { ...botState, write: true });
     stateful.sessionKey.grantOpenSessions(worker.role);

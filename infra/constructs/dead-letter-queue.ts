@@ -2,7 +2,7 @@
  * An SQS queue that holds what failed for good (a poison health-check message, a schedule run that kept failing),
  * with an alarm as soon as anything is in it: a message there means an operator should look.
  */
-import { Duration } from "aws-cdk-lib";
+import { Duration, Validations } from "aws-cdk-lib";
 import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
@@ -27,6 +27,11 @@ export class DeadLetterQueue extends Construct {
       retentionPeriod: Duration.days(14),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+    });
+    Validations.of(this.queue).acknowledge({
+      id: "Serverless-SQSRedrivePolicy",
+      reason:
+        "This is a dead-letter queue, the end of the line: its messages wait for an operator, who redrives them.",
     });
     this.alarm = new Alarm(this, "NotEmpty", {
       alarmDescription: `Session Keeper: ${props.holds} are waiting in a dead-letter queue. Read the messages, fix the cause, then redrive them.`,

@@ -87,6 +87,12 @@ export class ScheduledJob extends Construct {
       target,
       description: props.description,
     });
+    Validations.of(this.handler.function).acknowledge({
+      id: "Serverless-LambdaAsyncFailureDestination",
+      reason:
+        "A failed run goes to the job's dead-letter queue (DeadLetterConfig), the same queue the schedule's " +
+        "delivery failures go to, with one alarm; an on-failure destination as well would deliver it twice.",
+    });
     const fnLogicalId = Stack.of(this).resolve(
       (this.handler.function.node.defaultChild as CfnElement).logicalId,
     );

@@ -2,7 +2,7 @@
  * One Lambda function of Session Keeper: bundled from its entry point with the shared options, with its own role,
  * its own log group (kept for a set time) and an alarm on its errors.
  */
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
@@ -80,6 +80,13 @@ export class SessionKeeperFunction extends Construct {
       ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
       ...(props.maxEventAge ? { maxEventAge: props.maxEventAge } : {}),
     });
+    Validations.of(this.function).acknowledge({
+      id: "Serverless-LambdaTracing",
+      reason:
+        "No X-Ray: structured logs (Powertools Logger, with the phone and update id as keys) and EMF metrics cover " +
+        "diagnosis, and X-Ray's write permission can only be granted on Resource::*.",
+    });
+
     this.errorsAlarm = new Alarm(this, "Errors", {
       alarmDescription: `Session Keeper ${props.name} failed: read its log group ${this.logGroup.logGroupName}.`,
       metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }),

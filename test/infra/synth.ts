@@ -1,10 +1,11 @@
 /**
- * Builds the CDK app the way `npm run synth` does (cdk.json's context, the AWS Solutions checks), for assertions.
+ * Builds the CDK app the way `npm run synth` does (cdk.json's context, cdk-nag's AWS Solutions and Serverless
+ * checks), for assertions.
  * Bundling is skipped unless asked for: the templates are the same, only the assets are empty.
  */
 import { App, Validations } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
-import { AwsSolutionsChecks } from "cdk-nag";
+import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { addSessionKeeperStacks, type SessionKeeperStacks } from "../../infra/session-keeper";
@@ -34,7 +35,10 @@ export function synthesize(
     },
     ...(options.outdir ? { outdir: options.outdir } : {}),
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }),
+    new ServerlessChecks(app, { writeSuppressionsToCloudFormation: true }),
+  );
   const stacks = addSessionKeeperStacks(app, readSettings(app.node), { account: ACCOUNT, region: REGION });
   // Template.fromStack synthesizes the app, which runs the checks: an unacknowledged finding throws here.
   return {
