@@ -1,0 +1,71 @@
+/**
+ * How every Lambda bundle is built, said once.
+ *
+ * The CDK functions (`NodejsFunction`) and anything else that needs "the same files the synthesized template uses"
+ * (the benchmark's cold-start run, a bundle-size check) take their options from here, so a setting changed for
+ * Lambda is changed for them too. `esbuildOptions` is the esbuild equivalent of `LAMBDA_BUNDLING`, and a test
+ * builds both and compares the output byte for byte.
+ */
+import * as path from "node:path";
+import { LogLevel, OutputFormat, type BundlingOptions } from "aws-cdk-lib/aws-lambda-nodejs";
+
+/** The repository root: every entry path below is relative to it. */
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+/** The Lambda entry points, by the name an operator sees in the console (`<stack>-<name>-…`). */
+export const ENTRY_POINTS = {
+  adminBot: "functions/admin-bot.ts",
+  healthCheckDispatch: "functions/health-check-dispatch.ts",
+  healthCheckWorker: "functions/health-check-worker.ts",
+  cleanup: "functions/cleanup.ts",
+} as const;
+
+export type FunctionName = keyof typeof ENTRY_POINTS;
+
+/** Lambda's Node.js 24 runtime; esbuild must not emit syntax newer than it runs. */
+export const ESBUILD_TARGET = "node24";
+
+/**
+ * Provided by the Lambda Node.js runtime. Left out of the bundle to keep it small; the runtime's SDK version is the
+ * one the code meets in production.
+ */
+export const EXTERNAL_MODULES = ["@aws-sdk/*"];
+
+/** Options for every `NodejsFunction`. Bundled locally with the esbuild in node_modules: no Docker. */
+export const LAMBDA_BUNDLING: BundlingOptions = {
+  // CommonJS: grammY's Node build (node-fetch@2, abort-controller) and GramJS are CommonJS; ESM would need a
+  // createRequire banner and gains nothing here.
+  format: OutputFormat.CJS,
+  target: ESBUILD_TARGET,
+  minify: true,
+  // Mandatory with minify: grammY's bot.init() loops forever when class and function names are mangled, and
+  // GramJS's error classes lose the names its own code compares.
+  keepNames: true,
+  // Stack traces that point at our TypeScript; NODE_OPTIONS=--enable-source-maps turns them on at run time.
+  sourceMap: true,
+  externalModules: EXTERNAL_MODULES,
+  forceDockerBundling: false,
+  // A synth prints problems, not the size of every file.
+  logLevel: LogLevel.WARNING,
+};
+
+/**
+ * The esbuild `build()` options that produce exactly what CDK puts in the function's asset for `name`:
+ * `<outdir>/index.js` and `<outdir>/index.js.map`. Plain data, so this module does not need esbuild installed.
+ */
+export function esbuildOptions(name: FunctionName, outdir: string) {
+  return {
+    entryPoints: [path.join(PROJECT_ROOT, ENTRY_POINTS[name])],
+    outfile: path.join(outdir, "index.js"),
+    absWorkingDir: PROJECT_ROOT,
+    bundle: true,
+    platform: "node" as const,
+    target: ESBUILD_TARGET,
+    format: "cjs" as const,
+    minify: true,
+    keepNames: true,
+    sourcemap: true,
+    external: [...EXTERNAL_MODULES],
+    logLevel: "warning" as const,
+  };
+}

@@ -1,0 +1,298 @@
+/**
+ * Everything that runs: the AdminBot webhook, the daily health check (dispatch → queue → worker), the weekly
+ * cleanup, their alarms. It holds no data: it can be deleted and deployed again without losing a session.
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { Construct } from "constructs";
+import { BY_STATUS_INDEX } from "../lib/tables";
+import { DeadLetterQueue } from "./constructs/dead-letter-queue";
+import { ScheduledJob } from "./constructs/scheduled-job";
+import { SessionKeeperFunction } from "./constructs/session-keeper-function";
+import { grantTableAccess } from "./constructs/table-access";
+import type { DeploymentSettings } from "./settings";
+import type { StatefulStack } from "./stateful-stack";
+
+/** The only route of the HTTP API: where Telegram posts updates. */
+export const WEBHOOK_ROUTE = "/webhook";
+/** Namespace of the functions' own metrics (Powertools Metrics, EMF). */
+export const METRICS_NAMESPACE = "SessionKeeper";
+/** `POWERTOOLS_SERVICE_NAME` of every function: one service, so its metrics share one `service` dimension. */
+export const SERVICE_NAME = "session-keeper";
+/** Sessions per SQS message batch handed to one worker invocation. */
+export const HEALTH_CHECK_BATCH_SIZE = 10;
+/** Receives of one health-check message before it goes to the dead-letter queue. */
+export const HEALTH_CHECK_MAX_RECEIVES = 3;
+
+export interface ServiceStackProps extends StackProps {
+  /** The tables, keys and secrets the functions use. */
+  readonly stateful: StatefulStack;
+  /** Schedules, limits, log settings (see `infra/settings.ts`). */
+  readonly settings: DeploymentSettings;
+}
+
+export class ServiceStack extends Stack {
+  readonly adminBot: SessionKeeperFunction;
+  readonly healthCheck: ScheduledJob;
+  readonly healthCheckWorker: SessionKeeperFunction;
+  readonly cleanup: ScheduledJob;
+  readonly healthCheckQueue: Queue;
+  readonly healthCheckDeadLetters: DeadLetterQueue;
+  readonly api: HttpApi;
+  readonly alarmTopic: Topic;
+  /** The URL to register with Telegram's setWebhook. */
+  readonly webhookUrl: string;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    super(scope, id, props);
+    const { stateful, settings } = props;
+    const logRetention = retentionDays(settings.logRetentionDays);
+
+    this.alarmTopic = new Topic(this, "Alarms", { displayName: "Session Keeper alarms", enforceSSL: true });
+    Validations.of(this.alarmTopic).acknowledge({
+      id: "AwsSolutions-SNS2",
+      reason:
+        "Alarm notifications carry alarm names and metric values only, never session data. CloudWatch cannot " +
+        "publish to a topic under the AWS-managed SNS key, and a customer key would protect nothing secret.",
+    });
+    if (settings.alarmEmail) {
+      const email = this.alarmTopic.addSubscription(new EmailSubscription(settings.alarmEmail));
+      Validations.of(email).acknowledge({
+        id: "Serverless-SNSRedrivePolicy",
+        reason:
+          "An alarm email that cannot be delivered needs no queue: the alarm stays in ALARM state in CloudWatch, " +
+          "where the operator sees it, until its cause is fixed.",
+      });
+    }
+
+    // The contract of lib/config.ts and lib/secrets.ts. Secrets travel as ARNs only, read at run time.
+    const common = {
+      SESSIONS_TABLE: stateful.sessionsTable.tableName,
+      BOT_STATE_TABLE: stateful.botStateTable.tableName,
+      KMS_KEY_ID: stateful.sessionKey.key.keyArn,
+      APP_SECRET_ARN: stateful.appSecret.secretArn,
+      LOG_LEVEL: settings.logLevel,
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    };
+    const sessions = { table: stateful.sessionsTable, tableKey: stateful.tableKey };
+    const botState = { table: stateful.botStateTable, tableKey: stateful.tableKey };
+
+    // --- AdminBot: the webhook ---------------------------------------------------------------------------
+    this.adminBot = new SessionKeeperFunction(this, "AdminBot", {
+      name: "adminBot",
+      description: "Session Keeper AdminBot: answers Telegram updates posted to the webhook",
+      environment: { ...common, WEBHOOK_SECRET_ARN: stateful.webhookSecret.secretArn },
+      // Under API Gateway's 30 s limit; a login step (MTProto key exchange) or "Check now" needs the headroom.
+      timeout: Duration.seconds(29),
+      // More memory buys CPU: a cold start and GramJS's key exchange run faster.
+      memorySize: 1024,
+      logRetention,
+      alarmTopic: this.alarmTopic,
+    });
+    Validations.of(this.adminBot.function).acknowledge({
+      id: "Serverless-LambdaDLQ",
+      reason:
+        "Invoked synchronously by API Gateway, where a dead-letter queue never receives anything: an update that " +
+        "fails is answered non-2xx and Telegram delivers it again.",
+    });
+    grantTableAccess(this.adminBot.role, { ...sessions, write: true, indexes: [BY_STATUS_INDEX] });
+    grantTableAccess(this.adminBot.role, { ...botState, write: true });
+    // Logs in new sessions (seals them) and opens them for "Check now".
+    stateful.sessionKey.grantStoreSessions(this.adminBot.role);
+    stateful.sessionKey.grantOpenSessions(this.adminBot.role);
+    stateful.appSecret.grantRead(this.adminBot.role);
+    stateful.webhookSecret.grantRead(this.adminBot.role);
+
+    const accessLogs = new LogGroup(this, "WebhookAccessLogs", {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.api = new HttpApi(this, "WebhookApi", {
+      description: "Session Keeper: Telegram posts AdminBot updates here",
+      createDefaultStage: false,
+    });
+    const [webhookRoute] = this.api.addRoutes({
+      path: WEBHOOK_ROUTE,
+      methods: [HttpMethod.POST],
+      integration: new HttpLambdaIntegration("AdminBot", this.adminBot.function),
+    });
+    if (webhookRoute)
+      Validations.of(webhookRoute).acknowledge({
+        id: "AwsSolutions-APIG4",
+        reason:
+          "Telegram cannot sign requests or present credentials: the webhook is authenticated by the secret token " +
+          "Telegram sends in X-Telegram-Bot-Api-Secret-Token, which the AdminBot compares in constant time before " +
+          "reading the update (401 otherwise). Stage throttling bounds the cost of forged calls.",
+      });
+    const stage = new HttpStage(this, "WebhookStage", {
+      httpApi: this.api,
+      stageName: "$default",
+      autoDeploy: true,
+      // Caps what a flood of forged requests can cost; Telegram itself is told to stay below it (setWebhook
+      // max_connections in infra/webhook.ts).
+      throttle: { rateLimit: settings.webhookRateLimit, burstLimit: settings.webhookBurstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // Who called, what answered. No headers (the secret token travels in one) and no body (updates can carry
+        // login codes).
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: "$context.requestId",
+            time: "$context.requestTime",
+            sourceIp: "$context.identity.sourceIp",
+            routeKey: "$context.routeKey",
+            status: "$context.status",
+            responseLength: "$context.responseLength",
+            latencyMs: "$context.responseLatency",
+            integrationLatencyMs: "$context.integrationLatency",
+            integrationError: "$context.integrationErrorMessage",
+          }),
+        ),
+      },
+    });
+    this.webhookUrl = `${stage.url.replace(/\/$/, "")}${WEBHOOK_ROUTE}`;
+
+    new Alarm(this, "WebhookServerErrors", {
+      alarmDescription:
+        "Session Keeper: the webhook answered 5xx, so Telegram is re-sending updates. Read the AdminBot logs.",
+      metric: this.api.metricServerError({ period: Duration.minutes(5), statistic: "Sum" }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(this.alarmTopic));
+
+    // --- Health check: dispatch → queue → worker -----------------------------------------------------------
+    const checkDeadline = Duration.seconds(settings.checkDeadlineSeconds);
+    // One invocation checks a batch in rounds of `workerConcurrency`, each round bounded by the check deadline;
+    // the margin covers the cold start and the writes after the last check.
+    const rounds = Math.ceil(HEALTH_CHECK_BATCH_SIZE / settings.workerConcurrency);
+    const workerTimeout = Duration.seconds(Math.max(60, rounds * settings.checkDeadlineSeconds + 30));
+
+    this.healthCheckDeadLetters = new DeadLetterQueue(this, "HealthCheckDeadLetters", {
+      holds: "sessions whose health check failed 3 times",
+      alarmTopic: this.alarmTopic,
+    });
+    this.healthCheckQueue = new Queue(this, "HealthCheckQueue", {
+      // AWS's rule for Lambda consumers: at least 6× the function timeout, so a message is not handed to a second
+      // worker while the first still runs (and still holds the session's lease).
+      visibilityTimeout: Duration.seconds(workerTimeout.toSeconds() * 6),
+      // Tomorrow's run sends every active session again; older messages are not worth keeping.
+      retentionPeriod: Duration.days(1),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: {
+        queue: this.healthCheckDeadLetters.queue,
+        maxReceiveCount: HEALTH_CHECK_MAX_RECEIVES,
+      },
+    });
+
+    this.healthCheck = new ScheduledJob(this, "HealthCheck", {
+      description: "Session Keeper: daily health check of every active session",
+      schedule: settings.healthCheckSchedule,
+      timeZone: settings.scheduleTimeZone,
+      alarmTopic: this.alarmTopic,
+      function: {
+        name: "healthCheckDispatch",
+        description: "Session Keeper health check: queues every active session for a check",
+        environment: { ...common, HEALTH_CHECK_QUEUE_URL: this.healthCheckQueue.queueUrl },
+        // Pages through the active sessions and queues them: minutes for 10,000 sessions, never near 15.
+        timeout: Duration.minutes(5),
+        memorySize: 256,
+        logRetention,
+      },
+    });
+    const dispatch = this.healthCheck.handler;
+    grantTableAccess(dispatch.role, { ...sessions, indexes: [BY_STATUS_INDEX] });
+    grantTableAccess(dispatch.role, { ...botState, write: true });
+    stateful.appSecret.grantRead(dispatch.role);
+    this.healthCheckQueue.grantSendMessages(dispatch.role);
+
+    this.healthCheckWorker = new SessionKeeperFunction(this, "HealthCheckWorker", {
+      name: "healthCheckWorker",
+      description: "Session Keeper health check: checks a batch of sessions with getMe",
+      environment: {
+        ...common,
+        WORKER_CONCURRENCY: String(settings.workerConcurrency),
+        CHECK_DEADLINE_MS: String(checkDeadline.toMilliseconds()),
+      },
+      timeout: workerTimeout,
+      memorySize: 1024,
+      logRetention,
+      alarmTopic: this.alarmTopic,
+    });
+    const worker = this.healthCheckWorker;
+    this.healthCheckWorker.function.addEventSource(
+      new SqsEventSource(this.healthCheckQueue, {
+        batchSize: HEALTH_CHECK_BATCH_SIZE,
+        // Only the sessions that failed go back to the queue, not the whole batch.
+        reportBatchItemFailures: true,
+        // At most this many workers at once: a bounded number of MTProto connections from Lambda's IP ranges,
+        // without reserving account concurrency (a new account has too little to reserve any).
+        maxConcurrency: settings.healthCheckMaxConcurrency,
+      }),
+    );
+    Validations.of(worker.function).acknowledge({
+      id: "Serverless-LambdaDLQ",
+      reason:
+        "Invoked by its SQS event source, where a function dead-letter queue never receives anything: failed " +
+        "messages reach the health-check dead-letter queue through the queue's redrive policy (3 receives).",
+    });
+    Validations.of(worker.function).acknowledge({
+      id: "Serverless-LambdaEventSourceMappingDestination",
+      reason:
+        "SQS event sources take no on-failure destination; the queue's redrive policy moves a message that " +
+        "failed 3 times to the health-check dead-letter queue, which has an alarm.",
+    });
+    grantTableAccess(worker.role, { ...sessions, write: true });
+    grantTableAccess(worker.role, { ...botState, write: true });
+    stateful.sessionKey.grantOpenSessions(worker.role);
+    stateful.appSecret.grantRead(worker.role);
+
+    // --- Cleanup ---------------------------------------------------------------------------------------------
+    this.cleanup = new ScheduledJob(this, "Cleanup", {
+      description: "Session Keeper: weekly deletion of sessions in error for longer than the cut-off",
+      schedule: settings.cleanupSchedule,
+      timeZone: settings.scheduleTimeZone,
+      alarmTopic: this.alarmTopic,
+      function: {
+        name: "cleanup",
+        description: `Session Keeper cleanup: deletes error sessions not updated for ${settings.cleanupAfterDays} days`,
+        environment: { ...common, CLEANUP_AFTER_DAYS: String(settings.cleanupAfterDays) },
+        timeout: Duration.minutes(10),
+        memorySize: 512,
+        logRetention,
+      },
+    });
+    const cleanup = this.cleanup.handler;
+    grantTableAccess(cleanup.role, { ...sessions, write: true, indexes: [BY_STATUS_INDEX] });
+    grantTableAccess(cleanup.role, { ...botState, write: true });
+    // Opens a session only to revoke it at Telegram (auth.logOut) before deleting it; never seals one.
+    stateful.sessionKey.grantOpenSessions(cleanup.role);
+    stateful.appSecret.grantRead(cleanup.role);
+
+    new CfnOutput(this, "WebhookUrl", {
+      value: this.webhookUrl,
+      description: "Register with: npm run webhook:set",
+    });
+    new CfnOutput(this, "AlarmTopicArn", { value: this.alarmTopic.topicArn });
+    new CfnOutput(this, "HealthCheckQueueUrl", { value: this.healthCheckQueue.queueUrl });
+  }
+}
+
+function retentionDays(days: number): RetentionDays {
+  const allowed = Object.values(RetentionDays).filter((v): v is number => typeof v === "number");
+  if (!allowed.includes(days))
+    throw new Error(`Context logRetentionDays is ${days}: CloudWatch accepts one of ${allowed.join(", ")}.`);
+  return days as RetentionDays;
+}

@@ -1,0 +1,34 @@
+/**
+ * Both stacks of a deployment, wired together. `infra/app.ts` calls this for `cdk synth/deploy`; the tests call it
+ * with their own settings.
+ */
+import type { App } from "aws-cdk-lib";
+import { ServiceStack } from "./service-stack";
+import { type DeploymentSettings, type ResolvedEnvironment } from "./settings";
+import { StatefulStack } from "./stateful-stack";
+
+export interface SessionKeeperStacks {
+  readonly stateful: StatefulStack;
+  readonly service: ServiceStack;
+}
+
+export function addSessionKeeperStacks(
+  app: App,
+  settings: DeploymentSettings,
+  environment: Pick<ResolvedEnvironment, "account" | "region">,
+): SessionKeeperStacks {
+  const env = { account: environment.account, region: environment.region };
+  const prefix = settings.stackPrefix;
+  const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
+    env,
+    description: "Session Keeper: sessions and bot-state tables, encryption keys, secrets (kept on delete)",
+    aliasPrefix: prefix.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase(),
+  });
+  const service = new ServiceStack(app, `${prefix}-Service`, {
+    env,
+    description: "Session Keeper: AdminBot webhook, health check, cleanup, alarms",
+    stateful,
+    settings,
+  });
+  return { stateful, service };
+}

@@ -1,0 +1,107 @@
+/**
+ * What must outlive any deployment: the two tables, the keys, the secrets. Kept apart from the functions so that
+ * redeploying or even deleting the service stack never touches a stored session.
+ */
+import {
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  Validations,
+  type StackProps,
+} from "aws-cdk-lib";
+import type { ITableV2 } from "aws-cdk-lib/aws-dynamodb";
+import { Key } from "aws-cdk-lib/aws-kms";
+import { Secret } from "aws-cdk-lib/aws-secretsmanager";
+import type { Construct } from "constructs";
+import { BOT_STATE_TABLE, SESSIONS_TABLE } from "../lib/tables";
+import { SessionKey } from "./constructs/session-key";
+import { SessionKeeperTable } from "./constructs/session-keeper-table";
+
+/** Keys of the app secret's JSON value, as `lib/secrets.ts` reads them. */
+export const APP_SECRET_KEYS = ["BOT_TOKEN", "API_ID", "API_HASH"] as const;
+
+/** Telegram accepts 1–256 characters of A-Z, a-z, 0-9, `_` and `-` as a webhook secret token. */
+export const WEBHOOK_SECRET_LENGTH = 48;
+
+export interface StatefulStackProps extends StackProps {
+  /** Prefix of KMS aliases, so two deployments can share an account. @default "session-keeper" */
+  readonly aliasPrefix?: string;
+}
+
+export class StatefulStack extends Stack {
+  readonly sessionsTable: ITableV2;
+  readonly botStateTable: ITableV2;
+  /** Encrypts both tables at rest (DynamoDB uses it; no function calls it directly). */
+  readonly tableKey: Key;
+  /** Wraps the data keys of session strings; functions call it directly, with the encryption context. */
+  readonly sessionKey: SessionKey;
+  /** JSON `{ BOT_TOKEN, API_ID, API_HASH }`, put by the operator after the first deploy. */
+  readonly appSecret: Secret;
+  /** Generated; Telegram sends it back in `X-Telegram-Bot-Api-Secret-Token` on every webhook call. */
+  readonly webhookSecret: Secret;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps = {}) {
+    super(scope, id, { terminationProtection: true, ...props });
+    const aliasPrefix = props.aliasPrefix ?? "session-keeper";
+
+    this.tableKey = new Key(this, "TableKey", {
+      description: "Session Keeper: encrypts the sessions and bot-state tables at rest",
+      alias: `alias/${aliasPrefix}/tables`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
+    });
+    this.sessionKey = new SessionKey(this, "SessionKey", { alias: `alias/${aliasPrefix}/sessions` });
+
+    this.sessionsTable = new SessionKeeperTable(this, "Sessions", {
+      definition: SESSIONS_TABLE,
+      encryptionKey: this.tableKey,
+    }).table;
+    this.botStateTable = new SessionKeeperTable(this, "BotState", {
+      definition: BOT_STATE_TABLE,
+      encryptionKey: this.tableKey,
+    }).table;
+
+    this.appSecret = new Secret(this, "AppSecret", {
+      description:
+        'Session Keeper: {"BOT_TOKEN","API_ID","API_HASH"}. Put the real values with aws secretsmanager put-secret-value.',
+      // Empty placeholders, never a value: the functions answer "put it with aws secretsmanager put-secret-value"
+      // until the operator does. CloudFormation only writes this value when the secret is created, so a later
+      // deploy never overwrites what the operator put (as long as this placeholder is left unchanged).
+      secretStringValue: SecretValue.unsafePlainText(
+        JSON.stringify(Object.fromEntries(APP_SECRET_KEYS.map((k) => [k, ""]))),
+      ),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.webhookSecret = new Secret(this, "WebhookSecret", {
+      description: "Session Keeper: the webhook secret token Telegram sends back with every update.",
+      generateSecretString: {
+        passwordLength: WEBHOOK_SECRET_LENGTH,
+        // Letters and digits only: a subset of what Telegram accepts in secret_token.
+        excludePunctuation: true,
+        includeSpace: false,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const noRotation =
+      "is rotated by hand (runbook in README: Deploy); Secrets Manager cannot rotate it because the new value must be " +
+      "registered with Telegram at the same moment (@BotFather for the bot token, setWebhook for the webhook secret).";
+    Validations.of(this.appSecret).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason: `The app secret ${noRotation}`,
+    });
+    Validations.of(this.webhookSecret).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason: `The webhook secret ${noRotation}`,
+    });
+
+    // The names operators and the CLI use (lib/config.ts hints name these outputs).
+    new CfnOutput(this, "SessionsTableName", { value: this.sessionsTable.tableName });
+    new CfnOutput(this, "BotStateTableName", { value: this.botStateTable.tableName });
+    new CfnOutput(this, "SessionKeyArn", { value: this.sessionKey.key.keyArn });
+    new CfnOutput(this, "AppSecretArn", { value: this.appSecret.secretArn });
+    new CfnOutput(this, "WebhookSecretArn", { value: this.webhookSecret.secretArn });
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * Registers the AdminBot's webhook with Telegram, or shows Telegram's view of it.
+ *
+ *   npm run webhook:set                               setWebhook with the deployed URL and secret token
+ *   npm run webhook:set -- --drop-pending-updates     … and forget updates Telegram queued meanwhile
+ *   npm run webhook:info                              getWebhookInfo: URL, pending updates, last error
+ *
+ * Needs AWS credentials for the deployed account (the same ones `npm run deploy` used) with
+ * secretsmanager:GetSecretValue on the app and webhook secrets, and the stack outputs: `npm run deploy` writes them
+ * to cdk-outputs.json. Without that file, set WEBHOOK_URL, APP_SECRET_ARN and WEBHOOK_SECRET_ARN.
+ *
+ * A script rather than a custom resource: registering needs the bot token, which the operator puts into Secrets
+ * Manager after the first deploy; a deploy-time resource would fail on a fresh account, and would hand a
+ * Lambda the token only to call Telegram once. Running this again is harmless (setWebhook is idempotent).
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { PROJECT_ROOT } from "./bundling";
+import { WEBHOOK_ROUTE } from "./service-stack";
+
+/** The updates the AdminBot handles; Telegram sends nothing else. */
+export const ALLOWED_UPDATES = ["message", "callback_query"] as const;
+/** Parallel connections Telegram may open; below the stage's throttling burst, so Telegram is never throttled. */
+export const MAX_CONNECTIONS = 20;
+export const OUTPUTS_FILE = "cdk-outputs.json";
+
+export class WebhookSetupError extends Error {}
+
+export interface Deployment {
+  readonly webhookUrl: string;
+  readonly appSecretArn: string;
+  readonly webhookSecretArn: string;
+  readonly region: string;
+}
+
+export interface Dependencies {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Returns the file's text, or undefined when it does not exist. */
+  readonly readFile: (file: string) => string | undefined;
+  readonly getSecret: (arn: string, region: string) => Promise<string>;
+  readonly fetch: (
+    url: string,
+    init: { method: string; headers: Record<string, string>; body: string },
+  ) => Promise<{
+    json(): Promise<unknown>;
+  }>;
+  readonly log: (line: string) => void;
+}
+
+/** Where the deployment is: environment variables first, then the outputs `npm run deploy` wrote. */
+export function findDeployment(deps: Pick<Dependencies, "env" | "readFile">): Deployment {
+  const { env } = deps;
+  const file = env.CDK_OUTPUTS_FILE ?? path.join(PROJECT_ROOT, OUTPUTS_FILE);
+  const raw = deps.readFile(file);
+  let outputs: Record<string, string> = {};
+  if (raw !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new WebhookSetupError(`${file} is not JSON: run npm run deploy again to rewrite it.`);
+    }
+    const prefix = env.STACK_PREFIX ?? "SessionKeeper";
+    const stacks = (parsed ?? {}) as Record<string, Record<string, string> | undefined>;
+    outputs = { ...stacks[`${prefix}-Stateful`], ...stacks[`${prefix}-Service`] };
+  }
+  const webhookUrl = env.WEBHOOK_URL ?? outputs.WebhookUrl;
+  const appSecretArn = env.APP_SECRET_ARN ?? outputs.AppSecretArn;
+  const webhookSecretArn = env.WEBHOOK_SECRET_ARN ?? outputs.WebhookSecretArn;
+  const missing = [
+    ["WEBHOOK_URL", webhookUrl],
+    ["APP_SECRET_ARN", appSecretArn],
+    ["WEBHOOK_SECRET_ARN", webhookSecretArn],
+  ].filter(([, v]) => !v);
+  if (!webhookUrl || !appSecretArn || !webhookSecretArn) {
+    throw new WebhookSetupError(
+      `Missing ${missing.map(([k]) => k).join(", ")}: ` +
+        (raw === undefined ? `${file} does not exist. ` : `${file} lacks the stack outputs. `) +
+        "Run npm run deploy (it writes the outputs there), or set these variables from the stack outputs " +
+        "(WebhookUrl, AppSecretArn, WebhookSecretArn).",
+    );
+  }
+  if (!webhookUrl.startsWith("https://") || !webhookUrl.endsWith(WEBHOOK_ROUTE))
+    throw new WebhookSetupError(`WEBHOOK_URL ${webhookUrl} must be https://…${WEBHOOK_ROUTE}.`);
+  const region = env.AWS_REGION ?? appSecretArn.split(":")[3];
+  if (!region) throw new WebhookSetupError(`APP_SECRET_ARN ${appSecretArn} is not a Secrets Manager ARN.`);
+  return { webhookUrl, appSecretArn, webhookSecretArn, region };
+}
+
+async function readBotToken(deps: Dependencies, d: Deployment): Promise<string> {
+  const raw = await deps.getSecret(d.appSecretArn, d.region);
+  let token: unknown;
+  try {
+    token = (JSON.parse(raw) as { BOT_TOKEN?: unknown }).BOT_TOKEN;
+  } catch {
+    token = undefined;
+  }
+  if (typeof token !== "string" || !/^\d{5,16}:[A-Za-z0-9_-]{30,}$/.test(token)) {
+    throw new WebhookSetupError(
+      `The app secret has no valid BOT_TOKEN yet. Put it (token from @BotFather, API id/hash from my.telegram.org):\n` +
+        `  aws secretsmanager put-secret-value --region ${d.region} --secret-id ${d.appSecretArn} \\\n` +
+        `    --secret-string '{"BOT_TOKEN":"…","API_ID":"…","API_HASH":"…"}'`,
+    );
+  }
+  return token;
+}
+
+interface TelegramAnswer {
+  ok: boolean;
+  description?: string;
+  result?: unknown;
+}
+
+async function callTelegram(
+  deps: Dependencies,
+  token: string,
+  method: string,
+  body: Record<string, unknown>,
+): Promise<unknown> {
+  const root = (deps.env.TELEGRAM_API_ROOT ?? "https://api.telegram.org").replace(/\/$/, "");
+  let answer: TelegramAnswer;
+  try {
+    const response = await deps.fetch(`${root}/bot${token}/${method}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    answer = (await response.json()) as TelegramAnswer;
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).split(token).join("<token>");
+    throw new WebhookSetupError(`Could not reach Telegram at ${root} (${reason}).`);
+  }
+  if (!answer.ok)
+    throw new WebhookSetupError(`Telegram refused ${method}: ${answer.description ?? "no reason given"}.`);
+  return answer.result;
+}
+
+export async function setWebhook(
+  deps: Dependencies,
+  options: { dropPendingUpdates: boolean },
+): Promise<void> {
+  const d = findDeployment(deps);
+  const token = await readBotToken(deps, d);
+  const secretToken = await deps.getSecret(d.webhookSecretArn, d.region);
+  await callTelegram(deps, token, "setWebhook", {
+    url: d.webhookUrl,
+    secret_token: secretToken,
+    allowed_updates: ALLOWED_UPDATES,
+    max_connections: MAX_CONNECTIONS,
+    drop_pending_updates: options.dropPendingUpdates,
+  });
+  deps.log(`Webhook set: Telegram now posts ${ALLOWED_UPDATES.join(" and ")} updates to ${d.webhookUrl}.`);
+  deps.log("Check it with: npm run webhook:info");
+}
+
+export async function showWebhookInfo(deps: Dependencies): Promise<void> {
+  const d = findDeployment(deps);
+  const token = await readBotToken(deps, d);
+  const info = (await callTelegram(deps, token, "getWebhookInfo", {})) as Record<string, unknown>;
+  const lastError =
+    typeof info.last_error_date === "number"
+      ? `${new Date(info.last_error_date * 1000).toISOString()} ${String(info.last_error_message ?? "")}`
+      : "none";
+  deps.log(`url:                  ${String(info.url || "(not set)")}`);
+  deps.log(`pending updates:      ${String(info.pending_update_count ?? 0)}`);
+  deps.log(`last error:           ${lastError}`);
+  deps.log(
+    `allowed updates:      ${Array.isArray(info.allowed_updates) ? info.allowed_updates.join(", ") : "all"}`,
+  );
+  deps.log(`max connections:      ${String(info.max_connections ?? "-")}`);
+  if (info.url !== d.webhookUrl)
+    deps.log(`Not the deployed webhook (${d.webhookUrl}): run npm run webhook:set.`);
+}
+
+/** Turns AWS SDK failures into what the operator should do. */
+export function explainAwsError(err: unknown, arn: string): Error {
+  const name = err instanceof Error ? err.name : "";
+  if (name === "CredentialsProviderError" || /credential/i.test(err instanceof Error ? err.message : ""))
+    return new WebhookSetupError(
+      "No AWS credentials found. Sign in to the account the stacks are deployed in (aws configure, aws sso login, " +
+        "or AWS_PROFILE=…) and run this again.",
+    );
+  if (name === "AccessDeniedException")
+    return new WebhookSetupError(
+      `Your AWS identity may not read ${arn}: it needs secretsmanager:GetSecretValue.`,
+    );
+  if (name === "ResourceNotFoundException")
+    return new WebhookSetupError(
+      `Secret ${arn} not found: is the stack deployed in this account and region?`,
+    );
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function realDependencies(): Dependencies {
+  const clients = new Map<string, SecretsManagerClient>();
+  return {
+    env: process.env,
+    readFile: (file) => {
+      try {
+        return readFileSync(file, "utf8");
+      } catch {
+        return undefined;
+      }
+    },
+    getSecret: async (arn, region) => {
+      const client = clients.get(region) ?? new SecretsManagerClient({ region });
+      clients.set(region, client);
+      try {
+        const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+        return out.SecretString ?? "";
+      } catch (err) {
+        throw explainAwsError(err, arn);
+      }
+    },
+    fetch: (url, init) => fetch(url, init),
+    log: (line) => console.log(line),
+  };
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const [command, ...flags] = argv;
+  const deps = realDependencies();
+  if (command === "set")
+    await setWebhook(deps, { dropPendingUpdates: flags.includes("--drop-pending-updates") });
+  else if (command === "info") await showWebhookInfo(deps);
+  else throw new WebhookSetupError("Usage: tsx infra/webhook.ts set [--drop-pending-updates] | info");
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,163 @@
+/**
+ * What a security reviewer checks in the IAM of a system that holds Telegram sessions: who may open a session,
+ * who may seal one, that nothing can destroy the tables, and that no secret sits in the template.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { READ_ACTIONS, WRITE_ACTIONS } from "../../infra/constructs/table-access";
+import { functionByDescription, resources, synthesize, type Synthesized } from "./synth";
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synthesize();
+});
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+const actionsOf = (st: Statement) => (Array.isArray(st.Action) ? st.Action : [st.Action]);
+
+/** Every Allow statement of every identity policy in both stacks, with the role(s) it is attached to. */
+function identityStatements(): { roles: string[]; statement: Statement }[] {
+  const out: { roles: string[]; statement: Statement }[] = [];
+  for (const template of [s.statefulTemplate, s.serviceTemplate]) {
+    for (const policy of Object.values(resources(template, "AWS::IAM::Policy"))) {
+      const props = policy.Properties as {
+        PolicyDocument: { Statement: Statement[] };
+        Roles: { Ref: string }[];
+      };
+      for (const statement of props.PolicyDocument.Statement)
+        if (statement.Effect === "Allow") out.push({ roles: props.Roles.map((r) => r.Ref), statement });
+    }
+    for (const [id, role] of Object.entries(resources(template, "AWS::IAM::Role"))) {
+      const inline = (role.Properties?.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+      for (const p of inline)
+        for (const statement of p.PolicyDocument.Statement) out.push({ roles: [id], statement });
+    }
+  }
+  return out;
+}
+
+function roleOf(description: string): string {
+  const [, props] = functionByDescription(s.serviceTemplate, description);
+  return (props.Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+}
+
+const ROLES = {
+  adminBot: () => roleOf("AdminBot"),
+  dispatch: () => roleOf("queues every active session"),
+  worker: () => roleOf("checks a batch of sessions"),
+  cleanup: () => roleOf("deletes error sessions"),
+};
+
+function statementsOf(role: string): Statement[] {
+  return identityStatements()
+    .filter((e) => e.roles.includes(role))
+    .map((e) => e.statement);
+}
+
+function sessionKeyActions(role: string): string[] {
+  return statementsOf(role)
+    .filter((st) => JSON.stringify(st.Resource).includes("SessionKey"))
+    .flatMap(actionsOf)
+    .sort();
+}
+
+describe("IAM", () => {
+  it("grants no wildcard action on KMS or DynamoDB to anyone", () => {
+    const wildcards = identityStatements()
+      .flatMap((e) => actionsOf(e.statement))
+      .filter((a) => /^(kms|dynamodb):.*\*/.test(a) || a === "*");
+    expect(wildcards).toEqual([]);
+  });
+
+  it("gives each function its own role, and no role an AWS-managed policy", () => {
+    const roles = Object.values(ROLES).map((r) => r());
+    expect(new Set(roles).size).toBe(4);
+    for (const role of Object.values(resources(s.serviceTemplate, "AWS::IAM::Role")))
+      expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it("lets no function delete, re-create or reconfigure a table: item-level DynamoDB actions only", () => {
+    const allowed = new Set<string>([...READ_ACTIONS, ...WRITE_ACTIONS]);
+    for (const role of Object.values(ROLES)) {
+      const dynamo = statementsOf(role())
+        .flatMap(actionsOf)
+        .filter((a) => a.startsWith("dynamodb:"));
+      expect(dynamo.length).toBeGreaterThan(0);
+      expect(dynamo.filter((a) => !allowed.has(a))).toEqual([]);
+    }
+    expect(statementsOf(ROLES.adminBot()).flatMap(actionsOf)).not.toContain("dynamodb:DeleteTable");
+  });
+
+  it("never lets anything scan a table", () => {
+    expect(identityStatements().flatMap((e) => actionsOf(e.statement))).not.toContain("dynamodb:Scan");
+  });
+
+  it("lets only the health-check dispatch read sessions without writing them", () => {
+    const writes = (role: string) =>
+      statementsOf(role).some(
+        (st) =>
+          JSON.stringify(st.Resource).includes("SessionsTable") && actionsOf(st).includes("dynamodb:PutItem"),
+      );
+    expect(writes(ROLES.dispatch())).toBe(false);
+    expect(writes(ROLES.adminBot())).toBe(true);
+    expect(writes(ROLES.worker())).toBe(true);
+    expect(writes(ROLES.cleanup())).toBe(true);
+  });
+
+  it("lets the AdminBot seal and open sessions, the worker and cleanup only open them, dispatch neither", () => {
+    expect(sessionKeyActions(ROLES.adminBot())).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
+    expect(sessionKeyActions(ROLES.worker())).toEqual(["kms:Decrypt"]);
+    expect(sessionKeyActions(ROLES.cleanup())).toEqual(["kms:Decrypt"]);
+    expect(sessionKeyActions(ROLES.dispatch())).toEqual([]);
+  });
+
+  it("conditions every use of the session key on the encryption context app=session-keeper", () => {
+    const uses = identityStatements().filter((e) =>
+      JSON.stringify(e.statement.Resource).includes("SessionKey"),
+    );
+    expect(uses.length).toBe(4);
+    for (const { statement } of uses)
+      expect(statement.Condition).toEqual({
+        StringEquals: { "kms:EncryptionContext:app": "session-keeper" },
+      });
+  });
+
+  it("lets the table key be used only through DynamoDB, never called directly", () => {
+    const uses = identityStatements().filter((e) =>
+      JSON.stringify(e.statement.Resource).includes("TableKey"),
+    );
+    expect(uses.length).toBeGreaterThan(0);
+    for (const { statement } of uses)
+      expect(statement.Condition).toEqual({
+        StringEquals: { "kms:ViaService": "dynamodb.eu-central-1.amazonaws.com" },
+      });
+  });
+
+  it("lets only the AdminBot read the webhook secret", () => {
+    const readers = identityStatements().filter((e) =>
+      JSON.stringify(e.statement.Resource).includes("WebhookSecret"),
+    );
+    expect(readers.flatMap((e) => e.roles)).toEqual([ROLES.adminBot()]);
+  });
+});
+
+describe("secrets in the template", () => {
+  it("reach functions as ARNs, never as values", () => {
+    const template = JSON.stringify([s.statefulTemplate.toJSON(), s.serviceTemplate.toJSON()]);
+    expect(template).not.toContain("{{resolve:secretsmanager");
+    for (const fn of Object.values(resources(s.serviceTemplate, "AWS::Lambda::Function"))) {
+      const names = Object.keys((fn.Properties?.Environment as { Variables: object }).Variables);
+      expect(names.filter((n) => /TOKEN|HASH|PASSWORD|SECRET(?!_ARN)/.test(n))).toEqual([]);
+    }
+  });
+
+  it("are not in any output", () => {
+    const outputs = JSON.stringify([s.statefulTemplate.findOutputs("*"), s.serviceTemplate.findOutputs("*")]);
+    expect(outputs).not.toMatch(/SecretString|resolve:secretsmanager/);
+  });
+});

@@ -1,0 +1,252 @@
+import { Match } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, it } from "vitest";
+import { functionByDescription, resources, synthesize, type Synthesized } from "./synth";
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synthesize();
+});
+
+const COMMON_ENV = [
+  "SESSIONS_TABLE",
+  "BOT_STATE_TABLE",
+  "KMS_KEY_ID",
+  "APP_SECRET_ARN",
+  "LOG_LEVEL",
+  "POWERTOOLS_SERVICE_NAME",
+  "POWERTOOLS_METRICS_NAMESPACE",
+  "NODE_OPTIONS",
+];
+
+const FUNCTIONS = {
+  adminBot: { description: "AdminBot", extra: ["WEBHOOK_SECRET_ARN"] },
+  dispatch: { description: "queues every active session", extra: ["HEALTH_CHECK_QUEUE_URL"] },
+  worker: { description: "checks a batch of sessions", extra: ["WORKER_CONCURRENCY", "CHECK_DEADLINE_MS"] },
+  cleanup: { description: "deletes error sessions", extra: ["CLEANUP_AFTER_DAYS"] },
+} as const;
+
+function fn(name: keyof typeof FUNCTIONS) {
+  return functionByDescription(s.serviceTemplate, FUNCTIONS[name].description);
+}
+function envOf(name: keyof typeof FUNCTIONS): Record<string, unknown> {
+  return (fn(name)[1].Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
+describe("the functions", () => {
+  it("are exactly the four entry points, on Node.js 24, arm64, with source maps on", () => {
+    expect(Object.keys(resources(s.serviceTemplate, "AWS::Lambda::Function"))).toHaveLength(4);
+    s.serviceTemplate.allResourcesProperties("AWS::Lambda::Function", {
+      Runtime: "nodejs24.x",
+      Architectures: ["arm64"],
+      Handler: "index.handler",
+      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: "--enable-source-maps" }) },
+    });
+  });
+
+  it.each(Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[])(
+    "%s gets exactly the environment contract of lib/config.ts",
+    (name) => {
+      expect(Object.keys(envOf(name)).sort()).toEqual([...COMMON_ENV, ...FUNCTIONS[name].extra].sort());
+      expect(envOf(name)).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: "session-keeper",
+        POWERTOOLS_METRICS_NAMESPACE: "SessionKeeper",
+        LOG_LEVEL: "INFO",
+      });
+    },
+  );
+
+  it("points KMS_KEY_ID at the session key and the tables at the stateful stack's tables", () => {
+    const env = JSON.stringify(envOf("worker"));
+    expect(env).toMatch(/SessionKey[A-Z0-9]+Arn/);
+    expect(JSON.stringify(envOf("worker").SESSIONS_TABLE)).toContain("SessionsTable");
+    expect(JSON.stringify(envOf("worker").BOT_STATE_TABLE)).toContain("BotStateTable");
+  });
+
+  it("configures the jobs from settings: worker concurrency 10, a 20 s check deadline, cleanup after 30 days", () => {
+    expect(envOf("worker")).toMatchObject({ WORKER_CONCURRENCY: "10", CHECK_DEADLINE_MS: "20000" });
+    expect(envOf("cleanup")).toMatchObject({ CLEANUP_AFTER_DAYS: "30" });
+  });
+
+  it("writes every function's logs to its own log group, kept for the configured retention", () => {
+    const groups = resources(s.serviceTemplate, "AWS::Logs::LogGroup");
+    expect(Object.keys(groups)).toHaveLength(5); // four functions + the webhook's access log
+    s.serviceTemplate.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
+    for (const [, props] of Object.values(FUNCTIONS).map((f) =>
+      functionByDescription(s.serviceTemplate, f.description),
+    ))
+      expect(JSON.stringify(props.LoggingConfig)).toMatch(/Logs[A-F0-9]+/);
+  });
+
+  it("gives the webhook function less time than API Gateway's 30 s limit", () => {
+    expect(fn("adminBot")[1].Timeout).toBeLessThan(30);
+  });
+});
+
+describe("the webhook API", () => {
+  it("has one route, POST /webhook, wired to the AdminBot", () => {
+    const routes = Object.values(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Route"));
+    expect(routes.map((r) => r.Properties?.RouteKey)).toEqual(["POST /webhook"]);
+    const [adminBotId] = fn("adminBot");
+    s.serviceTemplate.hasResourceProperties("AWS::ApiGatewayV2::Integration", {
+      IntegrationType: "AWS_PROXY",
+      PayloadFormatVersion: "2.0",
+      IntegrationUri: { "Fn::GetAtt": [adminBotId, "Arn"] },
+    });
+  });
+
+  it("throttles the stage and writes access logs without headers or bodies", () => {
+    const stages = Object.values(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Stage"));
+    expect(stages).toHaveLength(1);
+    const stage = stages[0]!.Properties as Record<string, Record<string, unknown>>;
+    expect(stage.StageName).toBe("$default");
+    expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 });
+    const format = String(stage.AccessLogSettings?.Format);
+    expect(JSON.parse(format)).toMatchObject({
+      status: "$context.status",
+      sourceIp: "$context.identity.sourceIp",
+    });
+    expect(format).not.toMatch(/header|body|requestBody/i);
+  });
+
+  it("outputs the URL to give setWebhook", () => {
+    expect(JSON.stringify(s.serviceTemplate.findOutputs("WebhookUrl"))).toContain("/webhook");
+  });
+});
+
+describe("the schedules", () => {
+  const schedules = () => Object.values(resources(s.serviceTemplate, "AWS::Scheduler::Schedule"));
+  const scheduleFor = (name: keyof typeof FUNCTIONS) => {
+    const [id] = fn(name);
+    const found = schedules().filter((r) => JSON.stringify(r.Properties?.Target).includes(id));
+    expect(found).toHaveLength(1);
+    return found[0]!.Properties as Record<string, unknown> & { Target: Record<string, unknown> };
+  };
+
+  it("start the health check dispatch daily and the cleanup on Sundays at 00:00 UTC", () => {
+    expect(schedules()).toHaveLength(2);
+    expect(scheduleFor("dispatch")).toMatchObject({
+      ScheduleExpression: "cron(0 3 * * ? *)",
+      ScheduleExpressionTimezone: "Etc/UTC",
+      State: "ENABLED",
+    });
+    expect(scheduleFor("cleanup")).toMatchObject({
+      ScheduleExpression: "cron(0 0 ? * SUN *)",
+      ScheduleExpressionTimezone: "Etc/UTC",
+    });
+  });
+
+  it.each(["dispatch", "cleanup"] as const)(
+    "deliver to %s with a retry policy and a dead-letter queue, and name the run in the input",
+    (name) => {
+      const target = scheduleFor(name).Target;
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 });
+      expect(JSON.stringify(target.DeadLetterConfig)).toMatch(/FailedRunsQueue/);
+      expect(String(target.Input)).toContain("<aws.scheduler.scheduled-time>");
+    },
+  );
+
+  it.each(["dispatch", "cleanup"] as const)(
+    "catch a failed %s run too: one Lambda retry, then the same dead-letter queue",
+    (name) => {
+      const [id, props] = fn(name);
+      const dlq = JSON.stringify(scheduleFor(name).Target.DeadLetterConfig);
+      expect(dlq).toContain(
+        String(JSON.stringify(props.DeadLetterConfig)).match(/\w+FailedRunsQueue\w+/)?.[0],
+      );
+      s.serviceTemplate.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+        FunctionName: { Ref: id },
+        MaximumRetryAttempts: 1,
+        MaximumEventAgeInSeconds: 3600,
+      });
+    },
+  );
+
+  it("follow the context: another schedule and time zone change the template", () => {
+    const other = synthesize({
+      context: {
+        healthCheckSchedule: "rate(12 hours)",
+        cleanupSchedule: "cron(30 1 ? * MON *)",
+        scheduleTimeZone: "Asia/Tashkent",
+        cleanupAfterDays: "45",
+      },
+    });
+    const expressions = Object.values(resources(other.serviceTemplate, "AWS::Scheduler::Schedule")).map(
+      (r) => [r.Properties?.ScheduleExpression, r.Properties?.ScheduleExpressionTimezone],
+    );
+    expect(expressions).toEqual(
+      expect.arrayContaining([
+        ["rate(12 hours)", "Asia/Tashkent"],
+        ["cron(30 1 ? * MON *)", "Asia/Tashkent"],
+      ]),
+    );
+    expect(JSON.stringify(other.serviceTemplate.toJSON())).toContain('"CLEANUP_AFTER_DAYS":"45"');
+  });
+});
+
+describe("the health-check queue", () => {
+  const queues = () => resources(s.serviceTemplate, "AWS::SQS::Queue");
+  const healthQueue = () => {
+    const found = Object.entries(queues()).filter(([id]) => id.startsWith("HealthCheckQueue"));
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+
+  it("hands a message to the dead-letter queue after 3 failed receives", () => {
+    expect(healthQueue()[1].Properties?.RedrivePolicy).toMatchObject({ maxReceiveCount: 3 });
+    expect(JSON.stringify(healthQueue()[1].Properties?.RedrivePolicy)).toContain("HealthCheckDeadLetters");
+  });
+
+  it("hides a message for at least 6× the worker's timeout, so no second worker takes a session mid-check", () => {
+    const timeout = fn("worker")[1].Timeout as number;
+    expect(healthQueue()[1].Properties?.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+  });
+
+  it("feeds the worker 10 at a time, reports partial failures, and runs at most 5 workers at once", () => {
+    const [workerId] = fn("worker");
+    s.serviceTemplate.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      FunctionName: { Ref: workerId },
+      EventSourceArn: { "Fn::GetAtt": [healthQueue()[0], "Arn"] },
+      BatchSize: 10,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+  });
+
+  it("encrypts every queue and refuses plain-HTTP access to it", () => {
+    const all = queues();
+    expect(Object.keys(all)).toHaveLength(4); // health check, its DLQ, two job DLQs
+    for (const q of Object.values(all)) expect(q.Properties?.SqsManagedSseEnabled).toBe(true);
+    expect(Object.keys(resources(s.serviceTemplate, "AWS::SQS::QueuePolicy"))).toHaveLength(4);
+  });
+});
+
+describe("the alarms", () => {
+  const alarms = () => Object.values(resources(s.serviceTemplate, "AWS::CloudWatch::Alarm"));
+
+  it("fire on any message in any dead-letter queue", () => {
+    const dlqAlarms = alarms().filter(
+      (a) => a.Properties?.MetricName === "ApproximateNumberOfMessagesVisible",
+    );
+    expect(dlqAlarms).toHaveLength(3);
+    for (const a of dlqAlarms) expect(a.Properties).toMatchObject({ Threshold: 1, Statistic: "Maximum" });
+  });
+
+  it("fire on any error of any function, and on webhook 5xx", () => {
+    const errors = alarms().filter((a) => a.Properties?.MetricName === "Errors");
+    expect(errors).toHaveLength(4);
+    expect(alarms().filter((a) => a.Properties?.MetricName === "5xx")).toHaveLength(1);
+  });
+
+  it("all notify the alarm topic", () => {
+    const topicId = Object.keys(resources(s.serviceTemplate, "AWS::SNS::Topic"))[0];
+    for (const a of alarms()) expect(a.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
+  });
+
+  it("email the address in context alarmEmail", () => {
+    const other = synthesize({ context: { alarmEmail: "ops@example.com" } });
+    other.serviceTemplate.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "ops@example.com",
+    });
+  });
+});

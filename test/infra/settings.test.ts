@@ -1,0 +1,73 @@
+import { App } from "aws-cdk-lib";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_SETTINGS, OFFLINE_ACCOUNT, readSettings, resolveEnvironment } from "../../infra/settings";
+
+const node = (context: Record<string, unknown> = {}) => new App({ context }).node;
+
+describe("deployment settings", () => {
+  it("default to a daily check, a Sunday cleanup after 30 days, and at most 5 concurrent workers", () => {
+    expect(readSettings(node())).toEqual(DEFAULT_SETTINGS);
+    expect(DEFAULT_SETTINGS).toMatchObject({
+      cleanupSchedule: "cron(0 0 ? * SUN *)",
+      cleanupAfterDays: 30,
+      workerConcurrency: 10,
+      healthCheckMaxConcurrency: 5,
+    });
+  });
+
+  it("take numbers given as strings on the command line (-c cleanupAfterDays=14)", () => {
+    expect(readSettings(node({ cleanupAfterDays: "14", logLevel: "debug" }))).toMatchObject({
+      cleanupAfterDays: 14,
+      logLevel: "DEBUG",
+    });
+  });
+
+  it.each([
+    [
+      { cleanupAfterDays: "soon" },
+      "Context cleanupAfterDays is soon: set it to a whole number from 1 to 3650.",
+    ],
+    [
+      { healthCheckMaxConcurrency: 1 },
+      "Context healthCheckMaxConcurrency is 1: set it to a whole number from 2 to 1000.",
+    ],
+    [{ logLevel: "LOUD" }, "Context logLevel is LOUD: set it to one of DEBUG, INFO, WARN, ERROR, SILENT."],
+    [{ alarmEmail: "ops" }, "Context alarmEmail is ops: set it to an email address, or leave it out."],
+  ])("refuse %j with one line naming the key", (context, message) => {
+    expect(() => readSettings(node(context))).toThrow(message);
+  });
+});
+
+describe("the account and region", () => {
+  it("come from context first, then CDK_DEPLOY_*, then the CLI's credentials", () => {
+    const env = {
+      CDK_DEPLOY_ACCOUNT: "111111111111",
+      CDK_DEFAULT_ACCOUNT: "222222222222",
+      CDK_DEFAULT_REGION: "us-east-1",
+    };
+    expect(resolveEnvironment(node({ account: "333333333333", region: "eu-west-1" }), env)).toEqual({
+      account: "333333333333",
+      region: "eu-west-1",
+      offline: false,
+    });
+    expect(resolveEnvironment(node(), env)).toEqual({
+      account: "111111111111",
+      region: "us-east-1",
+      offline: false,
+    });
+  });
+
+  it("fall back to an offline placeholder so synth works without AWS", () => {
+    expect(resolveEnvironment(node(), {})).toEqual({
+      account: OFFLINE_ACCOUNT,
+      region: "eu-central-1",
+      offline: true,
+    });
+  });
+
+  it("refuse something that is not an account id", () => {
+    expect(() => resolveEnvironment(node({ account: "my-account" }), {})).toThrow(
+      "not a 12-digit AWS account id",
+    );
+  });
+});
