@@ -4,10 +4,23 @@
  * `destroy()` in `finally`. `disconnect()` would leave GramJS's ping loop running into the next Lambda invocation;
  * `destroy()` stops it.
  *
+ * `destroy()` alone is not enough when Telegram dropped the link: GramJS 2.26.22's `MTProtoSender.reconnect()`
+ * schedules `_reconnect()` after a 1 s sleep that nothing cancels, so a `destroy()` in that second is undone (a new
+ * socket opens and lives ~9 s, or for ever if the server keeps dropping), on one auth key that the next holder of
+ * the lease may already be using (AUTH_KEY_DUPLICATED). Every client therefore gets its own socket class that
+ * refuses to connect once we start destroying it (`guardedSockets`); proven against GramJS's real transport in
+ * test/integration/telegram-dc-deadlines.test.ts.
+ *
+ * A session whose key Telegram erased altogether gets a transport error -404; GramJS 2.26.22 then stops reading
+ * without rejecting the pending request, so `connect()` never settles and only our deadline ends the job. It
+ * arrives as `DeadlineExceededError` (TIMEOUT, transient): GramJS gives no way to tell it from a slow Telegram, so
+ * one such check is not a death; the run of failures (3 by default) marks the session `error`.
+ *
  * The client is built through an injectable factory: tests plug in a client whose network is replaced, and the
  * loopback data centre plugs in the real transport pointed at itself.
  */
 import { TelegramClient } from "telegram";
+import { PromisedNetSockets } from "telegram/extensions";
 import { Logger as GramLogger, LogLevel } from "telegram/extensions/Logger";
 import { StringSession } from "telegram/sessions";
 import type { TelegramClientParams } from "telegram/client/telegramBaseClient";
@@ -72,7 +85,11 @@ export async function runOneShot<T>(
   options: OneShotOptions,
 ): Promise<T> {
   const session = new StringSession(sessionString);
-  const client = options.createClient(session, credentials.apiId, credentials.apiHash, clientParams());
+  const guard = { destroying: false };
+  const client = options.createClient(session, credentials.apiId, credentials.apiHash, {
+    ...clientParams(),
+    networkSocket: guardedSockets(guard),
+  });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new DeadlineExceededError(options.deadlineMs)), options.deadlineMs);
@@ -87,8 +104,36 @@ export async function runOneShot<T>(
     return await Promise.race([work, deadline]);
   } finally {
     clearTimeout(timer);
+    guard.destroying = true;
     await destroyWithin(client, DESTROY_GRACE_MS);
   }
+}
+
+/** Thrown into GramJS by a socket of a client being destroyed; GramJS logs it (silenced) and gives up. */
+export class ClientDestroyedError extends Error {
+  constructor() {
+    super("The Telegram client was destroyed; not reconnecting.");
+    this.name = "ClientDestroyedError";
+  }
+}
+
+/**
+ * GramJS's own TCP socket class, for one client: once `guard.destroying` is set it refuses every new connection,
+ * so GramJS's uncancellable reconnect (see the top of this file) fails at once instead of reopening the link. A
+ * connection already being opened when destroy starts is closed as soon as it is up.
+ */
+export function guardedSockets(guard: { readonly destroying: boolean }): typeof PromisedNetSockets {
+  return class GuardedSockets extends PromisedNetSockets {
+    override async connect(port: number, ip: string): Promise<unknown> {
+      if (guard.destroying) throw new ClientDestroyedError();
+      const connected = await super.connect(port, ip);
+      if (guard.destroying) {
+        await this.close();
+        throw new ClientDestroyedError();
+      }
+      return connected;
+    }
+  };
 }
 
 /** `destroy()`, but never waits longer than `graceMs`, and never throws: the job's outcome is what matters. */

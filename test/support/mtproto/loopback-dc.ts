@@ -167,6 +167,8 @@ interface KeyRecord {
   duplicated: boolean;
   readonly sessions: Set<bigint>;
   readonly connections: Set<PeerConnection>;
+  /** The most links that ever used this key at the same moment. */
+  maxOpenConnections: number;
 }
 
 interface MutableRule {
@@ -336,20 +338,25 @@ export class LoopbackDc {
     return this.codeLog.get(normalizePhone(phone)) ?? [];
   }
 
-  /** Whether the peer holds `sessionString`'s key, as whom it is logged in, and how many links use it now. */
+  /**
+   * Whether the peer holds `sessionString`'s key, as whom it is logged in, how many links use it now, and the most
+   * that ever used it at the same moment (a link counts from its first encrypted message until its FIN or close).
+   */
   keyState(sessionString: string): {
     known: boolean;
     loggedInAs?: bigint;
     duplicated: boolean;
     openConnections: number;
+    maxOpenConnections: number;
   } {
     const key = this.keys.get(keyIdOfSession(sessionString));
-    if (!key) return { known: false, duplicated: false, openConnections: 0 };
+    if (!key) return { known: false, duplicated: false, openConnections: 0, maxOpenConnections: 0 };
     return {
       known: true,
       loggedInAs: key.account?.userId,
       duplicated: key.duplicated,
       openConnections: key.connections.size,
+      maxOpenConnections: key.maxOpenConnections,
     };
   }
 
@@ -400,6 +407,7 @@ export class LoopbackDc {
       duplicated: false,
       sessions: new Set(),
       connections: new Set(),
+      maxOpenConnections: 0,
     };
     this.keys.set(id, record);
     return record;
@@ -445,6 +453,7 @@ export class LoopbackDc {
       // Telegram: "an authorized session is sending requests in parallel from two separate TCP connections".
       if (key.account && others.length > 0) key.duplicated = true;
       key.connections.add(conn);
+      key.maxOpenConnections = Math.max(key.maxOpenConnections, key.connections.size);
     }
     const out: InnerMessage[] = [];
     if (envelope.salt !== key.salt) {
