@@ -14,6 +14,7 @@ import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { MAX_RECEIVES, WORKER_BATCH_SIZE } from "../lib/jobs/scale";
 import { BY_STATUS_INDEX } from "../lib/tables";
 import { DeadLetterQueue } from "./constructs/dead-letter-queue";
 import { ScheduledJob } from "./constructs/scheduled-job";
@@ -28,10 +29,12 @@ export const WEBHOOK_ROUTE = "/webhook";
 export const METRICS_NAMESPACE = "SessionKeeper";
 /** `POWERTOOLS_SERVICE_NAME` of every function: one service, so its metrics share one `service` dimension. */
 export const SERVICE_NAME = "session-keeper";
-/** Sessions per SQS message batch handed to one worker invocation. */
-export const HEALTH_CHECK_BATCH_SIZE = 10;
-/** Receives of one health-check message before it goes to the dead-letter queue. */
-export const HEALTH_CHECK_MAX_RECEIVES = 3;
+/**
+ * Sessions per SQS message batch handed to one worker invocation, and receives of one message before the DLQ: the
+ * health check's design numbers, read from the job code itself so the queue and the worker cannot disagree.
+ */
+export const HEALTH_CHECK_BATCH_SIZE = WORKER_BATCH_SIZE;
+export const HEALTH_CHECK_MAX_RECEIVES = MAX_RECEIVES;
 
 export interface ServiceStackProps extends StackProps {
   /** The tables, keys and secrets the functions use. */
@@ -202,6 +205,9 @@ export class ServiceStack extends Stack {
       schedule: settings.healthCheckSchedule,
       timeZone: settings.scheduleTimeZone,
       alarmTopic: this.alarmTopic,
+      // A dispatch retried after a crash half-way is ignored as a duplicate of its run id (so no session is queued
+      // twice); the unfinished run is reported by the next day's dispatch. A retry would only look like a second try.
+      runRetryAttempts: 0,
       function: {
         name: "healthCheckDispatch",
         description: "Session Keeper health check: queues every active session for a check",
