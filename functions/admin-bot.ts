@@ -25,12 +25,15 @@ import { createSecretSource } from "../lib/secrets";
 import { SessionRepository } from "../lib/sessions";
 import { AdminRepository } from "../lib/state/admins";
 import { AuditLog } from "../lib/state/audit";
+import type { CreateClient } from "../lib/telegram/client";
 import type { UserbotDeps } from "../lib/telegram/deps";
 
 export interface AdminBotOptions {
   readonly env?: Env;
   /** Replaces the userbot layer (tests). */
   readonly userbots?: UserbotLoader;
+  /** The GramJS client factory of the real userbot layer (tests replace Telegram's network under GramJS here). */
+  readonly createClient?: CreateClient;
   /** Applied to every Bot API client the handler makes (tests replace Telegram's HTTP API here). */
   readonly configureApi?: (api: Api) => void;
   readonly now?: () => Date;
@@ -80,6 +83,9 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
         logger,
         audit,
         credentials: () => secrets.telegramApi(),
+        ...(options.createClient ? { createClient: options.createClient } : {}),
+        // The same clock as the bot: a login flow expires when the admin's pending step does.
+        ...(now ? { now } : {}),
       }).catch((err: unknown) => {
         userbotsOnce = undefined;
         throw err;

@@ -1,5 +1,6 @@
 /**
- * The rest of what an admin does in a day: pause, resume and check a session; manage admins; choose a language.
+ * The rest of what an admin does in a day: pause, resume and check a session (🔄 Check now on the real userbot
+ * layer, Telegram's network faked under GramJS's real client); manage admins; choose a language.
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Phone } from "../../lib/sessions/phone";
@@ -24,9 +25,8 @@ async function openCard(): Promise<void> {
 
 describe("session card actions", () => {
   beforeEach(async () => {
-    await h.store.sessions({ now: h.now }).create({
-      phone: PHONE,
-      sessionString: "s",
+    await h.seedSession(PHONE, { userId: 77, username: "fleet7", firstName: "Ali" });
+    await h.store.sessions({ now: h.now }).recordCheck(PHONE, 1, {
       account: { userId: "77", username: "fleet7", firstName: "Ali" },
     });
   });
@@ -48,42 +48,94 @@ describe("session card actions", () => {
       ["session.paused", "tg:1001"],
       ["session.resumed", "tg:1001"],
     ]);
+    expect(h.clientsBuilt()).toBe(0);
+  });
+});
+
+describe("🔄 Check now, on the real userbot layer", () => {
+  beforeEach(async () => {
+    await h.seedSession(PHONE, { userId: 77, username: "fleet7", firstName: "Ali" });
   });
 
-  it("🔄 Check now runs the check for this one session and shows the result on the card", async () => {
-    h.userbots.checkResults.set(PHONE, {
-      outcome: "failed",
-      phone: PHONE,
-      failure: {
-        kind: "dead",
-        code: "AUTH_KEY_UNREGISTERED",
-        message: "AUTH_KEY_UNREGISTERED: session revoked",
-      },
-    });
+  it("on a healthy session says so, records the check and the account, and closes its client", async () => {
     await openCard();
-    expect(h.userbots.loads).toBe(0);
+    expect(h.api.lastMessage(OWNER.id).text).toContain("Last check: never");
+    h.advance(60);
     await h.press(OWNER, "🔄 Check now");
-    expect(h.userbots.calls).toEqual([`checkSession ${PHONE} check-now:1001`]);
+    const card = h.api.lastMessage(OWNER.id).text;
+    expect(card).toContain("✅ The session works: logged in as Ali · @fleet7 · id 77.");
+    expect(card).not.toContain("Last check: never");
+    expect(await h.store.sessions().get(PHONE)).toMatchObject({
+      status: "active",
+      lastCheckedAt: h.now().toISOString(),
+      account: { userId: "77", username: "fleet7", firstName: "Ali" },
+    });
+    expect(h.telegramRequests.map((r) => r.className)).toEqual(["users.GetUsers"]);
+    expect(h.telegram.stats).toMatchObject({ created: 1, connected: 1, destroyed: 1 });
+    // The lease was given back: the next check is not refused.
+    expect((await h.store.sessions().get(PHONE))?.leaseOwner).toBeUndefined();
+  });
+
+  it("on a dead session (401 AUTH_KEY_UNREGISTERED from users.GetUsers) marks it error with the reason", async () => {
+    h.telegram.failOn(PHONE, "users.GetUsers", { error: [401, "AUTH_KEY_UNREGISTERED"] });
+    await openCard();
+    await h.press(OWNER, "🔄 Check now");
     const card = h.api.lastMessage(OWNER.id).text;
     expect(card).toContain(
-      "🔴 The session is dead and was marked error: AUTH_KEY_UNREGISTERED: session revoked",
+      "🔴 The session is dead and was marked error: AUTH_KEY_UNREGISTERED: session expired or revoked; log in again",
     );
     expect(card).toContain("Status: 🔴 error");
+    expect(await h.store.sessions().get(PHONE)).toMatchObject({
+      status: "error",
+      isPaused: true,
+      lastErrorCode: "AUTH_KEY_UNREGISTERED",
+    });
+    const day = await new AuditLog(h.store.doc, h.store.botStateTable).day(
+      h.now().toISOString().slice(0, 10),
+    );
+    expect(day.map((e) => [e.action, e.actor])).toEqual([["session.failed", "check-now:1001"]]);
   });
 
-  it("🔄 Check now on a healthy session says so", async () => {
+  it("in a flood wait shows until when, and the session stays active", async () => {
+    h.telegram.failOn(PHONE, "users.GetUsers", { floodWaitSeconds: 300 });
     await openCard();
     await h.press(OWNER, "🔄 Check now");
-    expect(h.api.lastMessage(OWNER.id).text).toContain("✅ The session works: logged in as @fake · id 1.");
+    const card = h.api.lastMessage(OWNER.id).text;
+    expect(card).toContain("⏳ Telegram asks to wait (flood wait) until");
+    expect(card).toContain("The session is not marked as failed.");
+    expect(card).toContain("Status: 🟢 active");
+    const until = new Date(h.now().getTime() + 300_000).toISOString();
+    expect(await h.store.sessions().get(PHONE)).toMatchObject({ status: "active", floodWaitUntil: until });
+    // Pressed again during the wait: not even a connection.
+    await h.press(OWNER, "🔄 Check now");
+    expect(h.api.lastMessage(OWNER.id).text).toContain("The session is in a flood wait");
+    expect(h.clientsBuilt()).toBe(1);
   });
 
-  it("🔄 Check now that fails puts the card back with a notice", async () => {
-    h.userbots.userbots.checkSession = () => Promise.reject(new Error("GramJS could not load"));
+  it("on a session another job holds says it is in use, and makes no connection", async () => {
+    await h.store.sessions({ now: h.now }).acquireLease(PHONE, "health-check:run-1#ab12", 60_000);
     await openCard();
     await h.press(OWNER, "🔄 Check now");
-    const card = h.api.lastMessage(OWNER.id);
+    const card = h.api.lastMessage(OWNER.id).text;
+    expect(card).toContain("Another job is using this session right now. Try again in a minute.");
+    expect(card).toContain("Status: 🟢 active");
+    expect(h.clientsBuilt()).toBe(0);
+    expect(await h.store.sessions().get(PHONE)).toMatchObject({ leaseOwner: "health-check:run-1#ab12" });
+  });
+
+  it("that cannot run (API_ID/API_HASH not configured) puts the card back with a notice", async () => {
+    const d = await createBotHarness({ owner: OWNER, apiId: null });
+    await d.seedSession(PHONE, { userId: 77 });
+    await d.say(OWNER, "/start");
+    await d.press(OWNER, "📋 Sessions");
+    await d.press(OWNER, "🟢 active");
+    await d.press(OWNER, `🟢 ${PHONE}`);
+    await d.press(OWNER, "🔄 Check now");
+    const card = d.api.lastMessage(OWNER.id);
     expect(card.text).toContain("Something went wrong and nothing was changed");
     expect(card.buttons.map((b) => b.text)).toContain("🔄 Check now");
+    expect(d.clientsBuilt()).toBe(0);
+    expect(await d.store.sessions().get(PHONE)).toMatchObject({ status: "active", consecutiveFailures: 0 });
   });
 });
 

@@ -1,17 +1,23 @@
 /**
  * The AdminBot as Telegram reaches it: the real `functions/admin-bot.ts` handler, fed API Gateway HTTP API
- * (payload 2.0) events carrying real update JSON, on fresh DynamoDB Local tables, with only Telegram's Bot API
- * (FakeBotApi) and the userbot layer (FakeUserbots) replaced.
+ * (payload 2.0) events carrying real update JSON, on fresh DynamoDB Local tables, with the real userbot layer
+ * (lib/telegram on GramJS's real client). Replaced are only Telegram's Bot API (FakeBotApi) and Telegram's MTProto
+ * network under GramJS: a FakeTelegram by default, or a loopback DC over real TCP when the test gives one.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { Update, User } from "grammy/types";
+import type { Api } from "telegram";
 import { createHandler } from "../../functions/admin-bot";
+import type { Phone } from "../../lib/sessions/phone";
 import { AdminRepository } from "../../lib/state/admins";
+import type { CreateClient } from "../../lib/telegram/client";
 import { FakeBotApi, Updates } from "./bot-api";
 import { createTestStore, type TestStore } from "./dynamo";
-import { FakeUserbots } from "./fake-userbots";
+import { FakeTelegram, type FakeAccount } from "./fake-telegram";
+import { API_HASH, API_ID } from "./fake-telegram-harness";
+import type { LoopbackDc } from "./mtproto/loopback-dc";
 
 export const WEBHOOK_SECRET = "test_webhook_secret_0123456789";
 export const BOT_TOKEN = "7000000001:AAH-test-token-0123456789abcdefghijklmn";
@@ -27,7 +33,14 @@ export interface DynamoRead {
 export interface BotHarness {
   readonly store: TestStore;
   readonly api: FakeBotApi;
-  readonly userbots: FakeUserbots;
+  /** Telegram under GramJS when the test gave no loopback DC: accounts, scripted failures, sent codes. */
+  readonly telegram: FakeTelegram;
+  /** Every request the userbot layer's clients sent towards Telegram, in order (the real request objects). */
+  readonly telegramRequests: Api.AnyRequest[];
+  /** How many GramJS clients the userbot layer built (a client is built only to talk to Telegram). */
+  clientsBuilt(): number;
+  /** An account at the fake Telegram with a signed-in session stored `active`, as after an earlier login. */
+  seedSession(phone: Phone, account?: Partial<FakeAccount>): Promise<string>;
   readonly admins: AdminRepository;
   readonly updates: Updates;
   readonly dynamo: DynamoRead[];
@@ -77,20 +90,51 @@ export function apiGatewayEvent(update: unknown, secret: string | null): APIGate
   };
 }
 
-export async function createBotHarness(options: { owner?: User } = {}): Promise<BotHarness> {
+export interface BotHarnessOptions {
+  readonly owner?: User;
+  /** Telegram's MTProto side: this loopback DC (real transport) instead of a FakeTelegram. */
+  readonly dc?: LoopbackDc;
+  /** The API_ID in the handler's environment (default: the one Telegram accepts); null: API_ID/API_HASH unset. */
+  readonly apiId?: number | null;
+}
+
+export async function createBotHarness(options: BotHarnessOptions = {}): Promise<BotHarness> {
   const store = await createTestStore();
-  let clock = Date.parse("2026-11-27T10:00:00.000Z");
+  // Starts at the real time: DynamoDB Local really deletes items whose TTL has passed (login flows live 10 min),
+  // so a clock set in the past would let rows vanish in the middle of a test.
+  let clock = Math.floor(Date.now() / 1000) * 1000;
   const now = () => new Date(clock);
   const api = new FakeBotApi();
-  const userbots = new FakeUserbots(store.sessions({ now }), now);
+  const telegram = new FakeTelegram();
+  telegram.validApiId = API_ID;
+  const telegramRequests: Api.AnyRequest[] = [];
+  let clientsBuilt = 0;
+  const network: CreateClient = options.dc?.createClient ?? telegram.createClient;
+  // GramJS's client as the network seam builds it; only watched: every request it is asked to send is recorded.
+  const createClient: CreateClient = (session, apiId, apiHash, params) => {
+    const client = network(session, apiId, apiHash, params);
+    clientsBuilt++;
+    const invoke = client.invoke.bind(client);
+    client.invoke = ((request: Api.AnyRequest) => {
+      telegramRequests.push(request);
+      return invoke(request);
+    }) as typeof client.invoke;
+    return client;
+  };
   const admins = new AdminRepository(store.doc, store.botStateTable, { now });
   const updates = new Updates();
   const dynamo: DynamoRead[] = [];
   if (options.owner) await admins.add({ userId: String(options.owner.id), role: "owner", addedBy: "cli" });
 
+  const apiId = options.apiId === undefined ? API_ID : options.apiId;
   const handler = createHandler({
-    env: { ...store.env, BOT_TOKEN, WEBHOOK_SECRET },
-    userbots: userbots.loader,
+    env: {
+      ...store.env,
+      BOT_TOKEN,
+      WEBHOOK_SECRET,
+      ...(apiId === null ? {} : { API_ID: String(apiId), API_HASH }),
+    },
+    createClient,
     configureApi: (a) => a.config.use(api.transformer),
     now,
     configureDynamo: (client: DynamoDBClient) => {
@@ -118,7 +162,19 @@ export async function createBotHarness(options: { owner?: User } = {}): Promise<
   return {
     store,
     api,
-    userbots,
+    telegram,
+    telegramRequests,
+    clientsBuilt: () => clientsBuilt,
+    seedSession: async (phone, account = {}) => {
+      telegram.addAccount({ userId: 7000, firstName: "Acc", ...account, phone });
+      const sessionString = await telegram.sessionFor(phone);
+      await store.sessions({ now }).create({
+        phone,
+        sessionString,
+        account: { userId: String(account.userId ?? 7000) },
+      });
+      return sessionString;
+    },
     admins,
     updates,
     dynamo,
