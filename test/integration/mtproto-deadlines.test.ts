@@ -42,11 +42,13 @@ describe("in a child process", () => {
       const run = await runChildClient(dc, {
         sessionString: ali.sessionString,
         deadlineMs: 3_000,
-        exitWithinMs: 3_000,
+        exitWithinMs: 8_000,
       });
 
       expect(run.report.outcome).toBe("ok");
-      expect(run.exitedAfterMs).toBeLessThan(2_000);
+      // A handle left behind keeps a process alive for 9 s (GramJS's ping timer) or for ever; the bound is loose
+      // so a loaded machine does not fail it.
+      expect(run.exitedAfterMs).toBeLessThan(6_000);
     },
     CHILD_TEST_TIMEOUT,
   );
@@ -60,12 +62,12 @@ describe("in a child process", () => {
       const run = await runChildClient(dc, {
         sessionString: ali.sessionString,
         deadlineMs: 800,
-        exitWithinMs: 3_000,
+        exitWithinMs: 8_000,
       });
 
       expect(run.report.outcome).toBe("deadline");
-      expect(run.report.elapsedMs).toBeLessThan(1_500);
-      expect(run.exitedAfterMs).toBeLessThan(2_000);
+      expect(run.report.elapsedMs).toBeLessThan(800 + 2_500);
+      expect(run.exitedAfterMs).toBeLessThan(6_000);
     },
     CHILD_TEST_TIMEOUT,
   );
@@ -77,10 +79,10 @@ describe("in a child process", () => {
       try {
         silent.script("*", { silent: true });
 
-        const run = await runChildClient(silent, { sessionString: "", deadlineMs: 800, exitWithinMs: 3_000 });
+        const run = await runChildClient(silent, { sessionString: "", deadlineMs: 800, exitWithinMs: 8_000 });
 
         expect(run.report.outcome).toBe("deadline");
-        expect(run.exitedAfterMs).toBeLessThan(2_000);
+        expect(run.exitedAfterMs).toBeLessThan(6_000);
         expect(run.connectionsAfterDestroy).toBe(0);
       } finally {
         await silent.stop();
@@ -120,14 +122,14 @@ describe("in a child process", () => {
       const run = await runChildClient(dc, {
         sessionString: ali.sessionString,
         deadlineMs: 500,
-        exitWithinMs: 3_000,
+        exitWithinMs: 8_000,
         guard: true,
       });
 
       expect(run.report.outcome).toBe("deadline");
-      expect(run.report.elapsedMs).toBeLessThan(1_200);
-      // What remains is GramJS's ref'd 1 s reconnect sleep, which then fails to connect and gives up.
-      expect(run.exitedAfterMs).toBeLessThan(2_500);
+      expect(run.report.elapsedMs).toBeLessThan(500 + 2_500);
+      // What remains is GramJS's ref'd 1 s reconnect sleep, which then fails to connect and gives up (~2 s).
+      expect(run.exitedAfterMs).toBeLessThan(6_000);
       expect(run.connectionsAfterDestroy).toBe(0);
     },
     CHILD_TEST_TIMEOUT,

@@ -115,7 +115,7 @@ describe("scripted timing", () => {
 
     expect(me.id.toString()).toBe(String(ali.userId));
     expect(elapsed).toBeGreaterThanOrEqual(295);
-    expect(elapsed).toBeLessThan(1_000);
+    expect(elapsed).toBeLessThan(3_000); // the delay is applied once, not per retry (loose: a loaded machine)
   });
 
   it("reads a silent account's request and never answers it", async () => {

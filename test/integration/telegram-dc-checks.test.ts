@@ -105,7 +105,9 @@ describe("a session whose key the DC erased (transport error -404)", () => {
     for (let i = 0; i < 3; i++) {
       const started = Date.now();
       results.push(await h.another().userbots.checkSession(ali.phone, short));
-      expect(Date.now() - started).toBeLessThan(short.deadlineMs);
+      // Without our deadline this check never returns (GramJS never settles connect()). The bound is loose on
+      // purpose: the deadline is exact, the DynamoDB writes after it are slower on a loaded machine.
+      expect(Date.now() - started).toBeLessThan(short.deadlineMs + 5_000);
     }
 
     expect(results.slice(0, 2)).toMatchObject([
