@@ -19,6 +19,7 @@ import { onceFeature } from "./features/once";
 import { sessionsFeature } from "./features/sessions";
 import { answer, show } from "./ui";
 import { mainMenu } from "./views";
+import { MENU_COUNTS_MAX_AGE_MS } from "./ui";
 
 export interface BotConfig {
   readonly token: string;
@@ -63,7 +64,14 @@ export function createBot(config: BotConfig, deps: BotDeps): Bot<BotContext> {
   // Whatever no feature took: an old or unknown button, or text the bot does not expect.
   features.on("callback_query", async (ctx) => {
     await answer(ctx, ctx.t.stale.unknownButton, true);
-    await show(ctx, mainMenu(ctx.t, await deps.sessions.countByStatus(), ctx.t.stale.unknownButton));
+    await show(
+      ctx,
+      mainMenu(
+        ctx.t,
+        await deps.sessions.countByStatus({ maxAgeMs: MENU_COUNTS_MAX_AGE_MS }),
+        ctx.t.stale.unknownButton,
+      ),
+    );
   });
   features.on("message", async (ctx) => {
     await ctx.reply(ctx.t.unknownText);

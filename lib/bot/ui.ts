@@ -24,3 +24,10 @@ export async function answer(ctx: BotContext, text?: string, alert = false): Pro
   if (!ctx.callbackQuery) return;
   await ctx.answerCallbackQuery(text ? { text, show_alert: alert } : undefined);
 }
+
+/**
+ * How old the fleet counts on a menu may be. Counting reads the whole status index (about 200 read units per
+ * `/start` at 2,000 sessions), so a warm container reuses its counts for this long; the bot's own changes (pause,
+ * delete, login) forget them at once, and changes made elsewhere (the health check) show within this time.
+ */
+export const MENU_COUNTS_MAX_AGE_MS = 30_000;

@@ -224,6 +224,7 @@ export class SessionRepository {
       if (old) throw new SessionExistsError(input.phone, old.status);
       throw err;
     }
+    this.countsCache = undefined;
     this.logger?.info("Session created", { phone: input.phone, userId: input.account.userId });
     return toSession(item);
   }
@@ -292,8 +293,28 @@ export class SessionRepository {
     );
   }
 
-  /** How many sessions are in each status (a COUNT query per status on the index: no items are returned). */
-  async countByStatus(): Promise<Record<SessionStatus, number>> {
+  private countsCache: { at: number; counts: Record<SessionStatus, number> } | undefined;
+
+  /**
+   * How many sessions are in each status (a COUNT query per status on the index: no items are returned, but
+   * DynamoDB still reads the whole index, so the cost grows with the fleet).
+   *
+   * `maxAgeMs` lets a caller that only shows a summary line (the bot's menus, on every `/start`) take counts this
+   * repository computed at most that long ago. Any write through this repository forgets them; a change made by
+   * another process shows up within `maxAgeMs`. Without it the counts are always fresh.
+   */
+  async countByStatus(options: { maxAgeMs?: number } = {}): Promise<Record<SessionStatus, number>> {
+    const cached = this.countsCache;
+    if (options.maxAgeMs !== undefined && cached && this.now().getTime() - cached.at <= options.maxAgeMs) {
+      return { ...cached.counts };
+    }
+    const at = this.now().getTime();
+    const counts = await this.countFresh();
+    this.countsCache = { at, counts };
+    return { ...counts };
+  }
+
+  private async countFresh(): Promise<Record<SessionStatus, number>> {
     const entries = await Promise.all(
       SESSION_STATUSES.map(async (status) => {
         let count = 0;
@@ -435,6 +456,7 @@ export class SessionRepository {
           },
         }),
       );
+      this.countsCache = undefined;
       this.logger?.info("Deleted old error session", { phone });
       return true;
     } catch (err) {
@@ -537,6 +559,7 @@ export class SessionRepository {
         }),
       );
       const updated = toSession(out.Attributes as SessionItem);
+      this.countsCache = undefined;
       this.logger?.info(EVENT_LOG_MESSAGE[event], {
         phone,
         status: updated.status,

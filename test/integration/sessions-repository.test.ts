@@ -354,3 +354,29 @@ describe("rows damaged outside the application", () => {
 it("uses the byStatus index name the infrastructure defines", () => {
   expect(BY_STATUS_INDEX).toBe("byStatus");
 });
+
+describe("fleet counts for menus", () => {
+  it("reuse recent counts when asked, forget them on this repository's own writes, and are fresh by default", async () => {
+    const s = await createTestStore();
+    let clock = Date.parse("2026-06-01T00:00:00.000Z");
+    const menu = s.sessions({ now: () => new Date(clock) });
+    const elsewhere = s.sessions();
+    const a = normalizePhone("+998945550001");
+    await menu.create({ phone: a, sessionString: "s", account });
+    expect((await menu.countByStatus({ maxAgeMs: 30_000 })).active).toBe(1);
+
+    // Another process (the health check) adds a session: a menu within 30 s may still say 1; a fresh count says 2.
+    await elsewhere.create({ phone: normalizePhone("+998945550002"), sessionString: "s", account });
+    expect((await menu.countByStatus({ maxAgeMs: 30_000 })).active).toBe(1);
+    expect((await menu.countByStatus()).active).toBe(2);
+
+    // This repository's own change is seen at once.
+    await menu.pause(a);
+    expect(await menu.countByStatus({ maxAgeMs: 30_000 })).toMatchObject({ active: 1, paused: 1 });
+
+    // And counts older than the limit are computed again.
+    await elsewhere.create({ phone: normalizePhone("+998945550003"), sessionString: "s", account });
+    clock += 30_001;
+    expect((await menu.countByStatus({ maxAgeMs: 30_000 })).active).toBe(2);
+  });
+});

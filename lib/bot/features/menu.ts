@@ -4,12 +4,13 @@ import type { BotContext, BotDeps } from "../context";
 import { cb } from "../callback-data";
 import { answer, show } from "../ui";
 import { mainMenu } from "../views";
+import { MENU_COUNTS_MAX_AGE_MS } from "../ui";
 
 export function menuFeature(deps: BotDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   const open = async (ctx: BotContext) => {
     await answer(ctx);
-    await show(ctx, mainMenu(ctx.t, await deps.sessions.countByStatus()));
+    await show(ctx, mainMenu(ctx.t, await deps.sessions.countByStatus({ maxAgeMs: MENU_COUNTS_MAX_AGE_MS })));
   };
   composer.command(["start", "menu"], open);
   composer.callbackQuery(cb.menu, open);

@@ -22,6 +22,7 @@ import {
   sessionsOverview,
   sessionsPage,
 } from "../views";
+import { MENU_COUNTS_MAX_AGE_MS } from "../ui";
 
 export const PAGE_SIZE = 10;
 /** A check must finish well inside the webhook's time budget (grammY's timeout, then Telegram's). */
@@ -32,7 +33,10 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
   const { sessions, state } = deps;
 
   const overview = async (ctx: BotContext, notice?: string) =>
-    show(ctx, sessionsOverview(ctx.t, await sessions.countByStatus(), notice));
+    show(
+      ctx,
+      sessionsOverview(ctx.t, await sessions.countByStatus({ maxAgeMs: MENU_COUNTS_MAX_AGE_MS }), notice),
+    );
 
   /**
    * Shows one page: one GSI query of PAGE_SIZE items. The next page's cursor is too long for callback data, so it
