@@ -1,0 +1,119 @@
+/**
+ * `npm run bench`: the performance figures of issue #8, each measured side by side with its reference in the same
+ * run (these machines are noisy, so every goal is a ratio or a projection from measured rates). Prints a table and,
+ * as its last line, one JSON object with every figure. `--quick` runs smaller samples for a smoke run.
+ *
+ * Needs Java 17+ (DynamoDB Local) and port 80 on loopback addresses (the loopback MTProto DC; root or
+ * CAP_NET_BIND_SERVICE). Everything runs on this machine: no AWS, no Telegram.
+ */
+import { startDynamoDbLocal, type LocalDynamo } from "../infra/local/dynamodb-local";
+import { measureColdStart, prepareWebhookStore, webhookEnv, type ColdStartFigures } from "./cold-start";
+import { startBotApiServer, type BotApiServer } from "./lib/bot-api-server";
+import { buildFunction, buildReference } from "./lib/bundles";
+import { BOT_INFO } from "./lib/events";
+import { createBenchStore } from "./lib/store";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+process.env.LOG_LEVEL ??= "SILENT";
+
+const quick = process.argv.includes("--quick");
+const started = Date.now();
+const log = (line: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`);
+
+interface Row {
+  figure: string;
+  measured: string;
+  reference: string;
+  ratio: string;
+  goal: string;
+  pass: boolean | "n/a";
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const json: Record<string, unknown> = { quick };
+  let dynamo: LocalDynamo | undefined;
+  let api: BotApiServer | undefined;
+  try {
+    log("building the bundles (infra/bundling.ts esbuildOptions) and starting DynamoDB Local");
+    const [adminBot, reference, ddb] = await Promise.all([
+      buildFunction("adminBot"),
+      buildReference(),
+      startDynamoDbLocal({ pidFile: ".data/bench-dynamodb.pid" }),
+    ]);
+    dynamo = ddb;
+    api = await startBotApiServer(BOT_INFO);
+
+    // 1. Cold start
+    const webhookStore = await createBenchStore(dynamo.endpoint, "webhook");
+    await prepareWebhookStore(webhookStore);
+    const env = webhookEnv(webhookStore, api);
+    const cold: ColdStartFigures = await measureColdStart({
+      runs: quick ? 3 : 15,
+      adminBot,
+      reference,
+      env,
+      log,
+    });
+    rows.push({
+      figure: "Cold start: load + first /start (median)",
+      measured: `${cold.adminBot.medianMs} ms (${mb(cold.adminBot.bytes)})`,
+      reference: `${cold.reference.medianMs} ms (${mb(cold.reference.bytes)})`,
+      ratio: `${cold.ratio}×`,
+      goal: "≤ 1.2×",
+      pass: cold.ratio <= 1.2,
+    });
+    rows.push({
+      figure: "GramJS modules run on /start",
+      measured: `${cold.gramjs.modulesRunOnStart} of ${cold.gramjs.modulesInBundle} in the bundle`,
+      reference: "-",
+      ratio: "-",
+      goal: "0",
+      pass: cold.gramjs.modulesRunOnStart === 0,
+    });
+    Object.assign(json, {
+      coldStartRatio: cold.ratio,
+      coldStartMs: cold.adminBot.medianMs,
+      coldStartReferenceMs: cold.reference.medianMs,
+      coldStartProcessMs: cold.adminBot.medianTotalMs,
+      coldStartReferenceProcessMs: cold.reference.medianTotalMs,
+      coldStartRuns: cold.runs,
+      adminBotBundleBytes: cold.adminBot.bytes,
+      referenceBundleBytes: cold.reference.bytes,
+      gramjsModulesRunOnStart: cold.gramjs.modulesRunOnStart,
+      gramjsModulesInAdminBotBundle: cold.gramjs.modulesInBundle,
+    });
+  } finally {
+    await api?.stop();
+    await dynamo?.stop();
+  }
+  printTable(rows);
+  json.benchSeconds = Math.round((Date.now() - started) / 1000);
+  console.log(JSON.stringify(json));
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1_048_576).toFixed(2)} MB`;
+}
+
+function printTable(rows: Row[]): void {
+  const cells = rows.map((r) => [
+    r.figure,
+    r.measured,
+    r.reference,
+    r.ratio,
+    r.goal,
+    r.pass === "n/a" ? "n/a" : r.pass ? "pass" : "FAIL",
+  ]);
+  const head = ["figure", "measured", "reference", "ratio", "goal", "result"];
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join(" | ");
+  console.log(line(head));
+  console.log(widths.map((w) => "-".repeat(w)).join("-|-"));
+  for (const c of cells) console.log(line(c));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
