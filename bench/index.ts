@@ -11,7 +11,9 @@ import { measureColdStart, prepareWebhookStore, webhookEnv, type ColdStartFigure
 import { startBotApiServer, type BotApiServer } from "./lib/bot-api-server";
 import { buildFunction, buildReference } from "./lib/bundles";
 import { BOT_INFO } from "./lib/events";
+import { round } from "./lib/stats";
 import { createBenchStore } from "./lib/store";
+import { measureWarm, seedSessions, WARM_KINDS, type WarmKind } from "./warm";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 process.env.LOG_LEVEL ??= "SILENT";
@@ -83,6 +85,44 @@ async function main(): Promise<void> {
       gramjsModulesRunOnStart: cold.gramjs.modulesRunOnStart,
       gramjsModulesInAdminBotBundle: cold.gramjs.modulesInBundle,
     });
+    log(
+      `cold start: admin bot ${JSON.stringify(cold.adminBot)}, reference ${JSON.stringify(cold.reference)}`,
+    );
+
+    // 2. Warm latency
+    const phones = await seedSessions(webhookStore, 2_000);
+    log("warm latency: 2,000 sessions stored");
+    const warm = await measureWarm({
+      updates: quick ? 150 : 1_000,
+      phones,
+      adminBot,
+      reference,
+      env,
+    });
+    for (const kind of WARM_KINDS) {
+      const k = warm.adminBot[kind];
+      rows.push({
+        figure: `Warm ${WARM_LABELS[kind]}: p50 / p99`,
+        measured: `${k.p50Ms} / ${k.p99Ms} ms`,
+        reference: `${warm.reference.p50Ms} / ${warm.reference.p99Ms} ms`,
+        ratio: `${round(k.p99Ms / warm.reference.p99Ms, 3)}×`,
+        goal: "p99 ≤ 1.5×",
+        pass: k.p99Ms / warm.reference.p99Ms <= 1.5,
+      });
+    }
+    Object.assign(json, {
+      warmP99Ratio: warm.ratio,
+      warmUpdates: warm.updates,
+      warmSessionsStored: warm.sessionsStored,
+      warmReferenceP50Ms: warm.reference.p50Ms,
+      warmReferenceP99Ms: warm.reference.p99Ms,
+      ...Object.fromEntries(
+        WARM_KINDS.flatMap((k) => [
+          [`warm${cap(k)}P50Ms`, warm.adminBot[k].p50Ms],
+          [`warm${cap(k)}P99Ms`, warm.adminBot[k].p99Ms],
+        ]),
+      ),
+    });
   } finally {
     await api?.stop();
     await dynamo?.stop();
@@ -90,6 +130,16 @@ async function main(): Promise<void> {
   printTable(rows);
   json.benchSeconds = Math.round((Date.now() - started) / 1000);
   console.log(JSON.stringify(json));
+}
+
+const WARM_LABELS: Record<WarmKind, string> = {
+  start: "/start",
+  sessionsList: "Sessions list",
+  sessionCard: "session card",
+};
+
+function cap(s: string): string {
+  return s[0]!.toUpperCase() + s.slice(1);
 }
 
 function mb(bytes: number): string {
