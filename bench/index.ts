@@ -6,11 +6,13 @@
  * Needs Java 17+ (DynamoDB Local) and port 80 on loopback addresses (the loopback MTProto DC; root or
  * CAP_NET_BIND_SERVICE). Everything runs on this machine: no AWS, no Telegram.
  */
+import { WORKER_MAX_CONCURRENCY, WORKER_TIMEOUT_SECONDS } from "../lib/jobs/scale";
 import { startDynamoDbLocal, type LocalDynamo } from "../infra/local/dynamodb-local";
 import { measureColdStart, prepareWebhookStore, webhookEnv, type ColdStartFigures } from "./cold-start";
 import { startBotApiServer, type BotApiServer } from "./lib/bot-api-server";
 import { buildFunction, buildReference } from "./lib/bundles";
 import { BOT_INFO } from "./lib/events";
+import { FLEET, measureHealthCheck } from "./health-check";
 import { round } from "./lib/stats";
 import { createBenchStore } from "./lib/store";
 import { measureWarm, seedSessions, WARM_KINDS, type WarmKind } from "./warm";
@@ -122,6 +124,69 @@ async function main(): Promise<void> {
           [`warm${cap(k)}P99Ms`, warm.adminBot[k].p99Ms],
         ]),
       ),
+    });
+
+    // 3. Health-check scale
+    const worker = await buildFunction("healthCheckWorker");
+    const hcStore = await createBenchStore(dynamo.endpoint, "health");
+    const hc = await measureHealthCheck({
+      sessions: quick ? 100 : 1_000,
+      sequentialSample: quick ? 20 : 50,
+      worker,
+      store: hcStore,
+      log,
+    });
+    log(`health check: ${JSON.stringify(hc)}`);
+    rows.push(
+      {
+        figure: `Health check: ${hc.sessions} sessions, per invocation`,
+        measured: `${hc.sessionsPerSecondPerInvocation} sessions/s (${hc.meanInvocationSeconds} s per batch of 10)`,
+        reference: `${round(1 / hc.sequentialSecondsPerSession, 2)} sessions/s (seed loop)`,
+        ratio: "-",
+        goal: "-",
+        pass: "n/a",
+      },
+      {
+        figure: `Health check: ${FLEET.toLocaleString("en")} sessions projected`,
+        measured: `${hc.projectedSeconds} s (max concurrency ${WORKER_MAX_CONCURRENCY})`,
+        reference: `${hc.sequentialProjectedSeconds} s (seed loop)`,
+        ratio: `${hc.speedup}×`,
+        goal: "< 900 s; ≥ 50×",
+        pass: hc.projectedSeconds < 900 && hc.speedup >= 50,
+      },
+      {
+        figure: "Health check: longest invocation",
+        measured: `${hc.longestInvocationSeconds} s`,
+        reference: `${WORKER_TIMEOUT_SECONDS} s timeout`,
+        ratio: `${round(hc.longestInvocationSeconds / WORKER_TIMEOUT_SECONDS, 3)}`,
+        goal: "< timeout",
+        pass: hc.longestInvocationSeconds < WORKER_TIMEOUT_SECONDS,
+      },
+      {
+        figure: "Health check: peak worker RSS",
+        measured: `${hc.peakWorkerRssMb} MB`,
+        reference: "1024 MB configured",
+        ratio: "-",
+        goal: "reported",
+        pass: "n/a",
+      },
+    );
+    Object.assign(json, {
+      healthCheckSpeedup: hc.speedup,
+      healthCheckProjectedSeconds: hc.projectedSeconds,
+      healthCheckSequentialProjectedSeconds: hc.sequentialProjectedSeconds,
+      healthCheckSessionsMeasured: hc.sessions,
+      healthCheckSequentialSample: hc.sequentialSample,
+      healthCheckSessionsPerSecondPerInvocation: hc.sessionsPerSecondPerInvocation,
+      healthCheckSequentialSecondsPerSession: hc.sequentialSecondsPerSession,
+      healthCheckMeanInvocationSeconds: hc.meanInvocationSeconds,
+      healthCheckFirstInvocationSeconds: hc.firstInvocationSeconds,
+      healthCheckLongestInvocationSeconds: hc.longestInvocationSeconds,
+      healthCheckInvocations: hc.invocations,
+      healthCheckDispatchSeconds: hc.dispatchSeconds,
+      healthCheckPeakWorkerRssMb: hc.peakWorkerRssMb,
+      healthCheckWorkerCpuMsPerCheck: hc.workerCpuMsPerCheck,
+      healthCheckFailedChecks: hc.failedChecks,
     });
   } finally {
     await api?.stop();
