@@ -12,6 +12,7 @@ import { measureColdStart, prepareWebhookStore, webhookEnv, type ColdStartFigure
 import { startBotApiServer, type BotApiServer } from "./lib/bot-api-server";
 import { buildFunction, buildReference } from "./lib/bundles";
 import { BOT_INFO } from "./lib/events";
+import { measureCleanup } from "./cleanup";
 import { FLEET, measureHealthCheck } from "./health-check";
 import { round } from "./lib/stats";
 import { createBenchStore } from "./lib/store";
@@ -22,6 +23,15 @@ process.env.LOG_LEVEL ??= "SILENT";
 
 const quick = process.argv.includes("--quick");
 const started = Date.now();
+
+/** `--name=N` as a number, if given. */
+function flag(name: string): number | undefined {
+  const arg = process.argv.find((a) => a.startsWith(`${name}=`));
+  if (!arg) return undefined;
+  const value = Number(arg.slice(name.length + 1));
+  if (!Number.isInteger(value) || value < 100) throw new Error(`${name} must be a whole number ≥ 100`);
+  return value;
+}
 const log = (line: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`);
 
 interface Row {
@@ -187,6 +197,53 @@ async function main(): Promise<void> {
       healthCheckPeakWorkerRssMb: hc.peakWorkerRssMb,
       healthCheckWorkerCpuMsPerCheck: hc.workerCpuMsPerCheck,
       healthCheckFailedChecks: hc.failedChecks,
+    });
+
+    // 4. Cleanup cost
+    const cleanupItems = flag("--cleanup-sessions") ?? (quick ? 10_000 : 100_000);
+    const cl = await measureCleanup({
+      items: cleanupItems,
+      store: await createBenchStore(dynamo.endpoint, "cleanup"),
+      log,
+    });
+    log(`cleanup: ${JSON.stringify(cl)}`);
+    rows.push(
+      {
+        figure: `Cleanup: ${cl.tableItems.toLocaleString("en")} sessions, ${cl.deleted} old errors`,
+        measured: `${cl.readsPerDelete} items read per delete`,
+        reference: `Scan: ${cl.scanReadsPerDelete} (${cl.scanItemsRead.toLocaleString("en")} items)`,
+        ratio: `${round(cl.readsPerDelete / cl.scanReadsPerDelete, 4)}`,
+        goal: "≤ 1.1",
+        pass: cl.readsPerDelete <= 1.1,
+      },
+      {
+        figure: "Cleanup: all reads incl. the fleet count",
+        measured: `${cl.allReadsPerDelete} items read per delete`,
+        reference: `Scan: ${cl.scanReadsPerDelete}`,
+        ratio: `${round(cl.allReadsPerDelete / cl.scanReadsPerDelete, 4)}`,
+        goal: "reported",
+        pass: "n/a",
+      },
+      {
+        figure: "Cleanup: read capacity units per delete",
+        measured: `${cl.capacityUnitsPerDelete} RCU (fleet count included)`,
+        reference: `Scan: ${round(cl.scanCapacityUnits / cl.deleted, 3)} RCU`,
+        ratio: `${round(cl.capacityUnitsPerDelete / (cl.scanCapacityUnits / cl.deleted), 3)}`,
+        goal: "reported",
+        pass: "n/a",
+      },
+    );
+    Object.assign(json, {
+      cleanupReadsPerDelete: cl.readsPerDelete,
+      cleanupAllReadsPerDelete: cl.allReadsPerDelete,
+      cleanupCapacityUnitsPerDelete: cl.capacityUnitsPerDelete,
+      cleanupScanReadsPerDelete: cl.scanReadsPerDelete,
+      cleanupScanItemsRead: cl.scanItemsRead,
+      cleanupScanCapacityUnits: cl.scanCapacityUnits,
+      cleanupTableItems: cl.tableItems,
+      cleanupDeleted: cl.deleted,
+      cleanupSeconds: cl.cleanupSeconds,
+      cleanupSeedSeconds: cl.seedSeconds,
     });
   } finally {
     await api?.stop();
