@@ -30,6 +30,8 @@ export interface CleanupFigures {
   readonly scanItemsRead: number;
   readonly scanReadsPerDelete: number;
   readonly scanCapacityUnits: number;
+  /** Writes per item deleted (the conditional delete and its audit record). */
+  readonly writesPerDelete: number;
 }
 
 interface WireCount {
@@ -152,5 +154,11 @@ export async function measureCleanup(options: {
     scanItemsRead,
     scanReadsPerDelete: round(scanItemsRead / deleted, 1),
     scanCapacityUnits: round(scanCapacityUnits, 1),
+    writesPerDelete: round(
+      Object.entries(wire.calls)
+        .filter(([name]) => !["QueryCommand", "ScanCommand", "GetItemCommand"].includes(name))
+        .reduce((a, [, n]) => a + n, 0) / deleted,
+      2,
+    ),
   };
 }

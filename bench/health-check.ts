@@ -26,6 +26,7 @@ import { normalizePhone } from "../lib/sessions";
 import { AdminRepository } from "../lib/state/admins";
 import { startLoopbackDc } from "../test/support/mtproto/loopback-dc";
 import { API_HASH, API_ID } from "../test/support/mtproto/dc-harness";
+import { countPerCheck, type RequestCount } from "./counts";
 import { BENCH_DIR, type Bundle } from "./lib/bundles";
 import { runNode } from "./lib/child";
 import { BOT_TOKEN } from "./lib/events";
@@ -34,6 +35,8 @@ import type { BenchStore } from "./lib/store";
 
 export const FLEET = 10_000;
 export const GETME_DELAY_MS = 300;
+/** Sessions whose checks are run in this process with counting clients (requests per check, for the cost). */
+const COUNT_SAMPLE = 20;
 
 const WORKER_PROGRAM = `
 const { performance } = require("node:perf_hooks");
@@ -82,6 +85,8 @@ export interface HealthCheckFigures {
   readonly peakWorkerRssMb: number;
   readonly workerCpuMsPerCheck: number;
   readonly failedChecks: number;
+  /** AWS requests per check, counted on the same code path in this process. */
+  readonly perCheck: RequestCount;
 }
 
 export async function measureHealthCheck(options: {
@@ -94,7 +99,7 @@ export async function measureHealthCheck(options: {
   const { store, log } = options;
   const dc = await startLoopbackDc();
   try {
-    const total = options.sessions + options.sequentialSample;
+    const total = options.sessions + options.sequentialSample + COUNT_SAMPLE;
     const repo = store.sessions();
     await pool(
       Array.from({ length: total }, (_, i) => i),
@@ -149,9 +154,15 @@ export async function measureHealthCheck(options: {
       WORKER_CONCURRENCY: "1",
     });
     log(`health check: sequential sample done (${sequential.invocations.length} batches)`);
-    const parallel = await runWorker("parallel", events.slice(sampleBatches), {});
+    const countBatches = COUNT_SAMPLE / WORKER_BATCH_SIZE;
+    const parallel = await runWorker(
+      "parallel",
+      events.slice(sampleBatches, events.length - countBatches),
+      {},
+    );
     log(`health check: ${parallel.invocations.length} worker invocations done`);
 
+    const perCheck = await countPerCheck(store, events.slice(events.length - countBatches), dc.createClient);
     const inv = parallel.invocations.map((ms) => ms / 1000);
     const meanInvocationSeconds = inv.reduce((a, b) => a + b, 0) / inv.length;
     const firstInvocationSeconds = inv[0]!;
@@ -184,6 +195,7 @@ export async function measureHealthCheck(options: {
       peakWorkerRssMb: round(Math.max(parallel.maxRssMb, sequential.maxRssMb), 1),
       workerCpuMsPerCheck: round(parallel.cpuMs / checked, 1),
       failedChecks: parallel.failures + sequential.failures,
+      perCheck,
     };
   } finally {
     await dc.stop();

@@ -13,6 +13,8 @@ import { startBotApiServer, type BotApiServer } from "./lib/bot-api-server";
 import { buildFunction, buildReference } from "./lib/bundles";
 import { BOT_INFO } from "./lib/events";
 import { measureCleanup } from "./cleanup";
+import { monthlyCost, PRICES, USAGE } from "./cost";
+import { countPerUpdate } from "./counts";
 import { FLEET, measureHealthCheck } from "./health-check";
 import { round } from "./lib/stats";
 import { createBenchStore } from "./lib/store";
@@ -45,6 +47,7 @@ interface Row {
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
+  const notes: string[] = [];
   const json: Record<string, unknown> = { quick };
   let dynamo: LocalDynamo | undefined;
   let api: BotApiServer | undefined;
@@ -135,6 +138,9 @@ async function main(): Promise<void> {
         ]),
       ),
     });
+
+    const perUpdate = await countPerUpdate(env, phones);
+    log(`requests per update: ${JSON.stringify(perUpdate)}`);
 
     // 3. Health-check scale
     const worker = await buildFunction("healthCheckWorker");
@@ -245,11 +251,48 @@ async function main(): Promise<void> {
       cleanupSeconds: cl.cleanupSeconds,
       cleanupSeedSeconds: cl.seedSeconds,
     });
+
+    // 5. Cost on paper
+    const inputs = { cold, warm, perUpdate, hc, cleanup: cl };
+    const costs = [1_000, 100_000].map((n) => monthlyCost(n, inputs));
+    for (const c of costs) {
+      rows.push({
+        figure: `Cost per month, ${c.sessions.toLocaleString("en")} sessions`,
+        measured: `$${c.total.toFixed(2)}`,
+        reference: `λ ${c.lambda} · DDB ${c.dynamodb} · KMS ${c.kms} · SQS ${c.sqs} · API ${c.apiGateway} · SM ${c.secretsManager}`,
+        ratio: "-",
+        goal: "reported",
+        pass: "n/a",
+      });
+    }
+    notes.push(
+      `Prices (us-east-1 list, no free tier, as known in 2025; check aws.amazon.com/<service>/pricing): ` +
+        `Lambda arm64 $${PRICES.lambdaArmGbSecond}/GB-s + $${PRICES.lambdaPerMillionRequests}/M requests; ` +
+        `DynamoDB on-demand $${PRICES.dynamoPerMillionReadUnits}/M RRU, $${PRICES.dynamoPerMillionWriteUnits}/M WRU, ` +
+        `$${PRICES.dynamoStorageGbMonth}/GB-month; KMS $${PRICES.kmsKeyMonth}/key-month + $${PRICES.kmsPer10kRequests}/10k requests; ` +
+        `SQS $${PRICES.sqsPerMillionRequests}/M requests; HTTP API $${PRICES.httpApiPerMillionRequests}/M requests; ` +
+        `Secrets Manager $${PRICES.secretMonth}/secret-month.`,
+      `Usage assumed: ${USAGE.botUpdatesPerMonth} bot updates/month (2 admins × 50/day), ${USAGE.coldShare * 100}% of them cold; ` +
+        `a health check of every session daily; weekly cleanup deleting ${USAGE.cleanupShare * 100}% of the fleet; ` +
+        `${USAGE.kmsKeys} KMS keys, ${USAGE.secrets} secrets; idle SQS polling ${USAGE.idleSqsPollsPerMonth.toLocaleString("en")} requests/month. ` +
+        `Per check (counted): ${JSON.stringify(hc.perCheck)}; per update: ${JSON.stringify(perUpdate)}.`,
+    );
+    Object.assign(json, {
+      monthlyCostUsdPer1000: costs[0]!.total,
+      monthlyCostUsdPer100000: costs[1]!.total,
+      monthlyCostBreakdownPer1000: costs[0],
+      monthlyCostBreakdownPer100000: costs[1],
+      costPrices: PRICES,
+      costUsage: USAGE,
+      requestsPerCheck: hc.perCheck,
+      requestsPerUpdate: perUpdate,
+    });
   } finally {
     await api?.stop();
     await dynamo?.stop();
   }
   printTable(rows);
+  for (const n of notes) console.log(n);
   json.benchSeconds = Math.round((Date.now() - started) / 1000);
   console.log(JSON.stringify(json));
 }
