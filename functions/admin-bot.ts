@@ -3,8 +3,9 @@
  *
  * Environment: SESSIONS_TABLE, BOT_STATE_TABLE, KMS_KEY_ID (see lib/config.ts); APP_SECRET_ARN and
  * WEBHOOK_SECRET_ARN in AWS, or BOT_TOKEN and WEBHOOK_SECRET locally (lib/secrets.ts); API_ID/API_HASH are read only
- * when a login step or a check runs. Everything is built once per container, on the first request; a failed build
- * is retried by the next request. The userbot layer (GramJS) is imported only when a login step or a check runs.
+ * when a login step or a check runs. TELEGRAM_API_ROOT (optional) points the Bot API client at a local Bot API
+ * server or a stand-in (the benchmark's); unset, it is Telegram's https://api.telegram.org. Everything is built once
+ * per container, on the first request; a failed build is retried by the next request. The userbot layer (GramJS) is imported only when a login step or a check runs.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
@@ -95,8 +96,9 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
   const buildBot = async () => {
     const token = await secrets.botToken();
     const botInfo = await loadBotInfo(token, state, options.configureApi);
+    const apiRoot = env.TELEGRAM_API_ROOT;
     const bot = createBot(
-      { token, botInfo },
+      { token, botInfo, ...(apiRoot ? { client: { apiRoot } } : {}) },
       { sessions, admins, audit, state, userbots, logger, ...(now ? { now } : {}) },
     );
     options.configureApi?.(bot.api);

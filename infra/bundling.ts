@@ -43,6 +43,9 @@ export const LAMBDA_BUNDLING: BundlingOptions = {
   keepNames: true,
   // Stack traces that point at our TypeScript; NODE_OPTIONS=--enable-source-maps turns them on at run time.
   sourceMap: true,
+  // Maps without the original sources embedded: stack traces still point at file, line and column, and the map Node
+  // parses at start-up (--enable-source-maps) is less than half the size (npm run bench: cold start).
+  sourcesContent: false,
   externalModules: EXTERNAL_MODULES,
   forceDockerBundling: false,
   // A synth prints problems, not the size of every file.
@@ -65,6 +68,7 @@ export function esbuildOptions(name: FunctionName, outdir: string) {
     minify: true,
     keepNames: true,
     sourcemap: true,
+    sourcesContent: false,
     external: [...EXTERNAL_MODULES],
     logLevel: "warning" as const,
   };

@@ -1,0 +1,206 @@
+/**
+ * Figure 3, health-check scale. N active sessions live at a loopback MTProto DC (test/support/mtproto) that answers
+ * getMe after 300 ms; the stored session strings point at it, so the worker bundle's own GramJS client (nothing
+ * stubbed) dials it over TCP. The dispatcher runs in this process with the in-memory queue; its SQS events are fed
+ * to the worker bundle (built as deployed: batch 10, WORKER_CONCURRENCY 10) in a fresh Node process, one
+ * invocation after another, as one warm Lambda container receives them, each with the 60 s timeout as its
+ * remaining time.
+ *
+ * The seed's design (one loop, one session after another) is measured on a sample through the same bundle with
+ * WORKER_CONCURRENCY=1, in its own process.
+ *
+ * Projection of a 10,000-session run: dispatch time scaled linearly from N, plus 10,000 / 10 batches shared by the
+ * event source's maximum concurrency (5) at the measured mean invocation time, plus one cold start's extra. The
+ * sequential design's projection is 10,000 × its measured seconds per session.
+ */
+import { writeFileSync } from "node:fs";
+import * as path from "node:path";
+import type { SQSEvent } from "aws-lambda";
+import { createDispatchHandler } from "../functions/health-check-dispatch";
+import { botApiNotifier } from "../lib/bot/health-summary";
+import { noMetrics } from "../lib/jobs/metrics";
+import { InMemoryCheckQueue } from "../lib/jobs/queue";
+import { HealthCheckRuns } from "../lib/jobs/runs";
+import { createJobRuntime } from "../lib/jobs/runtime";
+import { WORKER_BATCH_SIZE, WORKER_MAX_CONCURRENCY, WORKER_TIMEOUT_SECONDS } from "../lib/jobs/scale";
+import { normalizePhone } from "../lib/sessions";
+import { AdminRepository } from "../lib/state/admins";
+import { startLoopbackDc } from "../test/support/mtproto/loopback-dc";
+import { API_HASH, API_ID } from "../test/support/mtproto/dc-harness";
+import { countPerCheck, type RequestCount } from "./counts";
+import { BENCH_DIR, type Bundle } from "./lib/bundles";
+import { runNode } from "./lib/child";
+import { BOT_TOKEN } from "./lib/events";
+import { median, pool, round } from "./lib/stats";
+import type { BenchStore } from "./lib/store";
+
+export const FLEET = 10_000;
+export const GETME_DELAY_MS = 300;
+/** Sessions whose checks are run in this process with counting clients (requests per check, for the cost). */
+const COUNT_SAMPLE = 20;
+
+const WORKER_PROGRAM = `
+const { performance } = require("node:perf_hooks");
+const fs = require("node:fs");
+const { handler } = require(process.env.BENCH_BUNDLE);
+const events = JSON.parse(fs.readFileSync(process.env.BENCH_EVENTS, "utf8"));
+const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS);
+(async () => {
+  const invocations = [];
+  let failures = 0;
+  const cpu0 = process.cpuUsage();
+  for (const event of events) {
+    const deadline = Date.now() + timeoutMs;
+    const t = performance.now();
+    const out = await handler(event, { getRemainingTimeInMillis: () => deadline - Date.now() });
+    invocations.push(performance.now() - t);
+    failures += out.batchItemFailures.length;
+  }
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write("\\nBENCH " + JSON.stringify({
+    invocations, failures, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuMs: (cpu.user + cpu.system) / 1000,
+  }) + "\\n");
+  process.exit(0);
+})().catch((e) => { console.error(e); process.exit(1); });`;
+
+interface WorkerRun {
+  readonly invocations: number[];
+  readonly failures: number;
+  readonly maxRssMb: number;
+  readonly cpuMs: number;
+}
+
+export interface HealthCheckFigures {
+  readonly sessions: number;
+  readonly sequentialSample: number;
+  readonly dispatchSeconds: number;
+  readonly invocations: number;
+  readonly meanInvocationSeconds: number;
+  readonly firstInvocationSeconds: number;
+  readonly longestInvocationSeconds: number;
+  readonly sessionsPerSecondPerInvocation: number;
+  readonly sequentialSecondsPerSession: number;
+  readonly projectedSeconds: number;
+  readonly sequentialProjectedSeconds: number;
+  readonly speedup: number;
+  readonly peakWorkerRssMb: number;
+  readonly workerCpuMsPerCheck: number;
+  readonly failedChecks: number;
+  /** AWS requests per check, counted on the same code path in this process. */
+  readonly perCheck: RequestCount;
+}
+
+export async function measureHealthCheck(options: {
+  sessions: number;
+  sequentialSample: number;
+  worker: Bundle;
+  store: BenchStore;
+  log: (line: string) => void;
+}): Promise<HealthCheckFigures> {
+  const { store, log } = options;
+  const dc = await startLoopbackDc();
+  try {
+    const total = options.sessions + options.sequentialSample + COUNT_SAMPLE;
+    const repo = store.sessions();
+    await pool(
+      Array.from({ length: total }, (_, i) => i),
+      16,
+      async (i) => {
+        const phone = normalizePhone(`+99891${String(1_000_000 + i)}`);
+        const { sessionString } = dc.addAccount({ phone, userId: 600_000 + i, firstName: `Fleet ${i}` });
+        await repo.create({ phone, sessionString, account: { userId: String(600_000 + i) } });
+      },
+    );
+    dc.script("*", { method: "users.GetUsers", delayMs: GETME_DELAY_MS });
+    log(`health check: ${total} sessions at the loopback DC ${dc.host}, getMe after ${GETME_DELAY_MS} ms`);
+
+    const env = { ...store.env, API_ID: String(API_ID), API_HASH: API_HASH, BOT_TOKEN, LOG_LEVEL: "SILENT" };
+    const queue = new InMemoryCheckQueue();
+    const dispatch = createDispatchHandler(() => {
+      const runtime = createJobRuntime("health-check-dispatch", env);
+      return {
+        ...runtime,
+        // Its CloudWatch EMF line would land on the benchmark's stdout, before the JSON.
+        metrics: noMetrics,
+        runs: new HealthCheckRuns(runtime.doc, runtime.botStateTable, runtime.now),
+        queue,
+        notify: botApiNotifier({
+          botToken: async () => BOT_TOKEN,
+          admins: new AdminRepository(runtime.doc, runtime.botStateTable),
+        }),
+      };
+    });
+    const t0 = performance.now();
+    const dispatched = await dispatch({ scheduledTime: new Date().toISOString() });
+    const dispatchSeconds = (performance.now() - t0) / 1000;
+    if (dispatched.queued !== total) throw new Error(`dispatch queued ${dispatched.queued} of ${total}`);
+    const events: SQSEvent[] = queue.drain(WORKER_BATCH_SIZE);
+    const sampleBatches = Math.ceil(options.sequentialSample / WORKER_BATCH_SIZE);
+    const runWorker = (name: string, batch: SQSEvent[], extra: Record<string, string>) => {
+      const file = path.join(BENCH_DIR, `${name}-events.json`);
+      writeFileSync(file, JSON.stringify(batch));
+      return runNode<WorkerRun>(
+        WORKER_PROGRAM,
+        {
+          ...env,
+          ...extra,
+          BENCH_BUNDLE: options.worker.file,
+          BENCH_EVENTS: file,
+          BENCH_TIMEOUT_MS: String(WORKER_TIMEOUT_SECONDS * 1000),
+          NODE_OPTIONS: "--enable-source-maps",
+        },
+        { timeoutMs: 600_000 },
+      );
+    };
+    // The seed's loop: one session after another, same code, one process.
+    const sequential = await runWorker("sequential", events.slice(0, sampleBatches), {
+      WORKER_CONCURRENCY: "1",
+    });
+    log(`health check: sequential sample done (${sequential.invocations.length} batches)`);
+    const countBatches = COUNT_SAMPLE / WORKER_BATCH_SIZE;
+    const parallel = await runWorker(
+      "parallel",
+      events.slice(sampleBatches, events.length - countBatches),
+      {},
+    );
+    log(`health check: ${parallel.invocations.length} worker invocations done`);
+
+    const perCheck = await countPerCheck(store, events.slice(events.length - countBatches), dc.createClient);
+    const inv = parallel.invocations.map((ms) => ms / 1000);
+    const meanInvocationSeconds = inv.reduce((a, b) => a + b, 0) / inv.length;
+    const firstInvocationSeconds = inv[0]!;
+    const coldExtra = Math.max(0, firstInvocationSeconds - median(inv));
+    const checked = options.sessions;
+    const sequentialSeconds = sequential.invocations.reduce((a, b) => a + b, 0) / 1000;
+    // The sample's first batch carries the process's cold start: leave it out of the per-session time.
+    const seqWarm = sequential.invocations.slice(1).reduce((a, b) => a + b, 0) / 1000;
+    const seqSessions = options.sequentialSample - WORKER_BATCH_SIZE;
+    const sequentialSecondsPerSession =
+      seqSessions > 0 ? seqWarm / seqSessions : sequentialSeconds / options.sequentialSample;
+    const projectedSeconds =
+      dispatchSeconds * (FLEET / total) +
+      (Math.ceil(FLEET / WORKER_BATCH_SIZE) / WORKER_MAX_CONCURRENCY) * meanInvocationSeconds +
+      coldExtra;
+    const sequentialProjectedSeconds = FLEET * sequentialSecondsPerSession;
+    return {
+      sessions: checked,
+      sequentialSample: options.sequentialSample,
+      dispatchSeconds: round(dispatchSeconds, 2),
+      invocations: inv.length,
+      meanInvocationSeconds: round(meanInvocationSeconds, 3),
+      firstInvocationSeconds: round(firstInvocationSeconds, 3),
+      longestInvocationSeconds: round(Math.max(...inv), 3),
+      sessionsPerSecondPerInvocation: round(WORKER_BATCH_SIZE / meanInvocationSeconds, 2),
+      sequentialSecondsPerSession: round(sequentialSecondsPerSession, 3),
+      projectedSeconds: round(projectedSeconds, 1),
+      sequentialProjectedSeconds: round(sequentialProjectedSeconds, 0),
+      speedup: round(sequentialProjectedSeconds / projectedSeconds, 1),
+      peakWorkerRssMb: round(Math.max(parallel.maxRssMb, sequential.maxRssMb), 1),
+      workerCpuMsPerCheck: round(parallel.cpuMs / checked, 1),
+      failedChecks: parallel.failures + sequential.failures,
+      perCheck,
+    };
+  } finally {
+    await dc.stop();
+  }
+}
