@@ -17,6 +17,12 @@ export type FailureKind =
   | "flood"
   /** 5xx, timeouts, connect failures: retry later; only a run of them marks an error. */
   | "transient"
+  /**
+   * FROZEN_METHOD_INVALID (420), FROZEN_PARTICIPANT_MISSING: Telegram froze the account. The key still works
+   * (getMe succeeds) but the account is read-only until Telegram lifts the freeze or deletes the account: not a
+   * dead key, not transient (retrying changes nothing), and not a flood wait despite the 420.
+   */
+  | "frozen"
   /** Anything else (a bug, an unexpected RPC error). */
   | "other";
 

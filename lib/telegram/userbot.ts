@@ -147,6 +147,10 @@ async function recordFailure(
       const updated = await writeBookkeeping(deps, row, { consecutiveFailures: failures });
       return new UserbotFailedError(phone, failure, updated, false, { cause });
     }
+    case "frozen":
+      // The key works; the account is restricted. Not counted as a failure, never marked error.
+      deps.logger.warn("Session account frozen", { phone, code: failure.code });
+      return new UserbotFailedError(phone, failure, row, false, { cause });
     case "other":
       // Not the session's fault as far as we can tell (a bug, an unexpected refusal): reported, not counted.
       deps.logger.error("Session use failed unexpectedly", {
