@@ -20,6 +20,25 @@ export interface RunCountsText {
   readonly failed: number;
   readonly floodWaited: number;
   readonly transient: number;
+  readonly frozen: number;
+}
+
+/** An account Telegram froze, as the admins are told about it. `until` is already formatted. */
+export interface FrozenSessionText {
+  readonly phone: string;
+  readonly until?: string;
+  readonly appealUrl?: string;
+}
+
+/** At most 20 lines, escaped: each frozen account with Telegram's date and where to appeal. */
+export function listFrozen(
+  frozen: readonly FrozenSessionText[],
+  line: (f: FrozenSessionText) => string,
+  more: (n: number) => string,
+): string {
+  const lines = frozen.slice(0, 20).map(line);
+  if (frozen.length > 20) lines.push(more(frozen.length - 20));
+  return lines.join("\n");
 }
 
 /** At most 20 lines, escaped; the rest summed up as "…and N more". */
@@ -73,6 +92,10 @@ export interface Texts {
     readonly check: string;
     readonly toList: string;
     readonly errorHint: string;
+    /** The account is frozen: until Telegram's date (formatted), and where to appeal. */
+    readonly frozen: (until?: string, appealUrl?: string) => string;
+    /** Telegram ends an unused session after `days`; `expiresOn` counts from `lastUsed` (formatted). */
+    readonly expiry: (days: number, lastUsed: string, expiresOn?: string) => string;
   };
   readonly actions: {
     readonly deleteConfirm: (phone: string) => string;
@@ -94,6 +117,7 @@ export interface Texts {
     readonly failed: (message: string) => string;
     readonly flood: (until: string) => string;
     readonly transient: (message: string, failures: number) => string;
+    readonly frozen: (until?: string, appealUrl?: string) => string;
     readonly skipped: Record<"not-active" | "leased" | "flood-wait" | "not-found", string>;
   };
   readonly add: {
@@ -150,6 +174,8 @@ export interface Texts {
     readonly runCounts: (c: RunCountsText) => string;
     /** Sessions whose check never completed (their messages went to the dead-letter queue). */
     readonly notChecked: (sessions: readonly FailedSession[]) => string;
+    /** Accounts found frozen by Telegram in this run (told once, when first found). */
+    readonly sessionsFrozen: (frozen: readonly FrozenSessionText[]) => string;
     /** A run closed by the next day's dispatch without finishing. */
     readonly runUnfinished: (checksNotFinished: number) => string;
   };
@@ -205,6 +231,13 @@ export const en: Texts = {
     check: "🔄 Check now",
     toList: "⬅️ Sessions",
     errorHint: "This session needs a new login: delete it, then ➕ Add Session with the same phone.",
+    frozen: (u, url) =>
+      `🧊 <b>Frozen by Telegram</b>${u ? ` until ${u}` : ""}: the session works, but the account can only read` +
+      `${u ? " and is deleted on that date unless the freeze is lifted" : ""}. ` +
+      `Appeal: ${url ? esc(url) : "@SpamBot"}. A new login does not help.`,
+    expiry: (d, last, on) =>
+      `Expires if unused for ${d} days (Telegram's setting); the daily check keeps it alive. Last used ${last}` +
+      `${on ? `; without checks it would end ${on}` : ""}.`,
   },
   actions: {
     deleteConfirm: (p) =>
@@ -227,6 +260,9 @@ export const en: Texts = {
     failed: (m) => `🔴 The session is dead and was marked error: ${m}\nDelete it and add it again.`,
     flood: (u) => `⏳ Telegram asks to wait (flood wait) until ${u}. The session is not marked as failed.`,
     transient: (m, n) => `⚠️ Could not reach the session (${m}). ${n} failure(s) in a row; try again later.`,
+    frozen: (u, url) =>
+      `🧊 The session works, but Telegram froze the account${u ? ` until ${u}` : ""}. ` +
+      `Appeal: ${url ? esc(url) : "@SpamBot"}. It is not marked as failed.`,
     skipped: {
       "not-active": "Only an active session is checked. Resume it first.",
       leased: "Another job is using this session right now. Try again in a minute.",
@@ -302,7 +338,16 @@ export const en: Texts = {
       "\n\nOpen 📋 Sessions → 🔴 error, delete them, then ➕ Add Session to log in again.",
     runCounts: (c) =>
       `Checked ${c.checked}: 🟢 ${c.healthy} healthy, 🔴 ${c.failed} failed, ⏳ ${c.floodWaited} flood wait, ` +
-      `⚠️ ${c.transient} temporary errors (retried next run).`,
+      `⚠️ ${c.transient} temporary errors (retried next run)${c.frozen > 0 ? `, 🧊 ${c.frozen} frozen by Telegram` : ""}.`,
+    sessionsFrozen: (f) =>
+      `🧊 <b>Health check</b>: Telegram froze ${f.length} account(s). Their sessions work, but the accounts can only ` +
+      "read and are deleted on the date shown unless the owner appeals:\n" +
+      listFrozen(
+        f,
+        (x) =>
+          `• <code>${esc(x.phone)}</code>${x.until ? `: until ${x.until}` : ""}; appeal: ${x.appealUrl ? esc(x.appealUrl) : "@SpamBot"}`,
+        (n) => `…and ${n} more`,
+      ),
     notChecked: (s) =>
       `⚠️ <b>${s.length} session(s) could not be checked</b> (they will be checked again next run):\n` +
       listFailed(s, (n) => `…and ${n} more`),
