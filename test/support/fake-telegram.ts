@@ -121,6 +121,8 @@ export class FakeTelegram {
   validApiId: number | undefined;
   /** Every login code sent, by phone, for the test to "read from the phone". */
   readonly codes = new Map<string, string>();
+  /** The code the next SendCode sends (random when unset), for tests that search texts and logs for it. */
+  nextCode: string | undefined;
   /** Every phoneCodeHash handed out, by phone (a secret the tests look for in logs). */
   readonly codeHashes = new Map<string, string>();
 
@@ -257,7 +259,7 @@ export class FakeTelegram {
         // What GramJS's invoke does on PHONE_MIGRATE_X: switch DC, drop the key, make a new one there.
         target = await this.newKey(client, account.homeDc);
       }
-      const code = String(10000 + Math.floor(Math.random() * 90000));
+      const code = this.nextCode ?? String(10000 + Math.floor(Math.random() * 90000));
       const hash = randomBytes(8).toString("hex");
       target.pendingCode = { phone: request.phoneNumber, hash, code };
       target.phone = request.phoneNumber;

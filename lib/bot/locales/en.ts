@@ -125,6 +125,14 @@ export interface Texts {
     readonly badPhone: string;
     readonly starting: (phone: string) => string;
     readonly codeSent: (phone: string, where: string, length?: number) => string;
+    /** Under a code prompt, above the keypad: the dots of the digits entered. */
+    readonly keypadLine: (dots: string) => string;
+    /** The keypad's message after a press: only dots, never a digit. */
+    readonly keypad: (phone: string, dots: string) => string;
+    /** ✅ pressed before every digit was entered. */
+    readonly keypadIncomplete: (digits: number) => string;
+    /** A press that lost a race with other presses three times. */
+    readonly keypadRetry: string;
     readonly delivery: Record<"app" | "sms" | "call" | "flash-call" | "email" | "other", string>;
     readonly askPassword: (hint?: string) => string;
     readonly wrongCode: (attemptsLeft: number) => string;
@@ -278,8 +286,14 @@ export const en: Texts = {
     starting: (p) => `Asking Telegram to send a login code to ${p}…`,
     codeSent: (p, where, len) =>
       `Telegram sent a login code to ${p} ${where}.\n\n` +
-      `Send the code <b>with spaces between the digits</b>, e.g. <code>${len ? Array.from({ length: len }, (_, i) => String(i + 1)).join(" ") : "1 2 3 4 5"}</code>.\n` +
+      "Tap the code on the keypad below: it never appears in the chat.\n" +
+      `Or send the code <b>with spaces between the digits</b>, e.g. <code>${len ? Array.from({ length: len }, (_, i) => String(i + 1)).join(" ") : "1 2 3 4 5"}</code> (not dashes: Telegram catches those too).\n` +
       "Why: Telegram blocks a login whose code was sent in any chat as it is. Your message is deleted right after reading.\n/cancel to stop.",
+    keypadLine: (d) => `🔢 Code: ${d}`,
+    keypad: (p, d) =>
+      `🔢 Login code for ${p}: ${d}\nTap the digits; ⌫ erases the last one, ✅ sends the code.`,
+    keypadIncomplete: (n) => `Enter all ${n} digits first.`,
+    keypadRetry: "Pressed too fast; press again.",
     delivery: {
       app: "in the Telegram app (the chat “Telegram”)",
       sms: "by SMS",
@@ -290,7 +304,8 @@ export const en: Texts = {
     },
     askPassword: (h) =>
       `This account has two-step verification. Send its 2FA password${h ? ` (hint: ${h})` : ""}.\nYour message is deleted right after reading. /cancel to stop.`,
-    wrongCode: (n) => `❌ Wrong code. ${n} attempt(s) left. Send it again with spaces between the digits.`,
+    wrongCode: (n) =>
+      `❌ Wrong code. ${n} attempt(s) left. Tap it again on the keypad, or send it with spaces between the digits.`,
     wrongPassword: (n, h) => `❌ Wrong password${h ? ` (hint: ${h})` : ""}. ${n} attempt(s) left.`,
     codeExpired:
       "⌛ The code expired (or was sent in a chat without spaces). Press ➕ Add Session to get a new one.",

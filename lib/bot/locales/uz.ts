@@ -97,7 +97,8 @@ export const uz: Texts = {
     starting: (p) => `Telegramdan ${p} raqamiga kirish kodini yuborish so‘ralmoqda…`,
     codeSent: (p, where, len) =>
       `Telegram ${p} raqamiga kirish kodini yubordi ${where}.\n\n` +
-      `Kodni <b>raqamlar orasida bo‘sh joy qoldirib</b> yuboring, masalan <code>${len ? Array.from({ length: len }, (_, i) => String(i + 1)).join(" ") : "1 2 3 4 5"}</code>.\n` +
+      "Kodni quyidagi klaviaturada tering: u chatda ko‘rinmaydi.\n" +
+      `Yoki kodni <b>raqamlar orasida bo‘sh joy qoldirib</b> yuboring, masalan <code>${len ? Array.from({ length: len }, (_, i) => String(i + 1)).join(" ") : "1 2 3 4 5"}</code> (chiziqcha bilan emas: Telegram uni ham aniqlaydi).\n` +
       "Nega: kod biror chatga o‘z holicha yuborilsa, Telegram bu kirishni bloklaydi. Xabaringiz o‘qilgach darhol o‘chiriladi.\nTo‘xtatish: /cancel",
     delivery: {
       app: "(Telegram ilovasida, “Telegram” chatida)",
@@ -109,8 +110,13 @@ export const uz: Texts = {
     },
     askPassword: (h) =>
       `Bu akkauntda ikki bosqichli tekshiruv yoqilgan. 2FA parolini yuboring${h ? ` (eslatma: ${h})` : ""}.\nXabaringiz o‘qilgach darhol o‘chiriladi. To‘xtatish: /cancel`,
+    keypadLine: (d) => `🔢 Kod: ${d}`,
+    keypad: (p, d) =>
+      `🔢 ${p} uchun kirish kodi: ${d}\nRaqamlarni bosing; ⌫ oxirgisini o‘chiradi, ✅ kodni yuboradi.`,
+    keypadIncomplete: (n) => `Avval ${n} ta raqamning hammasini kiriting.`,
+    keypadRetry: "Juda tez bosildi; yana bosing.",
     wrongCode: (n) =>
-      `❌ Kod noto‘g‘ri. Yana ${n} ta urinish qoldi. Kodni raqamlar orasida bo‘sh joy bilan qayta yuboring.`,
+      `❌ Kod noto‘g‘ri. Yana ${n} ta urinish qoldi. Kodni klaviaturada qayta tering yoki raqamlar orasida bo‘sh joy bilan yuboring.`,
     wrongPassword: (n, h) => `❌ Parol noto‘g‘ri${h ? ` (eslatma: ${h})` : ""}. Yana ${n} ta urinish qoldi.`,
     codeExpired:
       "⌛ Kodning muddati tugadi (yoki u chatga bo‘sh joysiz yuborildi). Yangi kod uchun ➕ Sessiya qo‘shish tugmasini bosing.",
