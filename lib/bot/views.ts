@@ -115,6 +115,7 @@ export function sessionCard(t: Texts, s: Session, notice?: string): View {
     ...(s.lastError ? [`${c.lastError}: ${esc(s.lastError)}`] : []),
     ...(s.frozen ? [c.frozen(s.frozen.until && formatTime(s.frozen.until, t), s.frozen.appealUrl)] : []),
     `${c.lastCheck}: ${formatTime(s.lastCheckedAt, t)}`,
+    ...(s.authorizationTtlDays && s.status !== "deleted" ? [idleExpiry(t, s, s.authorizationTtlDays)] : []),
     `${c.created}: ${formatTime(s.createdAt, t)}`,
     `${c.updated}: ${formatTime(s.updatedAt, t)}`,
     ...(s.status === "error" ? ["", c.errorHint] : []),
@@ -132,6 +133,16 @@ export function sessionCard(t: Texts, s: Session, notice?: string): View {
   if (s.status !== "deleted") keyboard.text(c.toList, cb.list(s.status));
   keyboard.text(t.menu.mainMenu, cb.menu);
   return { text: [notice, lines.join("\n")].filter(Boolean).join("\n\n"), keyboard };
+}
+
+/**
+ * When Telegram would end the session for lack of use: `authorization_ttl_days` after its last use. Our last use is
+ * the last check (its getMe counts), so the daily check keeps pushing the date back.
+ */
+function idleExpiry(t: Texts, s: Session, days: number): string {
+  const lastUsed = s.lastCheckedAt;
+  const endsOn = lastUsed ? new Date(Date.parse(lastUsed) + days * 86_400_000).toISOString() : undefined;
+  return t.card.expiry(days, formatTime(lastUsed, t), endsOn && formatTime(endsOn, t));
 }
 
 export function deleteConfirm(t: Texts, s: Session): View {

@@ -167,3 +167,43 @@ describe("frozen accounts in the health check run", () => {
     expect(next.newlyFrozen).toBeUndefined();
   });
 });
+
+describe("session expiry by inactivity", () => {
+  it("records Telegram's authorization_ttl_days at the check, and the cards say when an idle session would end", async () => {
+    const h = harness(store);
+    const phone = await seedSession(h, { authorizationTtlDays: 30 });
+    const before = await h.sessions.require(phone);
+    expect(before.authorizationTtlDays).toBeUndefined();
+    expect(sessionCard(en, before).text).not.toContain("Expires if unused");
+
+    expect(await h.services.userbots.checkSession(phone, check)).toMatchObject({ outcome: "healthy" });
+
+    const row = await h.sessions.require(phone);
+    expect(row.authorizationTtlDays).toBe(30);
+    const checkedAt = row.lastCheckedAt!;
+    const endsOn = new Date(Date.parse(checkedAt) + 30 * 86_400_000).toISOString();
+    const fmt = (iso: string) => `${iso.slice(0, 16).replace("T", " ")} UTC`;
+    expect(sessionCard(en, row).text).toContain(
+      `Expires if unused for 30 days (Telegram's setting); the daily check keeps it alive. ` +
+        `Last used ${fmt(checkedAt)}; without checks it would end ${fmt(endsOn)}.`,
+    );
+    const cli = cliCard(row, noColors, new Date(checkedAt)).join("\n");
+    expect(cli).toMatch(
+      /Idle expiry\s+after 30 days unused \(checks keep it alive\); without checks .* \(in 30d\)/,
+    );
+
+    // The owner shortens it in the app: the next check records the new value.
+    h.fake.addAccount({ ...h.fake.accounts.get(phone)!, authorizationTtlDays: 7 });
+    await h.services.userbots.checkSession(phone, check);
+    expect((await h.sessions.require(phone)).authorizationTtlDays).toBe(7);
+  });
+
+  it("a failure to read the TTL leaves the check healthy and the stored value as it was", async () => {
+    const h = harness(store);
+    const phone = await seedSession(h, { authorizationTtlDays: 90 });
+    await h.services.userbots.checkSession(phone, check);
+    h.fake.failOn(phone, "account.GetAuthorizations", { error: [500, "INTERNAL"] });
+    expect(await h.services.userbots.checkSession(phone, check)).toMatchObject({ outcome: "healthy" });
+    expect((await h.sessions.require(phone)).authorizationTtlDays).toBe(90);
+  });
+});
