@@ -4,7 +4,16 @@
  * asserted on the bot's card, the CLI's card and the admins' summary.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkAll, noMetrics, type JobMetrics } from "../../lib/jobs";
+import { createDispatchHandler } from "../../functions/health-check-dispatch";
+import { createWorkerHandler } from "../../functions/health-check-worker";
+import {
+  checkAll,
+  HealthCheckRuns,
+  InMemoryCheckQueue,
+  noMetrics,
+  type HealthCheckSummary,
+  type JobMetrics,
+} from "../../lib/jobs";
 import { createLogger } from "../../lib/log";
 import { colorsFor, sessionCard as cliCard } from "../../lib/cli/format";
 import { renderHealthSummary } from "../../lib/bot/health-summary";
@@ -165,6 +174,62 @@ describe("frozen accounts in the health check run", () => {
     const next = await checkAll({ ...deps, metrics: noMetrics });
     expect(next.counts.frozen).toBe(1);
     expect(next.newlyFrozen).toBeUndefined();
+  });
+});
+
+describe("a frozen account in the scheduled run (dispatch → queue → worker)", () => {
+  it("alone is enough for the admins to hear of it, once, with Telegram's date and the appeal URL", async () => {
+    const own = await createTestStore();
+    const hh = harness(own);
+    await seedSession(hh);
+    const frozen = await seedSession(hh, { frozen: { untilDate: UNTIL, appealUrl: APPEAL } });
+    const summaries: HealthCheckSummary[] = [];
+    const common = {
+      sessions: hh.sessions,
+      runs: new HealthCheckRuns(own.doc, own.botStateTable),
+      logger: createLogger({ service: "test", level: "ERROR" }),
+      metrics: noMetrics,
+      now: () => new Date(),
+      notify: (s: HealthCheckSummary) => {
+        summaries.push(s);
+        return Promise.resolve();
+      },
+    };
+    const run = async (scheduledTime: string) => {
+      const queue = new InMemoryCheckQueue();
+      await createDispatchHandler(() => ({ ...common, queue }))({ scheduledTime });
+      const worker = createWorkerHandler(() => ({
+        ...common,
+        userbots: hh.services.userbots,
+        concurrency: 2,
+        checkDeadlineMs: 10_000,
+      }));
+      for (const event of queue.drain(4)) await worker(event, { getRemainingTimeInMillis: () => 55_000 });
+    };
+
+    await run("2026-11-27T00:00:00Z");
+
+    expect(summaries).toHaveLength(1);
+    const summary = summaries[0]!;
+    expect(summary.counts).toMatchObject({ checked: 2, healthy: 1, frozen: 1, failed: 0 });
+    expect(summary.newlyFailed).toEqual([]);
+    expect(summary.newlyFrozen).toEqual([
+      expect.objectContaining({ phone: frozen, until: "2027-01-30T00:00:00.000Z", appealUrl: APPEAL }),
+    ]);
+    expect(renderHealthSummary(en, summary)).toContain(
+      `• <code>${frozen}</code>: until 2027-01-30 00:00 UTC; appeal: ${APPEAL}`,
+    );
+
+    // The next day it is still frozen: checked and counted, and the admins are not told again.
+    const firstCheck = (await hh.sessions.require(frozen)).lastCheckedAt!;
+    await run("2026-11-28T00:00:00Z");
+    expect(summaries).toHaveLength(1);
+    expect((await hh.sessions.require(frozen)).lastCheckedAt! > firstCheck).toBe(true);
+    const second = await common.runs.get(
+      (await common.runs.startedBefore(new Date(Date.now() + 60_000), 1))[0]!,
+    );
+    expect(second).toMatchObject({ frozen: 1, healthy: 1, processed: 2 });
+    expect(await hh.sessions.require(frozen)).toMatchObject({ status: "active", isPaused: false });
   });
 });
 
