@@ -165,4 +165,28 @@ describe("the code keypad of ➕ Add Session", () => {
     );
     expect(await store.sessions().get(PHONE)).toBeUndefined();
   });
+
+  it("with 2FA: ✅ takes the keypad away, an old keypad press is refused, and the password step goes on", async () => {
+    const phone = "+998935550303" as Phone;
+    h.fake.addAccount({ phone, userId: 4343, username: "keypad_2fa", password: "blue heron", hint: "bird" });
+    await post(updates.text(OWNER, "/add"));
+    await post(updates.text(OWNER, phone));
+    const keypad = api.lastMessage(OWNER.id);
+    const buttons = [...keypad.buttons];
+    for (const d of CODE) await press(d);
+    await press("✅");
+
+    const sent = api.chats.get(OWNER.id)!.get(keypad.messageId)!;
+    expect(sent.text).toBe(`🔢 Login code for ${phone}: ●●●●●\nChecking it with Telegram…`);
+    expect(sent.buttons).toEqual([]);
+    expect(api.lastMessage(OWNER.id).text).toContain("Send its 2FA password (hint: bird)");
+
+    const seven = buttons.find((b) => b.text === "7")!;
+    await post(updates.press(OWNER, seven.data, keypad.messageId));
+    expect(api.toasts()).toContain("This keypad is no longer in use: the login waits for the 2FA password.");
+
+    await post(updates.text(OWNER, "blue heron"));
+    expect(api.lastMessage(OWNER.id).text).toContain("✅ Logged in: the session is active.");
+    for (const text of botTexts()) expect(text).not.toContain(CODE);
+  });
 });

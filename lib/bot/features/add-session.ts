@@ -79,9 +79,13 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
   composer.callbackQuery(KEYPAD, async (ctx) => {
     const pressed = ctx.match[1]!;
     const pending = await pendingOf(ctx, deps);
-    if (pending.state === "none" || pending.input.kind !== "code") {
+    if (pending.state === "none") {
       await answer(ctx);
       return void (await show(ctx, { text: ctx.t.add.noFlow }));
+    }
+    if (pending.input.kind !== "code") {
+      // An old keypad while the bot waits for something else (the 2FA password): that step goes on.
+      return void (await answer(ctx, ctx.t.add.keypadStale, true));
     }
     if (pending.state === "expired") {
       await answer(ctx);
@@ -98,6 +102,8 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
       await answer(ctx);
       // The digits leave the bot state before Telegram is asked: a retry starts from an empty keypad.
       await state.setCodeDigits(ctx.admin.userId, digits, "");
+      // The keypad goes away while Telegram is asked; the outcome replaces (or follows) this message.
+      await show(ctx, { text: ctx.t.add.keypadSent(input.phone, keypadDots(digits.length, input.length)) });
       const { login } = await deps.userbots();
       // With separators, like a typed code: the login layer takes any.
       const outcome = await login.submitCode(input.phone, digits.split("").join(" "));

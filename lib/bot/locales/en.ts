@@ -133,6 +133,10 @@ export interface Texts {
     readonly keypadIncomplete: (digits: number) => string;
     /** A press that lost a race with other presses three times. */
     readonly keypadRetry: string;
+    /** ✅ pressed with every digit: the keypad is gone while Telegram is asked. */
+    readonly keypadSent: (phone: string, dots: string) => string;
+    /** A press on an old keypad while the bot waits for the 2FA password. */
+    readonly keypadStale: string;
     readonly delivery: Record<"app" | "sms" | "call" | "flash-call" | "email" | "other", string>;
     readonly askPassword: (hint?: string) => string;
     readonly wrongCode: (attemptsLeft: number) => string;
@@ -294,6 +298,8 @@ export const en: Texts = {
       `🔢 Login code for ${p}: ${d}\nTap the digits; ⌫ erases the last one, ✅ sends the code.`,
     keypadIncomplete: (n) => `Enter all ${n} digits first.`,
     keypadRetry: "Pressed too fast; press again.",
+    keypadSent: (p, d) => `🔢 Login code for ${p}: ${d}\nChecking it with Telegram…`,
+    keypadStale: "This keypad is no longer in use: the login waits for the 2FA password.",
     delivery: {
       app: "in the Telegram app (the chat “Telegram”)",
       sms: "by SMS",

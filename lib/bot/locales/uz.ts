@@ -115,6 +115,8 @@ export const uz: Texts = {
       `🔢 ${p} uchun kirish kodi: ${d}\nRaqamlarni bosing; ⌫ oxirgisini o‘chiradi, ✅ kodni yuboradi.`,
     keypadIncomplete: (n) => `Avval ${n} ta raqamning hammasini kiriting.`,
     keypadRetry: "Juda tez bosildi; yana bosing.",
+    keypadSent: (p, d) => `🔢 ${p} uchun kirish kodi: ${d}\nTelegram orqali tekshirilmoqda…`,
+    keypadStale: "Bu klaviatura endi kerak emas: kirish 2FA parolini kutmoqda.",
     wrongCode: (n) =>
       `❌ Kod noto‘g‘ri. Yana ${n} ta urinish qoldi. Kodni klaviaturada qayta tering yoki raqamlar orasida bo‘sh joy bilan yuboring.`,
     wrongPassword: (n, h) => `❌ Parol noto‘g‘ri${h ? ` (eslatma: ${h})` : ""}. Yana ${n} ta urinish qoldi.`,
