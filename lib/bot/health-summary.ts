@@ -9,11 +9,23 @@ import type { Logger } from "../log";
 import type { AdminRepository } from "../state/admins";
 import type { Texts } from "./locales";
 import { createNotifier, type Notifier } from "./notifier";
+import { formatTime } from "./views";
 
 export function renderHealthSummary(t: Texts, s: HealthCheckSummary): string {
   const parts: string[] = [];
   if (s.newlyFailed.length > 0) {
     parts.push(t.notify.sessionsFailed(s.newlyFailed.map((f) => ({ phone: f.phone, error: f.reason }))));
+  }
+  if (s.newlyFrozen && s.newlyFrozen.length > 0) {
+    parts.push(
+      t.notify.sessionsFrozen(
+        s.newlyFrozen.map((f) => ({
+          phone: f.phone,
+          ...(f.until ? { until: formatTime(f.until, t) } : {}),
+          ...(f.appealUrl ? { appealUrl: f.appealUrl } : {}),
+        })),
+      ),
+    );
   }
   if (s.notChecked.length > 0) {
     parts.push(t.notify.notChecked(s.notChecked.map((f) => ({ phone: f.phone, error: f.reason }))));

@@ -45,7 +45,17 @@ export interface StoredPage {
 /** What the admin's next text message means. */
 export type PendingInput =
   | { readonly kind: "phone" }
-  | { readonly kind: "code"; readonly phone: Phone }
+  | {
+      readonly kind: "code";
+      readonly phone: Phone;
+      /** How many digits Telegram's code has, when it said: the keypad shows that many dots. */
+      readonly length?: number;
+      /**
+       * The digits entered on the keypad so far. A secret: never logged, never shown (the keypad shows dots), and
+       * gone with the item on submit, cancel or expiry. Useless without the login's encrypted temporary key.
+       */
+      readonly digits?: string;
+    }
   | { readonly kind: "password"; readonly phone: Phone }
   | { readonly kind: "admin-id" };
 
@@ -206,6 +216,33 @@ export class BotState {
     return item.until < this.seconds()
       ? { state: "expired", input: item.input }
       : { state: "waiting", input: item.input };
+  }
+
+  /**
+   * Replaces the keypad's digits of a pending code step, only if they still are `expected` (two presses handled at
+   * once must not lose a digit). False when they changed, or the step is no longer a code step.
+   */
+  async setCodeDigits(adminId: string, expected: string, next: string): Promise<boolean> {
+    const same =
+      expected === ""
+        ? "(attribute_not_exists(#input.#digits) OR #input.#digits = :expected)"
+        : "#input.#digits = :expected";
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `INPUT#${adminId}`, sk: "input" },
+          UpdateExpression: "SET #input.#digits = :next",
+          ConditionExpression: `#input.#kind = :code AND ${same}`,
+          ExpressionAttributeNames: { "#input": "input", "#digits": "digits", "#kind": "kind" },
+          ExpressionAttributeValues: { ":code": "code", ":expected": expected, ":next": next },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
   }
 
   async clearPending(adminId: string): Promise<void> {

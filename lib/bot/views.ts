@@ -21,6 +21,9 @@ export const STATUS_ICON: Record<SessionStatus, string> = {
   deleted: "🗑️",
 };
 
+/** An `active` session whose account Telegram froze: shown instead of 🟢 in lists. */
+export const FROZEN_ICON = "🧊";
+
 export { esc };
 
 /** "2026-11-27 17:55 UTC": the same in every language, and unambiguous for operators in several time zones. */
@@ -84,7 +87,9 @@ export function sessionsPage(t: Texts, p: PageView, notice?: string): View {
       : s.account?.firstName
         ? ` · ${s.account.firstName}`
         : "";
-    keyboard.text(`${STATUS_ICON[s.status]} ${s.phone}${who}`, cb.card(s.phone)).row();
+    keyboard
+      .text(`${s.frozen ? FROZEN_ICON : STATUS_ICON[s.status]} ${s.phone}${who}`, cb.card(s.phone))
+      .row();
   }
   if (p.prev) keyboard.text(t.sessions.prev, p.prev);
   if (p.next) keyboard.text(t.sessions.next, p.next);
@@ -108,7 +113,9 @@ export function sessionCard(t: Texts, s: Session, notice?: string): View {
     `${c.status}: ${STATUS_ICON[s.status]} ${t.statusName[s.status]}`,
     `${c.paused}: ${s.isPaused ? c.yes : c.no}`,
     ...(s.lastError ? [`${c.lastError}: ${esc(s.lastError)}`] : []),
+    ...(s.frozen ? [c.frozen(s.frozen.until && formatTime(s.frozen.until, t), s.frozen.appealUrl)] : []),
     `${c.lastCheck}: ${formatTime(s.lastCheckedAt, t)}`,
+    ...(s.authorizationTtlDays && s.status !== "deleted" ? [idleExpiry(t, s, s.authorizationTtlDays)] : []),
     `${c.created}: ${formatTime(s.createdAt, t)}`,
     `${c.updated}: ${formatTime(s.updatedAt, t)}`,
     ...(s.status === "error" ? ["", c.errorHint] : []),
@@ -126,6 +133,16 @@ export function sessionCard(t: Texts, s: Session, notice?: string): View {
   if (s.status !== "deleted") keyboard.text(c.toList, cb.list(s.status));
   keyboard.text(t.menu.mainMenu, cb.menu);
   return { text: [notice, lines.join("\n")].filter(Boolean).join("\n\n"), keyboard };
+}
+
+/**
+ * When Telegram would end the session for lack of use: `authorization_ttl_days` after its last use. Our last use is
+ * the last check (its getMe counts), so the daily check keeps pushing the date back.
+ */
+function idleExpiry(t: Texts, s: Session, days: number): string {
+  const lastUsed = s.lastCheckedAt;
+  const endsOn = lastUsed ? new Date(Date.parse(lastUsed) + days * 86_400_000).toISOString() : undefined;
+  return t.card.expiry(days, formatTime(lastUsed, t), endsOn && formatTime(endsOn, t));
 }
 
 export function deleteConfirm(t: Texts, s: Session): View {

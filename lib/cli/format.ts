@@ -181,8 +181,29 @@ export function sessionCard(s: Session, colors: Colors, now: Date = new Date()):
         .replace(/^(\w+): \1: /, "$1: "),
     ]);
   rows.push(["Last check", at(s.lastCheckedAt)]);
+  if (s.authorizationTtlDays && s.status !== "deleted") {
+    // Telegram ends a session unused for this many days; each check's getMe is a use.
+    const ends = s.lastCheckedAt
+      ? new Date(Date.parse(s.lastCheckedAt) + s.authorizationTtlDays * 86_400_000).toISOString()
+      : undefined;
+    rows.push([
+      "Idle expiry",
+      `after ${plural(s.authorizationTtlDays, "day")} unused (checks keep it alive)` +
+        (ends ? `; without checks ${at(ends)}` : ""),
+    ]);
+  }
   if (s.consecutiveFailures > 0) rows.push(["Failures in a row", String(s.consecutiveFailures)]);
   if (s.floodWaitUntil) rows.push(["Flood wait until", at(s.floodWaitUntil)]);
+  if (s.frozen) {
+    // The key works, but Telegram froze the account: it can only read, and is deleted at `until` unless appealed.
+    rows.push([
+      "Frozen",
+      colors.red(
+        `by Telegram${s.frozen.until ? ` until ${at(s.frozen.until)}` : ""}; ` +
+          `appeal: ${s.frozen.appealUrl ?? "@SpamBot"} (found ${at(s.frozen.detectedAt)})`,
+      ),
+    ]);
+  }
   if (s.leaseOwner && s.leaseUntil) rows.push(["In use by", `${s.leaseOwner} until ${s.leaseUntil}`]);
   rows.push(["Created", at(s.createdAt)], ["Updated", at(s.updatedAt)]);
   if (s.deletedAt) rows.push(["Deleted", at(s.deletedAt)]);

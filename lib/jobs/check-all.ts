@@ -15,8 +15,10 @@ import { DEFAULT_CHECK_DEADLINE_MS, DEFAULT_WORKER_CONCURRENCY } from "./scale";
 import {
   countByReason,
   emptyCounts,
+  frozenNote,
   outcomeOf,
   tally,
+  type FrozenSessionNote,
   type HealthCheckSummary,
   type RunOutcome,
   type SessionNeedingAttention,
@@ -72,6 +74,7 @@ export async function checkAll(
   const counts = emptyCounts();
   const failed: SessionNeedingAttention[] = [];
   const notChecked: SessionNeedingAttention[] = [];
+  const frozen: FrozenSessionNote[] = [];
   const limit = createLimiter(options.concurrency ?? DEFAULT_WORKER_CONCURRENCY);
   let done = 0;
   await Promise.all(
@@ -98,6 +101,7 @@ export async function checkAll(
         if (result.outcome === "failed") {
           failed.push({ phone, code: result.failure.code, reason: result.failure.message });
         }
+        if (result.outcome === "frozen" && result.newlyFrozen) frozen.push(frozenNote(phone, result.freeze));
         done += 1;
         options.onProgress?.({ done, total: due.length, phone, outcome: outcomeOf(result), result });
       }),
@@ -117,6 +121,7 @@ export async function checkAll(
     newlyFailed: failed,
     failedByReason: countByReason(failed),
     notChecked,
+    ...(frozen.length > 0 ? { newlyFrozen: frozen } : {}),
     fleet,
   };
   deps.logger.info("Health check finished", {

@@ -66,12 +66,14 @@ async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean):
         failed: run.failed,
         floodWaited: run.floodWaited,
         transient: run.transient,
+        frozen: run.frozen ?? 0,
         skipped: run.skipped,
         gaveUp: run.gaveUp,
       },
       newlyFailed: notes.failed.slice(0, SUMMARY_LIST_LIMIT),
       failedByReason: countByReason(notes.failed),
       notChecked: notes.gaveUp.slice(0, SUMMARY_LIST_LIMIT),
+      ...(notes.frozen.length > 0 ? { newlyFrozen: notes.frozen.slice(0, SUMMARY_LIST_LIMIT) } : {}),
       fleet,
       ...(unfinished
         ? {

@@ -31,6 +31,7 @@ export {
   type HealthCheckSummary,
   type RunCounts,
   type RunOutcome,
+  type FrozenSessionNote,
   type SessionNeedingAttention,
 } from "./summary";
 export {

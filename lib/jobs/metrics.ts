@@ -15,6 +15,8 @@ export type JobMetricName =
   | "SessionsFailed"
   | "SessionsFloodWaited"
   | "SessionsTransient"
+  /** Checks that found the account frozen by Telegram (the key works; the account is read-only). */
+  | "SessionsFrozen"
   /** Dimension `reason`: not-active | leased | flood-wait | not-found | already-checked. */
   | "SessionsSkipped"
   | "ChecksDispatched"

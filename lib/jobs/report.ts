@@ -41,6 +41,16 @@ export function reportCheck(
         failuresInARow: result.failures,
       });
       return;
+    case "frozen":
+      metrics.count("SessionsFrozen");
+      logger.warn("Session account frozen by Telegram", {
+        phone,
+        runId,
+        newlyFrozen: result.newlyFrozen,
+        ...(result.freeze.until ? { until: result.freeze.until } : {}),
+        ...(result.freeze.appealUrl ? { appealUrl: result.freeze.appealUrl } : {}),
+      });
+      return;
     case "skipped":
       metrics.count("SessionsSkipped", 1, { name: "reason", value: result.reason });
       logger.info("Session skipped", { phone, runId, reason: result.reason });

@@ -29,9 +29,11 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { Phone } from "../sessions/phone";
 import { RUN_RETENTION_DAYS } from "./scale";
-import type { RunCounts, RunOutcome, SessionNeedingAttention } from "./summary";
+import type { FrozenSessionNote, RunCounts, RunOutcome, SessionNeedingAttention } from "./summary";
 
-export interface RunRecord extends RunCounts {
+export interface RunRecord extends Omit<RunCounts, "frozen"> {
+  /** Absent on a run started before frozen accounts were counted. */
+  readonly frozen?: number;
   readonly runId: string;
   readonly startedAt: string;
   readonly queued: number;
@@ -89,6 +91,7 @@ export class HealthCheckRuns {
             failed: 0,
             floodWaited: 0,
             transient: 0,
+            frozen: 0,
             skipped: 0,
             gaveUp: 0,
             expiresAt: this.expiresAt(),
@@ -194,7 +197,7 @@ export class HealthCheckRuns {
 
   /**
    * Counts one session's outcome, once. Returns false when it was already counted (a duplicate delivery).
-   * `note` is kept for the summary (newly failed, given up).
+   * `note` is kept for the summary (newly failed, newly frozen, given up).
    */
   async count(
     runId: string,
@@ -316,11 +319,14 @@ export class HealthCheckRuns {
   }
 
   /** The sessions the run noted for the admins, by outcome. */
-  async notes(
-    runId: string,
-  ): Promise<{ failed: SessionNeedingAttention[]; gaveUp: SessionNeedingAttention[] }> {
+  async notes(runId: string): Promise<{
+    failed: SessionNeedingAttention[];
+    gaveUp: SessionNeedingAttention[];
+    frozen: FrozenSessionNote[];
+  }> {
     const failed: SessionNeedingAttention[] = [];
     const gaveUp: SessionNeedingAttention[] = [];
+    const frozen: FrozenSessionNote[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.doc.send(
@@ -334,10 +340,16 @@ export class HealthCheckRuns {
       );
       for (const item of out.Items ?? []) {
         const note = { phone: item.phone as Phone, code: String(item.code), reason: String(item.reason) };
-        (item.outcome === "gaveUp" ? gaveUp : failed).push(note);
+        if (item.outcome === "frozen") {
+          frozen.push({
+            ...note,
+            ...(typeof item.until === "string" ? { until: item.until } : {}),
+            ...(typeof item.appealUrl === "string" ? { appealUrl: item.appealUrl } : {}),
+          });
+        } else (item.outcome === "gaveUp" ? gaveUp : failed).push(note);
       }
       start = out.LastEvaluatedKey;
     } while (start);
-    return { failed, gaveUp };
+    return { failed, gaveUp, frozen };
   }
 }

@@ -3,10 +3,13 @@
  * CLI prints it. The AdminBot's notifier renders a `HealthCheckSummary`; this file does not know about Telegram.
  */
 import type { Phone } from "../sessions/phone";
-import type { SessionStatus } from "../sessions/session";
+import type { AccountFreeze, SessionStatus } from "../sessions/session";
 import type { CheckResult } from "../telegram/contract";
 
-/** How the checks of a run ended. `checked` = those that reached Telegram (healthy + failed + flood + transient). */
+/**
+ * How the checks of a run ended. `checked` = those that reached Telegram (healthy + failed + flood + transient +
+ * frozen).
+ */
 export interface RunCounts {
   checked: number;
   healthy: number;
@@ -16,16 +19,27 @@ export interface RunCounts {
   floodWaited: number;
   /** Timeouts, 5xx, connection failures not (yet) fatal. */
   transient: number;
+  /** The key works but Telegram froze the account (read-only until the date Telegram gives): not a failure. */
+  frozen: number;
   /** Not checked by the worker: paused or deleted meanwhile, leased by another job, in a flood wait, gone. */
   skipped: number;
   /** The check kept failing in our own code or AWS until its message went to the dead-letter queue. */
   gaveUp: number;
 }
 
-export type RunOutcome = "healthy" | "failed" | "floodWaited" | "transient" | "skipped" | "gaveUp";
+export type RunOutcome = "healthy" | "failed" | "floodWaited" | "transient" | "frozen" | "skipped" | "gaveUp";
 
 export function emptyCounts(): RunCounts {
-  return { checked: 0, healthy: 0, failed: 0, floodWaited: 0, transient: 0, skipped: 0, gaveUp: 0 };
+  return {
+    checked: 0,
+    healthy: 0,
+    failed: 0,
+    floodWaited: 0,
+    transient: 0,
+    frozen: 0,
+    skipped: 0,
+    gaveUp: 0,
+  };
 }
 
 /** A session an admin has to act on. */
@@ -35,6 +49,27 @@ export interface SessionNeedingAttention {
   readonly code: string;
   /** One line saying what happened and what to do. */
   readonly reason: string;
+}
+
+/** An account a check found frozen for the first time: the admins hear of it once, with Telegram's date. */
+export interface FrozenSessionNote extends SessionNeedingAttention {
+  /** Telegram's `freeze_until_date` (ISO): the account is deleted then unless an appeal succeeds. */
+  readonly until?: string;
+  /** Where the owner appeals (Telegram's `freeze_appeal_url`). */
+  readonly appealUrl?: string;
+}
+
+/** The note a frozen check leaves for the run's summary. */
+export function frozenNote(phone: Phone, freeze: AccountFreeze): FrozenSessionNote {
+  return {
+    phone,
+    code: "FROZEN",
+    reason:
+      `Telegram froze this account${freeze.until ? ` until ${freeze.until}` : ""}` +
+      (freeze.appealUrl ? `; appeal at ${freeze.appealUrl}` : "; appeal through @SpamBot"),
+    ...(freeze.until ? { until: freeze.until } : {}),
+    ...(freeze.appealUrl ? { appealUrl: freeze.appealUrl } : {}),
+  };
 }
 
 /** At most this many sessions are named in a summary (a Telegram message holds 4096 characters); counts cover all. */
@@ -54,6 +89,11 @@ export interface HealthCheckSummary {
   readonly newlyFailed: readonly SessionNeedingAttention[];
   /** Newly failed per reason code, over all of them. */
   readonly failedByReason: Readonly<Record<string, number>>;
+  /**
+   * Accounts found frozen for the first time in this run (the key works; Telegram restricted the account), at most
+   * `SUMMARY_LIST_LIMIT`; `counts.frozen` counts every frozen one. Absent: none.
+   */
+  readonly newlyFrozen?: readonly FrozenSessionNote[];
   /** Sessions whose check could not be completed (their messages are in the DLQ), at most `SUMMARY_LIST_LIMIT`. */
   readonly notChecked: readonly SessionNeedingAttention[];
   /** The fleet per status when the run ended. */
@@ -68,11 +108,17 @@ export interface HealthCheckSummary {
 }
 
 /**
- * The admins hear about a run only when a session failed, could not be checked, or the run itself did not finish:
+ * The admins hear about a run only when a session failed, could not be checked, an account was newly frozen, or the
+ * run itself did not finish:
  * silence means all is well.
  */
 export function needsAttention(summary: HealthCheckSummary): boolean {
-  return summary.counts.failed > 0 || summary.counts.gaveUp > 0 || summary.unfinished !== undefined;
+  return (
+    summary.counts.failed > 0 ||
+    summary.counts.gaveUp > 0 ||
+    (summary.newlyFrozen?.length ?? 0) > 0 ||
+    summary.unfinished !== undefined
+  );
 }
 
 /** Sends a summary to the admins (the AdminBot's notifier). */
@@ -88,6 +134,8 @@ export function outcomeOf(result: CheckResult): RunOutcome {
       return "floodWaited";
     case "transient":
       return "transient";
+    case "frozen":
+      return "frozen";
     case "skipped":
       return "skipped";
   }

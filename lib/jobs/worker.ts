@@ -14,7 +14,7 @@ import { finishRunIfComplete, type FinishDeps } from "./finish";
 import { createLimiter } from "./limit";
 import { parseCheckMessage, type CheckMessage } from "./messages";
 import { DEADLINE_MARGIN_MS, MAX_RECEIVES, MIN_CHECK_MS } from "./scale";
-import { outcomeOf, type SessionNeedingAttention } from "./summary";
+import { frozenNote, outcomeOf, type SessionNeedingAttention } from "./summary";
 
 export interface WorkerDeps extends FinishDeps {
   readonly userbots: UserbotService;
@@ -119,7 +119,9 @@ async function checkOne(
   const note: SessionNeedingAttention | undefined =
     result.outcome === "failed"
       ? { phone, code: result.failure.code, reason: result.failure.message }
-      : undefined;
+      : result.outcome === "frozen" && result.newlyFrozen
+        ? frozenNote(phone, result.freeze)
+        : undefined;
   await deps.runs.count(runId, phone, outcomeOf(result), note);
 }
 

@@ -38,6 +38,7 @@ import {
 import type { Phone } from "./phone";
 import {
   SESSION_STATUSES,
+  type AccountFreeze,
   type Session,
   type SessionFailure,
   type SessionStatus,
@@ -92,8 +93,35 @@ interface SessionItem {
   leaseUntil?: string;
   consecutiveFailures?: number;
   floodWaitUntil?: string;
+  frozenDetectedAt?: string;
+  frozenSince?: string;
+  frozenUntil?: string;
+  frozenAppealUrl?: string;
+  authorizationTtlDays?: number;
   deletedAt?: string;
   expiresAt?: number;
+}
+
+/** The freeze's flat attributes (an operator reading the table sees `frozenUntil` beside `floodWaitUntil`). */
+const FREEZE_ATTRIBUTES = ["frozenDetectedAt", "frozenSince", "frozenUntil", "frozenAppealUrl"] as const;
+
+function freezeOf(item: SessionItem): AccountFreeze | undefined {
+  if (item.frozenDetectedAt === undefined) return undefined;
+  return {
+    detectedAt: item.frozenDetectedAt,
+    ...(item.frozenSince !== undefined ? { since: item.frozenSince } : {}),
+    ...(item.frozenUntil !== undefined ? { until: item.frozenUntil } : {}),
+    ...(item.frozenAppealUrl !== undefined ? { appealUrl: item.frozenAppealUrl } : {}),
+  };
+}
+
+function freezeAttributes(freeze: AccountFreeze): Partial<SessionItem> {
+  return {
+    frozenDetectedAt: freeze.detectedAt,
+    ...(freeze.since !== undefined ? { frozenSince: freeze.since } : {}),
+    ...(freeze.until !== undefined ? { frozenUntil: freeze.until } : {}),
+    ...(freeze.appealUrl !== undefined ? { frozenAppealUrl: freeze.appealUrl } : {}),
+  };
 }
 
 function toSession(item: SessionItem): Session {
@@ -105,6 +133,7 @@ function toSession(item: SessionItem): Session {
         ...(item.lastName ? { lastName: item.lastName } : {}),
       }
     : undefined;
+  const frozen = freezeOf(item);
   const session: Session = {
     phone: item.phone as Phone,
     status: item.status,
@@ -121,6 +150,8 @@ function toSession(item: SessionItem): Session {
     ...(item.leaseOwner !== undefined ? { leaseOwner: item.leaseOwner } : {}),
     ...(item.leaseUntil !== undefined ? { leaseUntil: item.leaseUntil } : {}),
     ...(item.floodWaitUntil !== undefined ? { floodWaitUntil: item.floodWaitUntil } : {}),
+    ...(frozen ? { frozen } : {}),
+    ...(item.authorizationTtlDays !== undefined ? { authorizationTtlDays: item.authorizationTtlDays } : {}),
     ...(item.deletedAt !== undefined ? { deletedAt: item.deletedAt } : {}),
   };
   return session;
@@ -159,6 +190,9 @@ export interface SessionPatch {
   readonly consecutiveFailures?: number;
   /** `null` clears it. */
   readonly floodWaitUntil?: string | null;
+  /** The freeze a check found (replaces the stored one whole); `null` clears it. */
+  readonly frozen?: AccountFreeze | null;
+  readonly authorizationTtlDays?: number;
 }
 
 export interface RepositoryOptions {
@@ -479,6 +513,10 @@ export class SessionRepository {
       ...(patch.lastCheckedAt !== undefined ? { lastCheckedAt: patch.lastCheckedAt } : {}),
       ...(patch.consecutiveFailures !== undefined ? { consecutiveFailures: patch.consecutiveFailures } : {}),
       ...(typeof patch.floodWaitUntil === "string" ? { floodWaitUntil: patch.floodWaitUntil } : {}),
+      ...(patch.frozen ? freezeAttributes(patch.frozen) : {}),
+      ...(patch.authorizationTtlDays !== undefined
+        ? { authorizationTtlDays: patch.authorizationTtlDays }
+        : {}),
     };
     for (const [k, v] of Object.entries(attrs)) {
       sets.push(`#${k} = :${k}`);
@@ -486,6 +524,11 @@ export class SessionRepository {
       values[`:${k}`] = v;
     }
     if (patch.floodWaitUntil === null) removes.push("floodWaitUntil");
+    // A freeze is written whole: the attributes it does not have (or all, for `null`) are removed.
+    if (patch.frozen !== undefined) {
+      const kept = patch.frozen ? freezeAttributes(patch.frozen) : {};
+      removes.push(...FREEZE_ATTRIBUTES.filter((a) => !(a in kept)));
+    }
     try {
       const out = await this.doc.send(
         new UpdateCommand({

@@ -35,6 +35,23 @@ export interface SessionFailure {
   readonly code: string;
 }
 
+/**
+ * Telegram froze the account (since 2025): its key still works and getMe still answers, but the account can only
+ * read until the freeze is lifted, and Telegram deletes it at `until` unless an appeal succeeds. The session's
+ * status stays `active` (nothing is wrong with the key, and logging in again would not help); this is a restriction
+ * of the account, set and cleared by the health check from `help.getAppConfig`.
+ */
+export interface AccountFreeze {
+  /** When a check first found the account frozen (ISO). */
+  readonly detectedAt: string;
+  /** Telegram's `freeze_since_date` (ISO), when it says. */
+  readonly since?: string;
+  /** Telegram's `freeze_until_date` (ISO): the account is deleted then unless the freeze is lifted. */
+  readonly until?: string;
+  /** Telegram's `freeze_appeal_url`, where the owner appeals (usually https://t.me/spambot). */
+  readonly appealUrl?: string;
+}
+
 export interface Session {
   readonly phone: Phone;
   readonly status: SessionStatus;
@@ -57,5 +74,12 @@ export interface Session {
   readonly consecutiveFailures: number;
   /** A flood wait from Telegram: do not use the session before this ISO time. */
   readonly floodWaitUntil?: string;
+  /** Present while Telegram reports the account frozen (see `AccountFreeze`); cleared when a check finds none. */
+  readonly frozen?: AccountFreeze;
+  /**
+   * Telegram's `authorization_ttl_days` for the account (`account.getAuthorizations`): a session not used for this
+   * many days is terminated by Telegram. Recorded by the health check, whose getMe counts as a use.
+   */
+  readonly authorizationTtlDays?: number;
   readonly deletedAt?: string;
 }

@@ -5,7 +5,7 @@
  * The implementation lives beside this file (`lib/telegram/*`) and is the only code that imports GramJS.
  */
 import type { Phone } from "../sessions/phone";
-import type { Session, TelegramAccount } from "../sessions/session";
+import type { AccountFreeze, Session, TelegramAccount } from "../sessions/session";
 
 /** How a Telegram (or network) failure is to be treated. */
 export type FailureKind =
@@ -17,6 +17,12 @@ export type FailureKind =
   | "flood"
   /** 5xx, timeouts, connect failures: retry later; only a run of them marks an error. */
   | "transient"
+  /**
+   * FROZEN_METHOD_INVALID (420), FROZEN_PARTICIPANT_MISSING: Telegram froze the account. The key still works
+   * (getMe succeeds) but the account is read-only until Telegram lifts the freeze or deletes the account: not a
+   * dead key, not transient (retrying changes nothing), and not a flood wait despite the 420.
+   */
+  | "frozen"
   /** Anything else (a bug, an unexpected RPC error). */
   | "other";
 
@@ -36,6 +42,19 @@ export type CheckResult =
   /** Marked `error` by this check (dead key, account gone, or the Nth consecutive transient failure). */
   | { readonly outcome: "failed"; readonly phone: Phone; readonly failure: ClassifiedFailure }
   | { readonly outcome: "flood-wait"; readonly phone: Phone; readonly until: string }
+  /**
+   * The key works but Telegram froze the account (help.getAppConfig's freeze_* keys, or a FROZEN_* error). Not a
+   * failure: status stays `active`, nothing is counted against the session; `freeze` is on the row too.
+   * `newlyFrozen` is true when the previous check had not found it frozen (the admins are told once).
+   */
+  | {
+      readonly outcome: "frozen";
+      readonly phone: Phone;
+      readonly freeze: AccountFreeze;
+      readonly newlyFrozen: boolean;
+      /** As getMe reported it; absent when getMe itself was refused with a FROZEN_* error. */
+      readonly account?: TelegramAccount;
+    }
   /** A transient failure that did not (yet) mark the session: `failures` in a row so far. */
   | {
       readonly outcome: "transient";

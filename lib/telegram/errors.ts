@@ -53,6 +53,17 @@ const NOT_DEAD_401: Readonly<Record<string, string>> = {
     "the account is not fully activated; finish its sign-up in an official app, then log in again",
 };
 
+/**
+ * Telegram froze the account (core.telegram.org/api/auth#frozen-accounts): 420 FROZEN_METHOD_INVALID is not a flood
+ * wait, whatever its number says. `help.getAppConfig` tells until when (`freeze_until_date`) and where to appeal.
+ */
+const FROZEN: Readonly<Record<string, string>> = {
+  FROZEN_METHOD_INVALID:
+    "Telegram froze this account: it can only read until the freeze is lifted; appeal through @SpamBot",
+  FROZEN_PARTICIPANT_MISSING:
+    "Telegram froze this account: it can no longer act in chats until the freeze is lifted; appeal through @SpamBot",
+};
+
 /** Connection-level failures of GramJS and Node: plain `Error`s (or a string), not RPC errors. */
 const TRANSIENT_MESSAGES: readonly {
   readonly pattern: RegExp;
@@ -137,6 +148,8 @@ export function classifyError(err: unknown): ClassifiedFailure {
     if (dead) return failure("dead", name, dead);
     const gone = ACCOUNT_GONE[name];
     if (gone) return failure("account-gone", name, gone);
+    const frozen = FROZEN[name];
+    if (frozen) return failure("frozen", name, frozen);
     const notDead = NOT_DEAD_401[name];
     if (notDead) return failure("other", name, notDead);
     const transient = TRANSIENT_RPC[name];

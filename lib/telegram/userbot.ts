@@ -10,7 +10,8 @@ import { Api } from "telegram";
 import { LeaseHeldError, SessionNotFoundError, StaleVersionError } from "../sessions/errors";
 import type { Phone } from "../sessions/phone";
 import type { SessionPatch } from "../sessions/repository";
-import type { Session, TelegramAccount } from "../sessions/session";
+import type { AccountFreeze, Session, TelegramAccount } from "../sessions/session";
+import { readAuthorizationTtl, readFreeze, type FreezeReading, type ReportedFreeze } from "./account-state";
 import { DESTROY_GRACE_MS, runOneShot, type OpenUserbot } from "./client";
 import type { CheckOptions, CheckResult, ClassifiedFailure } from "./contract";
 import type { ResolvedDeps } from "./deps";
@@ -147,6 +148,15 @@ async function recordFailure(
       const updated = await writeBookkeeping(deps, row, { consecutiveFailures: failures });
       return new UserbotFailedError(phone, failure, updated, false, { cause });
     }
+    case "frozen": {
+      // The key works; the account is restricted. Not a failure of the session: never counted, never marked error.
+      deps.logger.warn("Session account frozen", { phone, code: failure.code });
+      const updated = await writeBookkeeping(deps, row, {
+        frozen: row.frozen ?? { detectedAt: deps.now().toISOString() },
+        ...(row.consecutiveFailures > 0 ? { consecutiveFailures: 0 } : {}),
+      });
+      return new UserbotFailedError(phone, failure, updated, false, { cause });
+    }
     case "other":
       // Not the session's fault as far as we can tell (a bug, an unexpected refusal): reported, not counted.
       deps.logger.error("Session use failed unexpectedly", {
@@ -215,7 +225,24 @@ export function accountOf(user: Api.User): TelegramAccount {
   };
 }
 
-/** The health check of one session (and the admin's "check now"). Never throws for a Telegram failure. */
+/** What one check read through the session: getMe's answer and what getMe cannot see. */
+interface CheckReading {
+  readonly account: TelegramAccount;
+  readonly freeze: FreezeReading;
+  readonly authorizationTtlDays?: number;
+}
+
+async function readAccount(userbot: OpenUserbot): Promise<CheckReading> {
+  const account = await getMe(userbot);
+  // Both on the same connection at once; neither can fail the check unless the account is frozen.
+  const [freeze, ttl] = await Promise.all([readFreeze(userbot), readAuthorizationTtl(userbot)]);
+  return { account, freeze, ...(ttl !== undefined ? { authorizationTtlDays: ttl } : {}) };
+}
+
+/**
+ * The health check of one session (and the admin's "check now"): getMe, then the account's freeze and its
+ * authorization TTL. Never throws for a Telegram failure.
+ */
 export async function checkSession(
   deps: ResolvedDeps,
   phone: Phone,
@@ -227,23 +254,58 @@ export async function checkSession(
   if (row.leaseUntil && row.leaseUntil > deps.now().toISOString()) {
     return { outcome: "skipped", phone, reason: "leased" };
   }
+  const freezeFound = (reported: ReportedFreeze): AccountFreeze => ({
+    // Telegram's dates are its own; when we first saw it is ours, kept across checks.
+    detectedAt: row.frozen?.detectedAt ?? deps.now().toISOString(),
+    ...reported,
+  });
   try {
-    const account = await useSession(deps, phone, getMe, {
+    const reading = await useSession(deps, phone, readAccount, {
       ...options,
-      onSuccess: (me) => ({ account: me, lastCheckedAt: deps.now().toISOString(), consecutiveFailures: 0 }),
+      onSuccess: (r) => ({
+        account: r.account,
+        lastCheckedAt: deps.now().toISOString(),
+        consecutiveFailures: 0,
+        ...(r.freeze.state === "frozen"
+          ? { frozen: freezeFound(r.freeze.freeze) }
+          : r.freeze.state === "not-frozen" && row.frozen
+            ? { frozen: null }
+            : {}),
+        ...(r.authorizationTtlDays !== undefined ? { authorizationTtlDays: r.authorizationTtlDays } : {}),
+      }),
     });
+    const { account, freeze } = reading;
+    if (freeze.state === "unknown" && freeze.failure) {
+      deps.logger.warn("Session freeze not read", { phone, code: freeze.failure.code });
+    }
+    if (freeze.state === "frozen") {
+      const found = freezeFound(freeze.freeze);
+      deps.logger.warn("Session account frozen", {
+        phone,
+        userId: account.userId,
+        ...(found.until ? { until: found.until } : {}),
+        ...(found.appealUrl ? { appealUrl: found.appealUrl } : {}),
+      });
+      return { outcome: "frozen", phone, account, freeze: found, newlyFrozen: !row.frozen };
+    }
+    if (row.frozen && freeze.state === "not-frozen")
+      deps.logger.info("Session account no longer frozen", { phone });
     deps.logger.info("Session OK", { phone, userId: account.userId });
     return { outcome: "healthy", phone, account };
   } catch (err) {
-    return checkFailure(phone, err);
+    return checkFailure(phone, err, row);
   }
 }
 
-function checkFailure(phone: Phone, err: unknown): CheckResult {
+function checkFailure(phone: Phone, err: unknown, before: Session): CheckResult {
   if (err instanceof UserbotFailedError) {
     if (err.markedError) return { outcome: "failed", phone, failure: err.failure };
     if (err.failure.kind === "flood") {
       return { outcome: "flood-wait", phone, until: err.session?.floodWaitUntil ?? new Date().toISOString() };
+    }
+    if (err.failure.kind === "frozen") {
+      const freeze = err.session?.frozen ?? { detectedAt: new Date().toISOString() };
+      return { outcome: "frozen", phone, freeze, newlyFrozen: !before.frozen };
     }
     if (err.failure.kind === "dead" || err.failure.kind === "account-gone") {
       // Dead, but the row changed meanwhile (a new login): nothing was marked.

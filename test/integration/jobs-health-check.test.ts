@@ -204,6 +204,7 @@ describe("the daily health check (dispatch + workers)", () => {
       failed: 3,
       floodWaited: 1,
       transient: 1,
+      frozen: 0,
       skipped: 1,
       gaveUp: 0,
     });

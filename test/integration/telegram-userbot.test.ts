@@ -121,7 +121,12 @@ describe("checking a healthy session", () => {
     });
     expect(row.leaseOwner).toBeUndefined();
     expect(logLines(output)).toContainEqual(expect.objectContaining({ message: "Session OK", phone }));
-    expect(h.fake.calls.map((c) => c.request)).toEqual(["users.GetUsers"]);
+    // getMe, then what getMe cannot see: the account's freeze and its authorization TTL.
+    expect(h.fake.calls.map((c) => c.request)).toEqual([
+      "users.GetUsers",
+      "help.GetAppConfig",
+      "account.GetAuthorizations",
+    ]);
   });
 
   it("skips without connecting a paused session, an unknown phone and a session in use", async () => {

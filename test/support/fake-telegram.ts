@@ -41,6 +41,19 @@ export interface FakeAccount {
   /** The DC the number lives on; SendCode from another DC migrates the client there (a new auth key). */
   readonly homeDc?: number;
   readonly banned?: boolean;
+  /**
+   * Telegram froze the account: getMe still answers, and `help.getAppConfig` carries the freeze keys (unix seconds).
+   * Change it with `setFrozen`.
+   */
+  readonly frozen?: FakeFreeze;
+  /** `account.getAuthorizations`'s `authorization_ttl_days` (Telegram's default is 180). */
+  readonly authorizationTtlDays?: number;
+}
+
+export interface FakeFreeze {
+  readonly sinceDate?: number;
+  readonly untilDate?: number;
+  readonly appealUrl?: string;
 }
 
 /** What to do on a matching request: answer an RPC error, a flood wait, hang forever, or wait first. */
@@ -108,6 +121,8 @@ export class FakeTelegram {
   validApiId: number | undefined;
   /** Every login code sent, by phone, for the test to "read from the phone". */
   readonly codes = new Map<string, string>();
+  /** The code the next SendCode sends (random when unset), for tests that search texts and logs for it. */
+  nextCode: string | undefined;
   /** Every phoneCodeHash handed out, by phone (a secret the tests look for in logs). */
   readonly codeHashes = new Map<string, string>();
 
@@ -149,6 +164,14 @@ export class FakeTelegram {
   /** The account owner pressed "Terminate all other sessions": every key of the phone is logged out. */
   revokeAll(phone: string): void {
     for (const state of this.keys.values()) if (state.phone === phone) state.authorized = false;
+  }
+
+  /** Telegram freezes (or, with `undefined`, unfreezes) the account of `phone`. */
+  setFrozen(phone: string, frozen: FakeFreeze | undefined): void {
+    const account = this.accounts.get(phone);
+    if (!account) throw new Error(`No fake account ${phone}.`);
+    const { frozen: _old, ...rest } = account;
+    this.accounts.set(phone, frozen ? { ...rest, frozen } : rest);
   }
 
   /** Scripts the next `times` requests of `request` (a className like "users.GetUsers", or "*") for `phone`. */
@@ -212,6 +235,18 @@ export class FakeTelegram {
       if (!account) throw rpcError(401, "USER_DEACTIVATED", request);
       return [this.user(account)];
     }
+    if (request instanceof Api.help.GetAppConfig) {
+      const account = state.authorized && state.phone ? this.accounts.get(state.phone) : undefined;
+      return new Api.help.AppConfig({ hash: 1, config: appConfig(account?.frozen) });
+    }
+    if (request instanceof Api.account.GetAuthorizations) {
+      if (!state.authorized || !state.phone) throw rpcError(401, "AUTH_KEY_UNREGISTERED", request);
+      const account = this.accounts.get(state.phone);
+      return new Api.account.Authorizations({
+        authorizationTtlDays: account?.authorizationTtlDays ?? 180,
+        authorizations: [],
+      });
+    }
     if (request instanceof Api.auth.SendCode) {
       if (this.validApiId !== undefined && request.apiId !== this.validApiId) {
         throw rpcError(400, "API_ID_INVALID", request);
@@ -224,7 +259,7 @@ export class FakeTelegram {
         // What GramJS's invoke does on PHONE_MIGRATE_X: switch DC, drop the key, make a new one there.
         target = await this.newKey(client, account.homeDc);
       }
-      const code = String(10000 + Math.floor(Math.random() * 90000));
+      const code = this.nextCode ?? String(10000 + Math.floor(Math.random() * 90000));
       const hash = randomBytes(8).toString("hex");
       target.pendingCode = { phone: request.phoneNumber, hash, code };
       target.phone = request.phoneNumber;
@@ -373,6 +408,23 @@ export class FakeTelegram {
     this.keys.set(key.getKey()!.toString("hex"), state);
     return state;
   }
+}
+
+/** The app config's JSON object as Telegram sends it: a few ordinary keys, and the freeze keys while frozen. */
+function appConfig(frozen: FakeFreeze | undefined): Api.JsonObject {
+  const entry = (key: string, value: Api.TypeJSONValue) => new Api.JsonObjectValue({ key, value });
+  const entries = [
+    entry("test", new Api.JsonNumber({ value: 1 })),
+    entry("authorization_autoconfirm_period", new Api.JsonNumber({ value: 604800 })),
+    entry("stickers_emoji_suggest_only_api", new Api.JsonBool({ value: false })),
+  ];
+  if (frozen?.sinceDate)
+    entries.push(entry("freeze_since_date", new Api.JsonNumber({ value: frozen.sinceDate })));
+  if (frozen?.untilDate)
+    entries.push(entry("freeze_until_date", new Api.JsonNumber({ value: frozen.untilDate })));
+  if (frozen?.appealUrl)
+    entries.push(entry("freeze_appeal_url", new Api.JsonString({ value: frozen.appealUrl })));
+  return new Api.JsonObject({ value: entries });
 }
 
 function pad(g: number): Buffer {

@@ -2,17 +2,52 @@
  * ➕ Add Session: phone → code → 2FA password, over the userbot layer's stateless login steps. Which phone this
  * admin is adding, and at which step, is kept in the bot-state table (INPUT#<admin>), expiring with the login flow.
  *
- * The code is asked for with spaces between its digits: Telegram watches its chats and blocks a login whose code
- * was sent anywhere as it is. Messages that carried a code or password are deleted right after reading.
+ * Telegram watches its chats and blocks a login whose code was sent anywhere as it is (digits separated by dashes
+ * included). So the code prompt carries a keypad: its presses arrive as callback queries, the code never becomes a
+ * message, and the keypad's message shows only dots. The digits entered so far wait on the admin's INPUT item
+ * (never logged, gone on submit, cancel or expiry). Typing the code with spaces between the digits still works;
+ * messages that carried a code or password are deleted right after reading.
  */
-import { Composer } from "grammy";
+import { Composer, InlineKeyboard } from "grammy";
 import { InvalidPhoneError, normalizePhone, type Phone } from "../../sessions/phone";
 import type { LoginOutcome } from "../../telegram/contract";
 import { cb } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
 import { deleteSecretMessage, pendingOf } from "../pending";
 import { answer, show } from "../ui";
+import type { Texts } from "../locales";
+import type { PendingInput } from "../state";
 import { cancelKeyboard, esc, sessionCard } from "../views";
+
+/** Keypad presses: `k:0`…`k:9` a digit, `k:e` erase the last one, `k:s` submit. */
+const KEYPAD = /^k:([0-9es])$/;
+const key = (k: string) => `k:${k}`;
+/** The most digits the keypad takes when Telegram did not say the code's length. */
+const KEYPAD_MAX_DIGITS = 8;
+
+/** "●●●○○" for 3 of 5 digits; without a known length only the entered ones ("○" when none). */
+export function keypadDots(entered: number, length?: number): string {
+  if (length) return "●".repeat(Math.min(entered, length)) + "○".repeat(Math.max(0, length - entered));
+  return entered > 0 ? "●".repeat(entered) : "○";
+}
+
+export function codeKeypad(t: Texts): InlineKeyboard {
+  const k = new InlineKeyboard();
+  for (const row of [
+    ["1", "2", "3"],
+    ["4", "5", "6"],
+    ["7", "8", "9"],
+  ]) {
+    for (const d of row) k.text(d, key(d));
+    k.row();
+  }
+  return k
+    .text("⌫", key("e"))
+    .text("0", key("0"))
+    .text("✅", key("s"))
+    .row()
+    .text(t.add.cancelButton, cb.cancel);
+}
 
 export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
@@ -40,6 +75,60 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
   };
   composer.command("cancel", cancel);
   composer.callbackQuery(cb.cancel, cancel);
+
+  composer.callbackQuery(KEYPAD, async (ctx) => {
+    const pressed = ctx.match[1]!;
+    const pending = await pendingOf(ctx, deps);
+    if (pending.state === "none") {
+      await answer(ctx);
+      return void (await show(ctx, { text: ctx.t.add.noFlow }));
+    }
+    if (pending.input.kind !== "code") {
+      // An old keypad while the bot waits for something else (the 2FA password): that step goes on.
+      return void (await answer(ctx, ctx.t.add.keypadStale, true));
+    }
+    if (pending.state === "expired") {
+      await answer(ctx);
+      await state.clearPending(ctx.admin.userId);
+      const { login } = await deps.userbots();
+      await login.cancel(pending.input.phone);
+      return void (await show(ctx, { text: ctx.t.add.expired }));
+    }
+    const input = pending.input;
+    if (pressed === "s") {
+      const digits = input.digits ?? "";
+      const needed = input.length ?? 5;
+      if (digits.length < needed) return void (await answer(ctx, ctx.t.add.keypadIncomplete(needed)));
+      await answer(ctx);
+      // The digits leave the bot state before Telegram is asked: a retry starts from an empty keypad.
+      await state.setCodeDigits(ctx.admin.userId, digits, "");
+      // The keypad goes away while Telegram is asked; the outcome replaces (or follows) this message.
+      await show(ctx, { text: ctx.t.add.keypadSent(input.phone, keypadDots(digits.length, input.length)) });
+      const { login } = await deps.userbots();
+      // With separators, like a typed code: the login layer takes any.
+      const outcome = await login.submitCode(input.phone, digits.split("").join(" "));
+      return replyToOutcome(ctx, deps, input.phone, outcome, input.length);
+    }
+    // A digit or an erase, applied to the digits as they are now (another press may have landed meanwhile).
+    let current: PendingInput = input;
+    for (let attempt = 0; attempt < 3 && current.kind === "code"; attempt++) {
+      const before = current.digits ?? "";
+      const max = current.length ?? KEYPAD_MAX_DIGITS;
+      const after = pressed === "e" ? before.slice(0, -1) : before.length < max ? before + pressed : before;
+      if (after !== before && !(await state.setCodeDigits(ctx.admin.userId, before, after))) {
+        const again = await state.getPending(ctx.admin.userId);
+        if (again.state !== "waiting") break;
+        current = again.input;
+        continue;
+      }
+      await answer(ctx);
+      return void (await show(ctx, {
+        text: ctx.t.add.keypad(input.phone, keypadDots(after.length, current.length)),
+        keyboard: codeKeypad(ctx.t),
+      }));
+    }
+    await answer(ctx, ctx.t.add.keypadRetry);
+  });
 
   composer.on("message:text", async (ctx, next) => {
     // Another command (/start, /sessions) is not an answer; the step keeps waiting.
@@ -88,7 +177,13 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
 }
 
 /** Every login outcome gets its own message that says what to do next, and moves the pending step along. */
-async function replyToOutcome(ctx: BotContext, deps: BotDeps, phone: Phone, o: LoginOutcome): Promise<void> {
+async function replyToOutcome(
+  ctx: BotContext,
+  deps: BotDeps,
+  phone: Phone,
+  o: LoginOutcome,
+  knownLength?: number,
+): Promise<void> {
   const t = ctx.t.add;
   const me = ctx.admin.userId;
   const wait = (input: Parameters<typeof deps.state.setPending>[1], until?: string) =>
@@ -96,13 +191,25 @@ async function replyToOutcome(ctx: BotContext, deps: BotDeps, phone: Phone, o: L
   const stop = () => deps.state.clearPending(me);
   const say = (text: string, withCancel = false) =>
     ctx.reply(text, { parse_mode: "HTML", ...(withCancel ? { reply_markup: cancelKeyboard(ctx.t) } : {}) });
+  /** A code prompt: a new message with an empty keypad under it (the old keypad, if any, keeps its dots). */
+  const askCode = async (text: string, length: number | undefined, until: string) => {
+    // Waiting for the code again, with no digits entered: a wrong code's digits are gone.
+    await wait({ kind: "code", phone, ...(length ? { length } : {}) }, until);
+    await ctx.reply(`${text}\n\n${t.keypadLine(keypadDots(0, length))}`, {
+      parse_mode: "HTML",
+      reply_markup: codeKeypad(ctx.t),
+    });
+  };
 
   switch (o.kind) {
     case "code-sent": {
-      await wait({ kind: "code", phone }, o.flow.expiresAt);
       const where = t.delivery[o.flow.codeDelivery ?? "other"];
       const text = t.codeSent(phone, where, o.flow.codeLength);
-      await say(o.flow.replacesExisting ? `${text}\n\n${t.replacesExisting}` : text, true);
+      await askCode(
+        o.flow.replacesExisting ? `${text}\n\n${t.replacesExisting}` : text,
+        o.flow.codeLength,
+        o.flow.expiresAt,
+      );
       return;
     }
     case "password-needed":
@@ -114,8 +221,8 @@ async function replyToOutcome(ctx: BotContext, deps: BotDeps, phone: Phone, o: L
         await stop();
         await say(t.tooManyAttempts);
       } else {
-        await wait({ kind: "code", phone }, o.flow.expiresAt);
-        await say(t.wrongCode(o.flow.attemptsLeft), true);
+        const length = o.flow.codeLength ?? knownLength;
+        await askCode(t.wrongCode(o.flow.attemptsLeft), length, o.flow.expiresAt);
       }
       return;
     case "wrong-password":

@@ -224,6 +224,8 @@ export function describeCheck(t: Texts, r: CheckResult): string {
       return t.check.flood(formatTime(r.until, t));
     case "transient":
       return t.check.transient(esc(r.failure.message), r.failures);
+    case "frozen":
+      return t.check.frozen(r.freeze.until && formatTime(r.freeze.until, t), r.freeze.appealUrl);
     case "skipped":
       return t.check.skipped[r.reason];
   }

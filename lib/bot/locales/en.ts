@@ -20,6 +20,25 @@ export interface RunCountsText {
   readonly failed: number;
   readonly floodWaited: number;
   readonly transient: number;
+  readonly frozen: number;
+}
+
+/** An account Telegram froze, as the admins are told about it. `until` is already formatted. */
+export interface FrozenSessionText {
+  readonly phone: string;
+  readonly until?: string;
+  readonly appealUrl?: string;
+}
+
+/** At most 20 lines, escaped: each frozen account with Telegram's date and where to appeal. */
+export function listFrozen(
+  frozen: readonly FrozenSessionText[],
+  line: (f: FrozenSessionText) => string,
+  more: (n: number) => string,
+): string {
+  const lines = frozen.slice(0, 20).map(line);
+  if (frozen.length > 20) lines.push(more(frozen.length - 20));
+  return lines.join("\n");
 }
 
 /** At most 20 lines, escaped; the rest summed up as "…and N more". */
@@ -73,6 +92,10 @@ export interface Texts {
     readonly check: string;
     readonly toList: string;
     readonly errorHint: string;
+    /** The account is frozen: until Telegram's date (formatted), and where to appeal. */
+    readonly frozen: (until?: string, appealUrl?: string) => string;
+    /** Telegram ends an unused session after `days`; `expiresOn` counts from `lastUsed` (formatted). */
+    readonly expiry: (days: number, lastUsed: string, expiresOn?: string) => string;
   };
   readonly actions: {
     readonly deleteConfirm: (phone: string) => string;
@@ -94,6 +117,7 @@ export interface Texts {
     readonly failed: (message: string) => string;
     readonly flood: (until: string) => string;
     readonly transient: (message: string, failures: number) => string;
+    readonly frozen: (until?: string, appealUrl?: string) => string;
     readonly skipped: Record<"not-active" | "leased" | "flood-wait" | "not-found", string>;
   };
   readonly add: {
@@ -101,6 +125,18 @@ export interface Texts {
     readonly badPhone: string;
     readonly starting: (phone: string) => string;
     readonly codeSent: (phone: string, where: string, length?: number) => string;
+    /** Under a code prompt, above the keypad: the dots of the digits entered. */
+    readonly keypadLine: (dots: string) => string;
+    /** The keypad's message after a press: only dots, never a digit. */
+    readonly keypad: (phone: string, dots: string) => string;
+    /** ✅ pressed before every digit was entered. */
+    readonly keypadIncomplete: (digits: number) => string;
+    /** A press that lost a race with other presses three times. */
+    readonly keypadRetry: string;
+    /** ✅ pressed with every digit: the keypad is gone while Telegram is asked. */
+    readonly keypadSent: (phone: string, dots: string) => string;
+    /** A press on an old keypad while the bot waits for the 2FA password. */
+    readonly keypadStale: string;
     readonly delivery: Record<"app" | "sms" | "call" | "flash-call" | "email" | "other", string>;
     readonly askPassword: (hint?: string) => string;
     readonly wrongCode: (attemptsLeft: number) => string;
@@ -150,6 +186,8 @@ export interface Texts {
     readonly runCounts: (c: RunCountsText) => string;
     /** Sessions whose check never completed (their messages went to the dead-letter queue). */
     readonly notChecked: (sessions: readonly FailedSession[]) => string;
+    /** Accounts found frozen by Telegram in this run (told once, when first found). */
+    readonly sessionsFrozen: (frozen: readonly FrozenSessionText[]) => string;
     /** A run closed by the next day's dispatch without finishing. */
     readonly runUnfinished: (checksNotFinished: number) => string;
   };
@@ -205,6 +243,13 @@ export const en: Texts = {
     check: "🔄 Check now",
     toList: "⬅️ Sessions",
     errorHint: "This session needs a new login: delete it, then ➕ Add Session with the same phone.",
+    frozen: (u, url) =>
+      `🧊 <b>Frozen by Telegram</b>${u ? ` until ${u}` : ""}: the session works, but the account can only read` +
+      `${u ? " and is deleted on that date unless the freeze is lifted" : ""}. ` +
+      `Appeal: ${url ? esc(url) : "@SpamBot"}. A new login does not help.`,
+    expiry: (d, last, on) =>
+      `Expires if unused for ${d} days (Telegram's setting); the daily check keeps it alive. Last used ${last}` +
+      `${on ? `; without checks it would end ${on}` : ""}.`,
   },
   actions: {
     deleteConfirm: (p) =>
@@ -227,6 +272,9 @@ export const en: Texts = {
     failed: (m) => `🔴 The session is dead and was marked error: ${m}\nDelete it and add it again.`,
     flood: (u) => `⏳ Telegram asks to wait (flood wait) until ${u}. The session is not marked as failed.`,
     transient: (m, n) => `⚠️ Could not reach the session (${m}). ${n} failure(s) in a row; try again later.`,
+    frozen: (u, url) =>
+      `🧊 The session works, but Telegram froze the account${u ? ` until ${u}` : ""}. ` +
+      `Appeal: ${url ? esc(url) : "@SpamBot"}. It is not marked as failed.`,
     skipped: {
       "not-active": "Only an active session is checked. Resume it first.",
       leased: "Another job is using this session right now. Try again in a minute.",
@@ -242,8 +290,16 @@ export const en: Texts = {
     starting: (p) => `Asking Telegram to send a login code to ${p}…`,
     codeSent: (p, where, len) =>
       `Telegram sent a login code to ${p} ${where}.\n\n` +
-      `Send the code <b>with spaces between the digits</b>, e.g. <code>${len ? Array.from({ length: len }, (_, i) => String(i + 1)).join(" ") : "1 2 3 4 5"}</code>.\n` +
+      "Tap the code on the keypad below: it never appears in the chat.\n" +
+      `Or send the code <b>with spaces between the digits</b>, e.g. <code>${len ? Array.from({ length: len }, (_, i) => String(i + 1)).join(" ") : "1 2 3 4 5"}</code> (not dashes: Telegram catches those too).\n` +
       "Why: Telegram blocks a login whose code was sent in any chat as it is. Your message is deleted right after reading.\n/cancel to stop.",
+    keypadLine: (d) => `🔢 Code: ${d}`,
+    keypad: (p, d) =>
+      `🔢 Login code for ${p}: ${d}\nTap the digits; ⌫ erases the last one, ✅ sends the code.`,
+    keypadIncomplete: (n) => `Enter all ${n} digits first.`,
+    keypadRetry: "Pressed too fast; press again.",
+    keypadSent: (p, d) => `🔢 Login code for ${p}: ${d}\nChecking it with Telegram…`,
+    keypadStale: "This keypad is no longer in use: the login waits for the 2FA password.",
     delivery: {
       app: "in the Telegram app (the chat “Telegram”)",
       sms: "by SMS",
@@ -254,7 +310,8 @@ export const en: Texts = {
     },
     askPassword: (h) =>
       `This account has two-step verification. Send its 2FA password${h ? ` (hint: ${h})` : ""}.\nYour message is deleted right after reading. /cancel to stop.`,
-    wrongCode: (n) => `❌ Wrong code. ${n} attempt(s) left. Send it again with spaces between the digits.`,
+    wrongCode: (n) =>
+      `❌ Wrong code. ${n} attempt(s) left. Tap it again on the keypad, or send it with spaces between the digits.`,
     wrongPassword: (n, h) => `❌ Wrong password${h ? ` (hint: ${h})` : ""}. ${n} attempt(s) left.`,
     codeExpired:
       "⌛ The code expired (or was sent in a chat without spaces). Press ➕ Add Session to get a new one.",
@@ -302,7 +359,16 @@ export const en: Texts = {
       "\n\nOpen 📋 Sessions → 🔴 error, delete them, then ➕ Add Session to log in again.",
     runCounts: (c) =>
       `Checked ${c.checked}: 🟢 ${c.healthy} healthy, 🔴 ${c.failed} failed, ⏳ ${c.floodWaited} flood wait, ` +
-      `⚠️ ${c.transient} temporary errors (retried next run).`,
+      `⚠️ ${c.transient} temporary errors (retried next run)${c.frozen > 0 ? `, 🧊 ${c.frozen} frozen by Telegram` : ""}.`,
+    sessionsFrozen: (f) =>
+      `🧊 <b>Health check</b>: Telegram froze ${f.length} account(s). Their sessions work, but the accounts can only ` +
+      "read and are deleted on the date shown unless the owner appeals:\n" +
+      listFrozen(
+        f,
+        (x) =>
+          `• <code>${esc(x.phone)}</code>${x.until ? `: until ${x.until}` : ""}; appeal: ${x.appealUrl ? esc(x.appealUrl) : "@SpamBot"}`,
+        (n) => `…and ${n} more`,
+      ),
     notChecked: (s) =>
       `⚠️ <b>${s.length} session(s) could not be checked</b> (they will be checked again next run):\n` +
       listFailed(s, (n) => `…and ${n} more`),

@@ -1,5 +1,6 @@
 /** O‘zbekcha (lotin yozuvi): operatorlarning asosiy tili. */
-import { listFailed, type Texts } from "./en";
+import { esc } from "../html";
+import { listFailed, listFrozen, type Texts } from "./en";
 
 export const uz: Texts = {
   statusName: { active: "faol", paused: "to‘xtatilgan", error: "xato", deleted: "o‘chirilgan" },
@@ -48,6 +49,13 @@ export const uz: Texts = {
     toList: "⬅️ Sessiyalar",
     errorHint:
       "Bu sessiyaga qayta kirish kerak: uni o‘chiring, so‘ng shu telefon bilan ➕ Sessiya qo‘shish tugmasini bosing.",
+    frozen: (u, url) =>
+      `🧊 <b>Telegram muzlatgan</b>${u ? ` (${u} gacha)` : ""}: sessiya ishlaydi, lekin akkaunt faqat o‘qiy oladi` +
+      `${u ? " va muzlatish olib tashlanmasa, shu sanada o‘chiriladi" : ""}. ` +
+      `Apellyatsiya: ${url ? esc(url) : "@SpamBot"}. Qayta kirish yordam bermaydi.`,
+    expiry: (d, last, on) =>
+      `${d} kun ishlatilmasa tugaydi (Telegram sozlamasi); kundalik tekshiruv uni tirik saqlaydi. ` +
+      `Oxirgi marta ishlatilgan: ${last}${on ? `; tekshiruvlarsiz ${on} da tugagan bo‘lardi` : ""}.`,
   },
   actions: {
     deleteConfirm: (p) =>
@@ -71,6 +79,9 @@ export const uz: Texts = {
     flood: (u) => `⏳ Telegram ${u} gacha kutishni so‘rayapti (flood wait). Sessiya xato deb belgilanmadi.`,
     transient: (m, n) =>
       `⚠️ Sessiyaga ulanib bo‘lmadi (${m}). Ketma-ket ${n} ta muvaffaqiyatsizlik; keyinroq urinib ko‘ring.`,
+    frozen: (u, url) =>
+      `🧊 Sessiya ishlaydi, lekin Telegram akkauntni muzlatgan${u ? ` (${u} gacha)` : ""}. ` +
+      `Apellyatsiya: ${url ? esc(url) : "@SpamBot"}. Sessiya xato deb belgilanmadi.`,
     skipped: {
       "not-active": "Faqat faol sessiya tekshiriladi. Avval uni davom ettiring.",
       leased: "Bu sessiyadan hozir boshqa jarayon foydalanmoqda. Bir daqiqadan so‘ng urinib ko‘ring.",
@@ -86,7 +97,8 @@ export const uz: Texts = {
     starting: (p) => `Telegramdan ${p} raqamiga kirish kodini yuborish so‘ralmoqda…`,
     codeSent: (p, where, len) =>
       `Telegram ${p} raqamiga kirish kodini yubordi ${where}.\n\n` +
-      `Kodni <b>raqamlar orasida bo‘sh joy qoldirib</b> yuboring, masalan <code>${len ? Array.from({ length: len }, (_, i) => String(i + 1)).join(" ") : "1 2 3 4 5"}</code>.\n` +
+      "Kodni quyidagi klaviaturada tering: u chatda ko‘rinmaydi.\n" +
+      `Yoki kodni <b>raqamlar orasida bo‘sh joy qoldirib</b> yuboring, masalan <code>${len ? Array.from({ length: len }, (_, i) => String(i + 1)).join(" ") : "1 2 3 4 5"}</code> (chiziqcha bilan emas: Telegram uni ham aniqlaydi).\n` +
       "Nega: kod biror chatga o‘z holicha yuborilsa, Telegram bu kirishni bloklaydi. Xabaringiz o‘qilgach darhol o‘chiriladi.\nTo‘xtatish: /cancel",
     delivery: {
       app: "(Telegram ilovasida, “Telegram” chatida)",
@@ -98,8 +110,15 @@ export const uz: Texts = {
     },
     askPassword: (h) =>
       `Bu akkauntda ikki bosqichli tekshiruv yoqilgan. 2FA parolini yuboring${h ? ` (eslatma: ${h})` : ""}.\nXabaringiz o‘qilgach darhol o‘chiriladi. To‘xtatish: /cancel`,
+    keypadLine: (d) => `🔢 Kod: ${d}`,
+    keypad: (p, d) =>
+      `🔢 ${p} uchun kirish kodi: ${d}\nRaqamlarni bosing; ⌫ oxirgisini o‘chiradi, ✅ kodni yuboradi.`,
+    keypadIncomplete: (n) => `Avval ${n} ta raqamning hammasini kiriting.`,
+    keypadRetry: "Juda tez bosildi; yana bosing.",
+    keypadSent: (p, d) => `🔢 ${p} uchun kirish kodi: ${d}\nTelegram orqali tekshirilmoqda…`,
+    keypadStale: "Bu klaviatura endi kerak emas: kirish 2FA parolini kutmoqda.",
     wrongCode: (n) =>
-      `❌ Kod noto‘g‘ri. Yana ${n} ta urinish qoldi. Kodni raqamlar orasida bo‘sh joy bilan qayta yuboring.`,
+      `❌ Kod noto‘g‘ri. Yana ${n} ta urinish qoldi. Kodni klaviaturada qayta tering yoki raqamlar orasida bo‘sh joy bilan yuboring.`,
     wrongPassword: (n, h) => `❌ Parol noto‘g‘ri${h ? ` (eslatma: ${h})` : ""}. Yana ${n} ta urinish qoldi.`,
     codeExpired:
       "⌛ Kodning muddati tugadi (yoki u chatga bo‘sh joysiz yuborildi). Yangi kod uchun ➕ Sessiya qo‘shish tugmasini bosing.",
@@ -149,7 +168,17 @@ export const uz: Texts = {
       "\n\n📋 Sessiyalar → 🔴 xato bo‘limini oching, ularni o‘chiring, so‘ng ➕ Sessiya qo‘shish orqali qayta kiring.",
     runCounts: (c) =>
       `Tekshirildi ${c.checked}: 🟢 ${c.healthy} sog‘lom, 🔴 ${c.failed} ishlamayapti, ⏳ ${c.floodWaited} kutishda, ` +
-      `⚠️ ${c.transient} vaqtinchalik xato (keyingi safar qayta tekshiriladi).`,
+      `⚠️ ${c.transient} vaqtinchalik xato (keyingi safar qayta tekshiriladi)` +
+      `${c.frozen > 0 ? `, 🧊 ${c.frozen} ta Telegram tomonidan muzlatilgan` : ""}.`,
+    sessionsFrozen: (f) =>
+      `🧊 <b>Tekshiruv</b>: Telegram ${f.length} ta akkauntni muzlatdi. Sessiyalar ishlaydi, lekin akkauntlar faqat ` +
+      "o‘qiy oladi va egasi apellyatsiya bermasa, ko‘rsatilgan sanada o‘chiriladi:\n" +
+      listFrozen(
+        f,
+        (x) =>
+          `• <code>${esc(x.phone)}</code>${x.until ? `: ${x.until} gacha` : ""}; apellyatsiya: ${x.appealUrl ? esc(x.appealUrl) : "@SpamBot"}`,
+        (n) => `…va yana ${n} ta`,
+      ),
     notChecked: (s) =>
       `⚠️ <b>${s.length} ta sessiyani tekshirib bo‘lmadi</b> (keyingi safar yana tekshiriladi):\n` +
       listFailed(s, (n) => `…va yana ${n} ta`),
