@@ -61,12 +61,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Kills the DynamoDB Local JVM named in `pidFile`, if it is still running (and really is DynamoDB Local). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Kills the DynamoDB Local JVM named in `pidFile` if the process that started it is gone (a crashed run) and the
+ * JVM is still running (and really is DynamoDB Local). A JVM whose owner is alive belongs to another run going on
+ * right now (a second test run in the same checkout) and is left alone.
+ */
 export function killLeftOver(pidFile: string): void {
   if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, "utf8").trim());
+  const [pid, owner] = readFileSync(pidFile, "utf8").trim().split(/\s+/).map(Number);
+  if (owner !== undefined && Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner))
+    return;
   rmSync(pidFile, { force: true });
-  if (!Number.isInteger(pid) || pid <= 0) return;
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return;
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
     if (!cmdline.includes("DynamoDBLocal")) return;
@@ -109,7 +124,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Lo
   if (pid === undefined) throw new JavaMissingError();
   if (options.pidFile) {
     mkdirSync(dirname(options.pidFile), { recursive: true });
-    writeFileSync(options.pidFile, String(pid));
+    writeFileSync(options.pidFile, `${pid} ${process.pid}`);
   }
   const killOnExit = () => {
     try {

@@ -55,8 +55,10 @@ export type PendingInput =
        * gone with the item on submit, cancel or expiry. Useless without the login's encrypted temporary key.
        */
       readonly digits?: string;
+      /** Set by /cancel: the step is over, but a code typed after it must still be deleted from the chat. */
+      readonly cancelled?: true;
     }
-  | { readonly kind: "password"; readonly phone: Phone }
+  | { readonly kind: "password"; readonly phone: Phone; readonly cancelled?: true }
   | { readonly kind: "admin-id" };
 
 export type PendingRead =

@@ -155,7 +155,10 @@ describe("the code keypad of ➕ Add Session", () => {
     await press("✖️ Cancel");
     expect(api.lastMessage(OWNER.id).text).toBe("Cancelled. Nothing was stored.");
     const items = await store.doc.send(new ScanCommand({ TableName: store.botStateTable }));
-    expect((items.Items ?? []).some((i) => String(i.pk).startsWith("INPUT#"))).toBe(false);
+    // The admin's step is kept only as "cancelled" (so a code typed after it is still deleted), without digits.
+    const inputs = (items.Items ?? []).filter((i) => String(i.pk).startsWith("INPUT#"));
+    expect(inputs.map((i) => (i.input as { digits?: string }).digits)).toEqual([undefined]);
+    expect(inputs.map((i) => (i.input as { cancelled?: boolean }).cancelled)).toEqual([true]);
     expect((items.Items ?? []).some((i) => String(i.pk).startsWith("LOGIN#"))).toBe(false);
 
     const zero = keypad.buttons.find((b) => b.text === "0")!;

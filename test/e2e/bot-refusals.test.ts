@@ -290,16 +290,21 @@ describe("➕ Add Session refusals, on the real userbot layer", () => {
     expect(h.api.lastMessage(OWNER.id).text).toContain("2FA password");
   });
 
-  it("/cancel mid-flow removes the login; a code sent afterwards is refused and never reaches Telegram", async () => {
+  it("/cancel mid-flow removes the login; a password sent afterwards is deleted unread and never reaches Telegram", async () => {
     await toCodeStep();
     await h.say(OWNER, codeSent());
     expect(await loginFlow()).toMatchObject({ step: "password" });
     await h.say(OWNER, "/cancel");
     expect(h.api.lastMessage(OWNER.id).text).toBe("Cancelled. Nothing was stored.");
     expect(await loginFlow()).toBeUndefined();
+    // The admin was already typing the password: it must not stay in the chat.
+    const late = h.updates.text(OWNER, PASSWORD);
+    await h.post(late);
+    expect(deleted()).toContain(late.message!.message_id);
+    expect(h.api.lastMessage(OWNER.id).text).toContain(
+      "That login was cancelled, so your message was deleted",
+    );
     expect(await pendingInput()).toBeUndefined();
-    await h.say(OWNER, PASSWORD);
-    expect(h.api.lastMessage(OWNER.id).text).toContain("I did not understand that");
     expect(telegramCalls()).not.toContain("auth.CheckPassword");
     expect(await h.store.sessions().get(PHONE)).toBeUndefined();
     await h.say(OWNER, "/cancel");

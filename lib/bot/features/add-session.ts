@@ -69,8 +69,16 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
     if (input.kind === "code" || input.kind === "password") {
       const { login } = await deps.userbots();
       await login.cancel(input.phone);
+      // Not forgotten but ended: a code or password the admin sends after /cancel (already typing it, say) is
+      // still deleted from the chat, and answered as cancelled rather than "not understood".
+      await state.setPending(
+        ctx.admin.userId,
+        { kind: input.kind, phone: input.phone, cancelled: true },
+        new Date((deps.now?.() ?? new Date()).getTime() - 1_000),
+      );
+    } else {
+      await state.clearPending(ctx.admin.userId);
     }
-    await state.clearPending(ctx.admin.userId);
     await ctx.reply(ctx.t.add.cancelled);
   };
   composer.command("cancel", cancel);
@@ -79,7 +87,8 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
   composer.callbackQuery(KEYPAD, async (ctx) => {
     const pressed = ctx.match[1]!;
     const pending = await pendingOf(ctx, deps);
-    if (pending.state === "none") {
+    const cancelled = pending.state !== "none" && pending.input.kind === "code" && pending.input.cancelled;
+    if (pending.state === "none" || cancelled) {
       await answer(ctx);
       return void (await show(ctx, { text: ctx.t.add.noFlow }));
     }
@@ -141,6 +150,9 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
     if (input.kind === "code" || input.kind === "password") await deleteSecretMessage(ctx, deps);
     if (pending.state === "expired") {
       await state.clearPending(ctx.admin.userId);
+      if ((input.kind === "code" || input.kind === "password") && input.cancelled) {
+        return void (await ctx.reply(ctx.t.add.cancelledLate));
+      }
       if (input.kind !== "phone") {
         const { login } = await deps.userbots();
         await login.cancel(input.phone);

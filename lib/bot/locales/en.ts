@@ -152,6 +152,8 @@ export interface Texts {
     readonly unavailable: (message: string) => string;
     readonly loggedIn: (replaced: boolean) => string;
     readonly cancelled: string;
+    /** A code or password sent after /cancel: deleted, and this said. */
+    readonly cancelledLate: string;
     readonly nothingToCancel: string;
     readonly expired: string;
     readonly replacesExisting: string;
@@ -327,6 +329,8 @@ export const en: Texts = {
     loggedIn: (r) =>
       r ? "✅ Logged in: the old session was replaced." : "✅ Logged in: the session is active.",
     cancelled: "Cancelled. Nothing was stored.",
+    cancelledLate:
+      "That login was cancelled, so your message was deleted unread. Press ➕ Add Session to start again.",
     nothingToCancel: "There is nothing to cancel.",
     expired: "⌛ Your ➕ Add Session flow expired after a while without an answer. Start again when ready.",
     replacesExisting: "This phone already has a session; it is replaced only if the new login succeeds.",

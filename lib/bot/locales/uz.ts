@@ -135,6 +135,8 @@ export const uz: Texts = {
     unavailable: (m) => `Telegramga ulanib bo‘lmadi (${m}). Bir daqiqadan so‘ng urinib ko‘ring.`,
     loggedIn: (r) => (r ? "✅ Kirildi: eski sessiya almashtirildi." : "✅ Kirildi: sessiya faol."),
     cancelled: "Bekor qilindi. Hech narsa saqlanmadi.",
+    cancelledLate:
+      "Bu kirish bekor qilingan, shuning uchun xabaringiz o‘qilmasdan o‘chirildi. Qaytadan boshlash uchun ➕ Sessiya qo‘shish tugmasini bosing.",
     nothingToCancel: "Bekor qiladigan narsa yo‘q.",
     expired:
       "⌛ ➕ Sessiya qo‘shish jarayoni javobsiz qolgani uchun muddati tugadi. Tayyor bo‘lganingizda qaytadan boshlang.",
