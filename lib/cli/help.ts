@@ -46,7 +46,9 @@ export function topLevelHelp(): string {
 }
 
 export function usageLine(command: Command): string {
-  const args = (command.positionals ?? []).map((p) => ` <${p.name}>`).join("");
+  const args = (command.positionals ?? [])
+    .map((p) => (p.optional ? ` [<${p.name}>]` : ` <${p.name}>`))
+    .join("");
   return `Usage: ${PROGRAM} ${command.name}${args}${command.options && Object.keys(command.options).length ? " [options]" : ""}`;
 }
 
