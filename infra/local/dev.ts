@@ -17,7 +17,8 @@ import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { Api, type Bot, type Transformer } from "grammy";
 import { startDynamoDbLocal } from "./dynamodb-local";
 import { createTable } from "./create-tables";
-import { loadStoreConfig } from "../../lib/config";
+import { loadStoreConfig, parseEnv } from "../../lib/config";
+import { cleanupEnvShape } from "../../lib/jobs/runtime";
 import { createLogger } from "../../lib/log";
 import { createSecretSource } from "../../lib/secrets";
 import { BOT_STATE_TABLE, SESSIONS_TABLE } from "../../lib/tables";
@@ -130,6 +131,9 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  // A malformed token or CLEANUP_AFTER_DAYS stops here with one line, before anything starts.
+  await createSecretSource(env).botToken();
+  const olderThanDays = parseEnv(cleanupEnvShape, env).CLEANUP_AFTER_DAYS;
   const started = Date.now();
   const logger = createLogger({ service: "dev" });
   const dataDir = resolve(env.LOCAL_DATA_DIR || ".data");
@@ -275,7 +279,6 @@ async function main(): Promise<number> {
       );
       if (needsAttention(summary)) await notifier(summary);
     });
-    const olderThanDays = Number(env.CLEANUP_AFTER_DAYS || 30);
     every("Cleanup", options.cleanupEveryMs, async () => {
       await runCleanup(
         { sessions, audit, logger, metrics: noMetrics, now: () => new Date() },
@@ -379,7 +382,7 @@ function human(ms: number): string {
     ["h", 3_600_000],
     ["m", 60_000],
   ] as const)
-    if (ms % size === 0) return `${ms / size}${unit}`;
+    if (ms % size === 0 && (unit !== "d" || ms >= 2 * size)) return `${ms / size}${unit}`;
   return `${ms / 1000}s`;
 }
 

@@ -80,6 +80,8 @@ export function readHidden(
 ): Promise<string> {
   if (!input.isTTY || !input.setRawMode) return askLine(input, output, question);
   const setRawMode = input.setRawMode.bind(input);
+  // Echo off before the question shows: an answer typed the instant it appears must not reach the screen.
+  setRawMode(true);
   output.write(question);
   return new Promise((resolve, reject) => {
     let value = "";
@@ -101,7 +103,6 @@ export function readHidden(
         else if (ch >= " ") value += ch;
       }
     };
-    setRawMode(true);
     input.on("data", onData);
     input.once("end", onEnd);
     input.resume();

@@ -179,10 +179,11 @@ export const command: Command = {
     process.on("SIGINT", onInterrupt);
     process.on("SIGTERM", onInterrupt);
     try {
-      phone = normalizePhone(
-        args.positionals[0] ?? (await prompter.line("Phone number with country code (e.g. +998901234567): ")),
-      );
+      // A malformed phone, then missing API credentials, stop before anything is asked or sent.
+      const given = args.positionals[0] === undefined ? undefined : normalizePhone(args.positionals[0]);
       const services = await loadUserbots(ctx);
+      phone =
+        given ?? normalizePhone(await prompter.line("Phone number with country code (e.g. +998901234567): "));
       login = services.login;
       const existing = await (await ctx.store()).sessions.get(phone);
       if (existing && existing.status !== "deleted")
