@@ -16,6 +16,8 @@ export type OptionSpec = NonNullable<ParseArgsConfig["options"]>[string] & {
 export interface PositionalSpec {
   readonly name: string;
   readonly help: string;
+  /** May be left out (then shown as `[<name>]`); only the last positionals may be optional. */
+  readonly optional?: boolean;
 }
 
 export interface ParsedArgs {

@@ -25,6 +25,8 @@ export interface Store {
   readonly config: StoreConfig;
   readonly client: DynamoDBClient;
   readonly doc: DynamoDBDocumentClient;
+  /** The session cipher (the userbot layer seals a half-finished login with it). */
+  readonly cipher: EnvelopeCipher;
   readonly sessions: SessionRepository;
   readonly admins: AdminRepository;
   readonly audit: AuditLog;
@@ -99,6 +101,7 @@ export function createContext(term: Terminal, env: Env): CliContext {
         config,
         client,
         doc,
+        cipher,
         sessions: new SessionRepository(doc, config.sessionsTable, cipher),
         admins: new AdminRepository(doc, config.botStateTable),
         audit: new AuditLog(doc, config.botStateTable),

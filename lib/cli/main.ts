@@ -73,7 +73,8 @@ function parseCommandArgs(command: Command, argv: string[]): ParsedArgs & { help
   if (!help) {
     const expected = command.positionals ?? [];
     const hint = `Run \`${PROGRAM} ${command.name} --help\`.`;
-    if (parsed.positionals.length < expected.length)
+    const required = expected.filter((p) => !p.optional).length;
+    if (parsed.positionals.length < required)
       throw new UsageError(
         `Missing <${expected[parsed.positionals.length]!.name}>: ${expected[parsed.positionals.length]!.help}.`,
         hint,

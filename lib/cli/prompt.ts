@@ -80,6 +80,8 @@ export function readHidden(
 ): Promise<string> {
   if (!input.isTTY || !input.setRawMode) return askLine(input, output, question);
   const setRawMode = input.setRawMode.bind(input);
+  // Echo off before the question shows: an answer typed the instant it appears must not reach the screen.
+  setRawMode(true);
   output.write(question);
   return new Promise((resolve, reject) => {
     let value = "";
@@ -101,9 +103,58 @@ export function readHidden(
         else if (ch >= " ") value += ch;
       }
     };
-    setRawMode(true);
     input.on("data", onData);
     input.once("end", onEnd);
     input.resume();
   });
+}
+
+/** A conversation of several questions (`sessions add`: phone, code, password, retries). */
+export interface Prompter {
+  line(question: string): Promise<string>;
+  /** Hidden on a terminal (see `readHidden`). */
+  hidden(question: string): Promise<string>;
+  /** Lets go of the input (the process may then end). */
+  close(): void;
+}
+
+/**
+ * On a terminal each question reads what is typed after it. From a pipe (a script answering every question
+ * on stdin), one reader serves the whole conversation: a fresh reader per question would lose the answers the
+ * previous one had already buffered.
+ */
+export function createPrompter(input: PromptInput, output: NodeJS.WritableStream): Prompter {
+  if (input.isTTY) {
+    return {
+      line: (q) => askLine(input, output, q),
+      hidden: (q) => readHidden(input, output, q),
+      close: () => input.pause(),
+    };
+  }
+  const rl = createInterface({ input, terminal: false });
+  const buffered: string[] = [];
+  const waiting: { resolve: (line: string) => void; reject: (err: Error) => void }[] = [];
+  let ended = false;
+  rl.on("line", (line) => {
+    const next = waiting.shift();
+    if (next) next.resolve(line);
+    else buffered.push(line);
+  });
+  rl.on("close", () => {
+    ended = true;
+    for (const w of waiting.splice(0)) w.reject(new PromptAbortedError());
+  });
+  const ask = (question: string): Promise<string> => {
+    output.write(question);
+    // The piped answer is not echoed; end the question's line so the next output starts on its own.
+    const answered = (line: string) => {
+      output.write("\n");
+      return line;
+    };
+    const line = buffered.shift();
+    if (line !== undefined) return Promise.resolve(answered(line));
+    if (ended) return Promise.reject(new PromptAbortedError());
+    return new Promise<string>((resolve, reject) => waiting.push({ resolve, reject })).then(answered);
+  };
+  return { line: ask, hidden: ask, close: () => rl.close() };
 }

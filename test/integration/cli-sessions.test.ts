@@ -129,10 +129,12 @@ describe("help and the command line", () => {
     expect(r.stderr).toContain("Missing KMS_KEY_ID");
   });
 
-  it("says a command still being built is not there yet, and what to use meanwhile", async () => {
-    const r = await runCli(["add"], { env });
+  it("add without API_ID says where to get it before asking anything; exit 1", async () => {
+    const r = await runCli(["add"], { env: { ...env, API_ID: "", API_HASH: "" } });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("AdminBot");
+    expect(r.stderr).toBe(
+      "sessions: Missing API_ID: get it at my.telegram.org → API development tools, and set API_ID to the number shown.\n",
+    );
   });
 });
 

@@ -14,7 +14,11 @@
  */
 import type { Command } from "../command";
 import { add as addAdmin, list as listAdmins, remove as removeAdmin } from "./admins";
+import { command as add } from "./add";
 import { command as backup } from "./backup";
+import { command as check } from "./check";
+import { command as cleanup } from "./cleanup";
+import { command as importSession } from "./import";
 import { command as list } from "./list";
 import { pause, resume } from "./pause-resume";
 import { command as remove } from "./remove";
@@ -68,19 +72,19 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: "add",
     group: "Sessions",
     summary: "log a phone in interactively (code, 2FA password)",
-    comingWith: "meanwhile add sessions through the AdminBot: /start → ➕ Add Session.",
+    command: add,
   },
   {
     name: "import",
     group: "Sessions",
     summary: "store an existing session string read from standard input",
-    comingWith: "meanwhile add sessions through the AdminBot: /start → ➕ Add Session.",
+    command: importSession,
   },
   {
     name: "check",
     group: "Sessions",
     summary: "check one session (or --all active ones) with Telegram now",
-    comingWith: "meanwhile the scheduled health check runs daily; the AdminBot can check one session.",
+    command: check,
   },
   {
     name: "admins",
@@ -116,7 +120,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: "cleanup",
     group: "Emergency and upkeep",
     summary: "run the weekly cleanup now (--dry-run to see what it would delete)",
-    comingWith: "meanwhile `sessions remove-errors --older-than-days 30` does the same deletion.",
+    command: cleanup,
   },
 ];
 

@@ -1,0 +1,446 @@
+/**
+ * `npm run dev`: the whole system on one machine. DynamoDB Local (embedded, persisted in `.data/dynamodb`), the
+ * tables, the AdminBot (long polling by default; `--webhook` serves the real Lambda handler of
+ * functions/admin-bot.ts on a local HTTP endpoint), and the health check and cleanup on local timers in place of
+ * EventBridge. Reads `.env`; only BOT_TOKEN is needed to start (API_ID/API_HASH are read when a login or a check
+ * needs them). Ctrl-C stops everything it started, DynamoDB Local's JVM included, and exits 0.
+ *
+ * The pieces are the production ones: the same `createBot` with the same dependencies as the webhook Lambda, the
+ * same `checkAll` (the in-process form of the dispatcher + workers) with the AdminBot's notifier, the same
+ * `runCleanup`. Only the scheduling is local.
+ */
+import { existsSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { Api, type Bot, type Transformer } from "grammy";
+import { startDynamoDbLocal } from "./dynamodb-local";
+import { createTable } from "./create-tables";
+import { loadStoreConfig, parseEnv } from "../../lib/config";
+import { cleanupEnvShape } from "../../lib/jobs/runtime";
+import { createLogger } from "../../lib/log";
+import { createSecretSource } from "../../lib/secrets";
+import { BOT_STATE_TABLE, SESSIONS_TABLE } from "../../lib/tables";
+import { createCipher } from "../../lib/crypto";
+import { createDocumentClient, createDynamoClient } from "../../lib/dynamo";
+import { SessionRepository } from "../../lib/sessions";
+import { AdminRepository } from "../../lib/state/admins";
+import { AuditLog } from "../../lib/state/audit";
+import { BotState, createBot, setBotCommands } from "../../lib/bot";
+import { loadBotInfo } from "../../lib/bot/bot-info";
+import { healthCheckNotifier } from "../../lib/bot/health-summary";
+import { createNotifier } from "../../lib/bot/notifier";
+import { checkAll } from "../../lib/jobs/check-all";
+import { runCleanup } from "../../lib/jobs/cleanup";
+import { needsAttention } from "../../lib/jobs/summary";
+import { noMetrics } from "../../lib/jobs/metrics";
+
+// Before any logger is built: Powertools pretty-prints (indented JSON) on a developer's terminal.
+process.env.POWERTOOLS_DEV ??= "true";
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+const HELP = `Usage: npm run dev -- [options]
+
+Runs Session Keeper on this machine: DynamoDB Local (data in LOCAL_DATA_DIR/dynamodb, default .data/dynamodb),
+the tables, the AdminBot, and the health check and cleanup on timers. Reads .env (see .env.example); only
+BOT_TOKEN is required. Ctrl-C stops everything.
+
+Options:
+  --webhook               serve the bot through the real webhook Lambda handler on a local HTTP endpoint
+                          (needs WEBHOOK_SECRET) instead of long polling
+  --webhook-port <n>      port of that endpoint on 127.0.0.1 (default 8787)
+  --check-every <time>    health check period, e.g. 5m, 2h (default 24h)
+  --cleanup-every <time>  cleanup period, e.g. 1h (default 7d); it deletes error sessions older than
+                          CLEANUP_AFTER_DAYS (default 30)
+  -h, --help              show this help
+
+Environment (also from .env): BOT_TOKEN (required), API_ID and API_HASH (for logins and checks),
+TELEGRAM_API_ROOT (a self-hosted Bot API server), DYNAMODB_ENDPOINT (default http://127.0.0.1:8000, where the
+\`sessions\` CLI looks too), LOCAL_DATA_DIR, LOG_LEVEL.`;
+
+/** "90s", "5m", "2h", "7d" → milliseconds. */
+export function parseDuration(flag: string, raw: string): number {
+  const m = /^(\d+)\s*(s|m|h|d)$/.exec(raw.trim());
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+  const ms = m ? Number(m[1]) * unit[m[2] as keyof typeof unit] : NaN;
+  if (!(ms >= 1_000) || ms > 2_147_483_647)
+    throw new DevUsageError(`${flag} takes a period such as 30s, 5m, 2h or 7d (got "${raw}").`);
+  return ms;
+}
+
+class DevUsageError extends Error {}
+
+function say(line: string): void {
+  process.stdout.write(`[dev] ${line}\n`);
+}
+
+function parseOptions(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      webhook: { type: "boolean" },
+      "webhook-port": { type: "string" },
+      "check-every": { type: "string" },
+      "cleanup-every": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  const webhookPort = Number(values["webhook-port"] ?? 8787);
+  if (!Number.isInteger(webhookPort) || webhookPort < 1 || webhookPort > 65535)
+    throw new DevUsageError(`--webhook-port takes a port number (got "${values["webhook-port"]}").`);
+  return {
+    help: values.help === true,
+    webhook: values.webhook === true,
+    webhookPort,
+    checkEveryMs: parseDuration("--check-every", values["check-every"] ?? "24h"),
+    cleanupEveryMs: parseDuration("--cleanup-every", values["cleanup-every"] ?? "7d"),
+  };
+}
+
+/** The DynamoDB Local port: from DYNAMODB_ENDPOINT when it names this machine, else 8000 (the CLI's default). */
+function localPort(env: NodeJS.ProcessEnv): number {
+  if (!env.DYNAMODB_ENDPOINT) return 8000;
+  const url = new URL(env.DYNAMODB_ENDPOINT);
+  if (!["127.0.0.1", "localhost"].includes(url.hostname))
+    throw new DevUsageError(
+      `DYNAMODB_ENDPOINT must be on this machine for npm run dev (got ${env.DYNAMODB_ENDPOINT}).`,
+    );
+  return Number(url.port || 80);
+}
+
+async function main(): Promise<number> {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  const env = process.env;
+  const options = parseOptions(process.argv.slice(2));
+  if (options.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (!env.BOT_TOKEN) {
+    process.stderr.write(
+      "Missing BOT_TOKEN: create a bot with @BotFather in Telegram (/newbot) and put its token in .env as BOT_TOKEN=… (see .env.example).\n",
+    );
+    return 1;
+  }
+  if (options.webhook && !env.WEBHOOK_SECRET) {
+    process.stderr.write(
+      "Missing WEBHOOK_SECRET for --webhook: set it in .env to 16+ random letters/digits (openssl rand -hex 24).\n",
+    );
+    return 1;
+  }
+
+  // A malformed token or CLEANUP_AFTER_DAYS stops here with one line, before anything starts.
+  await createSecretSource(env).botToken();
+  const olderThanDays = parseEnv(cleanupEnvShape, env).CLEANUP_AFTER_DAYS;
+  const started = Date.now();
+  const logger = createLogger({ service: "dev" });
+  const dataDir = resolve(env.LOCAL_DATA_DIR || ".data");
+  const port = localPort(env);
+  const apiRoot = env.TELEGRAM_API_ROOT || undefined;
+
+  // --- Stopping: whatever was started so far, in reverse; the JVM last. ------------------------------------
+  const stops: (() => Promise<void>)[] = [];
+  let stopping: Promise<void> | undefined;
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      for (const stop of stops.reverse()) {
+        try {
+          await stop();
+        } catch (err) {
+          logger.warn("A part did not stop cleanly", { error: (err as Error).message });
+        }
+      }
+    })());
+  let signalled = false;
+  const done = new Promise<void>((resolveDone) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) {
+        say(`${signal} again: exiting at once.`);
+        process.exit(1);
+      }
+      signalled = true;
+      say(`${signal}: stopping…`);
+      void stopAll().then(resolveDone);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+
+  try {
+    say(`Starting DynamoDB Local on 127.0.0.1:${port} (data in ${join(dataDir, "dynamodb")})…`);
+    const dynamo = await startDynamoDbLocal({
+      dbPath: join(dataDir, "dynamodb"),
+      pidFile: join(dataDir, "dynamodb.pid"),
+      port,
+    });
+    stops.push(async () => {
+      await dynamo.stop();
+      say(`DynamoDB Local stopped (pid ${dynamo.pid}).`);
+    });
+    say(`DynamoDB Local is up at ${dynamo.endpoint} (pid ${dynamo.pid}).`);
+    if (signalled) return await done.then(() => 0);
+
+    env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+    env.LOCAL_DATA_DIR = dataDir;
+    const store = loadStoreConfig(env);
+    const client = createDynamoClient(store);
+    stops.push(async () => client.destroy());
+    await createTable(client, SESSIONS_TABLE, store.sessionsTable);
+    await createTable(client, BOT_STATE_TABLE, store.botStateTable);
+    say(`Tables ready: ${store.sessionsTable}, ${store.botStateTable}.`);
+
+    const doc = createDocumentClient(client);
+    const cipher = createCipher(store.encryption, store.region);
+    const secrets = createSecretSource(env);
+    const sessions = new SessionRepository(doc, store.sessionsTable, cipher, { logger });
+    const admins = new AdminRepository(doc, store.botStateTable, { logger });
+    const audit = new AuditLog(doc, store.botStateTable);
+    const state = new BotState(doc, store.botStateTable);
+    const userbotDeps = {
+      sessions,
+      doc,
+      botStateTable: store.botStateTable,
+      cipher,
+      logger,
+      audit,
+      credentials: () => secrets.telegramApi(),
+    };
+    // The userbot layer (GramJS) is loaded on first use, as in the Lambda.
+    let userbotsOnce: ReturnType<typeof loadUserbots> | undefined;
+    const loadUserbots = async () => {
+      const telegram = await import("../../lib/telegram/index.js");
+      const { testDcClientFactory } = await import("../../lib/telegram/test-dc.js");
+      const createClient = testDcClientFactory(env, telegram.createTelegramClient);
+      return telegram.createUserbotServices({ ...userbotDeps, ...(createClient ? { createClient } : {}) });
+    };
+    const userbots = () =>
+      (userbotsOnce ??= loadUserbots().catch((err: unknown) => {
+        userbotsOnce = undefined;
+        throw err;
+      }));
+
+    const token = await secrets.botToken();
+    const botApi = new Api(token, apiRoot ? { apiRoot } : undefined);
+    const notifier = healthCheckNotifier(createNotifier(botApi, admins, logger), logger);
+
+    // --- The AdminBot --------------------------------------------------------------------------------------
+    let botName: string;
+    if (options.webhook) {
+      botName = await serveWebhook();
+    } else {
+      const botInfo = await loadBotInfo(token, state, (api) => redirect(api));
+      const bot = createBot(
+        { token, botInfo, ...(apiRoot ? { client: { apiRoot } } : {}) },
+        { sessions, admins, audit, state, userbots, logger },
+      );
+      bot.catch((err) => logger.error("Update failed", { error: (err.error as Error)?.message }));
+      await bot.api.deleteWebhook();
+      await commands(bot.api);
+      const polling = bot.start({ onStart: () => undefined });
+      polling.catch((err: unknown) => {
+        logger.error("Long polling stopped", { error: (err as Error).message });
+        void stopAll().then(() => process.exit(1));
+      });
+      stops.push(async () => {
+        await bot.stop();
+        say("AdminBot stopped.");
+      });
+      botName = `@${botInfo.username} by long polling`;
+    }
+
+    // --- The schedules ---------------------------------------------------------------------------------------
+    let running: Promise<unknown> = Promise.resolve();
+    const every = (name: string, ms: number, job: () => Promise<void>) => {
+      let busy = false;
+      const timer = setInterval(() => {
+        if (busy || signalled) return;
+        busy = true;
+        running = job()
+          .catch((err: unknown) => logger.error(`${name} failed`, { error: (err as Error).message }))
+          .finally(() => (busy = false));
+      }, ms);
+      stops.push(async () => {
+        clearInterval(timer);
+        await running;
+      });
+    };
+    every("Health check", options.checkEveryMs, async () => {
+      try {
+        await secrets.telegramApi();
+      } catch (err) {
+        logger.warn("Health check skipped: API_ID/API_HASH are not set", { error: (err as Error).message });
+        return;
+      }
+      const summary = await checkAll(
+        { sessions, userbots: (await userbots()).userbots, logger, now: () => new Date() },
+        { actor: "dev:health-check" },
+      );
+      if (needsAttention(summary)) await notifier(summary);
+    });
+    every("Cleanup", options.cleanupEveryMs, async () => {
+      await runCleanup(
+        { sessions, audit, logger, metrics: noMetrics, now: () => new Date() },
+        { olderThanDays, actor: "dev:cleanup" },
+      );
+    });
+
+    const took = ((Date.now() - started) / 1000).toFixed(1);
+    say(`Bot ready in ${took}s: ${botName}.`);
+    say(
+      `Health check every ${human(options.checkEveryMs)}, cleanup every ${human(options.cleanupEveryMs)} ` +
+        `(error sessions older than ${olderThanDays} days).`,
+    );
+    say(
+      `The sessions CLI works on this stack: npm run sessions -- list${port === 8000 ? "" : ` (with DYNAMODB_ENDPOINT=${dynamo.endpoint})`}. Ctrl-C stops everything.`,
+    );
+    await done;
+    say("Stopped.");
+    return 0;
+
+    /** Sends a grammY Api's calls to TELEGRAM_API_ROOT when it is set (the webhook handler builds its own Api). */
+    function redirect(api: Api): void {
+      if (!apiRoot) return;
+      const rooted = new Api(token, { apiRoot });
+      // The same call, made by an Api built with the other root; grammY turns a failure into a GrammyError there.
+      const toRoot: Transformer = async (_prev, method, payload) => {
+        const call = rooted.raw[method] as (p?: unknown) => Promise<unknown>;
+        // grammY's raw methods without parameters (getMe…) take no payload argument.
+        const result = await (NO_PAYLOAD.has(method) ? call() : call(payload ?? {}));
+        return { ok: true, result } as never;
+      };
+      api.config.use(toRoot);
+    }
+
+    /** The bot command menu; a Bot API emulator without setMyCommands must not stop the bot. */
+    async function commands(api: Bot["api"]): Promise<void> {
+      try {
+        await setBotCommands(api);
+      } catch (err) {
+        logger.warn("Could not set the bot's command menu; carrying on", { error: (err as Error).message });
+      }
+    }
+
+    async function serveWebhook(): Promise<string> {
+      const { createHandler } = await import("../../functions/admin-bot.js");
+      const handler = createHandler({ env, configureApi: redirect });
+      const server: Server = createServer((req, res) => {
+        void (async () => {
+          if (req.method !== "POST" || req.url?.split("?")[0] !== "/webhook") {
+            res.writeHead(404).end();
+            return;
+          }
+          const body = await readBody(req);
+          const result = await handler(toApiGatewayEvent(req, body));
+          res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+          res.end(result.body ?? "");
+        })().catch((err: unknown) => {
+          logger.error("Webhook request failed", { error: (err as Error).message });
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
+      });
+      await new Promise<void>((ok, fail) => {
+        server.once("error", fail);
+        server.listen(options.webhookPort, "127.0.0.1", () => ok());
+      });
+      stops.push(
+        () =>
+          new Promise<void>((ok) => {
+            server.close(() => ok());
+            server.closeAllConnections();
+          }),
+      );
+      const url = `http://127.0.0.1:${options.webhookPort}/webhook`;
+      say(`Webhook endpoint: POST ${url} (header X-Telegram-Bot-Api-Secret-Token: WEBHOOK_SECRET).`);
+      const api = new Api(token, apiRoot ? { apiRoot } : undefined);
+      if (apiRoot) {
+        // A local Bot API server can reach this machine: register the endpoint with it.
+        await api.setWebhook(url, { secret_token: env.WEBHOOK_SECRET! });
+        say(`Webhook set at ${apiRoot}.`);
+      } else {
+        say(
+          "Telegram cannot reach 127.0.0.1: expose it with a tunnel and call setWebhook with that URL and " +
+            "secret_token=WEBHOOK_SECRET, or run without --webhook.",
+        );
+      }
+      await commands(api);
+      return `webhook handler at ${url}`;
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+const NO_PAYLOAD = new Set(["getMe", "getWebhookInfo", "logOut", "close"]);
+
+function human(ms: number): string {
+  for (const [unit, size] of [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+  ] as const)
+    if (ms % size === 0 && (unit !== "d" || ms >= 2 * size)) return `${ms / size}${unit}`;
+  return `${ms / 1000}s`;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((ok, fail) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => (body += chunk));
+    req.on("end", () => ok(body));
+    req.on("error", fail);
+  });
+}
+
+/** An HTTP request as API Gateway's HTTP API (payload 2.0) hands it to the Lambda. */
+function toApiGatewayEvent(req: IncomingMessage, body: string): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = String(v);
+  const now = new Date();
+  return {
+    version: "2.0",
+    routeKey: "POST /webhook",
+    rawPath: "/webhook",
+    rawQueryString: "",
+    headers,
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: "local",
+      apiId: "local",
+      domainName: "127.0.0.1",
+      domainPrefix: "127",
+      http: {
+        method: "POST",
+        path: "/webhook",
+        protocol: "HTTP/1.1",
+        sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId: `local-${now.getTime()}`,
+      routeKey: "POST /webhook",
+      stage: "$default",
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+  };
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(
+        err instanceof DevUsageError
+          ? `${message}\nRun \`npm run dev -- --help\`.\n`
+          : `npm run dev stopped: ${message}\n`,
+      );
+      process.exit(err instanceof DevUsageError ? 2 : 1);
+    },
+  );
+}

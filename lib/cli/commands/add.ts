@@ -1,0 +1,211 @@
+/**
+ * `sessions add [<phone>]`: the seed's addSession.js, a login in the terminal on the same stateless steps as the
+ * AdminBot's ➕ Add Session (start → code → 2FA password), so a login begun here is the same flow the bot sees.
+ * Every outcome has its own line; a wrong code or password is asked again while attempts are left. Ctrl-C (or the
+ * end of input) cancels the login at Telegram's side too (`login.cancel`), and nothing is stored until it succeeds.
+ *
+ * The code and the password are secrets: never echoed by us (the password not even by the terminal), registered
+ * with the log redactor the moment they are read, and never part of a message.
+ */
+import { registerSecret } from "../../log";
+import { normalizePhone, type Phone } from "../../sessions";
+import type { CodeDelivery, LoginFlowView, LoginOutcome, LoginService } from "../../telegram/contract";
+import { EXIT, type Command } from "../command";
+import type { CliContext } from "../context";
+import { accountLabel, plural } from "../format";
+import { createPrompter, PromptAbortedError, type Prompter } from "../prompt";
+import { loadUserbots } from "../userbots";
+import { PHONE_ARG } from "./show";
+
+const WHERE: Record<CodeDelivery, string> = {
+  app: "in the Telegram app, on a device already logged in to this account",
+  sms: "by SMS",
+  call: "by a phone call",
+  "flash-call": "by a flash call (the code is the last digits of the calling number)",
+  email: "by email",
+  other: "",
+};
+
+function codeQuestion(flow: LoginFlowView): string {
+  return `Login code${flow.codeLength ? ` (${flow.codeLength} digits)` : ""}: `;
+}
+
+function attemptsLeft(flow: LoginFlowView): string {
+  return `${plural(flow.attemptsLeft, "attempt")} left`;
+}
+
+/** The final line for an outcome that ends the login, and its exit code. */
+function finalLine(outcome: LoginOutcome, phone: Phone, ctx: CliContext): { line: string; code: number } {
+  const { green, red } = ctx.colors;
+  const again = `Start again with \`sessions add ${phone}\`.`;
+  const fail = (line: string) => ({ line: `${red("Not logged in")}: ${line}`, code: EXIT.failed });
+  switch (outcome.kind) {
+    case "logged-in": {
+      const s = outcome.session;
+      return {
+        line:
+          `${green("Logged in")}: ${phone} as ${accountLabel(s.account)}${s.account ? ` (id ${s.account.userId})` : ""}. ` +
+          `The session is stored encrypted, status ${s.status}` +
+          `${outcome.replaced ? ", replacing the old one" : ""}; the health check includes it from now on.`,
+        code: EXIT.ok,
+      };
+    }
+    case "wrong-code":
+      return fail(`wrong code, and no attempts are left. ${again}`);
+    case "wrong-password":
+      return fail(`wrong 2FA password, and no attempts are left. ${again}`);
+    case "code-expired":
+      return fail(
+        `the code expired, or Telegram blocked it because it was shared in a chat (type it only here). ${again}`,
+      );
+    case "no-flow":
+      return fail(`the login is gone (it expired, or was cancelled or finished elsewhere). ${again}`);
+    case "too-many-attempts":
+      return fail(`too many wrong tries; the login was ended. ${again}`);
+    case "invalid-phone":
+      return fail(
+        `Telegram says ${phone} is not a valid phone number. Check the number and its country code.`,
+      );
+    case "phone-banned":
+      return fail(`Telegram has banned ${phone}; it cannot log in. Appeal through Telegram's support.`);
+    case "no-account":
+      return fail(
+        `${phone} has no Telegram account. Sign it up in the Telegram app first, then run this again.`,
+      );
+    case "flood-wait":
+      return fail(
+        `Telegram asks to wait ${plural(outcome.seconds, "second")} before the next login attempt (flood wait).`,
+      );
+    case "api-credentials-invalid":
+      return fail(
+        "Telegram refused API_ID/API_HASH. Check both at my.telegram.org → API development tools, and in .env.",
+      );
+    case "unavailable":
+      return fail(`Telegram could not be reached or answered an error (${outcome.message}). Try again.`);
+    case "code-sent":
+    case "password-needed":
+      return fail("the login stopped half-way.");
+  }
+}
+
+async function converse(
+  ctx: CliContext,
+  login: LoginService,
+  phone: Phone,
+  prompter: Prompter,
+  step: <T>(work: Promise<T>) => Promise<T>,
+): Promise<number> {
+  let outcome = await step(login.startLogin(phone, ctx.actor));
+  for (;;) {
+    switch (outcome.kind) {
+      case "code-sent": {
+        const where = WHERE[outcome.flow.codeDelivery ?? "other"];
+        ctx.err(`Telegram sent a login code${where ? ` ${where}` : ""}.`);
+        ctx.err("Type it here only: Telegram blocks a code that was shared in any chat.");
+        outcome = await step(
+          login.submitCode(phone, await readSecret(prompter.line(codeQuestion(outcome.flow)))),
+        );
+        continue;
+      }
+      case "wrong-code":
+        if (outcome.flow.attemptsLeft <= 0) break;
+        ctx.err(`Wrong code (${attemptsLeft(outcome.flow)}).`);
+        outcome = await step(
+          login.submitCode(phone, await readSecret(prompter.line(codeQuestion(outcome.flow)))),
+        );
+        continue;
+      case "password-needed":
+        ctx.err(
+          `This account has a two-step verification password${outcome.flow.passwordHint ? ` (hint: ${outcome.flow.passwordHint})` : ""}.`,
+        );
+        outcome = await step(
+          login.submitPassword(phone, await readSecret(prompter.hidden("2FA password (not shown): "))),
+        );
+        continue;
+      case "wrong-password":
+        if (outcome.flow.attemptsLeft <= 0) break;
+        ctx.err(
+          `Wrong password (${attemptsLeft(outcome.flow)})${outcome.flow.passwordHint ? `; the hint is: ${outcome.flow.passwordHint}` : ""}.`,
+        );
+        outcome = await step(
+          login.submitPassword(phone, await readSecret(prompter.hidden("2FA password (not shown): "))),
+        );
+        continue;
+    }
+    const { line, code } = finalLine(outcome, phone, ctx);
+    (code === EXIT.ok ? ctx.out : ctx.err)(line);
+    return code;
+  }
+}
+
+/** Masks the answer in every log line and error from the moment it is read. */
+async function readSecret(answer: Promise<string>): Promise<string> {
+  const value = await answer;
+  registerSecret(value.trim());
+  registerSecret(value);
+  return value;
+}
+
+export const command: Command = {
+  name: "add",
+  description: [
+    "Logs a phone in to Telegram in the terminal, on the same login steps as the AdminBot's ➕ Add Session:",
+    "Telegram sends a code (type it here, never into a chat), then the account's 2FA password is asked for with",
+    "hidden input. A wrong code or password is asked again while attempts are left. Nothing is stored until the",
+    "login succeeds; a phone that already has a session gets the new one. Ctrl-C cancels the login.",
+    "Needs API_ID and API_HASH (my.telegram.org). Answers may also come from a pipe, one per line.",
+  ].join("\n"),
+  positionals: [{ ...PHONE_ARG, optional: true }],
+  examples: ["sessions add", "sessions add +998901234567"],
+  async run(ctx, args) {
+    const prompter = createPrompter(ctx.term.stdin, ctx.term.stderr);
+    let phone: Phone | undefined;
+    let login: LoginService | undefined;
+    let inFlight: Promise<unknown> = Promise.resolve();
+    let interrupted = false;
+    // Ctrl-C: let the Telegram step in flight finish, cancel the login, exit 130. A second Ctrl-C exits at once.
+    const onInterrupt = () => {
+      if (interrupted) process.exit(EXIT.interrupted);
+      interrupted = true;
+      void inFlight
+        .catch(() => undefined)
+        .then(() => (phone && login ? login.cancel(phone) : undefined))
+        .catch(() => undefined)
+        .finally(() => {
+          ctx.err(`\nCancelled: ${phone ? `the login of ${phone} was stopped; ` : ""}nothing was stored.`);
+          process.exit(EXIT.interrupted);
+        });
+    };
+    process.on("SIGINT", onInterrupt);
+    process.on("SIGTERM", onInterrupt);
+    try {
+      // A malformed phone, then missing API credentials, stop before anything is asked or sent.
+      const given = args.positionals[0] === undefined ? undefined : normalizePhone(args.positionals[0]);
+      const services = await loadUserbots(ctx);
+      phone =
+        given ?? normalizePhone(await prompter.line("Phone number with country code (e.g. +998901234567): "));
+      login = services.login;
+      const existing = await (await ctx.store()).sessions.get(phone);
+      if (existing && existing.status !== "deleted")
+        ctx.err(
+          `${phone} already has a session (status ${existing.status}); it is replaced only if this login succeeds.`,
+        );
+      const step = <T>(work: Promise<T>): Promise<T> => {
+        inFlight = work;
+        return work;
+      };
+      return await converse(ctx, login, phone, prompter, step);
+    } catch (err) {
+      if (err instanceof PromptAbortedError && phone && login) {
+        await login.cancel(phone).catch(() => undefined);
+        ctx.err(`Cancelled: the login of ${phone} was stopped; nothing was stored.`);
+        return EXIT.interrupted;
+      }
+      throw err;
+    } finally {
+      process.removeListener("SIGINT", onInterrupt);
+      process.removeListener("SIGTERM", onInterrupt);
+      prompter.close();
+    }
+  },
+};
