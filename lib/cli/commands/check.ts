@@ -15,6 +15,7 @@ import { accountLabel, count, plural, relativeTime } from "../format";
 import { createProgress, formatDuration } from "../progress";
 import { cliLogger, loadUserbots } from "../userbots";
 import { PHONE_ARG } from "./show";
+import { frozenNote } from "../../jobs/summary";
 
 const MAX_CONCURRENCY = 50;
 const DEFAULT_CONCURRENCY = 10;
@@ -61,6 +62,10 @@ export function describeCheck(result: CheckResult, ctx: CliContext): { line: str
       };
     case "skipped":
       return { line: `${yellow("SKIPPED")}  ${phone}: ${skipReason(result.reason, phone)}`, ok: false };
+    case "frozen":
+      // The key works (getMe answered) but Telegram restricts the account: a person has to appeal; a new login
+      // would not help, so it is neither an error nor healthy.
+      return { line: `${red("FROZEN")}  ${phone}: ${frozenNote(phone, result.freeze).reason}.`, ok: false };
   }
 }
 
@@ -116,7 +121,7 @@ export function summaryLines(summary: HealthCheckSummary, ctx: CliContext): stri
     bold(
       `Checked ${count(counts.checked)} of ${plural(summary.queued, "due session")} in ${took}: ` +
         `${count(counts.healthy)} healthy, ${count(counts.failed)} failed, ${count(counts.floodWaited)} flood wait, ` +
-        `${count(counts.transient)} not reachable, ${count(counts.skipped)} skipped.`,
+        `${count(counts.transient)} not reachable, ${count(counts.frozen)} frozen, ${count(counts.skipped)} skipped.`,
     ),
   ];
   const notQueued = summary.notQueued.floodWait + summary.notQueued.leased;
@@ -127,6 +132,10 @@ export function summaryLines(summary: HealthCheckSummary, ctx: CliContext): stri
   if (summary.newlyFailed.length) {
     lines.push("", red(`Newly failed (now in error and paused; log them in again):`));
     for (const s of summary.newlyFailed) lines.push(`  ${s.phone}  ${s.reason}`);
+  }
+  if (summary.newlyFrozen?.length) {
+    lines.push("", red(`Newly frozen by Telegram (the owner must appeal; the session itself still works):`));
+    for (const s of summary.newlyFrozen) lines.push(`  ${s.phone}  ${s.reason}`);
   }
   if (summary.notChecked.length) {
     lines.push("", `Could not be checked (see DEBUG=1 for details):`);
@@ -152,7 +161,9 @@ async function checkEverything(ctx: CliContext, concurrency: number): Promise<nu
     return EXIT.ok;
   }
   for (const line of summaryLines(summary, ctx)) ctx.out(line);
-  return summary.counts.failed > 0 || summary.counts.gaveUp > 0 ? EXIT.failed : EXIT.ok;
+  return summary.counts.failed > 0 || summary.counts.gaveUp > 0 || (summary.newlyFrozen?.length ?? 0) > 0
+    ? EXIT.failed
+    : EXIT.ok;
 }
 
 export const command: Command = {
