@@ -40,6 +40,8 @@ export interface WriteSeen {
   readonly n: number;
   readonly command: string;
   readonly target: string;
+  /** True when the write has a condition (only then can DynamoDB answer ConditionalCheckFailedException). */
+  readonly conditional: boolean;
   readonly faulted?: FaultKind;
 }
 
@@ -68,7 +70,10 @@ export interface FaultyStore {
   readonly writes: WriteSeen[];
   /** Faults actually thrown. */
   faultsInjected: number;
-  /** Fails the `n`th write from now (1 = the next one) with `kind`. */
+  /**
+   * Fails the `n`th write from now (1 = the next one) with `kind`. A conditional-check failure is only realistic on
+   * a write that has a condition; `faultsFor` plans accordingly.
+   */
   failWrite(n: number, kind: FaultKind): void;
   /** Forgets the counted writes and any fault not yet thrown. */
   reset(): void;
@@ -112,18 +117,29 @@ export function faultyStore(store: TestStore): FaultyStore {
       const command = String(context.commandName);
       if (!WRITES.has(command)) return next(args);
       const n = self.writes.length + 1;
-      const target = targetOf(args.input as Record<string, unknown>);
+      const input = args.input as Record<string, unknown>;
+      const target = targetOf(input);
+      const conditional =
+        input.ConditionExpression !== undefined ||
+        ((input.TransactItems as Record<string, { ConditionExpression?: string }>[] | undefined) ?? []).some(
+          (item) => Object.values(item).some((op) => op.ConditionExpression !== undefined),
+        );
       if (planned && planned.at === n) {
         const kind = planned.kind;
         planned = undefined;
-        self.writes.push({ n, command, target, faulted: kind });
+        self.writes.push({ n, command, target, conditional, faulted: kind });
         self.faultsInjected++;
         throw faultError(kind);
       }
-      self.writes.push({ n, command, target });
+      self.writes.push({ n, command, target, conditional });
       return next(args);
     },
     { step: "initialize", name: "reliabilityFaults", priority: "high" },
   );
   return self;
+}
+
+/** The faults worth injecting at a write: throttling anywhere, a conditional-check failure only where one can occur. */
+export function faultsFor(write: WriteSeen): FaultKind[] {
+  return write.conditional ? ["throttle", "condition"] : ["throttle"];
 }

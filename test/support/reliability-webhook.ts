@@ -1,7 +1,7 @@
 /**
  * The AdminBot's webhook for the reliability suite: the real `functions/admin-bot.ts` handler called in-process with
  * API Gateway v2 events whose body is any string (the bot harness only posts well-formed updates), on fresh DynamoDB
- * Local tables, with Telegram's Bot API (FakeBotApi) and the userbot layer (FakeUserbots) replaced. Every DynamoDB
+ * Local tables, with only Telegram's Bot API (FakeBotApi) and the network under GramJS (FakeTelegram) replaced. Every DynamoDB
  * request the handler makes is recorded, so a test can say "this call wrote nothing".
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -13,7 +13,8 @@ import { AdminRepository } from "../../lib/state/admins";
 import { FakeBotApi, Updates } from "./bot-api";
 import { apiGatewayEvent, BOT_TOKEN, WEBHOOK_SECRET } from "./bot-harness";
 import { createTestStore, type TestStore } from "./dynamo";
-import { FakeUserbots } from "./fake-userbots";
+import { FakeTelegram } from "./fake-telegram";
+import { API_HASH, API_ID } from "./fake-telegram-harness";
 
 export { BOT_TOKEN, WEBHOOK_SECRET };
 
@@ -35,7 +36,7 @@ export interface DynamoRequest {
 export interface WebhookRig {
   readonly store: TestStore;
   readonly api: FakeBotApi;
-  readonly userbots: FakeUserbots;
+  readonly telegram: FakeTelegram;
   readonly updates: Updates;
   /** Every DynamoDB request the handler made, in order. */
   readonly requests: DynamoRequest[];
@@ -67,13 +68,14 @@ function keyOf(input: Record<string, unknown>): string {
 export async function createWebhookRig(owner: User): Promise<WebhookRig> {
   const store = await createTestStore();
   const api = new FakeBotApi();
-  const userbots = new FakeUserbots(store.sessions());
+  const telegram = new FakeTelegram();
+  telegram.validApiId = API_ID;
   const admins = new AdminRepository(store.doc, store.botStateTable);
   await admins.add({ userId: String(owner.id), role: "owner", addedBy: "cli" });
   const requests: DynamoRequest[] = [];
   const handler = createHandler({
-    env: { ...store.env, BOT_TOKEN, WEBHOOK_SECRET },
-    userbots: userbots.loader,
+    env: { ...store.env, BOT_TOKEN, WEBHOOK_SECRET, API_ID: String(API_ID), API_HASH },
+    createClient: telegram.createClient,
     configureApi: (a) => a.config.use(api.transformer),
     configureDynamo: (client: DynamoDBClient) => {
       client.middlewareStack.add(
@@ -99,7 +101,7 @@ export async function createWebhookRig(owner: User): Promise<WebhookRig> {
   return {
     store,
     api,
-    userbots,
+    telegram,
     updates: new Updates(),
     requests,
     async call(event) {
