@@ -157,7 +157,7 @@ describe("faults in the add-session login (startLogin, submitCode, submitPasswor
     }
   }
 
-  function scenario() {
+  function scenario(twoFactor: boolean) {
     // Ahead of the real clock: DynamoDB Local's TTL really deletes items whose expiresAt has passed.
     const clock = clockAt(new Date(Date.now() + 86_400_000).toISOString());
     const h = harness(store, {
@@ -168,7 +168,12 @@ describe("faults in the add-session login (startLogin, submitCode, submitPasswor
       now: clock.now,
     });
     const phone = newPhone();
-    h.fake.addAccount({ phone, userId: 6100, username: "rel", password: PASSWORD, hint: "rel" });
+    h.fake.addAccount({
+      phone,
+      userId: 6100,
+      username: "rel",
+      ...(twoFactor ? { password: PASSWORD, hint: "rel" } : {}),
+    });
     return { h, phone, clock };
   }
 
@@ -185,21 +190,32 @@ describe("faults in the add-session login (startLogin, submitCode, submitPasswor
           ...harnesses.flatMap((h) => [...h.fake.codes.values(), ...h.fake.codeHashes.values()]),
         ],
         async () => {
-          const clean = scenario();
-          harnesses.push(clean.h);
-          faulty.reset();
-          const baseline = await loginAsAdminWould(clean.h, clean.phone, clean.clock);
-          expect(baseline, baseline.seen.join(" → ")).toMatchObject({ restarts: 0, retries: 0 });
-          const writes = faulty.writes.length;
-          expect(writes).toBeGreaterThanOrEqual(6);
+          // Two logins: without 2FA (start, code) and with it (start, code, password). Every write of the first gets
+          // every fault; the second's own writes (the password step's, from its third write on) get throttled. The
+          // 2FA login is the costly one (SRP), so it is not faulted where the first already was.
+          const plan: { twoFactor: boolean; n: number; kind: FaultKind }[] = [];
+          let writes = 0;
+          for (const twoFactor of [false, true]) {
+            const clean = scenario(twoFactor);
+            harnesses.push(clean.h);
+            faulty.reset();
+            const baseline = await loginAsAdminWould(clean.h, clean.phone, clean.clock);
+            expect(baseline, baseline.seen.join(" → ")).toMatchObject({ restarts: 0, retries: 0 });
+            writes += faulty.writes.length;
+            const cleanWrites = [...faulty.writes];
+            for (let n = twoFactor ? 3 : 1; n <= cleanWrites.length; n++) {
+              for (const kind of twoFactor ? (["throttle"] as const) : faultsFor(cleanWrites[n - 1]!))
+                plan.push({ twoFactor, n, kind });
+            }
+          }
+          expect(writes).toBeGreaterThanOrEqual(12);
 
           const report: string[] = [];
           let restarted = 0;
           const misled: string[] = [];
-          const cleanWrites = [...faulty.writes];
-          for (let n = 1; n <= writes; n++) {
-            for (const kind of faultsFor(cleanWrites[n - 1]!)) {
-              const s = scenario();
+          for (const { twoFactor, n, kind } of plan) {
+            {
+              const s = scenario(twoFactor);
               harnesses.push(s.h);
               faulty.reset();
               faulty.failWrite(n, kind);
@@ -207,7 +223,9 @@ describe("faults in the add-session login (startLogin, submitCode, submitPasswor
               const result = await loginAsAdminWould(s.h, s.phone, s.clock);
               c.faults += faulty.faultsInjected - before;
               expect(faulty.faultsInjected - before, `write ${n} (${kind}) was reached`).toBe(1);
-              report.push(`write ${n} ${faulty.writes[n - 1]?.command} ${kind}: ${result.seen.join(" → ")}`);
+              report.push(
+                `${twoFactor ? "2FA " : ""}write ${n} ${faulty.writes[n - 1]?.command} ${kind}: ${result.seen.join(" → ")}`,
+              );
               if (result.restarts > 0) restarted++;
               if (result.misleading > 0) misled.push(report.at(-1)!);
               // Completed exactly once: one active session whose secret is the key Telegram signed in...

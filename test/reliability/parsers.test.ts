@@ -255,7 +255,7 @@ describe("callback data", () => {
             const said = rig.api.calls.map((call) => String(call.payload.text ?? ""));
             expect(said).not.toContain(en.failed);
           }),
-          { numRuns: 300 },
+          { numRuns: 150 },
         );
         const sessionsAfter = await rig.store.doc.send(
           new ScanCommand({ TableName: rig.store.sessionsTable }),
