@@ -9,7 +9,7 @@ export default defineConfig({
     hookTimeout: 90_000,
     // Two cores here and in CI: more workers only contend with the DynamoDB Local JVM.
     maxWorkers: 2,
-    reporters: ["default", "./test/support/summary-reporter.ts"],
+    reporters: ["default", "./test/support/reliability-reporter.ts", "./test/support/summary-reporter.ts"],
     env: { LOG_LEVEL: "WARN", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
   },
 });

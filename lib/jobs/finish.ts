@@ -52,9 +52,11 @@ export async function closeUnfinishedRuns(deps: FinishDeps): Promise<HealthCheck
 
 async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean): Promise<HealthCheckSummary> {
   const { runId } = run;
+  let summary: HealthCheckSummary;
+  let notify: boolean;
   try {
     const [notes, fleet] = await Promise.all([deps.runs.notes(runId), deps.sessions.countByStatus()]);
-    const summary: HealthCheckSummary = {
+    summary = {
       runId,
       startedAt: run.startedAt,
       finishedAt: deps.now().toISOString(),
@@ -85,7 +87,7 @@ async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean):
         : {}),
     };
     countFleet(deps.metrics, fleet);
-    const notify = needsAttention(summary);
+    notify = needsAttention(summary);
     deps.logger.info(unfinished ? "Health check run closed unfinished" : "Health check run finished", {
       runId,
       queued: summary.queued,
@@ -97,10 +99,18 @@ async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean):
       notifyingAdmins: notify,
     });
     if (notify) await deps.notify(summary);
-    await deps.runs.finish(runId, notify);
-    return summary;
   } catch (err) {
     await deps.runs.releaseSummary(runId);
     throw err;
   }
+  // Sent: from here the claim stays, whatever happens, or a retry would send the admins the summary again.
+  try {
+    await deps.runs.finish(runId, notify);
+  } catch (err) {
+    deps.logger.warn("Health check summary sent, but the run could not be marked finished", {
+      runId,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+  return summary;
 }

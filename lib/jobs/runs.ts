@@ -21,7 +21,6 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   GetCommand,
-  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -69,48 +68,70 @@ export class HealthCheckRuns {
     return Math.floor(this.now().getTime() / 1000) + RUN_RETENTION_DAYS * 86_400;
   }
 
-  /** Opens a run. False when it already exists: the same schedule event was delivered twice. */
+  /**
+   * Opens a run. False when it already exists: the same schedule event was delivered twice. The run and its entry in
+   * the list of runs are written in one transaction: a run opened without its list entry would never be closed by a
+   * later dispatch, and the retried schedule event (seeing the run exists) would send nothing, so that day's run
+   * would pass in silence.
+   */
   async start(runId: string): Promise<boolean> {
     const startedAt = this.now().toISOString();
     try {
       await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: `RUN#${runId}`,
-            sk: RUN_SK,
-            runId,
-            startedAt,
-            queued: 0,
-            notQueuedFloodWait: 0,
-            notQueuedLeased: 0,
-            dispatchComplete: false,
-            processed: 0,
-            checked: 0,
-            healthy: 0,
-            failed: 0,
-            floodWaited: 0,
-            transient: 0,
-            frozen: 0,
-            skipped: 0,
-            gaveUp: 0,
-            expiresAt: this.expiresAt(),
-          },
-          ConditionExpression: "attribute_not_exists(pk)",
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  pk: `RUN#${runId}`,
+                  sk: RUN_SK,
+                  runId,
+                  startedAt,
+                  queued: 0,
+                  notQueuedFloodWait: 0,
+                  notQueuedLeased: 0,
+                  dispatchComplete: false,
+                  processed: 0,
+                  checked: 0,
+                  healthy: 0,
+                  failed: 0,
+                  floodWaited: 0,
+                  transient: 0,
+                  frozen: 0,
+                  skipped: 0,
+                  gaveUp: 0,
+                  expiresAt: this.expiresAt(),
+                },
+                ConditionExpression: "attribute_not_exists(pk)",
+              },
+            },
+            {
+              // The list of runs, newest last, so the next dispatch can find one that never ended.
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  pk: RUNS_PK,
+                  sk: `${startedAt}#${runId}`,
+                  runId,
+                  startedAt,
+                  expiresAt: this.expiresAt(),
+                },
+              },
+            },
+          ],
         }),
       );
+      return true;
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
+      if (
+        err instanceof TransactionCanceledException &&
+        err.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
+      ) {
+        return false;
+      }
       throw err;
     }
-    // The list of runs, newest last, so the next dispatch can find one that never ended.
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { pk: RUNS_PK, sk: `${startedAt}#${runId}`, runId, startedAt, expiresAt: this.expiresAt() },
-      }),
-    );
-    return true;
   }
 
   /** The runs started before `before`, newest first, at most `limit`. */
