@@ -70,7 +70,11 @@ describe("🔄 Check now, on the real userbot layer", () => {
       lastCheckedAt: h.now().toISOString(),
       account: { userId: "77", username: "fleet7", firstName: "Ali" },
     });
-    expect(h.telegramRequests.map((r) => r.className)).toEqual(["users.GetUsers"]);
+    // getMe first; then what getMe cannot see: a freeze (app config) and the inactivity limit (authorizations).
+    expect(h.telegramRequests.map((r) => r.className).sort()).toEqual(
+      ["account.GetAuthorizations", "help.GetAppConfig", "users.GetUsers"].sort(),
+    );
+    expect(h.telegramRequests[0]?.className).toBe("users.GetUsers");
     expect(h.telegram.stats).toMatchObject({ created: 1, connected: 1, destroyed: 1 });
     // The lease was given back: the next check is not refused.
     expect((await h.store.sessions().get(PHONE))?.leaseOwner).toBeUndefined();
