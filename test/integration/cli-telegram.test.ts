@@ -120,7 +120,7 @@ describe("sessions check --all", () => {
     // No terminal: progress as lines on stderr, the last one the total.
     expect(r.stderr.trim().split("\n").at(-1)).toBe("Checked 5/5");
     expect(r.stdout).toMatch(
-      /^Checked 5 of 5 due sessions in \d+s: 4 healthy, 1 failed, 0 flood wait, 0 not reachable, 0 skipped\.$/m,
+      /^Checked 5 of 5 due sessions in \d+s: 4 healthy, 1 failed, 0 flood wait, 0 not reachable, 0 frozen, 0 skipped\.$/m,
     );
     expect(r.stdout).toContain(
       `Newly failed (now in error and paused; log them in again):\n  ${dead.phone}  `,
