@@ -11,7 +11,8 @@ export function accessFeature(deps: BotDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.use(async (ctx, next) => {
     const from = ctx.from;
-    if (!from || from.is_bot || ctx.chat?.type !== "private") return;
+    // A sender without a numeric id is not something Telegram sends: ignored without a write.
+    if (!from || typeof from.id !== "number" || from.is_bot || ctx.chat?.type !== "private") return;
     const admin = await deps.admins.get(String(from.id));
     if (!admin) {
       await refuseStranger(ctx, deps, String(from.id), from.language_code);
