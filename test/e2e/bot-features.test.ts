@@ -136,7 +136,8 @@ describe("🔄 Check now, on the real userbot layer", () => {
     await d.press(OWNER, `🟢 ${PHONE}`);
     await d.press(OWNER, "🔄 Check now");
     const card = d.api.lastMessage(OWNER.id);
-    expect(card.text).toContain("Something went wrong and nothing was changed");
+    expect(card.text).toContain("⚙️ Checks cannot run yet: Missing API_ID: get it at my.telegram.org");
+    expect(card.text).toContain("Nothing was changed; tell the deployer.");
     expect(card.buttons.map((b) => b.text)).toContain("🔄 Check now");
     expect(d.clientsBuilt()).toBe(0);
     expect(await d.store.sessions().get(PHONE)).toMatchObject({ status: "active", consecutiveFailures: 0 });

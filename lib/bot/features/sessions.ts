@@ -23,6 +23,7 @@ import {
   sessionsPage,
 } from "../views";
 import { MENU_COUNTS_MAX_AGE_MS } from "../ui";
+import { ConfigError } from "../../config";
 
 export const PAGE_SIZE = 10;
 /** A check must finish well inside the webhook's time budget (grammY's timeout, then Telegram's). */
@@ -203,11 +204,17 @@ async function checkNow(ctx: BotContext, deps: BotDeps, phone: Phone, version: n
     notice = describeCheck(t, result);
   } catch (err) {
     // The "Checking…" message has no buttons: put the card back rather than leave the admin stranded.
-    deps.logger.error("Check now failed", {
-      phone,
-      error: redactText(err instanceof Error ? `${err.name}: ${err.message}` : String(err)),
-    });
-    notice = t.failed;
+    if (err instanceof ConfigError) {
+      // A missing API_ID/API_HASH is the deployer's to fix: say which, rather than "something went wrong".
+      deps.logger.warn("Check now cannot run: configuration missing", { variable: err.variable });
+      notice = t.check.notConfigured(esc(err.message));
+    } else {
+      deps.logger.error("Check now failed", {
+        phone,
+        error: redactText(err instanceof Error ? `${err.name}: ${err.message}` : String(err)),
+      });
+      notice = t.failed;
+    }
   }
   const after = await deps.sessions.get(phone);
   if (!after || after.status === "deleted") return show(ctx, { text: `${notice}\n\n${t.stale.gone}` });

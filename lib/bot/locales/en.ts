@@ -118,6 +118,8 @@ export interface Texts {
     readonly flood: (until: string) => string;
     readonly transient: (message: string, failures: number) => string;
     readonly frozen: (until?: string, appealUrl?: string) => string;
+    /** The deployment lacks a setting (API_ID/API_HASH): the detail names it and says where to get it. */
+    readonly notConfigured: (detail: string) => string;
     readonly skipped: Record<"not-active" | "leased" | "flood-wait" | "not-found", string>;
   };
   readonly add: {
@@ -277,6 +279,7 @@ export const en: Texts = {
     frozen: (u, url) =>
       `🧊 The session works, but Telegram froze the account${u ? ` until ${u}` : ""}. ` +
       `Appeal: ${url ? esc(url) : "@SpamBot"}. It is not marked as failed.`,
+    notConfigured: (d) => `⚙️ Checks cannot run yet: ${d} Nothing was changed; tell the deployer.`,
     skipped: {
       "not-active": "Only an active session is checked. Resume it first.",
       leased: "Another job is using this session right now. Try again in a minute.",

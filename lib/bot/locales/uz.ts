@@ -82,6 +82,8 @@ export const uz: Texts = {
     frozen: (u, url) =>
       `🧊 Sessiya ishlaydi, lekin Telegram akkauntni muzlatgan${u ? ` (${u} gacha)` : ""}. ` +
       `Apellyatsiya: ${url ? esc(url) : "@SpamBot"}. Sessiya xato deb belgilanmadi.`,
+    notConfigured: (d) =>
+      `⚙️ Tekshiruvni hali ishga tushirib bo‘lmaydi: ${d} Hech narsa o‘zgarmadi; o‘rnatuvchiga ayting.`,
     skipped: {
       "not-active": "Faqat faol sessiya tekshiriladi. Avval uni davom ettiring.",
       leased: "Bu sessiyadan hozir boshqa jarayon foydalanmoqda. Bir daqiqadan so‘ng urinib ko‘ring.",
