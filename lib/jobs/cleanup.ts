@@ -90,18 +90,19 @@ export async function runCleanup(deps: CleanupDeps, options: CleanupOptions = {}
             deleted.push(entry);
             return;
           }
-          if (!(await deps.sessions.deleteIfOldError(session.phone, cutoff))) {
-            deps.logger.info("Old error session changed meanwhile; kept", { phone: session.phone });
-            kept.push(session.phone);
-            return;
-          }
-          deleted.push(entry);
-          await deps.audit.record({
+          // The audit entry is written in the same transaction as the delete: a deletion is never unrecorded.
+          const { put } = deps.audit.prepare({
             action: "cleanup.deleted",
             actor,
             phone: session.phone,
             detail: `in error since ${session.updatedAt} (older than ${days} days)${session.lastErrorCode ? `: ${session.lastErrorCode}` : ""}`,
           });
+          if (!(await deps.sessions.deleteIfOldError(session.phone, cutoff, { alsoPut: put }))) {
+            deps.logger.info("Old error session changed meanwhile; kept", { phone: session.phone });
+            kept.push(session.phone);
+            return;
+          }
+          deleted.push(entry);
         }),
       ),
     );

@@ -8,11 +8,16 @@
  * check's bookkeeping (`lastCheckedAt`, failure counters, leases) does not move it, so the cleanup cut-off
  * ("error sessions not touched for 30 days") and list ordering stay stable while checks run.
  */
-import { ConditionalCheckFailedException, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  type AttributeValue,
+} from "@aws-sdk/client-dynamodb";
 import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
@@ -467,34 +472,51 @@ export class SessionRepository {
    * Cleanup's delete: only if the session is still an `error` last updated before `cutoff`. A session logged in
    * again (or touched) meanwhile survives. Returns false when the condition no longer holds.
    */
-  async deleteIfOldError(phone: Phone, cutoff: Date): Promise<boolean> {
+  async deleteIfOldError(
+    phone: Phone,
+    cutoff: Date,
+    options: { alsoPut?: { TableName: string; Item: Record<string, unknown> } } = {},
+  ): Promise<boolean> {
     const now = this.now();
+    const update = {
+      TableName: this.tableName,
+      Key: { phone },
+      ConditionExpression: "#status = :error AND updatedAt < :cutoff",
+      UpdateExpression:
+        "SET #status = :deleted, isPaused = :true, updatedAt = :now, deletedAt = :now, expiresAt = :exp, " +
+        "version = version + :one REMOVE sessionCiphertext, leaseOwner, leaseUntil",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: {
+        ":error": "error",
+        ":deleted": "deleted",
+        ":cutoff": cutoff.toISOString(),
+        ":now": now.toISOString(),
+        ":exp": Math.floor(now.getTime() / 1000) + TOMBSTONE_DAYS * 86_400,
+        ":true": true,
+        ":one": 1,
+      },
+    };
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { phone },
-          ConditionExpression: "#status = :error AND updatedAt < :cutoff",
-          UpdateExpression:
-            "SET #status = :deleted, isPaused = :true, updatedAt = :now, deletedAt = :now, expiresAt = :exp, " +
-            "version = version + :one REMOVE sessionCiphertext, leaseOwner, leaseUntil",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: {
-            ":error": "error",
-            ":deleted": "deleted",
-            ":cutoff": cutoff.toISOString(),
-            ":now": now.toISOString(),
-            ":exp": Math.floor(now.getTime() / 1000) + TOMBSTONE_DAYS * 86_400,
-            ":true": true,
-            ":one": 1,
-          },
-        }),
-      );
+      if (options.alsoPut) {
+        // One transaction: the delete and the item that records it (the audit entry) happen together or not at all.
+        await this.doc.send(
+          new TransactWriteCommand({ TransactItems: [{ Update: update }, { Put: options.alsoPut }] }),
+        );
+      } else {
+        await this.doc.send(new UpdateCommand(update));
+      }
       this.countsCache = undefined;
       this.logger?.info("Deleted old error session", { phone });
       return true;
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return false;
+      // In a transaction a failed condition arrives as a cancellation whose first reason names it.
+      if (
+        err instanceof TransactionCanceledException &&
+        err.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
+      ) {
+        return false;
+      }
       throw err;
     }
   }

@@ -29,6 +29,12 @@ export interface AuditEntry {
   readonly detail?: string;
 }
 
+/** A put of one audit item, as `TransactWriteItems` or `PutItem` takes it. */
+export interface AuditPut {
+  readonly TableName: string;
+  readonly Item: Record<string, unknown>;
+}
+
 export class AuditLog {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -37,10 +43,21 @@ export class AuditLog {
   ) {}
 
   async record(entry: Omit<AuditEntry, "at">): Promise<AuditEntry> {
+    const { put, entry: full } = this.prepare(entry);
+    await this.doc.send(new PutCommand(put));
+    return full;
+  }
+
+  /**
+   * The write `record` would make, without making it: for a caller that must write the entry in one transaction
+   * with the change it describes (cleanup's delete), so neither can happen without the other.
+   */
+  prepare(entry: Omit<AuditEntry, "at">): { put: AuditPut; entry: AuditEntry } {
     const at = this.now();
     const full: AuditEntry = { at: at.toISOString(), ...entry };
-    await this.doc.send(
-      new PutCommand({
+    return {
+      entry: full,
+      put: {
         TableName: this.tableName,
         Item: {
           pk: `AUDIT#${full.at.slice(0, 10)}`,
@@ -48,9 +65,8 @@ export class AuditLog {
           ...full,
           expiresAt: Math.floor(at.getTime() / 1000) + AUDIT_RETENTION_DAYS * 86_400,
         },
-      }),
-    );
-    return full;
+      },
+    };
   }
 
   /** Entries of one UTC day, oldest first. */
