@@ -1,5 +1,6 @@
 /** Telegram updates as API Gateway HTTP API (payload 2.0) events: what the webhook Lambda receives. */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { apiGatewayEvent } from "../../test/support/events";
 import type { Update, UserFromGetMe } from "grammy/types";
 
 export const BOT_TOKEN = "7000000001:AAH-bench-token-0123456789abcdefghijklmn";
@@ -57,31 +58,5 @@ export function pressUpdate(updateId: number, data: string): Update {
 }
 
 export function webhookEvent(update: Update): APIGatewayProxyEventV2 {
-  return {
-    version: "2.0",
-    routeKey: "POST /webhook",
-    rawPath: "/webhook",
-    rawQueryString: "",
-    headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": WEBHOOK_SECRET },
-    requestContext: {
-      accountId: "123456789012",
-      apiId: "api",
-      domainName: "api.example.com",
-      domainPrefix: "api",
-      http: {
-        method: "POST",
-        path: "/webhook",
-        protocol: "HTTP/1.1",
-        sourceIp: "149.154.167.200",
-        userAgent: "",
-      },
-      requestId: "req",
-      routeKey: "POST /webhook",
-      stage: "$default",
-      time: "",
-      timeEpoch: 0,
-    },
-    body: JSON.stringify(update),
-    isBase64Encoded: false,
-  };
+  return apiGatewayEvent(update, WEBHOOK_SECRET);
 }

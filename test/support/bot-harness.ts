@@ -6,7 +6,6 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { Update, User } from "grammy/types";
 import type { Api } from "telegram";
 import { createHandler } from "../../functions/admin-bot";
@@ -14,6 +13,9 @@ import type { Phone } from "../../lib/sessions/phone";
 import { AdminRepository } from "../../lib/state/admins";
 import type { CreateClient } from "../../lib/telegram/client";
 import { FakeBotApi, Updates } from "./bot-api";
+import { apiGatewayEvent } from "./events";
+
+export { apiGatewayEvent };
 import { createTestStore, type TestStore } from "./dynamo";
 import { FakeTelegram, type FakeAccount } from "./fake-telegram";
 import { API_HASH, API_ID } from "./fake-telegram-harness";
@@ -55,39 +57,6 @@ export interface BotHarness {
   press(from: User, label: string | RegExp): Promise<{ statusCode?: number }>;
   /** Every item in the bot-state table (tests check what was, and was not, written). */
   botStateItems(): Promise<Record<string, unknown>[]>;
-}
-
-export function apiGatewayEvent(update: unknown, secret: string | null): APIGatewayProxyEventV2 {
-  return {
-    version: "2.0",
-    routeKey: "POST /webhook",
-    rawPath: "/webhook",
-    rawQueryString: "",
-    headers: {
-      "content-type": "application/json",
-      ...(secret !== null ? { "x-telegram-bot-api-secret-token": secret } : {}),
-    },
-    requestContext: {
-      accountId: "123456789012",
-      apiId: "api",
-      domainName: "api.example.com",
-      domainPrefix: "api",
-      http: {
-        method: "POST",
-        path: "/webhook",
-        protocol: "HTTP/1.1",
-        sourceIp: "149.154.167.200",
-        userAgent: "",
-      },
-      requestId: "req",
-      routeKey: "POST /webhook",
-      stage: "$default",
-      time: "",
-      timeEpoch: 0,
-    },
-    body: JSON.stringify(update),
-    isBase64Encoded: false,
-  };
 }
 
 export interface BotHarnessOptions {
