@@ -6,11 +6,9 @@
 import { randomBytes } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { createTable } from "../../infra/local/create-tables";
-import { EnvelopeCipher, LocalKeyProvider } from "../../lib/crypto";
-import { createDocumentClient, createDynamoClient } from "../../lib/dynamo";
-import { SessionRepository, type RepositoryOptions } from "../../lib/sessions";
-import { BOT_STATE_TABLE, SESSIONS_TABLE } from "../../lib/tables";
+import type { EnvelopeCipher } from "../../lib/crypto";
+import type { RepositoryOptions, SessionRepository } from "../../lib/sessions";
+import { createLocalStore } from "../../test/support/local-store";
 import { pool } from "./stats";
 
 export interface BenchStore {
@@ -27,31 +25,10 @@ export interface BenchStore {
 }
 
 export async function createBenchStore(endpoint: string, name: string): Promise<BenchStore> {
-  const client = createDynamoClient({ endpoint, region: "local" });
-  const doc = createDocumentClient(client);
-  const prefix = `bench-${name}-${randomBytes(3).toString("hex")}`;
-  const sessionsTable = `${prefix}-sessions`;
-  const botStateTable = `${prefix}-bot-state`;
-  await Promise.all([
-    createTable(client, SESSIONS_TABLE, sessionsTable),
-    createTable(client, BOT_STATE_TABLE, botStateTable),
-  ]);
-  const key = randomBytes(32);
-  const cipher = new EnvelopeCipher(new LocalKeyProvider(key));
+  const store = await createLocalStore(endpoint, `bench-${name}-${randomBytes(3).toString("hex")}`);
+  const { doc } = store;
   return {
-    client,
-    doc,
-    sessionsTable,
-    botStateTable,
-    cipher,
-    env: {
-      DYNAMODB_ENDPOINT: endpoint,
-      SESSIONS_TABLE: sessionsTable,
-      BOT_STATE_TABLE: botStateTable,
-      SESSION_ENCRYPTION_KEY: key.toString("base64"),
-      AWS_REGION: "local",
-    },
-    sessions: (options) => new SessionRepository(doc, sessionsTable, cipher, options),
+    ...store,
     async batchPut(table, items, concurrency = 8) {
       const chunks: Record<string, unknown>[][] = [];
       for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));

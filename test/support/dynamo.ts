@@ -3,56 +3,11 @@
  * running in parallel never see each other's data.
  */
 import { randomBytes } from "node:crypto";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { inject } from "vitest";
-import { createTable } from "../../infra/local/create-tables";
-import { EnvelopeCipher, LocalKeyProvider } from "../../lib/crypto";
-import { createDocumentClient, createDynamoClient } from "../../lib/dynamo";
-import { SessionRepository, type RepositoryOptions } from "../../lib/sessions";
-import { BOT_STATE_TABLE, SESSIONS_TABLE } from "../../lib/tables";
+import { createLocalStore, type TestStore } from "./local-store";
 
-export interface TestStore {
-  readonly endpoint: string;
-  readonly client: DynamoDBClient;
-  readonly doc: DynamoDBDocumentClient;
-  readonly sessionsTable: string;
-  readonly botStateTable: string;
-  readonly cipher: EnvelopeCipher;
-  readonly key: Buffer;
-  /** Environment variables that point the real entry points (CLI, handlers) at these tables. */
-  readonly env: Record<string, string>;
-  sessions(options?: RepositoryOptions): SessionRepository;
-}
+export type { TestStore };
 
-export async function createTestStore(): Promise<TestStore> {
-  const endpoint = inject("dynamoEndpoint");
-  const client = createDynamoClient({ endpoint, region: "local" });
-  const doc = createDocumentClient(client);
-  const prefix = `t${randomBytes(4).toString("hex")}`;
-  const sessionsTable = `${prefix}-sessions`;
-  const botStateTable = `${prefix}-bot-state`;
-  await Promise.all([
-    createTable(client, SESSIONS_TABLE, sessionsTable),
-    createTable(client, BOT_STATE_TABLE, botStateTable),
-  ]);
-  const key = randomBytes(32);
-  const cipher = new EnvelopeCipher(new LocalKeyProvider(key));
-  return {
-    endpoint,
-    client,
-    doc,
-    sessionsTable,
-    botStateTable,
-    cipher,
-    key,
-    env: {
-      DYNAMODB_ENDPOINT: endpoint,
-      SESSIONS_TABLE: sessionsTable,
-      BOT_STATE_TABLE: botStateTable,
-      SESSION_ENCRYPTION_KEY: key.toString("base64"),
-      AWS_REGION: "local",
-    },
-    sessions: (options) => new SessionRepository(doc, sessionsTable, cipher, options),
-  };
+export function createTestStore(): Promise<TestStore> {
+  return createLocalStore(inject("dynamoEndpoint"), `t${randomBytes(4).toString("hex")}`);
 }
