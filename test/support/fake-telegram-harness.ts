@@ -26,12 +26,19 @@ export interface HarnessOptions extends Partial<UserbotDeps> {
   readonly logLevel?: LogLevel;
 }
 
-export function harness(store: TestStore, options: HarnessOptions = {}): Harness {
+/**
+ * The real userbot layer on `store`, its clients made by `createClient` (the fake Telegram, or a loopback DC).
+ * `another()` builds what a separate process would: same tables and Telegram, nothing else shared.
+ */
+export function wireUserbots(
+  store: TestStore,
+  createClient: UserbotDeps["createClient"],
+  service: string,
+  options: HarnessOptions = {},
+): Omit<Harness, "fake"> {
   const { logLevel, ...defaults } = options;
-  const fake = new FakeTelegram();
-  fake.validApiId = API_ID;
   const build = (overrides: Partial<UserbotDeps>) => {
-    const logger = createLogger({ service: "userbot-test", ...(logLevel ? { level: logLevel } : {}) });
+    const logger = createLogger({ service, ...(logLevel ? { level: logLevel } : {}) });
     const sessions = overrides.sessions ?? store.sessions({ logger });
     const audit = new AuditLog(store.doc, store.botStateTable);
     const services = createUserbotServices({
@@ -42,13 +49,19 @@ export function harness(store: TestStore, options: HarnessOptions = {}): Harness
       credentials: async () => ({ apiId: API_ID, apiHash: API_HASH }),
       logger,
       audit,
-      createClient: fake.createClient,
+      ...(createClient ? { createClient } : {}),
       ...overrides,
     });
     return { sessions, audit, services };
   };
   const first = build(defaults);
-  return { fake, ...first, another: (more = {}) => build({ ...defaults, ...more }).services };
+  return { ...first, another: (more = {}) => build({ ...defaults, ...more }).services };
+}
+
+export function harness(store: TestStore, options: HarnessOptions = {}): Harness {
+  const fake = new FakeTelegram();
+  fake.validApiId = API_ID;
+  return { fake, ...wireUserbots(store, fake.createClient, "userbot-test", options) };
 }
 
 let counter = 0;

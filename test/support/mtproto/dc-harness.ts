@@ -3,16 +3,15 @@
  * wire it to DynamoDB and Telegram: GramJS's real client on its real transport, nothing stubbed but the address.
  * Every `another()` is what a separate Lambda invocation builds: same tables, same DC, no shared client or cache.
  */
-import { createLogger, type LogLevel } from "../../../lib/log";
+import type { LogLevel } from "../../../lib/log";
 import type { Phone, SessionRepository } from "../../../lib/sessions";
-import { AuditLog } from "../../../lib/state/audit";
-import { createUserbotServices, type UserbotDeps, type UserbotServices } from "../../../lib/telegram";
+import type { AuditLog } from "../../../lib/state/audit";
+import type { UserbotDeps, UserbotServices } from "../../../lib/telegram";
 import type { TestStore } from "../dynamo";
-import { newPhone } from "../fake-telegram-harness";
+import { API_HASH, API_ID, newPhone, wireUserbots } from "../fake-telegram-harness";
 import type { LoopbackDc } from "./loopback-dc";
 
-export const API_ID = 123456;
-export const API_HASH = "0123456789abcdef0123456789abcdef";
+export { API_HASH, API_ID };
 
 export interface DcHarness {
   readonly dc: LoopbackDc;
@@ -28,26 +27,7 @@ export function dcHarness(
   dc: LoopbackDc,
   options: Partial<UserbotDeps> & { readonly logLevel?: LogLevel } = {},
 ): DcHarness {
-  const { logLevel, ...defaults } = options;
-  const build = (overrides: Partial<UserbotDeps>) => {
-    const logger = createLogger({ service: "userbot-dc-test", ...(logLevel ? { level: logLevel } : {}) });
-    const sessions = overrides.sessions ?? store.sessions({ logger });
-    const audit = new AuditLog(store.doc, store.botStateTable);
-    const services = createUserbotServices({
-      sessions,
-      doc: store.doc,
-      botStateTable: store.botStateTable,
-      cipher: store.cipher,
-      credentials: async () => ({ apiId: API_ID, apiHash: API_HASH }),
-      logger,
-      audit,
-      createClient: dc.createClient,
-      ...overrides,
-    });
-    return { sessions, audit, services };
-  };
-  const first = build(defaults);
-  return { dc, ...first, another: (more = {}) => build({ ...defaults, ...more }).services };
+  return { dc, ...wireUserbots(store, dc.createClient, "userbot-dc-test", options) };
 }
 
 let nextUserId = 510_000;
