@@ -18,7 +18,7 @@
  * found through `pk = "RUNS"`, and the admins get that run's summary marked unfinished.
  * Everything expires after `RUN_RETENTION_DAYS`.
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   GetCommand,
   QueryCommand,
@@ -29,6 +29,7 @@ import {
 import type { Phone } from "../sessions/phone";
 import { RUN_RETENTION_DAYS } from "./scale";
 import type { FrozenSessionNote, RunCounts, RunOutcome, SessionNeedingAttention } from "./summary";
+import { firstConditionFailed } from "../dynamo";
 
 export interface RunRecord extends Omit<RunCounts, "frozen"> {
   /** Absent on a run started before frozen accounts were counted. */
@@ -124,10 +125,7 @@ export class HealthCheckRuns {
       );
       return true;
     } catch (err) {
-      if (
-        err instanceof TransactionCanceledException &&
-        err.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
-      ) {
+      if (firstConditionFailed(err)) {
         return false;
       }
       throw err;
@@ -270,10 +268,7 @@ export class HealthCheckRuns {
       );
       return true;
     } catch (err) {
-      if (
-        err instanceof TransactionCanceledException &&
-        err.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
-      ) {
+      if (firstConditionFailed(err)) {
         return false;
       }
       throw err;

@@ -8,11 +8,7 @@
  * check's bookkeeping (`lastCheckedAt`, failure counters, leases) does not move it, so the cleanup cut-off
  * ("error sessions not touched for 30 days") and list ordering stay stable while checks run.
  */
-import {
-  ConditionalCheckFailedException,
-  TransactionCanceledException,
-  type AttributeValue,
-} from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import {
   GetCommand,
   PutCommand,
@@ -49,6 +45,7 @@ import {
   type SessionStatus,
   type TelegramAccount,
 } from "./session";
+import { firstConditionFailed } from "../dynamo";
 
 /** How long a deleted session's tombstone stays visible (status `deleted`) before DynamoDB's TTL removes it. */
 export const TOMBSTONE_DAYS = 30;
@@ -511,10 +508,7 @@ export class SessionRepository {
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return false;
       // In a transaction a failed condition arrives as a cancellation whose first reason names it.
-      if (
-        err instanceof TransactionCanceledException &&
-        err.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
-      ) {
+      if (firstConditionFailed(err)) {
         return false;
       }
       throw err;
