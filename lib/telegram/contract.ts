@@ -132,6 +132,63 @@ export interface LoginService {
   getFlow(phone: Phone): Promise<LoginFlowView | undefined>;
 }
 
+/**
+ * A QR login in progress (no secrets): started from an empty session, owned by the admin who started it (no phone
+ * is known until the account's own app scans the code and the login completes).
+ */
+export interface QrLoginView {
+  /** Who started it and alone may continue it: "tg:<admin id>" or "cli:<user>". */
+  readonly owner: string;
+  readonly step: "scan" | "password";
+  /** ISO time after which the flow is gone and the login must start again. */
+  readonly expiresAt: string;
+  /** Password tries left (at the password step). */
+  readonly attemptsLeft: number;
+  /** The account's 2FA password hint, at the password step. */
+  readonly passwordHint?: string;
+}
+
+/** Every outcome of a QR login step. */
+export type QrLoginOutcome =
+  /**
+   * Show this QR code: `url` is `tg://login?token=<base64url>`, valid until `tokenExpiresAt`. `renewed` is true when
+   * it replaces a token that expired unscanned (a new image must be shown); false for the first one, and for a poll
+   * that found the same token still waiting to be scanned.
+   */
+  | {
+      readonly kind: "qr";
+      readonly url: string;
+      readonly tokenExpiresAt: string;
+      readonly renewed: boolean;
+      readonly flow: QrLoginView;
+    }
+  | { readonly kind: "password-needed"; readonly flow: QrLoginView }
+  | { readonly kind: "wrong-password"; readonly flow: QrLoginView }
+  | { readonly kind: "logged-in"; readonly session: Session; readonly replaced: boolean }
+  /** No QR login in progress for this owner (never started, cancelled, finished, or expired). */
+  | { readonly kind: "no-flow" }
+  | { readonly kind: "too-many-attempts" }
+  /** The scanned account is banned or deactivated. */
+  | { readonly kind: "phone-banned" }
+  | { readonly kind: "flood-wait"; readonly seconds: number }
+  | { readonly kind: "api-credentials-invalid" }
+  | { readonly kind: "unavailable"; readonly message: string };
+
+/** Login by QR code (Telegram → Settings → Devices → Link Desktop Device), one stateless step per call. */
+export interface QrLoginService {
+  /** A fresh session and its first login token. A QR login already in progress for `owner` is replaced. */
+  startQr(owner: string): Promise<QrLoginOutcome>;
+  /**
+   * "I scanned it": asks Telegram whether the token was accepted (auth.exportLoginToken again, following
+   * auth.loginTokenMigrateTo to the account's DC), waiting up to `waitMs` (default 0: ask once) for the scan.
+   * Not yet scanned: `qr` (renewed when the old token had expired). Scanned: `logged-in` or `password-needed`.
+   */
+  pollQr(owner: string, options?: { readonly waitMs?: number }): Promise<QrLoginOutcome>;
+  submitQrPassword(owner: string, password: string): Promise<QrLoginOutcome>;
+  cancelQr(owner: string): Promise<void>;
+  getQrFlow(owner: string): Promise<QrLoginView | undefined>;
+}
+
 /** The userbot operations the bot, the jobs and the CLI use. */
 export interface UserbotService {
   /** getMe through the session, recording the result as the health check does. */
