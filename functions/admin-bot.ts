@@ -3,13 +3,15 @@
  *
  * Environment: SESSIONS_TABLE, BOT_STATE_TABLE, KMS_KEY_ID (see lib/config.ts); APP_SECRET_ARN and
  * WEBHOOK_SECRET_ARN in AWS, or BOT_TOKEN and WEBHOOK_SECRET locally (lib/secrets.ts); API_ID/API_HASH are read only
- * when a login step or a check runs. TELEGRAM_API_ROOT (optional) points the Bot API client at a local Bot API
+ * when a login step or a check runs. MINI_APP_URL (optional, set by the stack) is the https address of the Mini App
+ * login form that this same handler serves at GET /login (POST /login/* for its steps; lib/miniapp); every other
+ * path is the webhook. TELEGRAM_API_ROOT (optional) points the Bot API client at a local Bot API
  * server or a stand-in (the benchmark's); unset, it is Telegram's https://api.telegram.org. Everything is built once
  * per container, on the first request; a failed build is retried by the next request. The userbot layer (GramJS) is imported only when a login step or a check runs.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import type { Api } from "grammy";
+import { Api } from "grammy";
 import {
   createBot,
   createWebhookHandler,
@@ -18,10 +20,11 @@ import {
   type WebhookHandler,
 } from "../lib/bot";
 import { loadBotInfo } from "../lib/bot/bot-info";
-import { loadStoreConfig, type Env } from "../lib/config";
+import { loadMiniAppUrl, loadStoreConfig, type Env } from "../lib/config";
 import { createCipher } from "../lib/crypto";
 import { createDocumentClient, createDynamoClient } from "../lib/dynamo";
 import { createLogger } from "../lib/log";
+import { createMiniAppHandler, isMiniAppRequest } from "../lib/miniapp/handler";
 import { createSecretSource } from "../lib/secrets";
 import { SessionRepository } from "../lib/sessions";
 import { AdminRepository } from "../lib/state/admins";
@@ -71,6 +74,8 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
   const audit = new AuditLog(doc, store.botStateTable, now);
   const state = new BotState(doc, store.botStateTable, now);
   const secret = await secrets.webhookSecret();
+  const miniAppUrl = loadMiniAppUrl(env);
+  const apiRoot = env.TELEGRAM_API_ROOT;
 
   let userbotsOnce: ReturnType<UserbotLoader> | undefined;
   const userbots: UserbotLoader =
@@ -96,15 +101,42 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
   const buildBot = async () => {
     const token = await secrets.botToken();
     const botInfo = await loadBotInfo(token, state, options.configureApi);
-    const apiRoot = env.TELEGRAM_API_ROOT;
     const bot = createBot(
       { token, botInfo, ...(apiRoot ? { client: { apiRoot } } : {}) },
-      { sessions, admins, audit, state, userbots, logger, ...(now ? { now } : {}) },
+      {
+        sessions,
+        admins,
+        audit,
+        state,
+        userbots,
+        logger,
+        ...(now ? { now } : {}),
+        ...(miniAppUrl ? { miniAppUrl } : {}),
+      },
     );
     options.configureApi?.(bot.api);
     return bot;
   };
-  return createWebhookHandler({ bot: buildBot, secret, logger });
+  const webhook = createWebhookHandler({ bot: buildBot, secret, logger });
+
+  let api: Api | undefined;
+  const miniApp = createMiniAppHandler({
+    botToken: () => secrets.botToken(),
+    api: async () => {
+      if (!api) {
+        api = new Api(await secrets.botToken(), apiRoot ? { apiRoot } : undefined);
+        options.configureApi?.(api);
+      }
+      return api;
+    },
+    admins,
+    state,
+    userbots,
+    logger,
+    ...(now ? { now } : {}),
+    ...(miniAppUrl ? { miniAppUrl } : {}),
+  });
+  return (event) => (isMiniAppRequest(event) ? miniApp(event) : webhook(event));
 }
 
 /**

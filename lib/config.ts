@@ -142,3 +142,28 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
     dataDir: e.LOCAL_DATA_DIR,
   };
 }
+
+/**
+ * MINI_APP_URL: the https address of the Mini App login form (`<HTTP API>/login`, set by the stack). Telegram opens
+ * only https pages in a `web_app` button. Unset: no form button (the chat keypad and typed input remain).
+ */
+export function loadMiniAppUrl(env: Env): string | undefined {
+  const raw = env.MINI_APP_URL?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(
+      "MINI_APP_URL",
+      `MINI_APP_URL is not a URL ("${raw}"); set it to https://<api>/login or unset it.`,
+    );
+  }
+  if (url.protocol !== "https:" || !url.pathname.endsWith("/login")) {
+    throw new ConfigError(
+      "MINI_APP_URL",
+      `MINI_APP_URL must be an https URL ending in /login (Telegram opens only https pages), not "${raw}".`,
+    );
+  }
+  return url.toString();
+}

@@ -7,6 +7,7 @@
  *   l:<st>            first page of a status  p:<pageId>     a later page (cursor kept in the bot-state table)
  *   o:<phone>         session card            x|r|c|d|D:<phone>:<version>  pause, resume, check, ask delete, delete
  *   n                 add a session           q              cancel what the bot waits for
+ *   Q                 QR login: new code      Qs             QR login: "I scanned it"
  *   a                 admins                  aa             add admin    ar|aR:<id>  ask remove, remove
  *   g                 language menu           L:<lang>       set language
  */
@@ -50,6 +51,8 @@ export const cb = {
     `${ACTION_CODE[action]}:${phone}:${version}`,
   addSession: "n",
   cancel: "q",
+  qrStart: "Q",
+  qrScanned: "Qs",
   admins: "a",
   addAdmin: "aa",
   askRemoveAdmin: (id: string) => `ar:${id}`,

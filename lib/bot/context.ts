@@ -4,12 +4,16 @@ import type { Logger } from "../log";
 import type { SessionRepository } from "../sessions/repository";
 import type { Admin, AdminRepository, Language } from "../state/admins";
 import type { AuditLog } from "../state/audit";
-import type { LoginService, UserbotService } from "../telegram/contract";
+import type { LoginService, QrLoginService, UserbotService } from "../telegram/contract";
 import type { Texts } from "./locales";
 import type { BotState } from "./state";
 
 /** The userbot layer, loaded on first use: it imports GramJS, which ordinary button presses must not pay for. */
-export type UserbotLoader = () => Promise<{ login: LoginService; userbots: UserbotService }>;
+export type UserbotLoader = () => Promise<{
+  login: LoginService;
+  qr: QrLoginService;
+  userbots: UserbotService;
+}>;
 
 export interface BotDeps {
   readonly sessions: SessionRepository;
@@ -19,6 +23,11 @@ export interface BotDeps {
   readonly userbots: UserbotLoader;
   readonly logger: Logger;
   readonly now?: () => Date;
+  /**
+   * The Mini App login form's https URL (`MINI_APP_URL`): code and password prompts carry a button that opens it.
+   * Unset (local polling, no public https address): the chat keypad and typed input only.
+   */
+  readonly miniAppUrl?: string;
 }
 
 /** Set by the access feature before any other feature runs: only admins get this far. */

@@ -16,6 +16,7 @@ import { adminsFeature } from "./features/admins";
 import { languageFeature } from "./features/language";
 import { menuFeature } from "./features/menu";
 import { onceFeature } from "./features/once";
+import { qrLoginFeature } from "./features/qr-login";
 import { sessionsFeature } from "./features/sessions";
 import { answer, show } from "./ui";
 import { mainMenu } from "./views";
@@ -58,6 +59,7 @@ export function createBot(config: BotConfig, deps: BotDeps): Bot<BotContext> {
   features.use(menuFeature(deps));
   features.use(languageFeature(deps));
   features.use(addSessionFeature(deps));
+  features.use(qrLoginFeature(deps));
   features.use(adminsFeature(deps));
   features.use(sessionsFeature(deps));
 

@@ -5,7 +5,7 @@
  *   UPDATE#<update_id> / update    processed-once marker: IN_PROGRESS (lockedUntil) → COMPLETED, kept 24 h
  *   STRANGER#<user id> / refusal   "refused this stranger within the hour", kept 1 h
  *   PAGE#<id>          / page      a list page's start cursor, referenced by an 8-character id in callback data
- *   INPUT#<admin id>   / input     what this admin's next text message means (phone, code, password, admin id)
+ *   INPUT#<admin id>   / input     what this admin's next text message means (phone, code, password, QR, admin id)
  *   BOTINFO            / me        the bot's own getMe, cached so no cold start calls getMe
  */
 import { randomBytes } from "node:crypto";
@@ -59,6 +59,10 @@ export type PendingInput =
       readonly cancelled?: true;
     }
   | { readonly kind: "password"; readonly phone: Phone; readonly cancelled?: true }
+  /** A QR code is shown; the login waits for the scan (the "I scanned it" button). */
+  | { readonly kind: "qr" }
+  /** The QR login was scanned and waits for the account's 2FA password (form or chat). */
+  | { readonly kind: "qr-password"; readonly cancelled?: true }
   | { readonly kind: "admin-id" };
 
 export type PendingRead =

@@ -175,3 +175,12 @@ export function adminsList(t: Texts, admins: readonly Admin[], me: Admin, notice
 export function cancelKeyboard(t: Texts): InlineKeyboard {
   return new InlineKeyboard().text(t.add.cancelButton, cb.cancel);
 }
+
+/** `rest` under the Mini App form's button (on a row of its own, first), when the deployment has a form URL. */
+export function withFormButton(
+  t: Texts,
+  miniAppUrl: string | undefined,
+  rest: InlineKeyboard = new InlineKeyboard(),
+): InlineKeyboard {
+  return miniAppUrl ? new InlineKeyboard().webApp(t.miniapp.formButton, miniAppUrl).row().append(rest) : rest;
+}

@@ -28,9 +28,13 @@ export interface ApiCall {
 /** A message as the admin sees it in the chat now: its text and buttons, after any edits. */
 export interface ChatMessage {
   readonly messageId: number;
+  /** The text, or a photo's caption. */
   text: string;
-  buttons: { text: string; data: string }[];
+  /** `data` is the callback data; `webApp` the URL a web_app button opens. */
+  buttons: { text: string; data: string; webApp?: string }[];
   deleted: boolean;
+  /** A photo message: every image it has shown (sent, then replaced by editMessageMedia), as uploaded. */
+  photos?: unknown[];
 }
 
 export class FakeBotApi {
@@ -91,6 +95,41 @@ export class FakeBotApi {
           text: p.text,
         };
       }
+      case "sendPhoto": {
+        const messageId = this.nextMessageId++;
+        this.chat(chatId).set(messageId, {
+          messageId,
+          text: String(p.caption ?? ""),
+          buttons: buttonsOf(p.reply_markup),
+          deleted: false,
+          photos: [p.photo],
+        });
+        return {
+          message_id: messageId,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: chatId, type: "private", first_name: "Admin" },
+          from: BOT_INFO,
+          photo: [
+            { file_id: `photo-${messageId}`, file_unique_id: `u${messageId}`, width: 480, height: 480 },
+          ],
+          ...(p.caption ? { caption: p.caption } : {}),
+        };
+      }
+      case "editMessageCaption":
+      case "editMessageMedia":
+      case "editMessageReplyMarkup": {
+        const message = this.chat(chatId).get(Number(p.message_id));
+        if (message) {
+          const media = p.media as { caption?: unknown; media?: unknown } | undefined;
+          if (method === "editMessageCaption") message.text = String(p.caption ?? "");
+          if (method === "editMessageMedia") {
+            message.text = String(media?.caption ?? "");
+            message.photos?.push(media?.media);
+          }
+          message.buttons = buttonsOf(p.reply_markup);
+        }
+        return true;
+      }
       case "deleteMessage": {
         const message = this.chat(chatId).get(Number(p.message_id));
         if (message) message.deleted = true;
@@ -131,11 +170,13 @@ export class FakeBotApi {
   }
 }
 
-function buttonsOf(markup: unknown): { text: string; data: string }[] {
+function buttonsOf(markup: unknown): ChatMessage["buttons"] {
   const rows = (markup as InlineKeyboardMarkup | undefined)?.inline_keyboard ?? [];
-  return rows
-    .flat()
-    .map((b) => ({ text: b.text, data: "callback_data" in b ? String(b.callback_data) : "" }));
+  return rows.flat().map((b) => ({
+    text: b.text,
+    data: "callback_data" in b ? String(b.callback_data) : "",
+    ...("web_app" in b && b.web_app ? { webApp: b.web_app.url } : {}),
+  }));
 }
 
 /** Builds the update JSON Telegram would send, with increasing update ids. */

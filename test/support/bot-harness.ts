@@ -5,6 +5,7 @@
  * network under GramJS: a FakeTelegram by default, or a loopback DC over real TCP when the test gives one.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { Update, User } from "grammy/types";
 import type { Api } from "telegram";
@@ -49,6 +50,8 @@ export interface BotHarness {
   /** The test's clock; move it with `advance`. */
   now(): Date;
   advance(seconds: number): void;
+  /** The handler itself: any API Gateway event (the Mini App's routes, a forged call). */
+  readonly handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
   /** POSTs an update as Telegram does (with the right secret unless told otherwise). */
   post(update: Update, secret?: string | null): Promise<{ statusCode?: number }>;
   /** Sends text as `from` and returns the bot's last message in that chat. */
@@ -65,6 +68,8 @@ export interface BotHarnessOptions {
   readonly dc?: LoopbackDc;
   /** The API_ID in the handler's environment (default: the one Telegram accepts); null: API_ID/API_HASH unset. */
   readonly apiId?: number | null;
+  /** More of the handler's environment (MINI_APP_URL…). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export async function createBotHarness(options: BotHarnessOptions = {}): Promise<BotHarness> {
@@ -102,6 +107,7 @@ export async function createBotHarness(options: BotHarnessOptions = {}): Promise
       BOT_TOKEN,
       WEBHOOK_SECRET,
       ...(apiId === null ? {} : { API_ID: String(apiId), API_HASH }),
+      ...options.env,
     },
     createClient,
     configureApi: (a) => a.config.use(api.transformer),
@@ -133,6 +139,7 @@ export async function createBotHarness(options: BotHarnessOptions = {}): Promise
     api,
     telegram,
     telegramRequests,
+    handler,
     clientsBuilt: () => clientsBuilt,
     seedSession: async (phone, account = {}) => {
       telegram.addAccount({ userId: 7000, firstName: "Acc", ...account, phone });

@@ -7,17 +7,23 @@
  * message, and the keypad's message shows only dots. The digits entered so far wait on the admin's INPUT item
  * (never logged, gone on submit, cancel or expiry). Typing the code with spaces between the digits still works;
  * messages that carried a code or password are deleted right after reading.
+ *
+ * Two ways keep the code out of the chat altogether and come first: the Mini App form (a `web_app` button under
+ * every code and password prompt when MINI_APP_URL is set; lib/miniapp), and QR login (qr-login.ts), offered on
+ * the first screen.
  */
 import { Composer, InlineKeyboard } from "grammy";
 import { InvalidPhoneError, normalizePhone, type Phone } from "../../sessions/phone";
 import type { LoginOutcome } from "../../telegram/contract";
 import { cb } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
+import { applyPendingChange, loginEndedText, pendingAfterLogin } from "../login-pending";
 import { deleteSecretMessage, pendingOf } from "../pending";
 import { answer, show } from "../ui";
 import type { Texts } from "../locales";
 import type { PendingInput } from "../state";
-import { cancelKeyboard, esc, sessionCard } from "../views";
+import { cancelKeyboard, esc, sessionCard, withFormButton } from "../views";
+import { replyToQrOutcome } from "./qr-login";
 
 /** Keypad presses: `k:0`…`k:9` a digit, `k:e` erase the last one, `k:s` submit. */
 const KEYPAD = /^k:([0-9es])$/;
@@ -31,7 +37,7 @@ export function keypadDots(entered: number, length?: number): string {
   return entered > 0 ? "●".repeat(entered) : "○";
 }
 
-export function codeKeypad(t: Texts): InlineKeyboard {
+export function codeKeypad(t: Texts, miniAppUrl?: string): InlineKeyboard {
   const k = new InlineKeyboard();
   for (const row of [
     ["1", "2", "3"],
@@ -41,12 +47,8 @@ export function codeKeypad(t: Texts): InlineKeyboard {
     for (const d of row) k.text(d, key(d));
     k.row();
   }
-  return k
-    .text("⌫", key("e"))
-    .text("0", key("0"))
-    .text("✅", key("s"))
-    .row()
-    .text(t.add.cancelButton, cb.cancel);
+  k.text("⌫", key("e")).text("0", key("0")).text("✅", key("s")).row().text(t.add.cancelButton, cb.cancel);
+  return withFormButton(t, miniAppUrl, k);
 }
 
 export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
@@ -56,7 +58,13 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
   const begin = async (ctx: BotContext) => {
     await answer(ctx);
     await state.setPending(ctx.admin.userId, { kind: "phone" });
-    await show(ctx, { text: ctx.t.add.askPhone, keyboard: cancelKeyboard(ctx.t) });
+    await show(ctx, {
+      text: ctx.t.add.askPhone,
+      keyboard: new InlineKeyboard()
+        .text(ctx.t.qr.button, cb.qrStart)
+        .row()
+        .text(ctx.t.add.cancelButton, cb.cancel),
+    });
   };
   composer.callbackQuery(cb.addSession, begin);
   composer.command("add", begin);
@@ -76,6 +84,18 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
         { kind: input.kind, phone: input.phone, cancelled: true },
         new Date((deps.now?.() ?? new Date()).getTime() - 1_000),
       );
+    } else if (input.kind === "qr" || input.kind === "qr-password") {
+      const { qr } = await deps.userbots();
+      await qr.cancelQr(`tg:${ctx.admin.userId}`);
+      if (input.kind === "qr") await state.clearPending(ctx.admin.userId);
+      else {
+        // As for a phone login's password: one typed after /cancel is still deleted.
+        await state.setPending(
+          ctx.admin.userId,
+          { kind: "qr-password", cancelled: true },
+          new Date((deps.now?.() ?? new Date()).getTime() - 1_000),
+        );
+      }
     } else {
       await state.clearPending(ctx.admin.userId);
     }
@@ -133,7 +153,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
       await answer(ctx);
       return void (await show(ctx, {
         text: ctx.t.add.keypad(input.phone, keypadDots(after.length, current.length)),
-        keyboard: codeKeypad(ctx.t),
+        keyboard: codeKeypad(ctx.t, deps.miniAppUrl),
       }));
     }
     await answer(ctx, ctx.t.add.keypadRetry);
@@ -146,18 +166,28 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
     if (pending.state === "none" || pending.input.kind === "admin-id") return next();
     const input = pending.input;
     const text = ctx.message.text;
+    const secret = input.kind === "code" || input.kind === "password" || input.kind === "qr-password";
     // A code or password is gone from the chat before anything else happens, whatever comes next.
-    if (input.kind === "code" || input.kind === "password") await deleteSecretMessage(ctx, deps);
+    if (secret) await deleteSecretMessage(ctx, deps);
     if (pending.state === "expired") {
       await state.clearPending(ctx.admin.userId);
-      if ((input.kind === "code" || input.kind === "password") && input.cancelled) {
-        return void (await ctx.reply(ctx.t.add.cancelledLate));
-      }
-      if (input.kind !== "phone") {
+      if (secret && input.cancelled) return void (await ctx.reply(ctx.t.add.cancelledLate));
+      if (input.kind === "code" || input.kind === "password") {
         const { login } = await deps.userbots();
         await login.cancel(input.phone);
+      } else if (input.kind === "qr" || input.kind === "qr-password") {
+        const { qr } = await deps.userbots();
+        await qr.cancelQr(`tg:${ctx.admin.userId}`);
       }
       return void (await ctx.reply(ctx.t.add.expired));
+    }
+    if (input.kind === "qr") {
+      // Waiting for a scan, not for text: say what the button is for.
+      return void (await ctx.reply(ctx.t.qr.notYet));
+    }
+    if (input.kind === "qr-password") {
+      const { qr } = await deps.userbots();
+      return replyToQrOutcome(ctx, deps, await qr.submitQrPassword(`tg:${ctx.admin.userId}`, text));
     }
     const { login } = await deps.userbots();
     let phone: Phone;
@@ -197,93 +227,50 @@ async function replyToOutcome(
   knownLength?: number,
 ): Promise<void> {
   const t = ctx.t.add;
-  const me = ctx.admin.userId;
-  const wait = (input: Parameters<typeof deps.state.setPending>[1], until?: string) =>
-    deps.state.setPending(me, input, until ? new Date(until) : undefined);
-  const stop = () => deps.state.clearPending(me);
-  const say = (text: string, withCancel = false) =>
-    ctx.reply(text, { parse_mode: "HTML", ...(withCancel ? { reply_markup: cancelKeyboard(ctx.t) } : {}) });
+  await applyPendingChange(deps, ctx.admin.userId, pendingAfterLogin(o, phone, knownLength));
+  const say = (text: string, keyboard?: InlineKeyboard) =>
+    ctx.reply(text, { parse_mode: "HTML", ...(keyboard ? { reply_markup: keyboard } : {}) });
   /** A code prompt: a new message with an empty keypad under it (the old keypad, if any, keeps its dots). */
-  const askCode = async (text: string, length: number | undefined, until: string) => {
-    // Waiting for the code again, with no digits entered: a wrong code's digits are gone.
-    await wait({ kind: "code", phone, ...(length ? { length } : {}) }, until);
-    await ctx.reply(`${text}\n\n${t.keypadLine(keypadDots(0, length))}`, {
-      parse_mode: "HTML",
-      reply_markup: codeKeypad(ctx.t),
-    });
-  };
+  const askCode = (text: string, length: number | undefined) =>
+    say(`${text}\n\n${t.keypadLine(keypadDots(0, length))}`, codeKeypad(ctx.t, deps.miniAppUrl));
+  const passwordKeyboard = () => withFormButton(ctx.t, deps.miniAppUrl, cancelKeyboard(ctx.t));
 
   switch (o.kind) {
     case "code-sent": {
       const where = t.delivery[o.flow.codeDelivery ?? "other"];
       const text = t.codeSent(phone, where, o.flow.codeLength);
-      await askCode(
-        o.flow.replacesExisting ? `${text}\n\n${t.replacesExisting}` : text,
-        o.flow.codeLength,
-        o.flow.expiresAt,
-      );
+      await askCode(o.flow.replacesExisting ? `${text}\n\n${t.replacesExisting}` : text, o.flow.codeLength);
       return;
     }
     case "password-needed":
-      await wait({ kind: "password", phone }, o.flow.expiresAt);
-      await say(t.askPassword(o.flow.passwordHint && esc(o.flow.passwordHint)), true);
+      await say(t.askPassword(o.flow.passwordHint && esc(o.flow.passwordHint)), passwordKeyboard());
       return;
     case "wrong-code":
-      if (o.flow.attemptsLeft <= 0) {
-        await stop();
-        await say(t.tooManyAttempts);
-      } else {
-        const length = o.flow.codeLength ?? knownLength;
-        await askCode(t.wrongCode(o.flow.attemptsLeft), length, o.flow.expiresAt);
-      }
+      if (o.flow.attemptsLeft <= 0) await say(t.tooManyAttempts);
+      else await askCode(t.wrongCode(o.flow.attemptsLeft), o.flow.codeLength ?? knownLength);
       return;
     case "wrong-password":
-      if (o.flow.attemptsLeft <= 0) {
-        await stop();
-        await say(t.tooManyAttempts);
-      } else {
-        await wait({ kind: "password", phone }, o.flow.expiresAt);
+      if (o.flow.attemptsLeft <= 0) await say(t.tooManyAttempts);
+      else {
         await say(
           t.wrongPassword(o.flow.attemptsLeft, o.flow.passwordHint && esc(o.flow.passwordHint)),
-          true,
+          passwordKeyboard(),
         );
       }
       return;
-    case "logged-in": {
+    case "logged-in":
       // The userbot layer records the login in the audit trail (it knows the account it logged in as).
-      await stop();
       await show(ctx, sessionCard(ctx.t, o.session, t.loggedIn(o.replaced)));
       return;
-    }
     case "invalid-phone":
       // Wait for another number.
-      await wait({ kind: "phone" });
-      await say(t.invalidPhone, true);
+      await say(t.invalidPhone, cancelKeyboard(ctx.t));
       return;
     case "unavailable":
       // Safe to retry the same step: the pending input stays as it is.
-      await say(t.unavailable(esc(o.message)), true);
+      await say(t.unavailable(esc(o.message)), cancelKeyboard(ctx.t));
       return;
-    case "code-expired":
-      await stop();
-      return void (await say(t.codeExpired));
-    case "no-flow":
-      await stop();
-      return void (await say(t.noFlow));
-    case "too-many-attempts":
-      await stop();
-      return void (await say(t.tooManyAttempts));
-    case "phone-banned":
-      await stop();
-      return void (await say(t.phoneBanned));
-    case "no-account":
-      await stop();
-      return void (await say(t.noAccount));
-    case "flood-wait":
-      await stop();
-      return void (await say(t.floodWait(Math.ceil(o.seconds / 60))));
-    case "api-credentials-invalid":
-      await stop();
-      return void (await say(t.apiCredentialsInvalid));
+    default:
+      await say(loginEndedText(ctx.t, o) ?? t.noFlow);
   }
 }

@@ -179,6 +179,45 @@ export interface Texts {
     readonly ownersOnly: string;
     readonly notAdmin: (id: string) => string;
   };
+  /** The Mini App login form (its page) and its button. Plain text: the page shows it as text, not HTML. */
+  readonly miniapp: {
+    /** The web_app button under a code or password prompt. */
+    readonly formButton: string;
+    readonly title: string;
+    readonly forPhone: (phone: string) => string;
+    readonly forQr: string;
+    readonly codeLabel: (length?: number) => string;
+    readonly passwordLabel: (hint?: string) => string;
+    readonly submit: string;
+    readonly checking: string;
+    readonly network: string;
+    readonly close: string;
+    readonly wrongCode: (attemptsLeft: number) => string;
+    readonly wrongPassword: (attemptsLeft: number, hint?: string) => string;
+    readonly passwordNeeded: string;
+    readonly loggedIn: (replaced: boolean) => string;
+    /** initData missing, forged, or not ours: the page was not opened from the bot. */
+    readonly openFromBot: string;
+    /** initData too old (or from the future): open the form again. */
+    readonly reopen: string;
+    readonly notAdmin: string;
+    readonly noLogin: string;
+  };
+  /** ➕ Add Session by QR code (Telegram → Settings → Devices → Link Desktop Device). */
+  readonly qr: {
+    readonly button: string;
+    readonly starting: string;
+    /** The QR photo's caption: the steps and the countdown to the token's expiry. */
+    readonly caption: (seconds: number, until: string, renewed: boolean) => string;
+    readonly scannedButton: string;
+    readonly checking: string;
+    readonly notYet: string;
+    readonly passwordNeeded: (hint?: string) => string;
+    /** The photo's caption once the code was scanned (the login goes on to the password). */
+    readonly scannedCaption: string;
+    readonly loggedInCaption: string;
+    readonly over: string;
+  };
   readonly language: {
     readonly choose: string;
     readonly set: string;
@@ -357,6 +396,43 @@ export const en: Texts = {
     lastOwner: "This is the last owner and cannot be removed. Make another admin an owner first.",
     ownersOnly: "Only an owner can add or remove admins.",
     notAdmin: (id) => `${id} is not an admin (removed meanwhile).`,
+  },
+  miniapp: {
+    formButton: "🔐 Enter it in a secure form",
+    title: "Session Keeper: log in",
+    forPhone: (p) => `Logging in ${p}`,
+    forQr: "Logging in the account that scanned the QR code",
+    codeLabel: (n) => (n ? `Login code (${n} digits)` : "Login code"),
+    passwordLabel: (h) => `Two-step verification password${h ? ` (hint: ${h})` : ""}`,
+    submit: "Log in",
+    checking: "Checking with Telegram…",
+    network: "No connection to the server. Check the network and press Log in again.",
+    close: "Close",
+    wrongCode: (n) => `❌ Wrong code. ${n} attempt(s) left.`,
+    wrongPassword: (n, h) => `❌ Wrong password${h ? ` (hint: ${h})` : ""}. ${n} attempt(s) left.`,
+    passwordNeeded: "Code accepted. This account has two-step verification: enter its password.",
+    loggedIn: (r) =>
+      `✅ Logged in${r ? ": the old session was replaced" : ""}. The session card is in the chat; this form closes.`,
+    openFromBot: "This form works only when opened from the bot's button in Telegram. Open it from the chat.",
+    reopen: "This form was opened too long ago. Close it and open it again from the chat.",
+    notAdmin: "You are not an admin of this bot.",
+    noLogin: "None of your logins is waiting for a code or password. Start one with ➕ Add Session.",
+  },
+  qr: {
+    button: "📷 Log in with a QR code (recommended)",
+    starting: "Preparing a QR code…",
+    caption: (s, until, renewed) =>
+      `${renewed ? "The previous code expired unscanned; here is a new one.\n\n" : ""}<b>📷 Log in with a QR code</b>\n` +
+      "On the phone with the account: Telegram → Settings → Devices → <b>Link Desktop Device</b>, and scan this code. Then press “I scanned it”.\n\n" +
+      `⏳ Valid for ${s} s, until ${until}. An expired code is replaced when you press the button.\n/cancel to stop.`,
+    scannedButton: "✅ I scanned it",
+    checking: "Asking Telegram…",
+    notYet: "Not scanned yet. Scan the code, then press the button again.",
+    passwordNeeded: (h) =>
+      `Scanned. This account has two-step verification: enter its password in the secure form${h ? ` (hint: ${h})` : ""}, or send it here (the message is deleted right after reading). /cancel to stop.`,
+    scannedCaption: "✅ Scanned.",
+    loggedInCaption: "✅ Scanned and logged in.",
+    over: "This QR login is over (finished, cancelled or expired). Press ➕ Add Session to start again.",
   },
   language: { choose: "Choose the language:", set: "Language: English." },
   notify: {

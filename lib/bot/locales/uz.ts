@@ -164,6 +164,43 @@ export const uz: Texts = {
     ownersOnly: "Adminlarni faqat ega qo‘shishi yoki olib tashlashi mumkin.",
     notAdmin: (id) => `${id} admin emas (shu orada olib tashlangan).`,
   },
+  miniapp: {
+    formButton: "🔐 Xavfsiz formada kiritish",
+    title: "Session Keeper: kirish",
+    forPhone: (p) => `${p} raqamiga kirilmoqda`,
+    forQr: "QR kodni skanerlagan akkauntga kirilmoqda",
+    codeLabel: (n) => (n ? `Kirish kodi (${n} ta raqam)` : "Kirish kodi"),
+    passwordLabel: (h) => `Ikki bosqichli tekshiruv paroli${h ? ` (eslatma: ${h})` : ""}`,
+    submit: "Kirish",
+    checking: "Telegram bilan tekshirilmoqda…",
+    network: "Server bilan aloqa yo‘q. Tarmoqni tekshiring va yana “Kirish”ni bosing.",
+    close: "Yopish",
+    wrongCode: (n) => `❌ Kod noto‘g‘ri. ${n} ta urinish qoldi.`,
+    wrongPassword: (n, h) => `❌ Parol noto‘g‘ri${h ? ` (eslatma: ${h})` : ""}. ${n} ta urinish qoldi.`,
+    passwordNeeded: "Kod qabul qilindi. Bu akkauntda ikki bosqichli tekshiruv bor: parolini kiriting.",
+    loggedIn: (r) =>
+      `✅ Kirildi${r ? ": eski sessiya almashtirildi" : ""}. Sessiya kartasi chatda; bu forma yopiladi.`,
+    openFromBot: "Bu forma faqat Telegramdagi bot tugmasidan ochilganda ishlaydi. Uni chatdan oching.",
+    reopen: "Bu forma ancha oldin ochilgan. Uni yoping va chatdan qayta oching.",
+    notAdmin: "Siz bu botning administratori emassiz.",
+    noLogin: "Sizning birorta kirishingiz kod yoki parol kutmayapti. ➕ Sessiya qo‘shish bilan boshlang.",
+  },
+  qr: {
+    button: "📷 QR kod bilan kirish (tavsiya etiladi)",
+    starting: "QR kod tayyorlanmoqda…",
+    caption: (s, until, renewed) =>
+      `${renewed ? "Oldingi kod skanerlanmasdan eskirdi; mana yangisi.\n\n" : ""}<b>📷 QR kod bilan kirish</b>\n` +
+      "Akkaunt turgan telefonda: Telegram → Sozlamalar → Qurilmalar → <b>Kompyuterni ulash</b> (Link Desktop Device), va shu kodni skanerlang. So‘ng “Skanerladim”ni bosing.\n\n" +
+      `⏳ ${s} soniya amal qiladi, ${until} gacha. Eskirgan kod tugma bosilganda yangilanadi.\nTo‘xtatish: /cancel`,
+    scannedButton: "✅ Skanerladim",
+    checking: "Telegramdan so‘ralmoqda…",
+    notYet: "Hali skanerlanmagan. Kodni skanerlang, so‘ng tugmani yana bosing.",
+    passwordNeeded: (h) =>
+      `Skanerlandi. Bu akkauntda ikki bosqichli tekshiruv bor: parolini xavfsiz formada kiriting${h ? ` (eslatma: ${h})` : ""} yoki shu yerga yuboring (xabar o‘qilgach darhol o‘chiriladi). To‘xtatish: /cancel`,
+    scannedCaption: "✅ Skanerlandi.",
+    loggedInCaption: "✅ Skanerlandi va kirildi.",
+    over: "Bu QR kirish tugagan (yakunlangan, bekor qilingan yoki eskirgan). Qayta boshlash uchun ➕ Sessiya qo‘shishni bosing.",
+  },
   language: { choose: "Tilni tanlang:", set: "Til: o‘zbekcha." },
   notify: {
     sessionsFailed: (failed) =>

@@ -1,0 +1,98 @@
+/**
+ * What the admin's pending step becomes after a login outcome, the same whether the outcome came from the chat
+ * (keypad, typed text) or from the Mini App form: the next code or password prompt waits until the flow expires,
+ * a finished or failed login waits for nothing, and a step Telegram could not answer stays as it was (retry).
+ */
+import type { Phone } from "../sessions/phone";
+import type { LoginOutcome, QrLoginOutcome } from "../telegram/contract";
+import type { BotDeps } from "./context";
+import type { Texts } from "./locales";
+import type { PendingInput } from "./state";
+
+export type PendingChange =
+  | { readonly change: "set"; readonly input: PendingInput; readonly until?: string }
+  | { readonly change: "clear" }
+  | { readonly change: "keep" };
+
+const clear: PendingChange = { change: "clear" };
+
+export function pendingAfterLogin(o: LoginOutcome, phone: Phone, knownLength?: number): PendingChange {
+  switch (o.kind) {
+    case "code-sent":
+    case "wrong-code": {
+      if (o.kind === "wrong-code" && o.flow.attemptsLeft <= 0) return clear;
+      // Waiting for the code again, with no digits entered: a wrong code's digits are gone.
+      const length = o.flow.codeLength ?? knownLength;
+      return {
+        change: "set",
+        input: { kind: "code", phone, ...(length ? { length } : {}) },
+        until: o.flow.expiresAt,
+      };
+    }
+    case "password-needed":
+    case "wrong-password":
+      if (o.kind === "wrong-password" && o.flow.attemptsLeft <= 0) return clear;
+      return { change: "set", input: { kind: "password", phone }, until: o.flow.expiresAt };
+    case "invalid-phone":
+      return { change: "set", input: { kind: "phone" } };
+    case "unavailable":
+      return { change: "keep" };
+    default:
+      return clear;
+  }
+}
+
+export function pendingAfterQr(o: QrLoginOutcome): PendingChange {
+  switch (o.kind) {
+    case "qr":
+      return { change: "set", input: { kind: "qr" }, until: o.flow.expiresAt };
+    case "password-needed":
+    case "wrong-password":
+      if (o.kind === "wrong-password" && o.flow.attemptsLeft <= 0) return clear;
+      return { change: "set", input: { kind: "qr-password" }, until: o.flow.expiresAt };
+    case "unavailable":
+      return { change: "keep" };
+    default:
+      return clear;
+  }
+}
+
+/**
+ * The message for an outcome that ends the login without a session (the same in the chat and on the form), or
+ * undefined for the outcomes each place words itself (prompts, wrong tries, success).
+ */
+export function loginEndedText(t: Texts, o: LoginOutcome | QrLoginOutcome): string | undefined {
+  switch (o.kind) {
+    case "code-expired":
+      return t.add.codeExpired;
+    case "no-flow":
+      return t.add.noFlow;
+    case "too-many-attempts":
+      return t.add.tooManyAttempts;
+    case "phone-banned":
+      return t.add.phoneBanned;
+    case "no-account":
+      return t.add.noAccount;
+    case "flood-wait":
+      return t.add.floodWait(Math.ceil(o.seconds / 60));
+    case "api-credentials-invalid":
+      return t.add.apiCredentialsInvalid;
+    case "invalid-phone":
+      return t.add.invalidPhone;
+    default:
+      return undefined;
+  }
+}
+
+/** Moves the admin's pending step along after a login outcome (chat and Mini App alike). */
+export async function applyPendingChange(
+  deps: Pick<BotDeps, "state">,
+  adminId: string,
+  change: PendingChange,
+): Promise<void> {
+  if (change.change === "set") {
+    await deps.state.setPending(adminId, change.input, change.until ? new Date(change.until) : undefined);
+  } else if (change.change === "clear") {
+    await deps.state.clearPending(adminId);
+  }
+}

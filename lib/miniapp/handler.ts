@@ -1,0 +1,358 @@
+/**
+ * The Mini App login form's HTTP side, on the AdminBot's HTTP API next to the webhook:
+ *
+ *   GET  /login            the page (lib/miniapp/page.ts)
+ *   POST /login/state      which step of the caller's login waits (code or password), with the page's texts
+ *   POST /login/code       {initData, code}
+ *   POST /login/password   {initData, password}
+ *
+ * Every POST is checked in this order, and refused before anything is written: the body is a small JSON object;
+ * its `initData` carries Telegram's signature made with our bot token, and is fresh (lib/miniapp/init-data.ts);
+ * the user it names is an admin; and that admin has a login waiting for a code or password which they started
+ * themselves (their pending step in the bot-state table, and the flow's `startedBy`). The code and password are
+ * taken from the body only: never from a URL, never logged, never echoed back.
+ *
+ * The steps are the chat's steps (the same login services, the same pending-step changes). On success the bot posts
+ * the new session's card in the admin's chat and the page closes itself; a login that ends without a session is
+ * told in the chat too, so the chat never shows a keypad for a login that is over.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { Api, InlineKeyboard } from "grammy";
+import type { Logger } from "../log";
+import { forgetSecret, registerSecret } from "../log";
+import type { AdminRepository } from "../state/admins";
+import type { LoginFlowView, LoginOutcome, QrLoginOutcome, QrLoginView } from "../telegram/contract";
+import type { UserbotLoader } from "../bot/context";
+import { LOCALES, languageFromCode, type Texts } from "../bot/locales";
+import { applyPendingChange, loginEndedText, pendingAfterLogin, pendingAfterQr } from "../bot/login-pending";
+import type { BotState } from "../bot/state";
+import { sessionCard } from "../bot/views";
+import { verifyInitData } from "./init-data";
+import { LOGIN_PAGE_CSP, LOGIN_PAGE_HTML } from "./page";
+
+export const LOGIN_PATH = "/login";
+/** Request bodies are a few hundred bytes (initData plus a code or password). */
+const MAX_BODY_BYTES = 8 * 1024;
+const STEPS = new Set(["state", "code", "password"]);
+
+export type MiniAppHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface MiniAppDeps {
+  /** The bot token: the key of initData's signature. */
+  readonly botToken: () => Promise<string>;
+  /** The Bot API client, to post the session card (or the end of a login) in the admin's chat. */
+  readonly api: () => Promise<Api>;
+  readonly admins: AdminRepository;
+  readonly state: BotState;
+  readonly userbots: UserbotLoader;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  readonly miniAppUrl?: string;
+}
+
+/** The login the caller may continue on the form. */
+type OwnLogin =
+  | { readonly kind: "phone"; readonly flow: LoginFlowView }
+  | { readonly kind: "qr"; readonly flow: QrLoginView };
+
+/** What the page gets back; it renders exactly this (texts are plain text, shown with textContent). */
+interface PageAnswer {
+  readonly step?: "code" | "password";
+  readonly who?: string;
+  readonly label?: string;
+  readonly codeLength?: number;
+  readonly message?: string;
+  /** The login is over (or cannot go on from this form): no more input. */
+  readonly done?: boolean;
+  readonly success?: boolean;
+  readonly failed?: boolean;
+  readonly error?: string;
+  readonly texts?: Record<string, string>;
+}
+
+export function isMiniAppRequest(event: APIGatewayProxyEventV2): boolean {
+  const path = event.rawPath ?? event.requestContext?.http?.path ?? "";
+  return path === LOGIN_PATH || path.startsWith(`${LOGIN_PATH}/`);
+}
+
+export function createMiniAppHandler(deps: MiniAppDeps): MiniAppHandler {
+  const now = deps.now ?? (() => new Date());
+  return async (event) => {
+    const method = event.requestContext?.http?.method ?? "";
+    const path = event.rawPath ?? "";
+    if (path === LOGIN_PATH && (method === "GET" || method === "HEAD")) return page();
+    const step = path.slice(LOGIN_PATH.length + 1);
+    if (method !== "POST" || !path.startsWith(`${LOGIN_PATH}/`) || !STEPS.has(step)) {
+      return json(404, { error: "not-found", done: true, message: "Not found." });
+    }
+    const body = parseBody(event);
+    const fallback = LOCALES[languageFromCode(unverifiedLanguage(body?.initData))];
+    if (!body) return json(400, { error: "bad-request", done: true, message: fallback.miniapp.openFromBot });
+
+    const check = verifyInitData(body.initData, await deps.botToken(), { now: now() });
+    if (!check.ok) {
+      deps.logger.warn("Mini App call refused: initData not valid", {
+        reason: check.reason,
+        step,
+        sourceIp: event.requestContext?.http?.sourceIp,
+      });
+      const stale = check.reason === "expired" || check.reason === "future";
+      return json(401, {
+        error: "init-data",
+        done: true,
+        message: stale ? fallback.miniapp.reopen : fallback.miniapp.openFromBot,
+      });
+    }
+    const adminId = String(check.user.id);
+    const admin = await deps.admins.get(adminId);
+    if (!admin) {
+      deps.logger.warn("Mini App call refused: not an admin", { userId: adminId, step });
+      return json(403, { error: "not-admin", done: true, message: fallback.miniapp.notAdmin });
+    }
+    const t = LOCALES[admin.language ?? languageFromCode(check.user.languageCode)];
+    const texts = pageTexts(t);
+    const own = await ownLogin(deps, adminId);
+    if (!own) {
+      return json(409, { error: "no-flow", done: true, message: t.miniapp.noLogin, texts });
+    }
+    if (step === "state") return json(200, { ...prompt(t, own), texts });
+
+    const secret = typeof body[step] === "string" ? (body[step] as string) : "";
+    if (step !== own.flow.step || secret.length === 0 || secret.length > 256) {
+      // A stale page (the login moved on elsewhere) or an empty field: show the step that waits now.
+      return json(200, { ...prompt(t, own), texts });
+    }
+    registerSecret(secret);
+    try {
+      const answer =
+        own.kind === "phone"
+          ? await phoneStep(deps, t, adminId, own.flow, step as "code" | "password", secret)
+          : await qrStep(deps, t, adminId, secret);
+      deps.logger.info("Mini App login step", { userId: adminId, step, login: own.kind });
+      return json(200, { ...answer, texts });
+    } finally {
+      forgetSecret(secret);
+    }
+  };
+}
+
+/** The caller's own login waiting for a code or password, or undefined. */
+async function ownLogin(deps: MiniAppDeps, adminId: string): Promise<OwnLogin | undefined> {
+  const pending = await deps.state.getPending(adminId);
+  if (pending.state !== "waiting") return undefined;
+  const input = pending.input;
+  if ((input.kind === "code" || input.kind === "password") && !input.cancelled) {
+    const { login } = await deps.userbots();
+    const flow = await login.getFlow(input.phone);
+    return flow && flow.startedBy === `tg:${adminId}` ? { kind: "phone", flow } : undefined;
+  }
+  if (input.kind === "qr-password" && !input.cancelled) {
+    const { qr } = await deps.userbots();
+    const flow = await qr.getQrFlow(`tg:${adminId}`);
+    return flow?.step === "password" ? { kind: "qr", flow } : undefined;
+  }
+  return undefined;
+}
+
+function prompt(t: Texts, own: OwnLogin): PageAnswer {
+  const who = own.kind === "phone" ? t.miniapp.forPhone(own.flow.phone) : t.miniapp.forQr;
+  if (own.kind === "phone" && own.flow.step === "code") {
+    return {
+      step: "code",
+      who,
+      label: t.miniapp.codeLabel(own.flow.codeLength),
+      ...(own.flow.codeLength ? { codeLength: own.flow.codeLength } : {}),
+    };
+  }
+  return { step: "password", who, label: t.miniapp.passwordLabel(own.flow.passwordHint) };
+}
+
+async function phoneStep(
+  deps: MiniAppDeps,
+  t: Texts,
+  adminId: string,
+  flow: LoginFlowView,
+  step: "code" | "password",
+  secret: string,
+): Promise<PageAnswer> {
+  const { login } = await deps.userbots();
+  const o: LoginOutcome =
+    step === "code"
+      ? await login.submitCode(flow.phone, secret.replace(/\D/g, ""))
+      : await login.submitPassword(flow.phone, secret);
+  await applyPendingChange({ state: deps.state }, adminId, pendingAfterLogin(o, flow.phone, flow.codeLength));
+  const who = t.miniapp.forPhone(flow.phone);
+  switch (o.kind) {
+    case "wrong-code":
+      if (o.flow.attemptsLeft > 0) {
+        return {
+          ...prompt(t, { kind: "phone", flow: o.flow }),
+          failed: true,
+          message: t.miniapp.wrongCode(o.flow.attemptsLeft),
+        };
+      }
+      return ended(deps, t, adminId, t.add.tooManyAttempts);
+    case "wrong-password":
+      if (o.flow.attemptsLeft > 0) {
+        return {
+          ...prompt(t, { kind: "phone", flow: o.flow }),
+          failed: true,
+          message: t.miniapp.wrongPassword(o.flow.attemptsLeft, o.flow.passwordHint),
+        };
+      }
+      return ended(deps, t, adminId, t.add.tooManyAttempts);
+    case "password-needed":
+      return { ...prompt(t, { kind: "phone", flow: o.flow }), message: t.miniapp.passwordNeeded };
+    case "code-sent":
+      return prompt(t, { kind: "phone", flow: o.flow });
+    case "logged-in":
+      return loggedIn(deps, t, adminId, o);
+    case "unavailable":
+      return {
+        ...prompt(t, { kind: "phone", flow }),
+        who,
+        failed: true,
+        message: plain(t.add.unavailable(o.message)),
+      };
+    default:
+      return ended(deps, t, adminId, loginEndedText(t, o) ?? t.add.noFlow);
+  }
+}
+
+async function qrStep(deps: MiniAppDeps, t: Texts, adminId: string, password: string): Promise<PageAnswer> {
+  const { qr } = await deps.userbots();
+  const o: QrLoginOutcome = await qr.submitQrPassword(`tg:${adminId}`, password);
+  await applyPendingChange({ state: deps.state }, adminId, pendingAfterQr(o));
+  switch (o.kind) {
+    case "wrong-password":
+      if (o.flow.attemptsLeft > 0) {
+        return {
+          ...prompt(t, { kind: "qr", flow: o.flow }),
+          failed: true,
+          message: t.miniapp.wrongPassword(o.flow.attemptsLeft, o.flow.passwordHint),
+        };
+      }
+      return ended(deps, t, adminId, t.add.tooManyAttempts);
+    case "password-needed":
+      return prompt(t, { kind: "qr", flow: o.flow });
+    case "logged-in":
+      return loggedIn(deps, t, adminId, o);
+    case "unavailable":
+      return {
+        step: "password",
+        who: t.miniapp.forQr,
+        failed: true,
+        message: plain(t.add.unavailable(o.message)),
+      };
+    case "qr":
+      return ended(deps, t, adminId, t.qr.over);
+    default:
+      return ended(deps, t, adminId, loginEndedText(t, o) ?? t.qr.over);
+  }
+}
+
+async function loggedIn(
+  deps: MiniAppDeps,
+  t: Texts,
+  adminId: string,
+  o: Extract<LoginOutcome, { kind: "logged-in" }>,
+): Promise<PageAnswer> {
+  const card = sessionCard(t, o.session, t.add.loggedIn(o.replaced));
+  await tellChat(deps, adminId, card.text, card.keyboard);
+  return { done: true, success: true, message: t.miniapp.loggedIn(o.replaced) };
+}
+
+/** The login is over without a session: the page and the chat both say why. */
+async function ended(deps: MiniAppDeps, t: Texts, adminId: string, html: string): Promise<PageAnswer> {
+  await tellChat(deps, adminId, html);
+  return { done: true, failed: true, message: plain(html) };
+}
+
+async function tellChat(
+  deps: MiniAppDeps,
+  adminId: string,
+  html: string,
+  keyboard?: InlineKeyboard,
+): Promise<void> {
+  const api = await deps.api();
+  try {
+    await api.sendMessage(Number(adminId), html, {
+      parse_mode: "HTML",
+      ...(keyboard ? { reply_markup: keyboard } : {}),
+    });
+  } catch (err) {
+    // The login itself is done and stored; the page says what happened even when the chat cannot be told.
+    deps.logger.warn("Could not post the Mini App login's result in the chat", {
+      userId: adminId,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+}
+
+function pageTexts(t: Texts): Record<string, string> {
+  const m = t.miniapp;
+  return { title: m.title, submit: m.submit, checking: m.checking, network: m.network, close: m.close };
+}
+
+/** The chat's HTML texts as the page's plain text. */
+export function plain(html: string): string {
+  return html
+    .replace(/<[^>]*>/g, "")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&");
+}
+
+function parseBody(event: APIGatewayProxyEventV2): Record<string, unknown> | undefined {
+  const raw = event.isBase64Encoded
+    ? Buffer.from(event.body ?? "", "base64").toString("utf8")
+    : (event.body ?? "");
+  if (raw.length === 0 || Buffer.byteLength(raw) > MAX_BODY_BYTES) return undefined;
+  try {
+    const body: unknown = JSON.parse(raw);
+    return typeof body === "object" && body !== null && !Array.isArray(body)
+      ? (body as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The language the (not yet verified) initData names, for the words of a refusal only. */
+function unverifiedLanguage(initData: unknown): string | undefined {
+  if (typeof initData !== "string" || initData.length > 4096) return undefined;
+  try {
+    const user = JSON.parse(new URLSearchParams(initData).get("user") ?? "") as { language_code?: unknown };
+    return typeof user.language_code === "string" ? user.language_code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const COMMON_HEADERS = {
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+
+function page(): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: 200,
+    headers: {
+      ...COMMON_HEADERS,
+      "content-type": "text/html; charset=utf-8",
+      "content-security-policy": LOGIN_PAGE_CSP,
+    },
+    body: LOGIN_PAGE_HTML,
+  };
+}
+
+function json(statusCode: number, body: PageAnswer): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { ...COMMON_HEADERS, "content-type": "application/json; charset=utf-8" },
+    body: JSON.stringify(body),
+  };
+}
