@@ -4,7 +4,14 @@
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
+import {
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  type CfnStage,
+  type HttpRoute,
+} from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
@@ -23,8 +30,21 @@ import { grantTableAccess } from "./constructs/table-access";
 import type { DeploymentSettings } from "./settings";
 import type { StatefulStack } from "./stateful-stack";
 
-/** The only route of the HTTP API: where Telegram posts updates. */
+/** Where Telegram posts updates. */
 export const WEBHOOK_ROUTE = "/webhook";
+/** The Mini App login page (`GET`); its URL is the AdminBot's `MINI_APP_URL`, put on a `web_app` button. */
+export const LOGIN_ROUTE = "/login";
+/**
+ * The page's JSON calls, `POST /login/<step>`, each one a route of its own: a path that is not one of them is
+ * answered 404 by API Gateway and never reaches the function.
+ */
+export const LOGIN_STEPS = ["state", "code", "password"] as const;
+/** Every route of the HTTP API, as API Gateway keys them (`METHOD /path`). All reach the AdminBot function. */
+export const WEBHOOK_ROUTE_KEY = `POST ${WEBHOOK_ROUTE}`;
+export const LOGIN_ROUTE_KEYS = [
+  `GET ${LOGIN_ROUTE}`,
+  ...LOGIN_STEPS.map((step) => `POST ${LOGIN_ROUTE}/${step}`),
+] as const;
 /** Namespace of the functions' own metrics (Powertools Metrics, EMF). */
 export const METRICS_NAMESPACE = "SessionKeeper";
 /** `POWERTOOLS_SERVICE_NAME` of every function: one service, so its metrics share one `service` dimension. */
@@ -54,6 +74,8 @@ export class ServiceStack extends Stack {
   readonly alarmTopic: Topic;
   /** The URL to register with Telegram's setWebhook. */
   readonly webhookUrl: string;
+  /** The Mini App login page's https URL (the AdminBot's `MINI_APP_URL`). */
+  readonly miniAppUrl: string;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -93,7 +115,8 @@ export class ServiceStack extends Stack {
     // --- AdminBot: the webhook ---------------------------------------------------------------------------
     this.adminBot = new SessionKeeperFunction(this, "AdminBot", {
       name: "adminBot",
-      description: "Session Keeper AdminBot: answers Telegram updates posted to the webhook",
+      description:
+        "Session Keeper AdminBot: answers Telegram updates posted to the webhook, serves the Mini App login",
       environment: { ...common, WEBHOOK_SECRET_ARN: stateful.webhookSecret.secretArn },
       // Under API Gateway's 30 s limit; a login step (MTProto key exchange) or "Check now" needs the headroom.
       timeout: Duration.seconds(29),
@@ -121,21 +144,46 @@ export class ServiceStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.api = new HttpApi(this, "WebhookApi", {
-      description: "Session Keeper: Telegram posts AdminBot updates here",
+      description:
+        "Session Keeper: Telegram posts AdminBot updates here; the Mini App login talks to it here",
       createDefaultStage: false,
     });
-    const [webhookRoute] = this.api.addRoutes({
+    // One integration for every route: one function, each route with its own invoke permission.
+    const adminBotIntegration = new HttpLambdaIntegration("AdminBot", this.adminBot.function);
+    for (const route of this.api.addRoutes({
       path: WEBHOOK_ROUTE,
       methods: [HttpMethod.POST],
-      integration: new HttpLambdaIntegration("AdminBot", this.adminBot.function),
-    });
-    if (webhookRoute)
-      Validations.of(webhookRoute).acknowledge({
+      integration: adminBotIntegration,
+    }))
+      Validations.of(route).acknowledge({
         id: "AwsSolutions-APIG4",
         reason:
           "Telegram cannot sign requests or present credentials: the webhook is authenticated by the secret token " +
           "Telegram sends in X-Telegram-Bot-Api-Secret-Token, which the AdminBot compares in constant time before " +
           "reading the update (401 otherwise). Stage throttling bounds the cost of forged calls.",
+      });
+    const loginRoutes: HttpRoute[] = [
+      ...this.api.addRoutes({
+        path: LOGIN_ROUTE,
+        methods: [HttpMethod.GET],
+        integration: adminBotIntegration,
+      }),
+      ...LOGIN_STEPS.flatMap((step) =>
+        this.api.addRoutes({
+          path: `${LOGIN_ROUTE}/${step}`,
+          methods: [HttpMethod.POST],
+          integration: adminBotIntegration,
+        }),
+      ),
+    ];
+    for (const route of loginRoutes)
+      Validations.of(route).acknowledge({
+        id: "AwsSolutions-APIG4",
+        reason:
+          "The Mini App page runs inside Telegram, which gives it no AWS credentials or token an API Gateway " +
+          "authorizer could check: each login call carries Telegram's signed initData, which the AdminBot verifies " +
+          "(HMAC-SHA256 keyed with the bot token) and refuses on mismatch before any write. GET /login serves only " +
+          "the static page. Route throttling (loginRateLimit, loginBurstLimit) bounds the cost of forged calls.",
       });
     const stage = new HttpStage(this, "WebhookStage", {
       httpApi: this.api,
@@ -144,6 +192,7 @@ export class ServiceStack extends Stack {
       // Caps what a flood of forged requests can cost; Telegram itself is told to stay below it (setWebhook
       // max_connections in infra/webhook.ts).
       throttle: { rateLimit: settings.webhookRateLimit, burstLimit: settings.webhookBurstLimit },
+      // The login routes get their own, lower limits (routeSettings below).
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         // Who called, what answered. No headers (the secret token travels in one) and no body (updates can carry
@@ -163,7 +212,23 @@ export class ServiceStack extends Stack {
         ),
       },
     });
-    this.webhookUrl = `${stage.url.replace(/\/$/, "")}${WEBHOOK_ROUTE}`;
+    // A person types a login code: the login routes are throttled far below the webhook. The HTTP API L2 has no
+    // per-route throttling, so it is set on the stage resource, keyed by route key.
+    (stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
+      LOGIN_ROUTE_KEYS.map((key) => [
+        key,
+        { ThrottlingRateLimit: settings.loginRateLimit, ThrottlingBurstLimit: settings.loginBurstLimit },
+      ]),
+    );
+    // CloudFormation refuses route settings for a route it has not created yet.
+    stage.node.addDependency(...loginRoutes);
+
+    const baseUrl = stage.url.replace(/\/$/, "");
+    this.webhookUrl = `${baseUrl}${WEBHOOK_ROUTE}`;
+    // Built from the API's id alone (the $default stage has no path), so the function depends on the API and not
+    // the other way round: the API's routes depend on the function's ARN, not on its environment.
+    this.miniAppUrl = `${baseUrl}${LOGIN_ROUTE}`;
+    this.adminBot.function.addEnvironment("MINI_APP_URL", this.miniAppUrl);
 
     new Alarm(this, "WebhookServerErrors", {
       alarmDescription:
@@ -290,6 +355,10 @@ export class ServiceStack extends Stack {
     new CfnOutput(this, "WebhookUrl", {
       value: this.webhookUrl,
       description: "Register with: npm run webhook:set",
+    });
+    new CfnOutput(this, "MiniAppUrl", {
+      value: this.miniAppUrl,
+      description: "The Mini App login page; the AdminBot puts it on a web_app button (MINI_APP_URL)",
     });
     new CfnOutput(this, "AlarmTopicArn", { value: this.alarmTopic.topicArn });
     new CfnOutput(this, "HealthCheckQueueUrl", { value: this.healthCheckQueue.queueUrl });

@@ -38,6 +38,13 @@ export interface DeploymentSettings {
   readonly webhookRateLimit: number;
   /** Webhook burst allowance. @default 40 */
   readonly webhookBurstLimit: number;
+  /**
+   * Steady requests per second API Gateway lets through to each route of the Mini App login (`GET /login`, its
+   * `POST /login/…` steps): a person types a code, so a few a second is plenty. Between 1 and 100. @default 5
+   */
+  readonly loginRateLimit: number;
+  /** Login routes' burst allowance, each. Between 1 and 200. @default 10 */
+  readonly loginBurstLimit: number;
   /** An address that gets the alarms by email (confirm the subscription AWS sends). @default none */
   readonly alarmEmail?: string;
 }
@@ -55,6 +62,8 @@ export const DEFAULT_SETTINGS: DeploymentSettings = {
   logRetentionDays: 30,
   webhookRateLimit: 20,
   webhookBurstLimit: 40,
+  loginRateLimit: 5,
+  loginBurstLimit: 10,
 };
 
 const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR", "SILENT"];
@@ -100,6 +109,8 @@ export function readSettings(node: Node): DeploymentSettings {
     logRetentionDays: integer("logRetentionDays", d.logRetentionDays, 1, 3653),
     webhookRateLimit: integer("webhookRateLimit", d.webhookRateLimit, 1, 10_000),
     webhookBurstLimit: integer("webhookBurstLimit", d.webhookBurstLimit, 1, 5_000),
+    loginRateLimit: integer("loginRateLimit", d.loginRateLimit, 1, 100),
+    loginBurstLimit: integer("loginBurstLimit", d.loginBurstLimit, 1, 200),
     ...(alarmEmail ? { alarmEmail } : {}),
   };
 }

@@ -32,6 +32,8 @@ export interface Deployment {
   readonly appSecretArn: string;
   readonly webhookSecretArn: string;
   readonly region: string;
+  /** The Mini App login page (stack output MiniAppUrl), when the outputs have it: shown, never registered. */
+  readonly miniAppUrl?: string;
 }
 
 export interface Dependencies {
@@ -85,7 +87,8 @@ export function findDeployment(deps: Pick<Dependencies, "env" | "readFile">): De
     throw new WebhookSetupError(`WEBHOOK_URL ${webhookUrl} must be https://…${WEBHOOK_ROUTE}.`);
   const region = env.AWS_REGION ?? appSecretArn.split(":")[3];
   if (!region) throw new WebhookSetupError(`APP_SECRET_ARN ${appSecretArn} is not a Secrets Manager ARN.`);
-  return { webhookUrl, appSecretArn, webhookSecretArn, region };
+  const miniAppUrl = env.MINI_APP_URL ?? outputs.MiniAppUrl;
+  return { webhookUrl, appSecretArn, webhookSecretArn, region, ...(miniAppUrl ? { miniAppUrl } : {}) };
 }
 
 async function readBotToken(deps: Dependencies, d: Deployment): Promise<string> {
@@ -151,6 +154,7 @@ export async function setWebhook(
     drop_pending_updates: options.dropPendingUpdates,
   });
   deps.log(`Webhook set: Telegram now posts ${ALLOWED_UPDATES.join(" and ")} updates to ${d.webhookUrl}.`);
+  if (d.miniAppUrl) deps.log(`Mini App login page (the AdminBot's web_app button): ${d.miniAppUrl}`);
   deps.log("Check it with: npm run webhook:info");
 }
 

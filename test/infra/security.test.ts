@@ -146,6 +146,28 @@ describe("IAM", () => {
   });
 });
 
+describe("the HTTP API", () => {
+  it("may invoke the AdminBot only on its own routes' paths, so no other path reaches the function", () => {
+    const [adminBotId] = functionByDescription(s.serviceTemplate, "AdminBot");
+    const permissions = Object.values(resources(s.serviceTemplate, "AWS::Lambda::Permission")).filter((p) =>
+      JSON.stringify(p.Properties?.FunctionName).includes(adminBotId),
+    );
+    const paths = permissions.map((p) => {
+      const parts = (p.Properties?.SourceArn as { "Fn::Join": [string, unknown[]] })["Fn::Join"][1];
+      expect(p.Properties?.Principal).toBe("apigateway.amazonaws.com");
+      return String(parts.at(-1));
+    });
+    expect(paths.sort()).toEqual(
+      ["/*/*/login", "/*/*/login/code", "/*/*/login/password", "/*/*/login/state", "/*/*/webhook"].sort(),
+    );
+  });
+
+  it("gives no route an API Gateway authorizer: the AdminBot authenticates every call itself", () => {
+    for (const route of Object.values(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Route")))
+      expect(route.Properties?.AuthorizationType).toBe("NONE");
+  });
+});
+
 describe("secrets in the template", () => {
   it("reach functions as ARNs, never as values", () => {
     const template = JSON.stringify([s.statefulTemplate.toJSON(), s.serviceTemplate.toJSON()]);

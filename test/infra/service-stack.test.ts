@@ -1,5 +1,6 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
+import { LOGIN_ROUTE_KEYS } from "../../infra/service-stack";
 import { functionByDescription, resources, synthesize, type Synthesized } from "./synth";
 
 let s: Synthesized;
@@ -19,7 +20,7 @@ const COMMON_ENV = [
 ];
 
 const FUNCTIONS = {
-  adminBot: { description: "AdminBot", extra: ["WEBHOOK_SECRET_ARN"] },
+  adminBot: { description: "AdminBot", extra: ["WEBHOOK_SECRET_ARN", "MINI_APP_URL"] },
   dispatch: { description: "queues every active session", extra: ["HEALTH_CHECK_QUEUE_URL"] },
   worker: { description: "checks a batch of sessions", extra: ["WORKER_CONCURRENCY", "CHECK_DEADLINE_MS"] },
   cleanup: { description: "deletes error sessions", extra: ["CLEANUP_AFTER_DAYS"] },
@@ -82,22 +83,35 @@ describe("the functions", () => {
   });
 });
 
-describe("the webhook API", () => {
-  it("has one route, POST /webhook, wired to the AdminBot", () => {
+type Join = { "Fn::Join": [string, unknown[]] };
+const stageOf = (template = s.serviceTemplate) => {
+  const stages = Object.values(resources(template, "AWS::ApiGatewayV2::Stage"));
+  expect(stages).toHaveLength(1);
+  return stages[0]! as { Properties: Record<string, Record<string, unknown>>; DependsOn?: string[] };
+};
+const LOGIN_ROUTES = ["GET /login", "POST /login/state", "POST /login/code", "POST /login/password"];
+
+describe("the HTTP API", () => {
+  it("has exactly the webhook and the Mini App login routes, all wired to the AdminBot through one integration", () => {
     const routes = Object.values(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Route"));
-    expect(routes.map((r) => r.Properties?.RouteKey)).toEqual(["POST /webhook"]);
-    const [adminBotId] = fn("adminBot");
-    s.serviceTemplate.hasResourceProperties("AWS::ApiGatewayV2::Integration", {
+    expect(routes.map((r) => r.Properties?.RouteKey).sort()).toEqual(
+      ["POST /webhook", ...LOGIN_ROUTES].sort(),
+    );
+    expect([...LOGIN_ROUTE_KEYS].sort()).toEqual([...LOGIN_ROUTES].sort());
+    const integrations = Object.entries(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Integration"));
+    expect(integrations).toHaveLength(1);
+    const [integrationId, integration] = integrations[0]!;
+    expect(integration.Properties).toMatchObject({
       IntegrationType: "AWS_PROXY",
       PayloadFormatVersion: "2.0",
-      IntegrationUri: { "Fn::GetAtt": [adminBotId, "Arn"] },
+      IntegrationUri: { "Fn::GetAtt": [fn("adminBot")[0], "Arn"] },
     });
+    for (const r of routes)
+      expect(r.Properties?.Target).toEqual({ "Fn::Join": ["", ["integrations/", { Ref: integrationId }]] });
   });
 
   it("throttles the stage and writes access logs without headers or bodies", () => {
-    const stages = Object.values(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Stage"));
-    expect(stages).toHaveLength(1);
-    const stage = stages[0]!.Properties as Record<string, Record<string, unknown>>;
+    const stage = stageOf().Properties;
     expect(stage.StageName).toBe("$default");
     expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 });
     const format = String(stage.AccessLogSettings?.Format);
@@ -106,6 +120,47 @@ describe("the webhook API", () => {
       sourceIp: "$context.identity.sourceIp",
     });
     expect(format).not.toMatch(/header|body|requestBody/i);
+  });
+
+  it("throttles each login route to 5 requests/s, burst 10, and leaves the webhook to the stage's figures", () => {
+    const login = { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 };
+    expect(stageOf().Properties.RouteSettings).toEqual(
+      Object.fromEntries(LOGIN_ROUTES.map((key) => [key, login])),
+    );
+  });
+
+  it("creates the stage after the login routes, which CloudFormation needs for their route settings", () => {
+    const routeIds = Object.entries(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Route"))
+      .filter(([, r]) => LOGIN_ROUTES.includes(String(r.Properties?.RouteKey)))
+      .map(([id]) => id);
+    expect(routeIds).toHaveLength(4);
+    expect(stageOf().DependsOn).toEqual(expect.arrayContaining(routeIds));
+  });
+
+  it("follows the context for the login throttling", () => {
+    const other = synthesize({ context: { loginRateLimit: "2", loginBurstLimit: 3 } });
+    const settings = stageOf(other.serviceTemplate).Properties.RouteSettings!;
+    expect(Object.keys(settings).sort()).toEqual([...LOGIN_ROUTES].sort());
+    for (const v of Object.values(settings))
+      expect(v).toEqual({ ThrottlingRateLimit: 2, ThrottlingBurstLimit: 3 });
+    expect(stageOf(other.serviceTemplate).Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: 20,
+    });
+  });
+
+  it("tells the AdminBot the Mini App's https URL: the API's endpoint + /login, as the MiniAppUrl output", () => {
+    const url = envOf("adminBot").MINI_APP_URL as Join;
+    const [apiId] = Object.keys(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Api"));
+    const parts = url["Fn::Join"][1];
+    expect(parts[0]).toBe("https://");
+    expect(parts[1]).toEqual({ Ref: apiId });
+    expect(parts.at(-1)).toBe("/login");
+    expect(JSON.stringify(parts)).not.toMatch(/Stage|Route|Integration/);
+    const outputs = s.serviceTemplate.findOutputs("MiniAppUrl") as Record<string, { Value: unknown }>;
+    expect(outputs.MiniAppUrl?.Value).toEqual(url);
+    // The same address as the webhook's, but for the last segment.
+    const webhook = (s.serviceTemplate.findOutputs("WebhookUrl").WebhookUrl as { Value: Join }).Value;
+    expect(webhook["Fn::Join"][1].slice(0, -1)).toEqual(parts.slice(0, -1));
   });
 
   it("outputs the URL to give setWebhook", () => {

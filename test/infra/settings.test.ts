@@ -1,4 +1,6 @@
 import { App } from "aws-cdk-lib";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS, OFFLINE_ACCOUNT, readSettings, resolveEnvironment } from "../../infra/settings";
 
@@ -12,6 +14,22 @@ describe("deployment settings", () => {
       cleanupAfterDays: 30,
       workerConcurrency: 10,
       healthCheckMaxConcurrency: 5,
+      loginRateLimit: 5,
+      loginBurstLimit: 10,
+    });
+  });
+
+  it("match cdk.json's context, so synthesis and these defaults agree", () => {
+    const cdkJson = JSON.parse(readFileSync(path.join(__dirname, "../../cdk.json"), "utf8")) as {
+      context: Record<string, unknown>;
+    };
+    expect(readSettings(node(cdkJson.context))).toEqual(DEFAULT_SETTINGS);
+  });
+
+  it("take the login throttling from context", () => {
+    expect(readSettings(node({ loginRateLimit: "2", loginBurstLimit: 4 }))).toMatchObject({
+      loginRateLimit: 2,
+      loginBurstLimit: 4,
     });
   });
 
@@ -31,6 +49,10 @@ describe("deployment settings", () => {
       { healthCheckMaxConcurrency: 1 },
       "Context healthCheckMaxConcurrency is 1: set it to a whole number from 2 to 1000.",
     ],
+    [{ loginRateLimit: 0 }, "Context loginRateLimit is 0: set it to a whole number from 1 to 100."],
+    [{ loginRateLimit: "2.5" }, "Context loginRateLimit is 2.5: set it to a whole number from 1 to 100."],
+    [{ loginBurstLimit: "lots" }, "Context loginBurstLimit is lots: set it to a whole number from 1 to 200."],
+    [{ loginBurstLimit: 500 }, "Context loginBurstLimit is 500: set it to a whole number from 1 to 200."],
     [{ logLevel: "LOUD" }, "Context logLevel is LOUD: set it to one of DEBUG, INFO, WARN, ERROR, SILENT."],
     [{ alarmEmail: "ops" }, "Context alarmEmail is ops: set it to an email address, or leave it out."],
   ])("refuse %j with one line naming the key", (context, message) => {

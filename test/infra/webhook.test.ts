@@ -61,6 +61,16 @@ describe("webhook:set", () => {
     expect(lines.join("\n")).not.toContain(SECRET_TOKEN);
   });
 
+  it("shows the Mini App login page's URL when the stack outputs have it", async () => {
+    const miniAppUrl = "https://abc123.execute-api.eu-central-1.amazonaws.com/login";
+    const outputs = JSON.parse(OUTPUTS) as Record<string, Record<string, string>>;
+    outputs["SessionKeeper-Service"]!.MiniAppUrl = miniAppUrl;
+    const { deps, calls, lines } = fakes({ readFile: () => JSON.stringify(outputs) });
+    await setWebhook(deps, { dropPendingUpdates: false });
+    expect(lines).toContain(`Mini App login page (the AdminBot's web_app button): ${miniAppUrl}`);
+    expect(JSON.stringify(calls)).not.toContain("/login");
+  });
+
   it("drops pending updates when asked", async () => {
     const { deps, calls } = fakes();
     await setWebhook(deps, { dropPendingUpdates: true });
