@@ -27,18 +27,19 @@ import { DeadLetterQueue } from "./constructs/dead-letter-queue";
 import { ScheduledJob } from "./constructs/scheduled-job";
 import { SessionKeeperFunction } from "./constructs/session-keeper-function";
 import { grantTableAccess } from "./constructs/table-access";
+import { LOGIN_PATH, LOGIN_STEPS } from "../lib/miniapp/routes";
 import type { DeploymentSettings } from "./settings";
 import type { StatefulStack } from "./stateful-stack";
 
 /** Where Telegram posts updates. */
 export const WEBHOOK_ROUTE = "/webhook";
-/** The Mini App login page (`GET`); its URL is the AdminBot's `MINI_APP_URL`, put on a `web_app` button. */
-export const LOGIN_ROUTE = "/login";
 /**
- * The page's JSON calls, `POST /login/<step>`, each one a route of its own: a path that is not one of them is
- * answered 404 by API Gateway and never reaches the function.
+ * The Mini App login page (`GET`; its URL is the AdminBot's `MINI_APP_URL`, put on a `web_app` button) and its JSON
+ * calls, `POST /login/<step>`, each one a route of its own: a path that is not one of them is answered 404 by API
+ * Gateway and never reaches the function. The same constants route requests inside the function.
  */
-export const LOGIN_STEPS = ["state", "code", "password"] as const;
+export const LOGIN_ROUTE = LOGIN_PATH;
+export { LOGIN_STEPS };
 /** Every route of the HTTP API, as API Gateway keys them (`METHOD /path`). All reach the AdminBot function. */
 export const WEBHOOK_ROUTE_KEY = `POST ${WEBHOOK_ROUTE}`;
 export const LOGIN_ROUTE_KEYS = [

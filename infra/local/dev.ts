@@ -10,14 +10,14 @@
  * `runCleanup`. Only the scheduling is local.
  */
 import { existsSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { Api, type Bot, type Transformer } from "grammy";
 import { startDynamoDbLocal } from "./dynamodb-local";
 import { createTable } from "./create-tables";
+import { serveLambda } from "./lambda-http";
 import { loadStoreConfig, parseEnv } from "../../lib/config";
+import { LOGIN_PATH, LOGIN_STEPS } from "../../lib/miniapp/routes";
 import { cleanupEnvShape } from "../../lib/jobs/runtime";
 import { createLogger } from "../../lib/log";
 import { createSecretSource } from "../../lib/secrets";
@@ -48,7 +48,8 @@ BOT_TOKEN is required. Ctrl-C stops everything.
 
 Options:
   --webhook               serve the bot through the real webhook Lambda handler on a local HTTP endpoint
-                          (needs WEBHOOK_SECRET) instead of long polling
+                          (needs WEBHOOK_SECRET) instead of long polling; it serves the Mini App login form
+                          at /login too (set MINI_APP_URL to the https address a tunnel gives it)
   --webhook-port <n>      port of that endpoint on 127.0.0.1 (default 8787)
   --check-every <time>    health check period, e.g. 5m, 2h (default 24h)
   --cleanup-every <time>  cleanup period, e.g. 1h (default 7d); it deletes error sessions older than
@@ -325,33 +326,16 @@ async function main(): Promise<number> {
     async function serveWebhook(): Promise<string> {
       const { createHandler } = await import("../../functions/admin-bot.js");
       const handler = createHandler({ env, configureApi: redirect });
-      const server: Server = createServer((req, res) => {
-        void (async () => {
-          if (req.method !== "POST" || req.url?.split("?")[0] !== "/webhook") {
-            res.writeHead(404).end();
-            return;
-          }
-          const body = await readBody(req);
-          const result = await handler(toApiGatewayEvent(req, body));
-          res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
-          res.end(result.body ?? "");
-        })().catch((err: unknown) => {
-          logger.error("Webhook request failed", { error: (err as Error).message });
-          if (!res.headersSent) res.writeHead(500);
-          res.end();
-        });
+      const server = await serveLambda(handler, {
+        port: options.webhookPort,
+        // The stack's routes: the webhook, and the Mini App login form (lib/miniapp/routes.ts).
+        routes: (method, path) =>
+          (method === "POST" && path === "/webhook") ||
+          (method === "GET" && path === LOGIN_PATH) ||
+          (method === "POST" && LOGIN_STEPS.some((step) => path === `${LOGIN_PATH}/${step}`)),
+        onError: (err) => logger.error("Webhook request failed", { error: (err as Error).message }),
       });
-      await new Promise<void>((ok, fail) => {
-        server.once("error", fail);
-        server.listen(options.webhookPort, "127.0.0.1", () => ok());
-      });
-      stops.push(
-        () =>
-          new Promise<void>((ok) => {
-            server.close(() => ok());
-            server.closeAllConnections();
-          }),
-      );
+      stops.push(() => server.close());
       const url = `http://127.0.0.1:${options.webhookPort}/webhook`;
       say(`Webhook endpoint: POST ${url} (header X-Telegram-Bot-Api-Secret-Token: WEBHOOK_SECRET).`);
       const api = new Api(token, apiRoot ? { apiRoot } : undefined);
@@ -384,50 +368,6 @@ function human(ms: number): string {
   ] as const)
     if (ms % size === 0 && (unit !== "d" || ms >= 2 * size)) return `${ms / size}${unit}`;
   return `${ms / 1000}s`;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((ok, fail) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => (body += chunk));
-    req.on("end", () => ok(body));
-    req.on("error", fail);
-  });
-}
-
-/** An HTTP request as API Gateway's HTTP API (payload 2.0) hands it to the Lambda. */
-function toApiGatewayEvent(req: IncomingMessage, body: string): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = String(v);
-  const now = new Date();
-  return {
-    version: "2.0",
-    routeKey: "POST /webhook",
-    rawPath: "/webhook",
-    rawQueryString: "",
-    headers,
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: "local",
-      apiId: "local",
-      domainName: "127.0.0.1",
-      domainPrefix: "127",
-      http: {
-        method: "POST",
-        path: "/webhook",
-        protocol: "HTTP/1.1",
-        sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
-        userAgent: headers["user-agent"] ?? "",
-      },
-      requestId: `local-${now.getTime()}`,
-      routeKey: "POST /webhook",
-      stage: "$default",
-      time: now.toISOString(),
-      timeEpoch: now.getTime(),
-    },
-  };
 }
 
 if (require.main === module) {

@@ -29,11 +29,11 @@ import type { BotState } from "../bot/state";
 import { sessionCard } from "../bot/views";
 import { verifyInitData } from "./init-data";
 import { LOGIN_PAGE_CSP, LOGIN_PAGE_HTML } from "./page";
+import { LOGIN_PATH, LOGIN_STEPS } from "./routes";
 
-export const LOGIN_PATH = "/login";
 /** Request bodies are a few hundred bytes (initData plus a code or password). */
 const MAX_BODY_BYTES = 8 * 1024;
-const STEPS = new Set(["state", "code", "password"]);
+const STEPS = new Set<string>(LOGIN_STEPS);
 
 export type MiniAppHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 

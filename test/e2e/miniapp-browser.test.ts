@@ -37,7 +37,7 @@ afterAll(async () => {
 async function openForm(server: LocalLambdaServer, initData: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 390, height: 640 } });
   await page.addInitScript(() => {
-    const w = window as unknown as { telegramEvents: string[]; TelegramWebviewProxy: unknown };
+    const w = globalThis as unknown as { telegramEvents: string[]; TelegramWebviewProxy: unknown };
     w.telegramEvents = [];
     w.TelegramWebviewProxy = { postEvent: (type: string) => w.telegramEvents.push(type) };
   });
@@ -63,7 +63,11 @@ async function submit(page: Page, value: string): Promise<string> {
   await page.click("#submit");
   await page.waitForFunction(
     (prev) => {
-      const s = document.querySelector("#status")?.textContent ?? "";
+      // In the page (the test's tsconfig has no DOM types).
+      const doc = (
+        globalThis as unknown as { document: { querySelector(q: string): { textContent: string } | null } }
+      ).document;
+      const s = doc.querySelector("#status")?.textContent ?? "";
       return s !== prev && !s.includes("…");
     },
     before,
@@ -125,12 +129,13 @@ describe("the Mini App login form in headless Chromium", () => {
       );
       await screenshot(page, "miniapp-logged-in");
       await page.waitForFunction(
-        () => (window as unknown as { telegramEvents: string[] }).telegramEvents.includes("web_app_close"),
+        () =>
+          (globalThis as unknown as { telegramEvents: string[] }).telegramEvents.includes("web_app_close"),
         undefined,
         { timeout: 5_000 },
       );
       const events = await page.evaluate(
-        () => (window as unknown as { telegramEvents: string[] }).telegramEvents,
+        () => (globalThis as unknown as { telegramEvents: string[] }).telegramEvents,
       );
       expect(events).toEqual(["web_app_ready", "web_app_expand", "web_app_close"]);
       await page.close();
