@@ -30,7 +30,7 @@ export const LOGIN_STEP_DEADLINE_MS = 20_000;
  */
 const LOGIN_FLOOD_SECONDS = 86_400;
 
-type StepFailure =
+export type StepFailure =
   | { readonly kind: "wrong-code" }
   | { readonly kind: "wrong-password" }
   | { readonly kind: "password-needed" }
@@ -106,8 +106,29 @@ function codeLength(type: Api.auth.TypeSentCodeType): number | undefined {
 }
 
 /** What a step did with Telegram, before anything is written. */
-type StepResult<T> =
+export type StepResult<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: StepFailure };
+
+/**
+ * Runs one login step's Telegram calls on a one-shot client (on `session`, "" for a new key) under `deadlineMs`,
+ * turning Telegram's refusals into step failures (`loginFailure`).
+ */
+export async function loginStep<T>(
+  deps: ResolvedDeps,
+  deadlineMs: number,
+  session: string,
+  job: (userbot: OpenUserbot) => Promise<T>,
+): Promise<StepResult<T>> {
+  const credentials = await deps.credentials();
+  try {
+    return {
+      ok: true,
+      value: await runOneShot(session, credentials, job, { createClient: deps.createClient, deadlineMs }),
+    };
+  } catch (err) {
+    return { ok: false, failure: loginFailure(err) };
+  }
+}
 
 export class StatelessLogin implements LoginService {
   private readonly flows: LoginFlowStore;
@@ -300,18 +321,7 @@ export class StatelessLogin implements LoginService {
     session: string,
     job: (userbot: OpenUserbot) => Promise<T>,
   ): Promise<StepResult<T>> {
-    const credentials = await this.deps.credentials();
-    try {
-      return {
-        ok: true,
-        value: await runOneShot(session, credentials, job, {
-          createClient: this.deps.createClient,
-          deadlineMs: this.deadlineMs,
-        }),
-      };
-    } catch (err) {
-      return { ok: false, failure: loginFailure(err) };
-    }
+    return loginStep(this.deps, this.deadlineMs, session, job);
   }
 
   /** The login succeeded on `userbot`: store its session (new, or replacing the old one) and say so. */
