@@ -119,6 +119,8 @@ export interface AccountSpec {
   readonly passwordHint?: string;
   /** The login code "Telegram sends"; default: 5 random digits per auth.sendCode. */
   readonly code?: string;
+  /** The self user comes without its phone number (as Telegram may send it); only a QR login can reach it. */
+  readonly phoneHidden?: boolean;
 }
 
 /** A phone (any formatting), a user id, or "*" for every connection. */
@@ -798,7 +800,7 @@ export class LoopbackDc {
       firstName: account.spec.firstName,
       lastName: account.spec.lastName,
       username: account.spec.username,
-      phone: account.phone,
+      ...(account.spec.phoneHidden ? {} : { phone: account.phone }),
     });
   }
 
