@@ -182,8 +182,14 @@ export interface QrLoginService {
    * "I scanned it": asks Telegram whether the token was accepted (auth.exportLoginToken again, following
    * auth.loginTokenMigrateTo to the account's DC), waiting up to `waitMs` (default 0: ask once) for the scan.
    * Not yet scanned: `qr` (renewed when the old token had expired). Scanned: `logged-in` or `password-needed`.
+   * `waitMs` is capped so the step fits its deadline (20 s): at most 12 s, asking every 1.5 s. At the password
+   * step: `password-needed` again, Telegram not asked. After the login: `no-flow`, nothing changed.
    */
   pollQr(owner: string, options?: { readonly waitMs?: number }): Promise<QrLoginOutcome>;
+  /**
+   * The 2FA password (real SRP): `logged-in`, or `wrong-password` (one try fewer; the last one ends the flow with
+   * `too-many-attempts`). Before the scan: the current QR code (`qr`, not renewed), Telegram not asked.
+   */
   submitQrPassword(owner: string, password: string): Promise<QrLoginOutcome>;
   cancelQr(owner: string): Promise<void>;
   getQrFlow(owner: string): Promise<QrLoginView | undefined>;

@@ -4,14 +4,17 @@
  */
 import type { Phone } from "../sessions/phone";
 import type { OpenUserbot } from "./client";
-import type { LoginService, UserbotService } from "./contract";
+import type { LoginService, QrLoginService, UserbotService } from "./contract";
 import { resolveDeps, type UserbotDeps } from "./deps";
 import { importSession } from "./import-session";
 import { StatelessLogin } from "./login";
+import { StatelessQrLogin } from "./qr-login";
 import { checkSession, useSession, type UserbotJob, type WithUserbotOptions } from "./userbot";
 
 export interface UserbotServices {
   readonly login: LoginService;
+  /** Login by QR code, one stateless step per call, like `login`. */
+  readonly qr: QrLoginService;
   readonly userbots: UserbotService;
   /** Runs one job on a stored session under its lease and a deadline (see `useSession`). */
   withUserbot<T>(phone: Phone, job: UserbotJob<T>, options: WithUserbotOptions): Promise<T>;
@@ -21,6 +24,7 @@ export function createUserbotServices(deps: UserbotDeps): UserbotServices {
   const resolved = resolveDeps(deps);
   return {
     login: new StatelessLogin(resolved),
+    qr: new StatelessQrLogin(resolved),
     userbots: {
       checkSession: (phone, options) => checkSession(resolved, phone, options),
       importSession: (phone, sessionString, actor) => importSession(resolved, phone, sessionString, actor),

@@ -1,56 +1,68 @@
 /**
  * A login in progress, kept between the separate calls (separate Lambda invocations) of the login steps, in the
- * bot-state table under `pk = "LOGIN#<phone>"`, `sk = "FLOW"`, expiring with DynamoDB's TTL.
+ * bot-state table under `sk = "FLOW"`, expiring with DynamoDB's TTL. Two kinds share one store (`FlowTable`):
+ *
+ *   - the phone login (`LoginFlowStore`): `pk = "LOGIN#<phone>"`, secret = temporary session + phoneCodeHash,
+ *     encrypted bound to the phone;
+ *   - the QR login (`QrFlowStore`): `pk = "LOGIN#QR#<owner>"` (no phone is known until the scan), secret =
+ *     temporary session + the current login token, encrypted bound to "qr:<owner>" (never equal to a phone,
+ *     which is "+digits").
  *
  * The temporary session string holds an auth key that becomes the account's full credential once the login
- * completes, so it and the phoneCodeHash are stored only inside one encrypted blob (purpose "login", bound to the
- * phone). Every step first *claims* the flow (a conditional write on its id and version that marks it busy), so
- * two concurrent steps for one phone can never both sign in or overwrite each other's result, and a slow step of a
- * flow that was restarted meanwhile can never write into the new one.
+ * completes, so it is stored only inside one encrypted blob (purpose "login"). Every step first *claims* the flow
+ * (a conditional write on its id and version that marks it busy), so two concurrent steps of one login can never
+ * both sign in or overwrite each other's result, and a slow step of a flow that was restarted meanwhile can never
+ * write into the new one.
  */
 import { randomBytes } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Phone } from "../sessions/phone";
-import type { CodeDelivery, LoginFlowView } from "./contract";
+import type { CodeDelivery, LoginFlowView, QrLoginView } from "./contract";
 import type { ResolvedDeps } from "./deps";
 
-/** How long a login may take from the code being sent to the last step. */
+/** How long a login may take from the code being sent (or the QR code shown) to the last step. */
 export const FLOW_TTL_MS = 10 * 60_000;
 /** Wrong codes (and wrong passwords) allowed before the flow ends. */
 export const MAX_ATTEMPTS = 3;
 /** How long a claimed step keeps others out if its process dies mid-step (longer than any step's deadline). */
 export const STEP_CLAIM_MS = 60_000;
 
-/** The secret part, encrypted as one JSON blob. */
+/** The phone login's secret part, encrypted as one JSON blob. */
 export interface FlowSecret {
   readonly session: string;
   readonly phoneCodeHash: string;
 }
 
-/** Which flow (a new random id per `startLogin`) and which version of it a step read or holds. */
+/** The QR login's secret part: the temporary session, and the last login token shown (base64url) with its expiry. */
+export interface QrFlowSecret {
+  readonly session: string;
+  readonly token: string;
+  readonly tokenExpiresAt: string;
+}
+
+/** Which flow (a new random id per start) and which version of it a step read or holds. */
 export interface FlowRef {
   readonly flowId: string;
   readonly version: number;
 }
 
-export interface StoredFlow extends FlowRef {
-  readonly view: LoginFlowView;
-  readonly secret: FlowSecret;
+export interface Stored<View, Secret> extends FlowRef {
+  readonly view: View;
+  readonly secret: Secret;
 }
 
-interface FlowItem {
+export type StoredFlow = Stored<LoginFlowView, FlowSecret>;
+export type StoredQrFlow = Stored<QrLoginView, QrFlowSecret>;
+
+/** What every flow item holds, whatever the kind of login. */
+interface BaseItem {
   pk: string;
   sk: "FLOW";
-  phone: string;
   flowId: string;
   version: number;
-  step: "code" | "password";
+  step: string;
   attemptsLeft: number;
-  startedBy: string;
-  replacesExisting: boolean;
-  codeDelivery?: CodeDelivery;
-  codeLength?: number;
   passwordHint?: string;
   flowSecretCiphertext: string;
   expiresAtIso: string;
@@ -59,84 +71,125 @@ interface FlowItem {
   busyUntil?: string;
 }
 
+interface PhoneItem extends BaseItem {
+  phone: string;
+  step: "code" | "password";
+  startedBy: string;
+  replacesExisting: boolean;
+  codeDelivery?: CodeDelivery;
+  codeLength?: number;
+}
+
+interface QrItem extends BaseItem {
+  owner: string;
+  step: "scan" | "password";
+}
+
 /** Another step of this login is running right now. */
 export class FlowBusyError extends Error {
-  constructor(readonly phone: Phone) {
-    super(`Another step of the login of ${phone} is running; try again in a moment.`);
+  constructor(readonly what: string) {
+    super(`Another step of ${what} is running; try again in a moment.`);
     this.name = "FlowBusyError";
   }
 }
 
-export type NewFlow = Omit<LoginFlowView, "expiresAt" | "attemptsLeft" | "step">;
+/** What a step may change when it releases its claim. */
+export interface FlowPatch<Step extends string, Secret> {
+  readonly step?: Step;
+  readonly attemptsLeft?: number;
+  readonly passwordHint?: string;
+  /** A new secret (e.g. the session after a DC migration, a renewed token). */
+  readonly secret?: Secret;
+  /** Restart the flow's time to live from now. */
+  readonly extend?: boolean;
+}
 
-export class LoginFlowStore {
-  constructor(private readonly deps: ResolvedDeps) {}
+/** What tells kinds of login apart: the item key, the cipher binding, the public view. */
+interface FlowKind<Id, View, Item extends BaseItem> {
+  readonly pk: (id: Id) => string;
+  readonly cipherId: (id: Id) => string;
+  /** "the login of +998…", for the busy error. */
+  readonly describe: (id: Id) => string;
+  readonly toView: (item: Item) => View;
+}
 
-  private key(phone: Phone) {
-    return { pk: `LOGIN#${phone}`, sk: "FLOW" };
+/** The claim/release/delete/expiry logic shared by every kind of login flow. */
+class FlowTable<Id, View, Secret, Item extends BaseItem> {
+  constructor(
+    protected readonly deps: ResolvedDeps,
+    private readonly kind: FlowKind<Id, View, Item>,
+  ) {}
+
+  private key(id: Id) {
+    return { pk: this.kind.pk(id), sk: "FLOW" };
   }
 
-  /** Stores a new flow at the code step, replacing any earlier one for the phone. */
-  async start(flow: NewFlow, secret: FlowSecret): Promise<LoginFlowView> {
-    const now = this.deps.now();
-    const expires = new Date(now.getTime() + FLOW_TTL_MS);
-    const item: FlowItem = {
-      ...this.key(flow.phone),
+  private encrypt(id: Id, secret: Secret): Promise<string> {
+    return this.deps.cipher.encrypt(JSON.stringify(secret), { purpose: "login", id: this.kind.cipherId(id) });
+  }
+
+  /** Stores a new flow, replacing any earlier one with the same key. */
+  protected async put(
+    id: Id,
+    fields: Omit<Item, keyof BaseItem> & { step: Item["step"] },
+    secret: Secret,
+  ): Promise<View> {
+    const expires = new Date(this.deps.now().getTime() + FLOW_TTL_MS);
+    const item = {
+      ...this.key(id),
       sk: "FLOW",
-      phone: flow.phone,
+      ...fields,
       flowId: randomBytes(8).toString("hex"),
       version: 1,
-      step: "code",
       attemptsLeft: MAX_ATTEMPTS,
-      startedBy: flow.startedBy,
-      replacesExisting: flow.replacesExisting,
-      ...(flow.codeDelivery ? { codeDelivery: flow.codeDelivery } : {}),
-      ...(flow.codeLength ? { codeLength: flow.codeLength } : {}),
-      flowSecretCiphertext: await this.deps.cipher.encrypt(JSON.stringify(secret), {
-        purpose: "login",
-        id: flow.phone,
-      }),
+      flowSecretCiphertext: await this.encrypt(id, secret),
       expiresAtIso: expires.toISOString(),
       expiresAt: Math.floor(expires.getTime() / 1000),
-    };
+    } as Item;
     await this.deps.doc.send(new PutCommand({ TableName: this.deps.botStateTable, Item: item }));
-    return toView(item);
+    return this.kind.toView(item);
   }
 
-  /** The flow, or undefined when there is none or it has expired (TTL deletion lags by up to days). */
-  async get(phone: Phone): Promise<StoredFlow | undefined> {
+  private async item(id: Id): Promise<Item | undefined> {
     const out = await this.deps.doc.send(
-      new GetCommand({ TableName: this.deps.botStateTable, Key: this.key(phone), ConsistentRead: true }),
+      new GetCommand({ TableName: this.deps.botStateTable, Key: this.key(id), ConsistentRead: true }),
     );
-    const item = out.Item as FlowItem | undefined;
+    const item = out.Item as Item | undefined;
+    // TTL deletion lags by up to days: an expired item is no flow.
     if (!item || item.expiresAtIso <= this.deps.now().toISOString()) return undefined;
+    return item;
+  }
+
+  /** The flow, or undefined when there is none or it has expired. */
+  async get(id: Id): Promise<Stored<View, Secret> | undefined> {
+    const item = await this.item(id);
+    if (!item) return undefined;
     const secret = JSON.parse(
-      await this.deps.cipher.decrypt(item.flowSecretCiphertext, { purpose: "login", id: phone }),
-    ) as FlowSecret;
-    return { view: toView(item), flowId: item.flowId, version: item.version, secret };
+      await this.deps.cipher.decrypt(item.flowSecretCiphertext, {
+        purpose: "login",
+        id: this.kind.cipherId(id),
+      }),
+    ) as Secret;
+    return { view: this.kind.toView(item), flowId: item.flowId, version: item.version, secret };
   }
 
-  async view(phone: Phone): Promise<LoginFlowView | undefined> {
-    const out = await this.deps.doc.send(
-      new GetCommand({ TableName: this.deps.botStateTable, Key: this.key(phone), ConsistentRead: true }),
-    );
-    const item = out.Item as FlowItem | undefined;
-    if (!item || item.expiresAtIso <= this.deps.now().toISOString()) return undefined;
-    return toView(item);
+  async view(id: Id): Promise<View | undefined> {
+    const item = await this.item(id);
+    return item ? this.kind.toView(item) : undefined;
   }
 
   /**
    * Marks the flow busy for one step. Returns the version the step must write back with; throws
    * `FlowBusyError` when another step holds it, or when the flow changed since `version` was read.
    */
-  async claim(phone: Phone, read: FlowRef): Promise<FlowRef> {
+  async claim(id: Id, read: FlowRef): Promise<FlowRef> {
     const { flowId, version } = read;
     const now = this.deps.now();
     try {
       await this.deps.doc.send(
         new UpdateCommand({
           TableName: this.deps.botStateTable,
-          Key: this.key(phone),
+          Key: this.key(id),
           ConditionExpression:
             "flowId = :id AND version = :v AND (attribute_not_exists(busyUntil) OR busyUntil < :now)",
           UpdateExpression: "SET version = :next, busyUntil = :until",
@@ -151,17 +204,17 @@ export class LoginFlowStore {
       );
       return { flowId, version: version + 1 };
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw new FlowBusyError(phone);
+      if (err instanceof ConditionalCheckFailedException) throw new FlowBusyError(this.kind.describe(id));
       throw err;
     }
   }
 
   /** Ends the step: writes its changes (if any) and frees the flow, only if this step still holds it. */
   async release(
-    phone: Phone,
+    id: Id,
     claimed: FlowRef,
-    patch: Partial<Pick<FlowItem, "step" | "attemptsLeft" | "passwordHint">> & { extend?: boolean } = {},
-  ): Promise<LoginFlowView | undefined> {
+    patch: FlowPatch<Item["step"], Secret> = {},
+  ): Promise<View | undefined> {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {
       ":id": claimed.flowId,
@@ -169,12 +222,16 @@ export class LoginFlowStore {
       ":next": claimed.version + 1,
     };
     const sets = ["version = :next"];
-    const { extend, ...fields } = patch;
+    const { extend, secret, ...fields } = patch;
     for (const [k, v] of Object.entries(fields)) {
       if (v === undefined) continue;
       sets.push(`#${k} = :${k}`);
       names[`#${k}`] = k;
       values[`:${k}`] = v;
+    }
+    if (secret !== undefined) {
+      sets.push("flowSecretCiphertext = :secret");
+      values[":secret"] = await this.encrypt(id, secret);
     }
     if (extend) {
       const expires = new Date(this.deps.now().getTime() + FLOW_TTL_MS);
@@ -186,7 +243,7 @@ export class LoginFlowStore {
       const out = await this.deps.doc.send(
         new UpdateCommand({
           TableName: this.deps.botStateTable,
-          Key: this.key(phone),
+          Key: this.key(id),
           ConditionExpression: "flowId = :id AND version = :v",
           UpdateExpression: `SET ${sets.join(", ")} REMOVE busyUntil`,
           ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
@@ -194,7 +251,7 @@ export class LoginFlowStore {
           ReturnValues: "ALL_NEW",
         }),
       );
-      return toView(out.Attributes as FlowItem);
+      return this.kind.toView(out.Attributes as Item);
     } catch (err) {
       // Cancelled or restarted meanwhile: the newer flow wins.
       if (err instanceof ConditionalCheckFailedException) return undefined;
@@ -203,12 +260,12 @@ export class LoginFlowStore {
   }
 
   /** Deletes the flow; with `claimed`, only if this step still holds it (a restarted login is left alone). */
-  async delete(phone: Phone, claimed?: FlowRef): Promise<void> {
+  async delete(id: Id, claimed?: FlowRef): Promise<void> {
     try {
       await this.deps.doc.send(
         new DeleteCommand({
           TableName: this.deps.botStateTable,
-          Key: this.key(phone),
+          Key: this.key(id),
           ...(claimed !== undefined
             ? {
                 ConditionExpression: "flowId = :id AND version = :v",
@@ -223,7 +280,54 @@ export class LoginFlowStore {
   }
 }
 
-function toView(item: FlowItem): LoginFlowView {
+export type NewFlow = Omit<LoginFlowView, "expiresAt" | "attemptsLeft" | "step">;
+
+/** The phone login's flows: `pk = "LOGIN#<phone>"`. */
+export class LoginFlowStore extends FlowTable<Phone, LoginFlowView, FlowSecret, PhoneItem> {
+  constructor(deps: ResolvedDeps) {
+    super(deps, {
+      pk: (phone) => `LOGIN#${phone}`,
+      cipherId: (phone) => phone,
+      describe: (phone) => `the login of ${phone}`,
+      toView: phoneView,
+    });
+  }
+
+  /** Stores a new flow at the code step, replacing any earlier one for the phone. */
+  start(flow: NewFlow, secret: FlowSecret): Promise<LoginFlowView> {
+    return this.put(
+      flow.phone,
+      {
+        phone: flow.phone,
+        step: "code",
+        startedBy: flow.startedBy,
+        replacesExisting: flow.replacesExisting,
+        ...(flow.codeDelivery ? { codeDelivery: flow.codeDelivery } : {}),
+        ...(flow.codeLength ? { codeLength: flow.codeLength } : {}),
+      },
+      secret,
+    );
+  }
+}
+
+/** The QR login's flows, one per owner: `pk = "LOGIN#QR#<owner>"`. */
+export class QrFlowStore extends FlowTable<string, QrLoginView, QrFlowSecret, QrItem> {
+  constructor(deps: ResolvedDeps) {
+    super(deps, {
+      pk: (owner) => `LOGIN#QR#${owner}`,
+      cipherId: (owner) => `qr:${owner}`,
+      describe: () => "this QR login",
+      toView: qrView,
+    });
+  }
+
+  /** Stores a new flow at the scan step, replacing any earlier QR login of the owner. */
+  start(owner: string, secret: QrFlowSecret): Promise<QrLoginView> {
+    return this.put(owner, { owner, step: "scan" }, secret);
+  }
+}
+
+function phoneView(item: PhoneItem): LoginFlowView {
   return {
     phone: item.phone as Phone,
     step: item.step,
@@ -233,6 +337,16 @@ function toView(item: FlowItem): LoginFlowView {
     replacesExisting: item.replacesExisting,
     ...(item.codeDelivery ? { codeDelivery: item.codeDelivery } : {}),
     ...(item.codeLength ? { codeLength: item.codeLength } : {}),
+    ...(item.passwordHint ? { passwordHint: item.passwordHint } : {}),
+  };
+}
+
+function qrView(item: QrItem): QrLoginView {
+  return {
+    owner: item.owner,
+    step: item.step,
+    expiresAt: item.expiresAtIso,
+    attemptsLeft: item.attemptsLeft,
     ...(item.passwordHint ? { passwordHint: item.passwordHint } : {}),
   };
 }

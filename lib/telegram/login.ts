@@ -13,7 +13,7 @@ import { computeCheck } from "telegram/Password";
 import { forgetSecret, redactText, registerSecret } from "../log";
 import { SessionExistsError } from "../sessions/errors";
 import type { Phone } from "../sessions/phone";
-import type { Session } from "../sessions/session";
+import type { Session, TelegramAccount } from "../sessions/session";
 import { runOneShot, type OpenUserbot } from "./client";
 import type { CodeDelivery, LoginFlowView, LoginOutcome, LoginService } from "./contract";
 import type { ResolvedDeps } from "./deps";
@@ -30,7 +30,7 @@ export const LOGIN_STEP_DEADLINE_MS = 20_000;
  */
 const LOGIN_FLOOD_SECONDS = 86_400;
 
-type StepFailure =
+export type StepFailure =
   | { readonly kind: "wrong-code" }
   | { readonly kind: "wrong-password" }
   | { readonly kind: "password-needed" }
@@ -106,8 +106,29 @@ function codeLength(type: Api.auth.TypeSentCodeType): number | undefined {
 }
 
 /** What a step did with Telegram, before anything is written. */
-type StepResult<T> =
+export type StepResult<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: StepFailure };
+
+/**
+ * Runs one login step's Telegram calls on a one-shot client (on `session`, "" for a new key) under `deadlineMs`,
+ * turning Telegram's refusals into step failures (`loginFailure`).
+ */
+export async function loginStep<T>(
+  deps: ResolvedDeps,
+  deadlineMs: number,
+  session: string,
+  job: (userbot: OpenUserbot) => Promise<T>,
+): Promise<StepResult<T>> {
+  const credentials = await deps.credentials();
+  try {
+    return {
+      ok: true,
+      value: await runOneShot(session, credentials, job, { createClient: deps.createClient, deadlineMs }),
+    };
+  } catch (err) {
+    return { ok: false, failure: loginFailure(err) };
+  }
+}
 
 export class StatelessLogin implements LoginService {
   private readonly flows: LoginFlowStore;
@@ -300,46 +321,47 @@ export class StatelessLogin implements LoginService {
     session: string,
     job: (userbot: OpenUserbot) => Promise<T>,
   ): Promise<StepResult<T>> {
-    const credentials = await this.deps.credentials();
-    try {
-      return {
-        ok: true,
-        value: await runOneShot(session, credentials, job, {
-          createClient: this.deps.createClient,
-          deadlineMs: this.deadlineMs,
-        }),
-      };
-    } catch (err) {
-      return { ok: false, failure: loginFailure(err) };
-    }
+    return loginStep(this.deps, this.deadlineMs, session, job);
   }
 
   /** The login succeeded on `userbot`: store its session (new, or replacing the old one) and say so. */
   private async finish(phone: Phone, userbot: OpenUserbot, actor: string): Promise<LoginOutcome> {
-    const account = await getMe(userbot);
-    const sessionString = userbot.session.save();
-    const existing = await this.deps.sessions.get(phone);
-    let session: Session;
-    let replaced = false;
-    if (existing && existing.status !== "deleted") {
-      session = await this.deps.sessions.relogin(phone, sessionString, account);
-      replaced = true;
-    } else {
-      try {
-        session = await this.deps.sessions.create({ phone, sessionString, account });
-      } catch (err) {
-        if (!(err instanceof SessionExistsError)) throw err;
-        session = await this.deps.sessions.relogin(phone, sessionString, account);
-        replaced = true;
-      }
-    }
-    await this.deps.audit?.record({
-      action: replaced ? "session.relogin" : "session.created",
-      actor,
-      phone,
-      detail: `logged in as ${account.username ? `@${account.username}` : `user ${account.userId}`}`,
-    });
-    this.deps.logger.info("Session logged in", { phone, userId: account.userId, replaced });
-    return { kind: "logged-in", session, replaced };
+    return storeLogin(this.deps, phone, userbot.session.save(), await getMe(userbot), actor);
   }
+}
+
+/**
+ * A login (by code or by QR code) succeeded with `sessionString` as `account`: stores it as a new `active` session,
+ * or, when the phone already has a non-deleted session, replaces that one's string (`relogin`), and records it.
+ */
+export async function storeLogin(
+  deps: ResolvedDeps,
+  phone: Phone,
+  sessionString: string,
+  account: TelegramAccount,
+  actor: string,
+): Promise<{ readonly kind: "logged-in"; readonly session: Session; readonly replaced: boolean }> {
+  const existing = await deps.sessions.get(phone);
+  let session: Session;
+  let replaced = false;
+  if (existing && existing.status !== "deleted") {
+    session = await deps.sessions.relogin(phone, sessionString, account);
+    replaced = true;
+  } else {
+    try {
+      session = await deps.sessions.create({ phone, sessionString, account });
+    } catch (err) {
+      if (!(err instanceof SessionExistsError)) throw err;
+      session = await deps.sessions.relogin(phone, sessionString, account);
+      replaced = true;
+    }
+  }
+  await deps.audit?.record({
+    action: replaced ? "session.relogin" : "session.created",
+    actor,
+    phone,
+    detail: `logged in as ${account.username ? `@${account.username}` : `user ${account.userId}`}`,
+  });
+  deps.logger.info("Session logged in", { phone, userId: account.userId, replaced });
+  return { kind: "logged-in", session, replaced };
 }

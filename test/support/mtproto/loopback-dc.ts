@@ -27,11 +27,24 @@
  *     dc.sentCodes("+998901234567");               // the login codes "Telegram sent"
  *     await dc.stop();
  *
+ * QR login, with a second DC where some accounts live:
+ *
+ *     const dc4 = await startLoopbackDc({ dcId: 4 });
+ *     dc.linkDc(dc4);                              // dc's help.getConfig lists DC 4; they share login tokens
+ *     dc4.addAccount({ phone: "+998907654321", userId: 1002, firstName: "Vali" });
+ *     // a client on dc: auth.exportLoginToken → auth.loginToken { token, expires } (same token until it expires)
+ *     dc.scanLoginToken("tg://login?token=…", "+998907654321");  // the owner's app accepts it
+ *     // next exportLoginToken from that key: auth.loginTokenMigrateTo { dcId: 4, token } (loginTokenSuccess for an
+ *     // account of dc itself, or 401 SESSION_PASSWORD_NEEDED with a 2FA password); on DC 4, after GramJS's
+ *     // _switchDC, auth.importLoginToken(token) logs the new key in there
+ *     dc.setLoginTokenTtl(1_000);                  // short-lived tokens (default 30 s; also an option of startLoopbackDc)
+ *
  * ## What it answers
  *
  * The key exchange (see key-exchange.ts); `invokeWithLayer`/`initConnection` wrapping (any depth); `help.getConfig`;
  * `users.getUsers` (self only); `updates.getState`; `auth.sendCode`, `auth.signIn`, `account.getPassword`,
- * `auth.checkPassword` (real SRP, see srp.ts), `auth.logOut`; pings (`ping`, `ping_delay_disconnect`, whose
+ * `auth.checkPassword` (real SRP, see srp.ts), `auth.logOut`; `auth.exportLoginToken`, `auth.importLoginToken`
+ * (errors AUTH_TOKEN_INVALID, AUTH_TOKEN_EXPIRED; no updateLoginToken is pushed: clients poll); pings (`ping`, `ping_delay_disconnect`, whose
  * delay it honours by closing the link); acks. Every other method: 401 AUTH_KEY_UNREGISTERED on a key not logged
  * in, else 400 METHOD_INVALID. Protocol behaviour a client sees from Telegram: bad_server_salt on a wrong salt
  * (GramJS starts every connection with salt 0, so every connect costs one extra round trip, as with Telegram),
@@ -39,6 +52,9 @@
  * bytes (help.Config), -404 for an auth key id the server does not know (GramJS 2.26.22 then only stops reading:
  * the pending connect() never settles), and 406 AUTH_KEY_DUPLICATED, from then on, for a logged-in key that sends
  * on a second TCP connection while the first is still open.
+ *
+ * `createClient` of a linked DC routes a session string by its dc id, so a session that migrated to DC 4 is dialled
+ * there (the process-level `loopbackClientFactory(host)` and lib/telegram/test-dc.ts know one address only).
  *
  * Also: `issueSession(account)` (another logged-in key, a second device), `keyState(sessionString)`,
  * `clearScripts(target?)`, `stats()` (connections, answers, protocol paths taken), and `loopbackClientFactory(host)`
@@ -88,6 +104,8 @@ export interface LoopbackDcOptions {
   readonly host?: string;
   /** The DC id written into sessions and the config; default 2. */
   readonly dcId?: number;
+  /** How long a QR login token lives (auth.exportLoginToken); default 30 s, as Telegram's. */
+  readonly loginTokenTtlMs?: number;
 }
 
 export interface AccountSpec {
@@ -101,6 +119,8 @@ export interface AccountSpec {
   readonly passwordHint?: string;
   /** The login code "Telegram sends"; default: 5 random digits per auth.sendCode. */
   readonly code?: string;
+  /** The self user comes without its phone number (as Telegram may send it); only a QR login can reach it. */
+  readonly phoneHidden?: boolean;
 }
 
 /** A phone (any formatting), a user id, or "*" for every connection. */
@@ -139,6 +159,7 @@ export interface LoopbackDcStats {
 
 export async function startLoopbackDc(options: LoopbackDcOptions = {}): Promise<LoopbackDc> {
   const dc = new LoopbackDc(options.dcId ?? 2);
+  if (options.loginTokenTtlMs !== undefined) dc.setLoginTokenTtl(options.loginTokenTtlMs);
   await dc.listen(options.host);
   return dc;
 }
@@ -169,6 +190,27 @@ interface KeyRecord {
   readonly connections: Set<PeerConnection>;
   /** The most links that ever used this key at the same moment. */
   maxOpenConnections: number;
+}
+
+/** One QR login token, as auth.exportLoginToken issued it. */
+interface LoginTokenRecord {
+  readonly token: Buffer;
+  /** The DC (id) and the key that exported it: its next exportLoginToken learns about the scan. */
+  readonly dcId: number;
+  readonly keyId: string;
+  readonly expiresAtMs: number;
+  /** Scanned by the account owner's app: who, and the DC the account lives on. */
+  accepted?: { readonly account: Account; readonly home: LoopbackDc };
+  /** Already turned into a login (by exportLoginToken or importLoginToken): no second one. */
+  used: boolean;
+}
+
+/** The QR login tokens, shared by linked DCs (a token exported on one is imported on another). */
+class LoginTokens {
+  ttlMs = 30_000;
+  readonly byToken = new Map<string, LoginTokenRecord>();
+  /** The current token of each exporting key, by `<dcId>:<keyId>`. */
+  readonly byKey = new Map<string, LoginTokenRecord>();
 }
 
 interface MutableRule {
@@ -232,6 +274,9 @@ export class LoopbackDc {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly msgIds = new ServerMsgIds();
   private configBytes: Buffer | undefined;
+  private loginTokens = new LoginTokens();
+  /** The other DCs this one knows (help.getConfig lists them; clients on their sessions are routed there). */
+  private readonly linked = new Set<LoopbackDc>();
   private accepted = 0;
   private answered = 0;
   private badServerSalts = 0;
@@ -371,9 +416,61 @@ export class LoopbackDc {
     };
   }
 
-  /** A real TelegramClient whose connection goes to this DC (see `loopbackClientFactory`); lib/telegram's seam. */
-  readonly createClient: LoopbackCreateClient = (session, apiId, apiHash, params) =>
-    loopbackClientFactory(this.hostAddress, this.dcId)(session, apiId, apiHash, params);
+  /**
+   * A real TelegramClient whose connection goes to this DC (see `loopbackClientFactory`); lib/telegram's seam. A
+   * session of a linked DC (its dc id in the session string) goes to that DC instead, as GramJS would dial it.
+   */
+  readonly createClient: LoopbackCreateClient = (session, apiId, apiHash, params) => {
+    const target = [...this.linked].find((other) => other.dcId === session.dcId) ?? this;
+    return loopbackClientFactory(target.hostAddress, target.dcId)(session, apiId, apiHash, params);
+  };
+
+  /**
+   * Makes two DCs one Telegram: each lists the other in help.getConfig (so GramJS's `_switchDC` finds it), they
+   * share the QR login tokens (exported on one, imported on the other), a scan on either finds accounts of both,
+   * and each one's `createClient` routes a session of the other there. The two must have different dc ids.
+   */
+  linkDc(other: LoopbackDc): void {
+    if (other === this || other.dcId === this.dcId) throw new Error("link two DCs with different ids");
+    for (const dc of [this, other, ...this.linked, ...other.linked]) dc.loginTokens = this.loginTokens;
+    this.linked.add(other);
+    other.linked.add(this);
+    this.configBytes = undefined;
+    other.configBytes = undefined;
+  }
+
+  /** How long the QR login tokens exported from now on live (shared with linked DCs). */
+  setLoginTokenTtl(ms: number): void {
+    this.loginTokens.ttlMs = ms;
+  }
+
+  /**
+   * The account owner's app scans a QR code (`tg://login?token=…`, or the token's bytes) and accepts it
+   * (auth.acceptLoginToken from a logged-in device): the exporting key's next auth.exportLoginToken then logs
+   * in (auth.loginTokenSuccess, or 401 SESSION_PASSWORD_NEEDED with a 2FA password), or, for an account that
+   * lives on another linked DC, answers auth.loginTokenMigrateTo that DC. Throws Telegram's error names for a
+   * token that is unknown (AUTH_TOKEN_INVALID), expired (AUTH_TOKEN_EXPIRED) or already accepted
+   * (AUTH_TOKEN_ALREADY_ACCEPTED). The account may live on this DC or on a linked one.
+   */
+  scanLoginToken(tokenOrUrl: string | Buffer, account: AccountRef): { dcId: number; userId: bigint } {
+    const token = typeof tokenOrUrl === "string" ? tokenFromUrl(tokenOrUrl) : tokenOrUrl;
+    const record = this.loginTokens.byToken.get(token.toString("hex"));
+    if (!record) throw new Error("AUTH_TOKEN_INVALID");
+    if (record.accepted || record.used) throw new Error("AUTH_TOKEN_ALREADY_ACCEPTED");
+    if (Date.now() >= record.expiresAtMs) throw new Error("AUTH_TOKEN_EXPIRED");
+    for (const home of [this, ...this.linked]) {
+      const found = home.findAccount(account);
+      if (!found) continue;
+      record.accepted = { account: found, home };
+      return { dcId: home.dcId, userId: found.userId };
+    }
+    throw new Error(`no account ${String(account)} on the loopback DC or the DCs linked to it`);
+  }
+
+  /** The login tokens exported and not yet used, newest last (bytes), e.g. to check a QR code's URL. */
+  loginTokensIssued(): readonly Buffer[] {
+    return [...this.loginTokens.byToken.values()].map((r) => r.token);
+  }
 
   /** Closes every connection, cancels every pending delay, and stops listening. */
   async stop(): Promise<void> {
@@ -389,12 +486,15 @@ export class LoopbackDc {
   // ---------------------------------------------------------------------------------------------------------------
 
   private account(ref: AccountRef): Account {
-    const found =
-      typeof ref === "string"
-        ? this.accounts.get(normalizePhone(ref))
-        : [...this.accounts.values()].find((a) => a.userId === BigInt(ref));
+    const found = this.findAccount(ref);
     if (!found) throw new Error(`no account ${String(ref)} on the loopback DC`);
     return found;
+  }
+
+  private findAccount(ref: AccountRef): Account | undefined {
+    return typeof ref === "string"
+      ? this.accounts.get(normalizePhone(ref))
+      : [...this.accounts.values()].find((a) => a.userId === BigInt(ref));
   }
 
   private registerKey(key: Buffer, salt: bigint): KeyRecord {
@@ -634,6 +734,10 @@ export class LoopbackDc {
     if (request instanceof Api.account.GetPassword) return { rpc: (await this.getPassword(key)).getBytes() };
     if (request instanceof Api.auth.CheckPassword)
       return { rpc: (await this.checkPassword(key, request)).getBytes() };
+    if (request instanceof Api.auth.ExportLoginToken)
+      return { rpc: this.exportLoginToken(key, request).getBytes() };
+    if (request instanceof Api.auth.ImportLoginToken)
+      return { rpc: this.importLoginToken(key, request).getBytes() };
     const account = key.account;
     if (!account) throw new RpcFailure(401, "AUTH_KEY_UNREGISTERED");
     if (request instanceof Api.users.GetUsers) return { rpc: this.getUsers(account, request) };
@@ -655,7 +759,9 @@ export class LoopbackDc {
       expires: Math.floor(Date.now() / 1000) + 3600,
       testMode: false,
       thisDc: this.dcId,
-      dcOptions: [new Api.DcOption({ id: this.dcId, ipAddress: this.hostAddress, port: this.port })],
+      dcOptions: [this, ...this.linked].map(
+        (dc) => new Api.DcOption({ id: dc.dcId, ipAddress: dc.hostAddress, port: dc.port }),
+      ),
       dcTxtDomainName: "loopback.invalid",
       chatSizeMax: 200,
       megagroupSizeMax: 200000,
@@ -694,7 +800,7 @@ export class LoopbackDc {
       firstName: account.spec.firstName,
       lastName: account.spec.lastName,
       username: account.spec.username,
-      phone: account.phone,
+      ...(account.spec.phoneHidden ? {} : { phone: account.phone }),
     });
   }
 
@@ -742,6 +848,60 @@ export class LoopbackDc {
     }
     key.account = account;
     return new Api.auth.Authorization({ user: this.user(account) });
+  }
+
+  private exportLoginToken(key: KeyRecord, request: Api.auth.ExportLoginToken): Api.auth.TypeLoginToken {
+    if (!request.apiId || !request.apiHash) throw new RpcFailure(400, "API_ID_INVALID");
+    const tokens = this.loginTokens;
+    const slot = `${this.dcId}:${key.id}`;
+    const current = tokens.byKey.get(slot);
+    if (current?.accepted && !current.used) {
+      if (current.accepted.home !== this) {
+        return new Api.auth.LoginTokenMigrateTo({ dcId: current.accepted.home.dcId, token: current.token });
+      }
+      return this.loginWithToken(key, current);
+    }
+    if (current && !current.used && Date.now() < current.expiresAtMs) return loginTokenAnswer(current);
+    if (current) tokens.byToken.delete(current.token.toString("hex"));
+    const record: LoginTokenRecord = {
+      token: randomBytes(32),
+      dcId: this.dcId,
+      keyId: key.id,
+      expiresAtMs: Date.now() + tokens.ttlMs,
+      used: false,
+    };
+    tokens.byKey.set(slot, record);
+    tokens.byToken.set(record.token.toString("hex"), record);
+    return loginTokenAnswer(record);
+  }
+
+  private importLoginToken(key: KeyRecord, request: Api.auth.ImportLoginToken): Api.auth.TypeLoginToken {
+    const record = this.loginTokens.byToken.get(Buffer.from(request.token).toString("hex"));
+    if (!record || record.used) throw new RpcFailure(400, "AUTH_TOKEN_INVALID");
+    if (!record.accepted) {
+      if (Date.now() >= record.expiresAtMs) throw new RpcFailure(400, "AUTH_TOKEN_EXPIRED");
+      return loginTokenAnswer(record);
+    }
+    if (record.accepted.home !== this) {
+      return new Api.auth.LoginTokenMigrateTo({ dcId: record.accepted.home.dcId, token: record.token });
+    }
+    return this.loginWithToken(key, record);
+  }
+
+  /** A scanned token turns `key` into a login of its account (or a pending 2FA login). */
+  private loginWithToken(key: KeyRecord, record: LoginTokenRecord): Api.auth.LoginTokenSuccess {
+    const account = record.accepted!.account;
+    record.used = true;
+    this.loginTokens.byToken.delete(record.token.toString("hex"));
+    this.loginTokens.byKey.delete(`${record.dcId}:${record.keyId}`);
+    if (account.spec.password !== undefined) {
+      key.passwordPending = account;
+      throw new RpcFailure(401, "SESSION_PASSWORD_NEEDED");
+    }
+    key.account = account;
+    return new Api.auth.LoginTokenSuccess({
+      authorization: new Api.auth.Authorization({ user: this.user(account) }),
+    });
   }
 
   private async getPassword(key: KeyRecord): Promise<Api.account.Password> {
@@ -869,6 +1029,16 @@ function innermost(request: unknown): unknown {
 function className(value: unknown): string {
   const name = (value as { className?: unknown } | null)?.className;
   return typeof name === "string" ? name : "unknown";
+}
+
+function loginTokenAnswer(record: LoginTokenRecord): Api.auth.LoginToken {
+  return new Api.auth.LoginToken({ expires: Math.ceil(record.expiresAtMs / 1000), token: record.token });
+}
+
+/** The token of a `tg://login?token=<base64url>` URL (or of the base64url text alone). */
+function tokenFromUrl(url: string): Buffer {
+  const encoded = url.startsWith("tg://login?token=") ? url.slice("tg://login?token=".length) : url;
+  return Buffer.from(encoded, "base64url");
 }
 
 function normalizePhone(phone: string): string {
