@@ -103,7 +103,7 @@ export class StatelessQrLogin implements QrLoginService {
     const credentials = await this.deps.credentials();
     return this.step(owner, stored, stored.secret.token, async (claimed) => {
       const result = await this.telegram(stored.secret.session, (userbot) =>
-        this.poll(userbot, credentials, waitMs),
+        this.poll(userbot, credentials, waitMs, stored.secret.token),
       );
       if (!result.ok) return this.afterFailure(owner, stored, claimed, result.failure);
       const found = result.value;
@@ -161,13 +161,14 @@ export class StatelessQrLogin implements QrLoginService {
   }
 
   /**
-   * One poll on the flow's key: exportLoginToken until it is scanned or `waitMs` has passed, following a
-   * migration to the account's DC. Returns the session as it is at the end (after a migration, the new DC's key).
+   * One poll on the flow's key: exportLoginToken until it is scanned, Telegram gives a token other than the
+   * `shown` one, or `waitMs` has passed, following a migration to the account's DC. Returns the session as it is at the end (after a migration, the new DC's key).
    */
   private async poll(
     userbot: OpenUserbot,
     credentials: { readonly apiId: number; readonly apiHash: string },
     waitMs: number,
+    shown: string,
   ): Promise<PollResult> {
     const until = Date.now() + waitMs;
     try {
@@ -183,7 +184,9 @@ export class StatelessQrLogin implements QrLoginService {
         if (answer instanceof Api.auth.LoginTokenMigrateTo) {
           throw new Error(`Telegram sent the QR login from DC ${answer.dcId} on to another DC again.`);
         }
-        if (Date.now() + this.pollIntervalMs > until) {
+        // A new token (the shown one expired) is answered at once: the admin must see the new QR code to scan it.
+        const renewed = Buffer.from(answer.token).toString("base64url") !== shown;
+        if (renewed || Date.now() + this.pollIntervalMs > until) {
           return {
             kind: "waiting",
             token: answer.token,
