@@ -53,25 +53,32 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /[A-Za-z0-9+/_-]{200,}={0,2}/g,
 ];
 
-const registered = new Set<string>();
+/** Each registered secret with how many times it is registered: nested steps register the same value. */
+const registered = new Map<string, number>();
 
 /**
  * Masks `value` in every log line from now on: login codes, passwords, API hashes, webhook secrets. Values shorter
- * than 4 characters are ignored (masking "1" everywhere would hide everything and protect nothing).
+ * than 4 characters are ignored (masking "1" everywhere would hide everything and protect nothing). Registrations
+ * are counted: a value stays masked until each `registerSecret` has had its `forgetSecret` (the Mini App form
+ * registers a password, and the login step it calls registers and forgets it again; the form's own later log
+ * lines must still be masked).
  */
 export function registerSecret(value: string | undefined | null): void {
-  if (value && value.length >= 4) registered.add(value);
+  if (value && value.length >= 4) registered.set(value, (registered.get(value) ?? 0) + 1);
 }
 
 export function forgetSecret(value: string | undefined | null): void {
-  if (value) registered.delete(value);
+  if (!value) return;
+  const count = registered.get(value) ?? 0;
+  if (count > 1) registered.set(value, count - 1);
+  else registered.delete(value);
 }
 
 /** Masks every secret inside a piece of text: for log lines, and for messages and errors shown to people. */
 export function redactText(text: string): string {
   let out = text;
   for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, REDACTED);
-  for (const secret of registered) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  for (const secret of registered.keys()) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   return out;
 }
 

@@ -79,6 +79,8 @@ export function loginEndedText(t: Texts, o: LoginOutcome | QrLoginOutcome): stri
       return t.add.apiCredentialsInvalid;
     case "invalid-phone":
       return t.add.invalidPhone;
+    case "other-account":
+      return t.qr.otherAccount(o.phone);
     default:
       return undefined;
   }

@@ -19,7 +19,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { Api, InlineKeyboard } from "grammy";
 import type { Logger } from "../log";
-import { forgetSecret, registerSecret } from "../log";
+import { forgetSecret, redactText, registerSecret } from "../log";
 import type { AdminRepository } from "../state/admins";
 import type { LoginFlowView, LoginOutcome, QrLoginOutcome, QrLoginView } from "../telegram/contract";
 import type { UserbotLoader } from "../bot/context";
@@ -76,6 +76,23 @@ export function isMiniAppRequest(event: APIGatewayProxyEventV2): boolean {
 }
 
 export function createMiniAppHandler(deps: MiniAppDeps): MiniAppHandler {
+  const handle = miniAppSteps(deps);
+  return async (event) => {
+    try {
+      return await handle(event);
+    } catch (err) {
+      // DynamoDB, KMS, Secrets Manager or Telegram's Bot API failed: the page keeps its step and says to retry.
+      deps.logger.error("Mini App call failed", {
+        path: event.rawPath,
+        error: redactText(err instanceof Error ? `${err.name}: ${err.message}` : String(err)),
+      });
+      const t = LOCALES[languageFromCode(unverifiedLanguage(parseBody(event)?.initData))];
+      return json(503, { error: "unavailable", failed: true, message: t.miniapp.retry });
+    }
+  };
+}
+
+function miniAppSteps(deps: MiniAppDeps): MiniAppHandler {
   const now = deps.now ?? (() => new Date());
   return async (event) => {
     const method = event.requestContext?.http?.method ?? "";
@@ -245,7 +262,8 @@ async function qrStep(deps: MiniAppDeps, t: Texts, adminId: string, password: st
         message: plain(t.add.unavailable(o.message)),
       };
     case "qr":
-      return ended(deps, t, adminId, t.qr.over);
+      // Not scanned yet (a stale page): the QR code in the chat is where the login goes on.
+      return { done: true, message: plain(t.qr.notYet) };
     default:
       return ended(deps, t, adminId, loginEndedText(t, o) ?? t.qr.over);
   }
@@ -291,7 +309,14 @@ async function tellChat(
 
 function pageTexts(t: Texts): Record<string, string> {
   const m = t.miniapp;
-  return { title: m.title, submit: m.submit, checking: m.checking, network: m.network, close: m.close };
+  return {
+    title: m.title,
+    submit: m.submit,
+    checking: m.checking,
+    network: m.network,
+    retry: m.retry,
+    close: m.close,
+  };
 }
 
 /** The chat's HTML texts as the page's plain text. */

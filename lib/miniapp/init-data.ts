@@ -12,8 +12,11 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 
-/** How long after Telegram signed it (the page being opened) an initData is accepted. */
-export const INIT_DATA_MAX_AGE_SECONDS = 30 * 60;
+/**
+ * How long after Telegram signed it (the page being opened) an initData is accepted: a login's code step lasts at
+ * most 10 minutes, and a page kept open longer is asked to be opened again. A captured initData is worthless after.
+ */
+export const INIT_DATA_MAX_AGE_SECONDS = 15 * 60;
 /** Clock skew allowed for an `auth_date` in the future. */
 const FUTURE_SKEW_SECONDS = 60;
 /** Longer than any real initData (a few hundred bytes): refused unread. */

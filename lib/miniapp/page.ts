@@ -68,16 +68,23 @@ const SCRIPT = `
       credentials: "omit",
       cache: "no-store",
     }).then(function (r) {
-      return r.json().catch(function () { return { message: "HTTP " + r.status }; });
+      return r.json().catch(function () { return {}; }).then(function (b) {
+        // Not our answer (API Gateway's throttling, a timeout): the same step, to be tried again.
+        if (!r.ok && !b.error) return { failed: true, message: texts.retry || "HTTP " + r.status };
+        return b;
+      });
     });
   }
   function render(answer) {
     if (answer.texts) texts = answer.texts;
     if (texts.title) { $("title").textContent = texts.title; document.title = texts.title; }
     if (answer.who) $("who").textContent = answer.who;
-    step = answer.step || null;
+    if (answer.step || answer.done) step = answer.step || null;
     var input = $("secret");
-    if (step === "code" || step === "password") {
+    if (!answer.step && !answer.done) {
+      // A passing failure: the form stays as it was, ready for another try.
+      $("submit").disabled = false;
+    } else if (step === "code" || step === "password") {
       $("form").hidden = false;
       $("label").textContent = answer.label || "";
       input.type = step === "password" ? "password" : "text";
@@ -119,7 +126,11 @@ const SCRIPT = `
     render({ done: true, error: true, message: "Open this form from the bot's button in Telegram." });
     return;
   }
-  call("state", {}).then(render, function () { status("Network error", "error"); });
+  call("state", {}).then(function (answer) {
+    // Nothing to retry on this page yet: say why, and offer to close it (the bot's button opens it again).
+    if (!answer.step) answer.done = true;
+    render(answer);
+  }, function () { render({ done: true, error: true, message: "Network error" }); });
 })();
 `;
 

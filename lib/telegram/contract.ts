@@ -168,6 +168,11 @@ export type QrLoginOutcome =
   /** No QR login in progress for this owner (never started, cancelled, finished, or expired). */
   | { readonly kind: "no-flow" }
   | { readonly kind: "too-many-attempts" }
+  /**
+   * The account that scanned the code has a number stored here for another Telegram account (the number changed
+   * hands): nothing is replaced, and the new key is logged out. Delete that session first to add this account.
+   */
+  | { readonly kind: "other-account"; readonly phone: Phone }
   /** The scanned account is banned or deactivated. */
   | { readonly kind: "phone-banned" }
   | { readonly kind: "flood-wait"; readonly seconds: number }

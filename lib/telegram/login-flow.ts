@@ -259,8 +259,11 @@ class FlowTable<Id, View, Secret, Item extends BaseItem> {
     }
   }
 
-  /** Deletes the flow; with `claimed`, only if this step still holds it (a restarted login is left alone). */
-  async delete(id: Id, claimed?: FlowRef): Promise<void> {
+  /**
+   * Deletes the flow; with `claimed`, only if this step still holds it (a restarted or cancelled login is left
+   * alone). False when it did not: the flow was cancelled or replaced meanwhile.
+   */
+  async delete(id: Id, claimed?: FlowRef): Promise<boolean> {
     try {
       await this.deps.doc.send(
         new DeleteCommand({
@@ -274,8 +277,10 @@ class FlowTable<Id, View, Secret, Item extends BaseItem> {
             : {}),
         }),
       );
+      return true;
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      return false;
     }
   }
 }

@@ -152,8 +152,12 @@ export class StatelessQrLogin implements QrLoginService {
   }
 
   async cancelQr(owner: string): Promise<void> {
+    const stored = await this.flows.get(owner);
     await this.flows.delete(owner);
     this.deps.logger.info("QR login cancelled", { owner });
+    // A token shown a moment ago can still be scanned: logged out, the key can no longer become a device on
+    // someone's account that nobody holds.
+    if (stored) await this.logOut(stored.secret.session);
   }
 
   getQrFlow(owner: string): Promise<QrLoginView | undefined> {
@@ -252,18 +256,21 @@ export class StatelessQrLogin implements QrLoginService {
     }
   }
 
-  /** Scanned and logged in: the account's phone from getMe, the session stored, the flow gone. */
+  /**
+   * Scanned and logged in: the account's phone from getMe, the flow ended, the session stored. The flow is ended
+   * first, conditionally: a login cancelled (or restarted) while this step ran stores nothing. Whatever is not
+   * stored is logged out at Telegram, so no logged-in key is left behind as a device nobody holds.
+   */
   private async finish(owner: string, claimed: FlowRef, found: Finished): Promise<QrLoginOutcome> {
+    const userId = found.user.id.toString();
     let phone: Phone;
     try {
       phone = normalizePhone(found.user.phone ?? "");
     } catch (err) {
       if (!(err instanceof InvalidPhoneError)) throw err;
       await this.flows.delete(owner, claimed);
-      this.deps.logger.warn("QR login of an account without a usable phone number", {
-        owner,
-        userId: found.user.id.toString(),
-      });
+      await this.logOut(found.session);
+      this.deps.logger.warn("QR login of an account without a usable phone number", { owner, userId });
       return {
         kind: "unavailable",
         message:
@@ -271,9 +278,38 @@ export class StatelessQrLogin implements QrLoginService {
           "stored; log it in by phone number instead.",
       };
     }
-    const outcome = await storeLogin(this.deps, phone, found.session, accountOf(found.user), owner);
-    await this.flows.delete(owner, claimed);
-    return outcome;
+    // The code was scanned by whoever held it: a number stored for another Telegram account is not taken over.
+    const existing = await this.deps.sessions.get(phone);
+    const storedFor = existing && existing.status !== "deleted" ? existing.account?.userId : undefined;
+    if (storedFor !== undefined && storedFor !== userId) {
+      await this.flows.delete(owner, claimed);
+      await this.logOut(found.session);
+      this.deps.logger.warn("QR login refused: the number is stored for another account", {
+        owner,
+        phone,
+        userId,
+        storedFor,
+      });
+      return { kind: "other-account", phone };
+    }
+    if (!(await this.flows.delete(owner, claimed))) {
+      await this.logOut(found.session);
+      this.deps.logger.info("QR login ended meanwhile (cancelled or restarted); nothing stored", { owner });
+      return { kind: "no-flow" };
+    }
+    try {
+      return await storeLogin(this.deps, phone, found.session, accountOf(found.user), owner);
+    } catch (err) {
+      await this.logOut(found.session);
+      throw err;
+    }
+  }
+
+  /** Best effort: ends a temporary key's authorization at Telegram (auth.logOut); a failure is only logged. */
+  private async logOut(session: string): Promise<void> {
+    const result = await this.telegram(session, (userbot) => userbot.client.invoke(new Api.auth.LogOut()));
+    if (!result.ok)
+      this.deps.logger.info("Could not log out a QR login's temporary key", { outcome: result.failure.kind });
   }
 
   private async afterFailure(

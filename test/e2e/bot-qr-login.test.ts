@@ -172,9 +172,29 @@ describe("QR login from the bot", () => {
     const { photo, url } = await startQr(h);
     await h.say(OWNER, "/cancel");
     expect(h.api.lastMessage(OWNER.id).text).toBe("Cancelled. Nothing was stored.");
-    dc.scanLoginToken(url, acc.phone);
+    // The code shown is dead at Telegram: its temporary key was logged out.
+    expect(() => dc.scanLoginToken(url, acc.phone)).toThrow("AUTH_TOKEN_INVALID");
     await pressScanned(h, photo.messageId);
     expect(h.api.toasts().at(-1)).toContain("This QR login is over");
     expect(await h.store.sessions({ now: h.now }).get(acc.phone)).toBeUndefined();
+  });
+
+  it("a number stored for another account is not taken over: the admin is told why, the stored session stays", async () => {
+    const h = await createBotHarness({ owner: OWNER, dc });
+    const acc = account(dc);
+    const old = account(dc);
+    const sessions = h.store.sessions({ now: h.now });
+    const { sessionString } = dc.issueSession(old.phone);
+    await sessions.create({ phone: acc.phone, sessionString, account: { userId: "111" } });
+    const before = await sessions.get(acc.phone);
+    const { photo, url } = await startQr(h);
+    dc.scanLoginToken(url, acc.phone);
+    await pressScanned(h, photo.messageId);
+    expect(h.api.lastMessage(OWNER.id).text).toBe(
+      `The account that scanned the code has the number ${acc.phone}, which is stored here for another Telegram ` +
+        "account. Nothing was changed. If the number changed hands, delete that session first, then scan again.",
+    );
+    expect(photo.buttons).toEqual([]);
+    expect(await sessions.get(acc.phone)).toEqual(before);
   });
 });

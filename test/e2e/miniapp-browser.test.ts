@@ -113,6 +113,21 @@ describe("the Mini App login form in headless Chromium", () => {
       const codeShot = await screenshot(page, "miniapp-code-step");
       expect(codeShot.equals(blank)).toBe(false);
 
+      // API Gateway throttles one call: the page keeps the code step, and nothing was spent.
+      await page.route(
+        "**/login/code",
+        (route) =>
+          route.fulfill({
+            status: 429,
+            contentType: "application/json",
+            body: '{"message":"Too Many Requests"}',
+          }),
+        { times: 1 },
+      );
+      expect(await submit(page, "11111")).toBe(
+        "Something failed on our side; nothing was lost. Press the button again in a minute.",
+      );
+      expect(await page.isEnabled("#submit")).toBe(true);
       expect(await submit(page, "13579")).toBe("❌ Wrong code. 2 attempt(s) left.");
       expect(await submit(page, "24680")).toBe(
         "Code accepted. This account has two-step verification: enter its password.",
@@ -159,11 +174,12 @@ describe("the Mini App login form in headless Chromium", () => {
       expect(urls.map((u) => new URL(u).pathname)).toEqual([
         "/login/code",
         "/login/code",
+        "/login/code",
         "/login/password",
         "/login/password",
       ]);
       const chat = JSON.stringify(h.api.calls);
-      for (const secret of ["24680", "13579", PASSWORD, "wrong horse"]) {
+      for (const secret of ["24680", "13579", "11111", PASSWORD, "wrong horse"]) {
         expect(urls.join(" ")).not.toContain(secret);
         expect(chat).not.toContain(secret);
         expect(output).not.toContain(secret);

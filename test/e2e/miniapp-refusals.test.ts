@@ -4,6 +4,7 @@
  * bodies. And the form's steps act as the chat's do: a wrong code spends a try and says how many remain, the third
  * ends the login in the page and in the chat.
  */
+import { ThrottlingException } from "@aws-sdk/client-dynamodb";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Phone } from "../../lib/sessions/phone";
 import { BOT_TOKEN, createBotHarness, type BotHarness } from "../support/bot-harness";
@@ -52,7 +53,7 @@ describe("the Mini App refuses what is not the admin's own call", () => {
         401,
         "init-data",
       ],
-      ["expired", own({ authDate: Math.floor(Date.now() / 1000) - 31 * 60 }), 401, "init-data"],
+      ["expired", own({ authDate: Math.floor(Date.now() / 1000) - 16 * 60 }), 401, "init-data"],
       ["missing", undefined, 401, "init-data"],
       ["stranger", signInitData(BOT_TOKEN, { userId: 999_002 }), 403, "not-admin"],
       ["other admin", signInitData(BOT_TOKEN, { userId: OTHER_ADMIN.id }), 409, "no-flow"],
@@ -140,5 +141,32 @@ describe("the form's steps", () => {
     await h.say(OWNER, "/cancel");
     expect((await call("/login/code", { initData: own(), code: "12345" })).status).toBe(409);
     expect(h.telegramRequests.filter((r) => r.className === "auth.SignIn")).toEqual([]);
+  });
+
+  it("a failure on our side (DynamoDB throttled) answers 503 with a retry message; the login is untouched", async () => {
+    let failing = true;
+    const f = await createBotHarness({
+      owner: OWNER,
+      env: { MINI_APP_URL: FORM_URL },
+      dynamoFault: (command) =>
+        failing && command === "GetItemCommand"
+          ? new ThrottlingException({ message: "Rate exceeded", $metadata: {} })
+          : undefined,
+    });
+    failing = false;
+    f.telegram.addAccount({ phone: PHONE, userId: 940_002, firstName: "Acc" });
+    await f.say(OWNER, "/add");
+    await f.say(OWNER, PHONE);
+    failing = true;
+    const res = await f.handler(miniAppEvent("POST", "/login/code", { initData: own(), code: "12345" }));
+    expect(res.statusCode).toBe(503);
+    expect(JSON.parse(res.body ?? "{}")).toEqual({
+      error: "unavailable",
+      failed: true,
+      message: "Something failed on our side; nothing was lost. Press the button again in a minute.",
+    });
+    failing = false;
+    const state = await f.handler(miniAppEvent("POST", "/login/state", { initData: own() }));
+    expect(JSON.parse(state.body ?? "{}")).toMatchObject({ step: "code", label: "Login code (5 digits)" });
   });
 });

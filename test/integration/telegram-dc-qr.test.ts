@@ -311,15 +311,44 @@ describe("a QR login, one step per invocation", () => {
     ]);
   });
 
-  it("cancel → the next poll finds no flow, and a later scan of the old code logs nothing in", async () => {
+  it("cancel → the next poll finds no flow, and the old code can no longer be scanned (its key is logged out)", async () => {
     const owner = newOwner();
     const { phone } = newAccount(dc);
     const qr = qrOf(await h.another().qr.startQr(owner));
     await h.another().qr.cancelQr(owner);
     expect(await h.another().qr.getQrFlow(owner)).toBeUndefined();
-    dc.scanLoginToken(qr.url, phone);
+    expect(() => dc.scanLoginToken(qr.url, phone)).toThrow(/AUTH_TOKEN_INVALID/);
     expect(await h.another().qr.pollQr(owner)).toEqual({ kind: "no-flow" });
     expect(await h.sessions.get(phone as Phone)).toBeUndefined();
+  });
+
+  it("restarted while a poll waits: the old code's scan stores nothing, and the new login is left alone", async () => {
+    const owner = newOwner();
+    const { phone } = newAccount(dc);
+    const first = qrOf(await h.another().qr.startQr(owner));
+    const waiting = h.another().qr.pollQr(owner, { waitMs: 6_000 });
+    await new Promise((done) => setTimeout(done, 300));
+    // The admin starts over (another invocation) and the old code is scanned before the waiting poll asks again.
+    const second = qrOf(await h.another().qr.startQr(owner));
+    dc.scanLoginToken(first.url, phone);
+    expect(await waiting).toEqual({ kind: "no-flow" });
+    expect(await h.sessions.get(phone as Phone)).toBeUndefined();
+    expect(await auditOf(phone as Phone)).toEqual([]);
+    expect(await h.another().qr.getQrFlow(owner)).toEqual(second.flow);
+  });
+
+  it("a number stored for another Telegram account is not taken over by whoever scans: other-account, nothing changed", async () => {
+    // The number changed hands: the row says account 738500, the account scanning now has the number.
+    const { phone } = newAccount(dc);
+    const keyOfTheOldOwner = (await seedDcSession(h)).sessionString;
+    await h.sessions.create({ phone, sessionString: keyOfTheOldOwner, account: { userId: "738500" } });
+    const before = await h.sessions.get(phone);
+    const owner = newOwner();
+    dc.scanLoginToken(qrOf(await h.another().qr.startQr(owner)).url, phone);
+    expect(await h.another().qr.pollQr(owner)).toEqual({ kind: "other-account", phone });
+    expect(await h.sessions.get(phone)).toEqual(before);
+    expect(await h.sessions.readSessionString(phone)).toBe(keyOfTheOldOwner);
+    expect(await h.another().qr.getQrFlow(owner)).toBeUndefined();
   });
 
   it("a poll with waitMs waits for the scan that happens meanwhile", async () => {

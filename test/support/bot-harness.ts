@@ -70,6 +70,8 @@ export interface BotHarnessOptions {
   readonly apiId?: number | null;
   /** More of the handler's environment (MINI_APP_URL…). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Asked before each DynamoDB request the handler makes; an error returned is thrown as DynamoDB's answer. */
+  readonly dynamoFault?: (command: string) => Error | undefined;
 }
 
 export async function createBotHarness(options: BotHarnessOptions = {}): Promise<BotHarness> {
@@ -115,6 +117,8 @@ export async function createBotHarness(options: BotHarnessOptions = {}): Promise
     configureDynamo: (client: DynamoDBClient) => {
       client.middlewareStack.add(
         (next, context) => async (args) => {
+          const fault = options.dynamoFault?.(String(context.commandName));
+          if (fault) throw fault;
           const out = await next(args);
           const input = args.input as { TableName?: string; IndexName?: string };
           const output = out.output as { Count?: number; ScannedCount?: number; Item?: unknown };

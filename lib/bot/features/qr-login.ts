@@ -31,6 +31,10 @@ export function qrLoginFeature(deps: BotDeps): Composer<BotContext> {
 
   composer.callbackQuery(cb.qrScanned, async (ctx) => {
     const pending = await pendingOf(ctx, deps);
+    if (pending.state === "waiting" && pending.input.kind === "qr-password") {
+      // Pressed again after the scan: the login goes on, at the password.
+      return void (await answer(ctx, ctx.t.qr.waitingPassword, true));
+    }
     if (pending.state !== "waiting" || pending.input.kind !== "qr") {
       // Finished, cancelled, expired, or already at the password step: nothing to ask Telegram.
       await answer(ctx, ctx.t.qr.over, true);

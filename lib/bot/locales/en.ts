@@ -191,6 +191,8 @@ export interface Texts {
     readonly submit: string;
     readonly checking: string;
     readonly network: string;
+    /** The server failed (or throttled the call): the same step, again in a minute. */
+    readonly retry: string;
     readonly close: string;
     readonly wrongCode: (attemptsLeft: number) => string;
     readonly wrongPassword: (attemptsLeft: number, hint?: string) => string;
@@ -217,6 +219,10 @@ export interface Texts {
     readonly scannedCaption: string;
     readonly loggedInCaption: string;
     readonly over: string;
+    /** "I scanned it" pressed again while the login waits for the password. */
+    readonly waitingPassword: string;
+    /** The scanned account's number is stored for another Telegram account: nothing replaced. */
+    readonly otherAccount: (phone: string) => string;
   };
   readonly language: {
     readonly choose: string;
@@ -407,6 +413,7 @@ export const en: Texts = {
     submit: "Log in",
     checking: "Checking with Telegram…",
     network: "No connection to the server. Check the network and press Log in again.",
+    retry: "Something failed on our side; nothing was lost. Press the button again in a minute.",
     close: "Close",
     wrongCode: (n) => `❌ Wrong code. ${n} attempt(s) left.`,
     wrongPassword: (n, h) => `❌ Wrong password${h ? ` (hint: ${h})` : ""}. ${n} attempt(s) left.`,
@@ -433,6 +440,10 @@ export const en: Texts = {
     scannedCaption: "✅ Scanned.",
     loggedInCaption: "✅ Scanned and logged in.",
     over: "This QR login is over (finished, cancelled or expired). Press ➕ Add Session to start again.",
+    waitingPassword:
+      "Scanned: the login now waits for the account's 2FA password (the secure form, or send it here).",
+    otherAccount: (p) =>
+      `The account that scanned the code has the number ${p}, which is stored here for another Telegram account. Nothing was changed. If the number changed hands, delete that session first, then scan again.`,
   },
   language: { choose: "Choose the language:", set: "Language: English." },
   notify: {

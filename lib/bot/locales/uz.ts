@@ -174,6 +174,7 @@ export const uz: Texts = {
     submit: "Kirish",
     checking: "Telegram bilan tekshirilmoqda…",
     network: "Server bilan aloqa yo‘q. Tarmoqni tekshiring va yana “Kirish”ni bosing.",
+    retry: "Biz tomonda nimadir ishlamadi; hech narsa yo‘qolmadi. Bir daqiqadan so‘ng tugmani yana bosing.",
     close: "Yopish",
     wrongCode: (n) => `❌ Kod noto‘g‘ri. ${n} ta urinish qoldi.`,
     wrongPassword: (n, h) => `❌ Parol noto‘g‘ri${h ? ` (eslatma: ${h})` : ""}. ${n} ta urinish qoldi.`,
@@ -200,6 +201,10 @@ export const uz: Texts = {
     scannedCaption: "✅ Skanerlandi.",
     loggedInCaption: "✅ Skanerlandi va kirildi.",
     over: "Bu QR kirish tugagan (yakunlangan, bekor qilingan yoki eskirgan). Qayta boshlash uchun ➕ Sessiya qo‘shishni bosing.",
+    waitingPassword:
+      "Skanerlandi: endi akkauntning 2FA paroli kutilmoqda (xavfsiz forma yoki shu yerga yuboring).",
+    otherAccount: (p) =>
+      `Kodni skanerlagan akkauntning raqami ${p}, u bu yerda boshqa Telegram akkaunti uchun saqlangan. Hech narsa o‘zgartirilmadi. Raqam egasi o‘zgargan bo‘lsa, avval o‘sha sessiyani o‘chiring, so‘ng qayta skanerlang.`,
   },
   language: { choose: "Tilni tanlang:", set: "Til: o‘zbekcha." },
   notify: {

@@ -738,6 +738,11 @@ export class LoopbackDc {
       return { rpc: this.exportLoginToken(key, request).getBytes() };
     if (request instanceof Api.auth.ImportLoginToken)
       return { rpc: this.importLoginToken(key, request).getBytes() };
+    if (request instanceof Api.auth.LogOut && !key.account) {
+      // A key that was never logged in (a QR login's, before the scan): its login token dies with it.
+      this.dropLoginToken(key);
+      return { rpc: new Api.auth.LoggedOut({}).getBytes() };
+    }
     const account = key.account;
     if (!account) throw new RpcFailure(401, "AUTH_KEY_UNREGISTERED");
     if (request instanceof Api.users.GetUsers) return { rpc: this.getUsers(account, request) };
@@ -848,6 +853,15 @@ export class LoopbackDc {
     }
     key.account = account;
     return new Api.auth.Authorization({ user: this.user(account) });
+  }
+
+  /** Forgets the login token `key` exported: scanning it is then refused as invalid. */
+  private dropLoginToken(key: KeyRecord): void {
+    const slot = `${this.dcId}:${key.id}`;
+    const current = this.loginTokens.byKey.get(slot);
+    if (!current) return;
+    this.loginTokens.byKey.delete(slot);
+    this.loginTokens.byToken.delete(current.token.toString("hex"));
   }
 
   private exportLoginToken(key: KeyRecord, request: Api.auth.ExportLoginToken): Api.auth.TypeLoginToken {
