@@ -201,23 +201,21 @@ async function phoneStep(
   const who = t.miniapp.forPhone(flow.phone);
   switch (o.kind) {
     case "wrong-code":
-      if (o.flow.attemptsLeft > 0) {
-        return {
-          ...prompt(t, { kind: "phone", flow: o.flow }),
-          failed: true,
-          message: t.miniapp.wrongCode(o.flow.attemptsLeft),
-        };
-      }
-      return ended(deps, t, adminId, t.add.tooManyAttempts);
+      return wrongTry(
+        deps,
+        t,
+        adminId,
+        { kind: "phone", flow: o.flow },
+        t.miniapp.wrongCode(o.flow.attemptsLeft),
+      );
     case "wrong-password":
-      if (o.flow.attemptsLeft > 0) {
-        return {
-          ...prompt(t, { kind: "phone", flow: o.flow }),
-          failed: true,
-          message: t.miniapp.wrongPassword(o.flow.attemptsLeft, o.flow.passwordHint),
-        };
-      }
-      return ended(deps, t, adminId, t.add.tooManyAttempts);
+      return wrongTry(
+        deps,
+        t,
+        adminId,
+        { kind: "phone", flow: o.flow },
+        t.miniapp.wrongPassword(o.flow.attemptsLeft, o.flow.passwordHint),
+      );
     case "password-needed":
       return { ...prompt(t, { kind: "phone", flow: o.flow }), message: t.miniapp.passwordNeeded };
     case "code-sent":
@@ -242,14 +240,13 @@ async function qrStep(deps: MiniAppDeps, t: Texts, adminId: string, password: st
   await applyPendingChange({ state: deps.state }, adminId, pendingAfterQr(o));
   switch (o.kind) {
     case "wrong-password":
-      if (o.flow.attemptsLeft > 0) {
-        return {
-          ...prompt(t, { kind: "qr", flow: o.flow }),
-          failed: true,
-          message: t.miniapp.wrongPassword(o.flow.attemptsLeft, o.flow.passwordHint),
-        };
-      }
-      return ended(deps, t, adminId, t.add.tooManyAttempts);
+      return wrongTry(
+        deps,
+        t,
+        adminId,
+        { kind: "qr", flow: o.flow },
+        t.miniapp.wrongPassword(o.flow.attemptsLeft, o.flow.passwordHint),
+      );
     case "password-needed":
       return prompt(t, { kind: "qr", flow: o.flow });
     case "logged-in":
@@ -267,6 +264,18 @@ async function qrStep(deps: MiniAppDeps, t: Texts, adminId: string, password: st
     default:
       return ended(deps, t, adminId, loginEndedText(t, o) ?? t.qr.over);
   }
+}
+
+/** A wrong code or password: the same step again while tries are left, else the end of the login. */
+async function wrongTry(
+  deps: MiniAppDeps,
+  t: Texts,
+  adminId: string,
+  own: OwnLogin,
+  message: string,
+): Promise<PageAnswer> {
+  if (own.flow.attemptsLeft > 0) return { ...prompt(t, own), failed: true, message };
+  return ended(deps, t, adminId, t.add.tooManyAttempts);
 }
 
 async function loggedIn(

@@ -9,13 +9,9 @@
  * Environment: LOOPBACK_HOST, LOOPBACK_DC_ID, CHECK_PHONE, CHECK_DEADLINE_MS, and the test store's variables
  * (DYNAMODB_ENDPOINT, SESSIONS_TABLE, BOT_STATE_TABLE, SESSION_ENCRYPTION_KEY, AWS_REGION).
  */
-import { EnvelopeCipher, LocalKeyProvider } from "../../../lib/crypto";
-import { createDocumentClient, createDynamoClient } from "../../../lib/dynamo";
-import { createLogger } from "../../../lib/log";
-import { normalizePhone, SessionRepository } from "../../../lib/sessions";
-import { createUserbotServices } from "../../../lib/telegram";
+import { normalizePhone } from "../../../lib/sessions";
 import type { CheckResult } from "../../../lib/telegram/contract";
-import { API_HASH, API_ID } from "./dc-harness";
+import { childUserbotServices, required, runChild } from "./child-services";
 import { loopbackClientFactory } from "./loopback-dc";
 
 export interface CheckChildReport {
@@ -25,22 +21,9 @@ export interface CheckChildReport {
 }
 
 async function main(): Promise<void> {
-  const logger = createLogger({ service: "userbot-dc-child", level: "SILENT" });
-  const doc = createDocumentClient(
-    createDynamoClient({ endpoint: required("DYNAMODB_ENDPOINT"), region: "local" }),
+  const services = childUserbotServices(
+    loopbackClientFactory(required("LOOPBACK_HOST"), Number(required("LOOPBACK_DC_ID"))),
   );
-  const cipher = new EnvelopeCipher(
-    new LocalKeyProvider(Buffer.from(required("SESSION_ENCRYPTION_KEY"), "base64")),
-  );
-  const services = createUserbotServices({
-    sessions: new SessionRepository(doc, required("SESSIONS_TABLE"), cipher, { logger }),
-    doc,
-    botStateTable: required("BOT_STATE_TABLE"),
-    cipher,
-    credentials: async () => ({ apiId: API_ID, apiHash: API_HASH }),
-    logger,
-    createClient: loopbackClientFactory(required("LOOPBACK_HOST"), Number(required("LOOPBACK_DC_ID"))),
-  });
   const started = Date.now();
   const result = await services.userbots.checkSession(normalizePhone(required("CHECK_PHONE")), {
     deadlineMs: Number(required("CHECK_DEADLINE_MS")),
@@ -50,13 +33,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runChild(main);

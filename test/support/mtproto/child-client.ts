@@ -15,6 +15,7 @@
 import { PromisedNetSockets } from "telegram/extensions";
 import { StringSession } from "telegram/sessions";
 import { loopbackClientFactory } from "./loopback-dc";
+import { required, runChild } from "./child-services";
 
 export interface ChildReport {
   /** "ok", "deadline", or "error: <message>". */
@@ -69,13 +70,4 @@ function guardedSockets(guard: { destroyed: boolean }): typeof PromisedNetSocket
   };
 }
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runChild(main);

@@ -9,13 +9,9 @@
  * store's variables (DYNAMODB_ENDPOINT,
  * SESSIONS_TABLE, BOT_STATE_TABLE, SESSION_ENCRYPTION_KEY, AWS_REGION).
  */
-import { EnvelopeCipher, LocalKeyProvider } from "../../../lib/crypto";
-import { createDocumentClient, createDynamoClient } from "../../../lib/dynamo";
-import { createLogger } from "../../../lib/log";
-import { SessionRepository } from "../../../lib/sessions";
-import { createTelegramClient, createUserbotServices } from "../../../lib/telegram";
+import { createTelegramClient } from "../../../lib/telegram";
 import { testDcClientFactory } from "../../../lib/telegram/test-dc";
-import { API_HASH, API_ID } from "./dc-harness";
+import { childUserbotServices, required, runChild } from "./child-services";
 
 export interface QrPollChildReport {
   readonly kind: string;
@@ -27,24 +23,9 @@ export interface QrPollChildReport {
 async function main(): Promise<void> {
   // Never Telegram itself: without the seam's address the factory below would be GramJS's default.
   required("SESSION_KEEPER_TELEGRAM_DC");
-  const logger = createLogger({ service: "userbot-dc-child", level: "SILENT" });
-  const doc = createDocumentClient(
-    createDynamoClient({ endpoint: required("DYNAMODB_ENDPOINT"), region: "local" }),
-  );
-  const cipher = new EnvelopeCipher(
-    new LocalKeyProvider(Buffer.from(required("SESSION_ENCRYPTION_KEY"), "base64")),
-  );
-  const services = createUserbotServices({
-    sessions: new SessionRepository(doc, required("SESSIONS_TABLE"), cipher, { logger }),
-    doc,
-    botStateTable: required("BOT_STATE_TABLE"),
-    cipher,
-    credentials: async () => ({ apiId: API_ID, apiHash: API_HASH }),
-    logger,
-    // The production seam a CLI process uses (lib/telegram/test-dc.ts): the DC's address and its RSA key, which
-    // GramJS needs for the new key it makes on DC 4 (the child does not share the parent's registered test key).
-    createClient: testDcClientFactory(process.env, createTelegramClient),
-  });
+  // The production seam a CLI process uses (lib/telegram/test-dc.ts): the DC's address and its RSA key, which
+  // GramJS needs for the new key it makes on DC 4 (the child does not share the parent's registered test key).
+  const services = childUserbotServices(testDcClientFactory(process.env, createTelegramClient)!);
   const started = Date.now();
   const outcome = await services.qr.pollQr(required("QR_OWNER"));
   const report: QrPollChildReport = {
@@ -55,13 +36,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runChild(main);
