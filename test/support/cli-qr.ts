@@ -23,8 +23,8 @@ export function decodeTerminalQr(screen: string, from = 0): string {
   const rows = lines.slice(start, end);
   // `width` characters cover the modules -1 … size: a border column each side.
   const size = width - 2;
-  // Row r holds the module rows 2r-1 and 2r: (size+1)/2 rows reach the last one, size-1.
-  if (rows.length < (size + 1) / 2)
+  // Row r holds the module rows 2r-1 and 2r, from the border row -1 to the border row size: (size+3)/2 rows.
+  if (rows.length !== (size + 3) / 2)
     throw new Error(`A QR drawing of ${rows.length} rows for ${size} modules:\n${lines.join("\n")}`);
   const dark = (x: number, y: number): boolean => {
     const c = rows[(y + 1) >> 1]![x + 1]!;

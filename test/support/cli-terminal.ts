@@ -25,6 +25,9 @@ export function converseInTerminal(
       cwd: tmpdir(),
       stdio: ["pipe", "pipe", "pipe"],
     });
+    // Decoded as a whole stream: a chunk may end inside a multi-byte character (the QR's half blocks, "→").
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
     let screen = "";
     let next = 0;
     // Where on the screen the next prompt is looked for: after the previous one, so a repeated prompt counts again.
@@ -39,11 +42,11 @@ export function converseInTerminal(
       child.stdin.write(exchange.answer === "\u0003" ? exchange.answer : `${exchange.answer}\r`);
       answer();
     };
-    child.stdout.on("data", (d: Buffer) => {
-      screen += d.toString();
+    child.stdout.on("data", (d: string) => {
+      screen += d;
       answer();
     });
-    child.stderr.on("data", (d: Buffer) => (screen += d.toString()));
+    child.stderr.on("data", (d: string) => (screen += d));
     child.on("error", reject);
     child.on("close", (code) => resolvePromise({ code, screen: screen.replace(/\r\n/g, "\n") }));
   });
@@ -75,6 +78,9 @@ export function startInTerminal(args: string[], options: { env: NodeJS.ProcessEn
     cwd: tmpdir(),
     stdio: ["pipe", "pipe", "pipe"],
   });
+  // Decoded as a whole stream: a chunk may end inside a multi-byte character (the QR's half blocks, "→").
+  child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8");
   let raw = "";
   const screen = () => raw.replace(/\r\n/g, "\n");
   let cursor = 0;
@@ -83,12 +89,12 @@ export function startInTerminal(args: string[], options: { env: NodeJS.ProcessEn
   const changed = () => {
     for (const l of [...listeners]) l();
   };
-  child.stdout.on("data", (d: Buffer) => {
-    raw += d.toString();
+  child.stdout.on("data", (d: string) => {
+    raw += d;
     changed();
   });
-  child.stderr.on("data", (d: Buffer) => {
-    raw += d.toString();
+  child.stderr.on("data", (d: string) => {
+    raw += d;
     changed();
   });
   const exited = new Promise<{ code: number | null; screen: string }>((resolve, reject) => {
