@@ -5,9 +5,14 @@
  * is a token the DC issued, and scans it (`dc.scanLoginToken`). What is asserted is what an operator sees: the
  * code and the steps, the outcome line, the stored session, and no secret (token, password) as text.
  */
+import { randomBytes } from "node:crypto";
 import { userInfo } from "node:os";
+import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { addByQr } from "../../lib/cli/commands/add-qr";
+import { createContext } from "../../lib/cli/context";
 import type { Phone } from "../../lib/sessions";
+import type { QrLoginOutcome, QrLoginService, QrLoginView } from "../../lib/telegram/contract";
 import { loopbackDcEnv } from "../support/cli-dc";
 import { decodeTerminalQr } from "../support/cli-qr";
 import { cliEnv, runCli, seed } from "../support/cli-run";
@@ -216,5 +221,92 @@ describe("sessions add --qr", () => {
     expect(r.stdout).toBe("");
     expect(dc.stats().connectionsAccepted).toBe(before);
     expect(await flowsOfOwner(store)).toBeUndefined();
+  });
+});
+
+describe("sessions add --qr: the 10-minute limit (in-process, on a clock the test moves)", () => {
+  /**
+   * A QR login service whose every poll takes four minutes and finds a renewed code: what ten minutes of nobody
+   * scanning look like, without waiting them. `afterExpiry` is what a poll answers once the flow's time is up.
+   */
+  function neverScanned(afterExpiry: "qr" | "no-flow") {
+    let clock = Date.parse("2026-11-27T10:00:00Z");
+    const flow: QrLoginView = {
+      owner: "cli:operator",
+      step: "scan",
+      expiresAt: new Date(clock + 10 * 60_000).toISOString(),
+      attemptsLeft: 3,
+    };
+    const urls: string[] = [];
+    const code = (renewed: boolean): QrLoginOutcome => {
+      urls.push(`tg://login?token=${randomBytes(32).toString("base64url")}`);
+      return {
+        kind: "qr",
+        url: urls.at(-1)!,
+        tokenExpiresAt: new Date(clock + 30_000).toISOString(),
+        renewed,
+        flow,
+      };
+    };
+    const calls = { polls: 0, cancels: 0 };
+    const qr: QrLoginService = {
+      startQr: () => Promise.resolve(code(false)),
+      pollQr: () => {
+        calls.polls += 1;
+        clock += 4 * 60_000;
+        return Promise.resolve(
+          afterExpiry === "no-flow" && clock >= Date.parse(flow.expiresAt) ? { kind: "no-flow" } : code(true),
+        );
+      },
+      submitQrPassword: () => Promise.reject(new Error("no password here")),
+      cancelQr: () => {
+        calls.cancels += 1;
+        return Promise.resolve();
+      },
+      getQrFlow: () => Promise.resolve(flow),
+    };
+    return { qr, urls, calls, now: () => clock };
+  }
+
+  function terminal() {
+    const tty = <T extends PassThrough>(s: T) => Object.assign(s, { isTTY: true });
+    const stdout = tty(new PassThrough());
+    const stderr = tty(new PassThrough());
+    let out = "";
+    let err = "";
+    stdout.on("data", (d: Buffer) => (out += d.toString()));
+    stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const ctx = createContext({ stdin: tty(new PassThrough()), stdout, stderr }, { NO_COLOR: "1" });
+    return { ctx, screen: () => ({ out, err }) };
+  }
+
+  it("every renewed code drawn; at the flow's expiry: cancelled, a clear line, exit 1", async () => {
+    const { qr, urls, calls, now } = neverScanned("qr");
+    const { ctx, screen } = terminal();
+    const code = await addByQr(ctx, qr, { now, pollWaitMs: 0 });
+    const { out, err } = screen();
+    expect(code).toBe(1);
+    expect(out).toBe("");
+    expect(err).toContain(
+      "Not logged in: nobody scanned the code within 10 minutes, and the QR login expired. " +
+        "Start again with `sessions add --qr`.",
+    );
+    // Polled at 4 and 8 minutes (each a new code, drawn), and at 12: over the limit, not drawn, cancelled.
+    expect(calls).toEqual({ polls: 3, cancels: 1 });
+    const drawn = err
+      .split(STEPS)
+      .slice(1)
+      .map((after) => decodeTerminalQr(after));
+    expect(drawn).toEqual(urls.slice(0, 3));
+    expect(err.split("The code expired unscanned; here is a new one.")).toHaveLength(3);
+    expectNoTokenText(err, ...urls);
+  });
+
+  it("the service finding the flow gone at its expiry: the same clear line, exit 1", async () => {
+    const { qr, calls, now } = neverScanned("no-flow");
+    const { ctx, screen } = terminal();
+    expect(await addByQr(ctx, qr, { now, pollWaitMs: 0 })).toBe(1);
+    expect(screen().err).toContain("Not logged in: nobody scanned the code within 10 minutes");
+    expect(calls.polls).toBe(3);
   });
 });

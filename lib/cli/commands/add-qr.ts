@@ -141,7 +141,8 @@ export async function addByQr(
           ctx.out(loggedInLine(last.session, last.replaced, ctx));
           process.exit(EXIT.ok);
         }
-        if (started) await qr.cancelQr(owner).catch(() => undefined);
+        // Even when Ctrl-C came before the first code was shown: the flow may have been started meanwhile.
+        await qr.cancelQr(owner).catch(() => undefined);
         ctx.err(`Cancelled: the QR login was stopped; nothing was stored.`);
         process.exit(EXIT.interrupted);
       });
@@ -165,6 +166,11 @@ export async function addByQr(
     started = true;
     let flow: QrLoginView | undefined = "flow" in outcome ? outcome.flow : undefined;
     const startedAt = now();
+    const expired = () => flow !== undefined && now() >= Date.parse(flow.expiresAt);
+    const expiredLine = () =>
+      `${ctx.colors.red("Not logged in")}: nobody scanned the code within ` +
+      `${plural(Math.round((Date.parse(flow!.expiresAt) - startedAt) / 60_000), "minute")}, and the QR login ` +
+      `expired. ${AGAIN}`;
     let unavailableInARow = 0;
     let shownUrl: string | undefined;
     for (;;) {
@@ -173,6 +179,12 @@ export async function addByQr(
       switch (outcome.kind) {
         case "qr": {
           if (!flow) break;
+          if (expired()) {
+            countdown.stop();
+            await qr.cancelQr(owner).catch(() => undefined);
+            ctx.err(expiredLine());
+            return EXIT.failed;
+          }
           if (outcome.url !== shownUrl) {
             countdown.stop();
             if (shownUrl) ctx.err("The code expired unscanned; here is a new one.");
@@ -181,15 +193,6 @@ export async function addByQr(
             shownUrl = outcome.url;
           }
           countdown.show(outcome.tokenExpiresAt, flow.expiresAt);
-          if (now() >= Date.parse(flow.expiresAt)) {
-            countdown.stop();
-            await qr.cancelQr(owner).catch(() => undefined);
-            ctx.err(
-              `${ctx.colors.red("Not logged in")}: nobody scanned the code within ` +
-                `${formatDuration(Date.parse(flow.expiresAt) - startedAt)}, and the QR login expired. ${AGAIN}`,
-            );
-            return EXIT.failed;
-          }
           outcome = await step(qr.pollQr(owner, { waitMs: pollWaitMs }));
           continue;
         }
@@ -226,7 +229,12 @@ export async function addByQr(
       }
       countdown.stop();
       if (outcome.kind !== "no-flow") await qr.cancelQr(owner).catch(() => undefined);
-      ctx.err(failureLine(outcome, ctx));
+      // The service found the flow gone because its time was up: say that, not "gone".
+      ctx.err(
+        outcome.kind === "no-flow" && flow?.step === "scan" && expired()
+          ? expiredLine()
+          : failureLine(outcome, ctx),
+      );
       return EXIT.failed;
     }
   } catch (err) {
