@@ -64,17 +64,20 @@ export function runCli(
       cwd: options.cwd ?? tmpdir(),
       stdio: ["pipe", "pipe", "pipe"],
     });
+    // Decoded as a whole stream: a chunk may end inside a multi-byte character (the QR's half blocks, "→").
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
     let stdout = "";
     let stderr = "";
     let interrupted = false;
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
+    child.stdout.on("data", (d: string) => {
+      stdout += d;
       if (options.interruptAfter && !interrupted && stdout.includes(options.interruptAfter)) {
         interrupted = true;
         setTimeout(() => child.kill("SIGINT"), options.interruptDelayMs ?? 0);
       }
     });
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on("data", (d: string) => (stderr += d));
     child.on("error", reject);
     child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
     child.stdin.end(options.input ?? "");
@@ -139,16 +142,19 @@ export function runCliInTerminal(
       cwd: tmpdir(),
       stdio: ["pipe", "pipe", "pipe"],
     });
+    // Decoded as a whole stream: a chunk may end inside a multi-byte character (the QR's half blocks, "→").
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
     let screen = "";
     let answered = false;
-    child.stdout.on("data", (d: Buffer) => {
-      screen += d.toString();
+    child.stdout.on("data", (d: string) => {
+      screen += d;
       if (!answered && screen.includes(options.prompt)) {
         answered = true;
         child.stdin.write(`${options.answer}\r`);
       }
     });
-    child.stderr.on("data", (d: Buffer) => (screen += d.toString()));
+    child.stderr.on("data", (d: string) => (screen += d));
     child.on("error", reject);
     child.on("close", (code) => resolvePromise({ code, screen: screen.replace(/\r\n/g, "\n") }));
   });

@@ -7,14 +7,15 @@
  * The code and the password are secrets: never echoed by us (the password not even by the terminal), registered
  * with the log redactor the moment they are read, and never part of a message.
  */
-import { registerSecret } from "../../log";
 import { normalizePhone, type Phone } from "../../sessions";
 import type { CodeDelivery, LoginFlowView, LoginOutcome, LoginService } from "../../telegram/contract";
-import { EXIT, type Command } from "../command";
+import { EXIT, UsageError, type Command, type ParsedArgs } from "../command";
 import type { CliContext } from "../context";
-import { accountLabel, plural } from "../format";
+import { plural } from "../format";
+import { loggedInLine, readSecret } from "../login";
 import { createPrompter, PromptAbortedError, type Prompter } from "../prompt";
 import { loadUserbots } from "../userbots";
+import { addByQr } from "./add-qr";
 import { PHONE_ARG } from "./show";
 
 const WHERE: Record<CodeDelivery, string> = {
@@ -36,20 +37,12 @@ function attemptsLeft(flow: LoginFlowView): string {
 
 /** The final line for an outcome that ends the login, and its exit code. */
 function finalLine(outcome: LoginOutcome, phone: Phone, ctx: CliContext): { line: string; code: number } {
-  const { green, red } = ctx.colors;
+  const { red } = ctx.colors;
   const again = `Start again with \`sessions add ${phone}\`.`;
   const fail = (line: string) => ({ line: `${red("Not logged in")}: ${line}`, code: EXIT.failed });
   switch (outcome.kind) {
-    case "logged-in": {
-      const s = outcome.session;
-      return {
-        line:
-          `${green("Logged in")}: ${phone} as ${accountLabel(s.account)}${s.account ? ` (id ${s.account.userId})` : ""}. ` +
-          `The session is stored encrypted, status ${s.status}` +
-          `${outcome.replaced ? ", replacing the old one" : ""}; the health check includes it from now on.`,
-        code: EXIT.ok,
-      };
-    }
+    case "logged-in":
+      return { line: loggedInLine(outcome.session, outcome.replaced, ctx), code: EXIT.ok };
     case "wrong-code":
       return fail(`wrong code, and no attempts are left. ${again}`);
     case "wrong-password":
@@ -138,12 +131,20 @@ async function converse(
   }
 }
 
-/** Masks the answer in every log line and error from the moment it is read. */
-async function readSecret(answer: Promise<string>): Promise<string> {
-  const value = await answer;
-  registerSecret(value.trim());
-  registerSecret(value);
-  return value;
+/** `sessions add --qr`: checked before anything is touched, then the conversation of add-qr.ts. */
+async function runQr(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  if (args.positionals.length > 0)
+    throw new UsageError(
+      "Give either a phone or --qr, not both: a QR login finds out the phone from the account that scans it.",
+      "Run `sessions add --qr` alone, or `sessions add <phone>` to log in with a code.",
+    );
+  if (!ctx.interactive)
+    throw new UsageError(
+      "`sessions add --qr` needs a terminal: the QR code must be seen to be scanned, and none is attached here.",
+      "Run it in a terminal, or log in with a code: `sessions add <phone>` (its answers may come from a pipe).",
+    );
+  const services = await loadUserbots(ctx);
+  return addByQr(ctx, services.qr);
 }
 
 export const command: Command = {
@@ -154,10 +155,22 @@ export const command: Command = {
     "hidden input. A wrong code or password is asked again while attempts are left. Nothing is stored until the",
     "login succeeds; a phone that already has a session gets the new one. Ctrl-C cancels the login.",
     "Needs API_ID and API_HASH (my.telegram.org). Answers may also come from a pipe, one per line.",
+    "",
+    "With --qr there is no phone number and no code: a QR code is drawn in the terminal, and the account's owner",
+    "scans it on the phone (Telegram → Settings → Devices → Link Desktop Device). The CLI waits for the scan by",
+    "itself and draws a new code when the old one expires unscanned; then the 2FA password, as above. The login",
+    "ends after 10 minutes without a scan. --qr needs a terminal: the code must be seen.",
   ].join("\n"),
   positionals: [{ ...PHONE_ARG, optional: true }],
-  examples: ["sessions add", "sessions add +998901234567"],
+  options: {
+    qr: {
+      type: "boolean",
+      help: "log in by scanning a QR code with the account's phone (no phone number, no code)",
+    },
+  },
+  examples: ["sessions add", "sessions add +998901234567", "sessions add --qr"],
   async run(ctx, args) {
+    if (args.values.qr === true) return runQr(ctx, args);
     const prompter = createPrompter(ctx.term.stdin, ctx.term.stderr);
     let phone: Phone | undefined;
     let login: LoginService | undefined;

@@ -71,7 +71,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: "add",
     group: "Sessions",
-    summary: "log a phone in interactively (code, 2FA password)",
+    summary: "log a phone in interactively (code, 2FA password), or by QR code with --qr",
     command: add,
   },
   {
