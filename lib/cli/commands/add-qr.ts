@@ -94,6 +94,14 @@ function failureLine(outcome: QrLoginOutcome, ctx: CliContext): string {
       );
     case "unavailable":
       return fail(`Telegram could not be reached or answered an error (${outcome.message}). ${AGAIN}`);
+    case "other-account":
+      return fail(
+        `the account that scanned the code has the number ${outcome.phone}, which is stored here for another ` +
+          "Telegram account; nothing was changed. If the number changed hands, remove that session first " +
+          "(`sessions remove " +
+          outcome.phone +
+          "`), then scan again.",
+      );
     case "qr":
     case "password-needed":
     case "logged-in":
