@@ -151,7 +151,8 @@ describe("sessions add --qr", () => {
   it("2FA: the hint shown, a wrong password then the right one, hidden; replaces the phone's old session", async () => {
     const { store, env } = await setup();
     const acc = account({ password: "mountain river 9", passwordHint: "nature" });
-    await seed(store, [{ phone: acc.phone, status: "error" }]);
+    // The same account's old, broken session: the QR login replaces it.
+    await seed(store, [{ phone: acc.phone, status: "error", account: { userId: String(acc.userId) } }]);
     const t = start(env);
     const url = await nextQr(t);
     dc.scanLoginToken(url, acc.phone);
@@ -171,6 +172,21 @@ describe("sessions add --qr", () => {
     for (const secret of ["mountain lake 8", "mountain river 9"]) expect(r.screen).not.toContain(secret);
     expectNoTokenText(r.screen, url);
     expect(await store.sessions().require(acc.phone)).toMatchObject({ status: "active", isPaused: false });
+  });
+
+  it("a number stored for another account: not replaced, its own line, exit 1", async () => {
+    const { store, env } = await setup();
+    const acc = account();
+    await seed(store, [{ phone: acc.phone, account: { userId: "424242" } }]);
+    const before = await store.sessions().require(acc.phone);
+    const t = start(env);
+    dc.scanLoginToken(await nextQr(t), acc.phone);
+    const r = await t.exited;
+    expect(r.code).toBe(1);
+    expect(r.screen).toContain(
+      `the account that scanned the code has the number ${acc.phone}, which is stored here for another Telegram account`,
+    );
+    expect(await store.sessions().require(acc.phone)).toEqual(before);
   });
 
   it("Ctrl-C while waiting for the scan cancels the flow: exit 130, the flow gone, nothing stored", async () => {
