@@ -150,6 +150,15 @@ export function sessionJson(s: Session) {
     updatedAt: s.updatedAt,
     deletedAt: s.deletedAt ?? null,
     hasSessionString: s.hasSecret,
+    frozen: s.frozen
+      ? {
+          detectedAt: s.frozen.detectedAt,
+          since: s.frozen.since ?? null,
+          until: s.frozen.until ?? null,
+          appealUrl: s.frozen.appealUrl ?? null,
+        }
+      : null,
+    authorizationTtlDays: s.authorizationTtlDays ?? null,
   };
 }
 

@@ -196,10 +196,12 @@ describe("list and show", () => {
       expect(Object.keys(x).sort()).toEqual(
         [
           "account",
+          "authorizationTtlDays",
           "consecutiveFailures",
           "createdAt",
           "deletedAt",
           "floodWaitUntil",
+          "frozen",
           "hasSessionString",
           "isPaused",
           "lastCheckedAt",

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
+import type { Phone } from "../../lib/sessions/phone";
+import type { Session } from "../../lib/sessions/session";
 import { suggest } from "../../lib/cli/main";
 import {
+  sessionJson,
   accountLabel,
   colorsFor,
   relativeTime,
@@ -89,5 +92,36 @@ describe("did you mean", () => {
     expect(suggest("remvoe", names)).toBe("remove");
     expect(suggest("admin", names)).toBe("admins");
     expect(suggest("deploy", names)).toBeUndefined();
+  });
+});
+
+describe("sessionJson", () => {
+  const base: Session = {
+    phone: "+998901234567" as Phone,
+    status: "active",
+    isPaused: false,
+    consecutiveFailures: 0,
+    createdAt: "2026-11-01T00:00:00.000Z",
+    updatedAt: "2026-11-27T00:00:00.000Z",
+    hasSecret: true,
+    version: 3,
+  } as Session;
+
+  it("tells scripts a frozen account's dates and the idle-termination days, null when Telegram said nothing", () => {
+    expect(sessionJson(base)).toMatchObject({ frozen: null, authorizationTtlDays: null });
+    const frozen = sessionJson({
+      ...base,
+      frozen: { detectedAt: "2026-11-20T03:00:00.000Z", until: "2027-01-30T00:00:00.000Z" },
+      authorizationTtlDays: 180,
+    });
+    expect(frozen).toMatchObject({
+      frozen: {
+        detectedAt: "2026-11-20T03:00:00.000Z",
+        since: null,
+        until: "2027-01-30T00:00:00.000Z",
+        appealUrl: null,
+      },
+      authorizationTtlDays: 180,
+    });
   });
 });

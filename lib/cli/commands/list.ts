@@ -62,7 +62,9 @@ export const command: Command = {
     '      "account": { "userId": "42", "username": "x" | null, "firstName": … | null, "lastName": … | null } | null,',
     '      "lastError": "…" | null, "lastErrorCode": "AUTH_KEY_UNREGISTERED" | null, "lastCheckedAt": ISO | null,',
     '      "consecutiveFailures": 0, "floodWaitUntil": ISO | null, "createdAt": ISO, "updatedAt": ISO,',
-    '      "deletedAt": ISO | null, "hasSessionString": true } ],',
+    '      "deletedAt": ISO | null, "hasSessionString": true,',
+    '      "frozen": { "detectedAt": ISO, "since": ISO | null, "until": ISO | null, "appealUrl": "…" | null } | null,',
+    '      "authorizationTtlDays": 180 | null } ],',
     '    "counts": { "active": 0, "paused": 0, "error": 0, "deleted": 0 } }',
   ].join("\n"),
   async run(ctx, args) {
