@@ -462,6 +462,39 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
     expect(await h.another().login.getFlow(phone)).toBeUndefined();
   });
 
+  it("a re-login whose flow end failed after the session was replaced: the retry finishes it as a relogin, once", async () => {
+    const h = harness(store, {
+      sessions: faulty.sessions(),
+      doc: faulty.doc,
+      audit: new AuditLog(faulty.doc, store.botStateTable),
+    });
+    const phone = await seedSession(h);
+    const oldString = await h.sessions.readSessionString(phone);
+    const before = await h.sessions.require(phone);
+    await h.another().login.startLogin(phone, "tg:2");
+    faulty.reset();
+    faulty.failWrite(4, "throttle"); // the claim, the mark, the relogin, the flow's end with its audit entry
+
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
+      kind: "unavailable",
+    });
+    expect(faulty.writes[2]).toMatchObject({ command: "UpdateItemCommand", target: phone });
+    const replaced = await h.sessions.require(phone);
+    expect(replaced.version).toBe(before.version + 1);
+    expect(await h.sessions.readSessionString(phone)).not.toBe(oldString);
+
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
+      kind: "logged-in",
+      replaced: true,
+    });
+    // Not written again, and recorded once, as what it was.
+    expect(await h.sessions.require(phone)).toEqual(replaced);
+    expect(await logins(h, phone)).toEqual([
+      expect.objectContaining({ action: "session.relogin", actor: "tg:2" }),
+    ]);
+    expect(asked(h, "auth.SignIn")).toHaveLength(1);
+  });
+
   it("the password was accepted and the session's write failed: the password step again finishes it", async () => {
     const { h, phone } = faultyLogin({ password: "pw-kept" });
     await h.another().login.startLogin(phone, "tg:1");
