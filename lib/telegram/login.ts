@@ -174,7 +174,11 @@ export class StatelessLogin implements LoginService {
 
   async startLogin(phone: Phone, startedBy: string): Promise<LoginOutcome> {
     // A login of this phone that Telegram completed but whose session was not stored: finished, not started anew.
-    const earlier = await this.flows.get(phone);
+    // (A flow that cannot be read is replaced by the new one, as any earlier flow is.)
+    const earlier = await this.flows.get(phone).catch((err: unknown) => {
+      this.deps.logger.warn("Earlier login flow not readable; starting anew", { phone, error: nameOf(err) });
+      return undefined;
+    });
     if (earlier && isSignedIn(earlier)) return this.resume(earlier);
     const credentials = await this.deps.credentials();
     const existing = await this.deps.sessions.get(phone);
@@ -204,8 +208,15 @@ export class StatelessLogin implements LoginService {
       this.deps.logger.info("Login not started", { phone, outcome: step.failure.kind });
       return this.publicOutcome(step.failure, undefined);
     }
-    if (step.value.loggedIn)
-      return storeLogin(this.deps, phone, step.value.session, step.value.account, startedBy);
+    if (step.value.loggedIn) {
+      try {
+        return await storeLogin(this.deps, phone, step.value.session, step.value.account, startedBy);
+      } catch (err) {
+        // No flow holds this key: not stored, it is logged out rather than left as a device nobody holds.
+        await this.logOut(step.value.session);
+        throw err;
+      }
+    }
     const { sent, session } = step.value;
     const length = codeLength(sent.type);
     const flow = await this.flows.start(
@@ -264,7 +275,8 @@ export class StatelessLogin implements LoginService {
   }
 
   async cancel(phone: Phone): Promise<void> {
-    const stored = await this.flows.get(phone);
+    // Read only to learn whether a signed-in key is left over: a flow that cannot be read is still cancelled.
+    const stored = await this.flows.get(phone).catch(() => undefined);
     await this.flows.delete(phone);
     this.deps.logger.info("Login cancelled", { phone });
     // A login Telegram completed but nobody stored: its key is logged out, so it stays no device nobody holds. While
