@@ -13,11 +13,26 @@
  * (a conditional write on its id and version that marks it busy), so two concurrent steps of one login can never
  * both sign in or overwrite each other's result, and a slow step of a flow that was restarted meanwhile can never
  * write into the new one.
+ *
+ * Once Telegram has accepted the code (or the 2FA password), the temporary key *is* the account's session and
+ * cannot be signed in again. The step records that in the flow first (`markSignedIn`: the encrypted secret gains
+ * `signedIn`, under the step's claim) and only then stores the session; the flow ends together with the audit entry
+ * (`end`). A write that fails on the way leaves a signed-in flow that any later step of the login finishes storing,
+ * without asking Telegram again.
  */
 import { randomBytes } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { firstConditionFailed } from "../dynamo";
 import type { Phone } from "../sessions/phone";
+import type { TelegramAccount } from "../sessions/session";
+import type { AuditPut } from "../state/audit";
 import type { CodeDelivery, LoginFlowView, QrLoginView } from "./contract";
 import type { ResolvedDeps } from "./deps";
 
@@ -32,6 +47,16 @@ export const STEP_CLAIM_MS = 60_000;
 export interface FlowSecret {
   readonly session: string;
   readonly phoneCodeHash: string;
+  /**
+   * Set once Telegram has accepted the code or the password: `session` is then the signed-in key, and this the
+   * account it is logged in as.
+   */
+  readonly signedIn?: SignedIn;
+}
+
+/** A login Telegram has completed, whose session may not be stored yet. */
+export interface SignedIn {
+  readonly account: TelegramAccount;
 }
 
 /** The QR login's secret part: the temporary session, and the last login token shown (base64url) with its expiry. */
@@ -50,6 +75,8 @@ export interface FlowRef {
 export interface Stored<View, Secret> extends FlowRef {
   readonly view: View;
   readonly secret: Secret;
+  /** True while a step holds the flow (its claim has not expired). */
+  readonly busy: boolean;
 }
 
 export type StoredFlow = Stored<LoginFlowView, FlowSecret>;
@@ -170,7 +197,8 @@ class FlowTable<Id, View, Secret, Item extends BaseItem> {
         id: this.kind.cipherId(id),
       }),
     ) as Secret;
-    return { view: this.kind.toView(item), flowId: item.flowId, version: item.version, secret };
+    const busy = item.busyUntil !== undefined && item.busyUntil >= this.deps.now().toISOString();
+    return { view: this.kind.toView(item), flowId: item.flowId, version: item.version, secret, busy };
   }
 
   async view(id: Id): Promise<View | undefined> {
@@ -215,6 +243,25 @@ class FlowTable<Id, View, Secret, Item extends BaseItem> {
     claimed: FlowRef,
     patch: FlowPatch<Item["step"], Secret> = {},
   ): Promise<View | undefined> {
+    const out = await this.update(id, claimed, patch, false);
+    return out && this.kind.toView(out);
+  }
+
+  /**
+   * Writes `patch` while keeping the claim (the step goes on): only if this step still holds the flow. Returns the
+   * version the step now holds, or undefined when the flow was cancelled or replaced meanwhile.
+   */
+  async hold(id: Id, claimed: FlowRef, patch: FlowPatch<Item["step"], Secret>): Promise<FlowRef | undefined> {
+    const out = await this.update(id, claimed, patch, true);
+    return out && { flowId: out.flowId, version: out.version };
+  }
+
+  private async update(
+    id: Id,
+    claimed: FlowRef,
+    patch: FlowPatch<Item["step"], Secret>,
+    keepClaim: boolean,
+  ): Promise<Item | undefined> {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {
       ":id": claimed.flowId,
@@ -245,16 +292,41 @@ class FlowTable<Id, View, Secret, Item extends BaseItem> {
           TableName: this.deps.botStateTable,
           Key: this.key(id),
           ConditionExpression: "flowId = :id AND version = :v",
-          UpdateExpression: `SET ${sets.join(", ")} REMOVE busyUntil`,
+          UpdateExpression: `SET ${sets.join(", ")}${keepClaim ? "" : " REMOVE busyUntil"}`,
           ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: values,
           ReturnValues: "ALL_NEW",
         }),
       );
-      return this.kind.toView(out.Attributes as Item);
+      return out.Attributes as Item;
     } catch (err) {
       // Cancelled or restarted meanwhile: the newer flow wins.
       if (err instanceof ConditionalCheckFailedException) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Deletes the flow if `held` is still this step's, in one transaction with `alsoPut` (the audit entry of what the
+   * step did) when given: both happen or neither. False when the flow was cancelled or replaced meanwhile (then
+   * nothing was written).
+   */
+  async end(id: Id, held: FlowRef, alsoPut?: AuditPut): Promise<boolean> {
+    const del = {
+      TableName: this.deps.botStateTable,
+      Key: this.key(id),
+      ConditionExpression: "flowId = :id AND version = :v",
+      ExpressionAttributeValues: { ":id": held.flowId, ":v": held.version },
+    };
+    if (!alsoPut) return this.delete(id, held);
+    try {
+      await this.deps.doc.send(
+        new TransactWriteCommand({ TransactItems: [{ Delete: del }, { Put: alsoPut }] }),
+      );
+      return true;
+    } catch (err) {
+      // In a transaction a failed condition arrives as a cancellation whose first reason names it.
+      if (err instanceof ConditionalCheckFailedException || firstConditionFailed(err)) return false;
       throw err;
     }
   }

@@ -6,6 +6,14 @@
  *
  * A phone that already has a session keeps it until the new login has succeeded: only then does `relogin`
  * replace its session string. A failed login touches nothing in the sessions table.
+ *
+ * Once Telegram has accepted the code or the password, its key cannot be signed in again (the code is spent, the
+ * SRP parameters are single-use), so that success must not depend on the writes that follow. The step, still
+ * holding its claim, first marks the flow signed in (the signed-in session and the account, in the encrypted
+ * secret); that conditional write is also where a login cancelled or restarted meanwhile is noticed (then the key
+ * is logged out and nothing is stored). Then the session is stored, and the flow ends in one transaction with the
+ * audit entry. If a write after the mark fails, any later step of the same login (the code, the password, or a new
+ * start for the phone) finishes the storing from the mark, without asking Telegram anything.
  */
 import { Api } from "telegram";
 import { FloodWaitError, RPCError } from "telegram/errors";
@@ -18,8 +26,15 @@ import { runOneShot, type OpenUserbot } from "./client";
 import type { CodeDelivery, LoginFlowView, LoginOutcome, LoginService } from "./contract";
 import type { ResolvedDeps } from "./deps";
 import { classifyError } from "./errors";
-import { FlowBusyError, LoginFlowStore, type FlowRef, type StoredFlow } from "./login-flow";
-import { getMe } from "./userbot";
+import {
+  FlowBusyError,
+  LoginFlowStore,
+  type FlowRef,
+  type FlowSecret,
+  type SignedIn,
+  type StoredFlow,
+} from "./login-flow";
+import { accountOf, getMe } from "./userbot";
 
 /** Hard limit on one login step (connect + Telegram calls); the AdminBot's Lambda has 30 s. */
 export const LOGIN_STEP_DEADLINE_MS = 20_000;
@@ -130,6 +145,23 @@ export async function loginStep<T>(
   }
 }
 
+/** What a code or password step got from Telegram: a signed-in key and its account, or no account to sign in. */
+type Signed =
+  | { readonly kind: "signed-in"; readonly session: string; readonly account: TelegramAccount }
+  | { readonly kind: "no-account" };
+
+/** A flow whose login Telegram has completed. */
+type SignedInFlow = StoredFlow & { readonly secret: FlowSecret & { readonly signedIn: SignedIn } };
+
+function isSignedIn(stored: StoredFlow): stored is SignedInFlow {
+  return stored.secret.signedIn !== undefined;
+}
+
+/** The error's class name, for logs and messages (never its text, which could quote a request). */
+function nameOf(err: unknown): string {
+  return err instanceof Error ? err.name : "Error";
+}
+
 export class StatelessLogin implements LoginService {
   private readonly flows: LoginFlowStore;
 
@@ -141,6 +173,13 @@ export class StatelessLogin implements LoginService {
   }
 
   async startLogin(phone: Phone, startedBy: string): Promise<LoginOutcome> {
+    // A login of this phone that Telegram completed but whose session was not stored: finished, not started anew.
+    // (A flow that cannot be read is replaced by the new one, as any earlier flow is.)
+    const earlier = await this.flows.get(phone).catch((err: unknown) => {
+      this.deps.logger.warn("Earlier login flow not readable; starting anew", { phone, error: nameOf(err) });
+      return undefined;
+    });
+    if (earlier && isSignedIn(earlier)) return this.resume(earlier);
     const credentials = await this.deps.credentials();
     const existing = await this.deps.sessions.get(phone);
     const replacesExisting = existing !== undefined && existing.status !== "deleted";
@@ -153,18 +192,31 @@ export class StatelessLogin implements LoginService {
           settings: new Api.CodeSettings({}),
         }),
       );
-      if (sent instanceof Api.auth.SentCodeSuccess) {
-        // Telegram logged in at once (a future auth token): finish here.
-        return { loggedIn: true, outcome: await this.finish(phone, userbot, startedBy) } as const;
-      }
       // Read after SendCode: a PHONE_MIGRATE inside it moved the client to another DC with a new key.
-      return { loggedIn: false, sent, session: userbot.session.save() } as const;
+      const session = userbot.session.save();
+      if (sent instanceof Api.auth.SentCodeSuccess) {
+        // Telegram logged in at once (a future auth token): stored once the client is closed.
+        return {
+          loggedIn: true,
+          session,
+          account: await accountOfAuthorization(userbot, sent.authorization),
+        } as const;
+      }
+      return { loggedIn: false, sent, session } as const;
     });
     if (!step.ok) {
       this.deps.logger.info("Login not started", { phone, outcome: step.failure.kind });
       return this.publicOutcome(step.failure, undefined);
     }
-    if (step.value.loggedIn) return step.value.outcome;
+    if (step.value.loggedIn) {
+      try {
+        return await storeLogin(this.deps, phone, step.value.session, step.value.account, startedBy);
+      } catch (err) {
+        // No flow holds this key: not stored, it is logged out rather than left as a device nobody holds.
+        await this.logOut(step.value.session);
+        throw err;
+      }
+    }
     const { sent, session } = step.value;
     const length = codeLength(sent.type);
     const flow = await this.flows.start(
@@ -186,13 +238,15 @@ export class StatelessLogin implements LoginService {
     const code = text.replace(/\D/g, "");
     const stored = await this.flows.get(phone);
     if (!stored) return { kind: "no-flow" };
+    // Telegram took this login's code (or password) already; what is left is storing it.
+    if (isSignedIn(stored)) return this.resume(stored);
     if (stored.view.step === "password") return { kind: "password-needed", flow: stored.view };
     const expected = stored.view.codeLength;
     if (code.length < 4 || code.length > 10 || (expected !== undefined && code.length !== expected)) {
       // Not a code at all: no attempt spent, Telegram not asked.
       return { kind: "wrong-code", flow: stored.view };
     }
-    return this.step(stored, code, async (userbot) => {
+    return this.step(stored, code, async (userbot): Promise<Signed> => {
       const auth = await userbot.client.invoke(
         new Api.auth.SignIn({
           phoneNumber: phone,
@@ -200,28 +254,36 @@ export class StatelessLogin implements LoginService {
           phoneCode: code,
         }),
       );
-      if (auth instanceof Api.auth.AuthorizationSignUpRequired) return { kind: "no-account" } as const;
-      return this.finish(phone, userbot, stored.view.startedBy);
+      if (auth instanceof Api.auth.AuthorizationSignUpRequired) return { kind: "no-account" };
+      return signedIn(userbot, auth);
     });
   }
 
   async submitPassword(phone: Phone, password: string): Promise<LoginOutcome> {
     const stored = await this.flows.get(phone);
     if (!stored) return { kind: "no-flow" };
+    if (isSignedIn(stored)) return this.resume(stored);
     if (stored.view.step === "code") return { kind: "code-sent", flow: stored.view };
     if (password.length === 0) return { kind: "wrong-password", flow: stored.view };
-    return this.step(stored, password, async (userbot) => {
+    return this.step(stored, password, async (userbot): Promise<Signed> => {
       // GetPassword and CheckPassword in one go: the SRP parameters are single-use.
       const params = await userbot.client.invoke(new Api.account.GetPassword());
       const check = await computeCheck(params, password);
-      await userbot.client.invoke(new Api.auth.CheckPassword({ password: check }));
-      return this.finish(phone, userbot, stored.view.startedBy);
+      const auth = await userbot.client.invoke(new Api.auth.CheckPassword({ password: check }));
+      return signedIn(userbot, auth);
     });
   }
 
   async cancel(phone: Phone): Promise<void> {
+    // Read only to learn whether a signed-in key is left over: a flow that cannot be read is still cancelled.
+    const stored = await this.flows.get(phone).catch(() => undefined);
     await this.flows.delete(phone);
     this.deps.logger.info("Login cancelled", { phone });
+    // A login Telegram completed but nobody stored: its key is logged out, so it stays no device nobody holds. While
+    // a step holds the flow, that step is storing it (cancelled too late: the login has happened).
+    if (stored && isSignedIn(stored) && !stored.busy && !(await this.holds(phone, stored.secret.session))) {
+      await this.logOut(stored.secret.session);
+    }
   }
 
   getFlow(phone: Phone): Promise<LoginFlowView | undefined> {
@@ -232,7 +294,7 @@ export class StatelessLogin implements LoginService {
   private async step(
     stored: StoredFlow,
     secret: string,
-    run: (userbot: OpenUserbot) => Promise<LoginOutcome>,
+    run: (userbot: OpenUserbot) => Promise<Signed>,
   ): Promise<LoginOutcome> {
     const phone = stored.view.phone;
     let claimed: FlowRef;
@@ -245,21 +307,155 @@ export class StatelessLogin implements LoginService {
     registerSecret(secret);
     try {
       const result = await this.telegram(stored.secret.session, run);
-      if (result.ok) {
-        if (result.value.kind === "logged-in" || result.value.kind === "no-account") {
-          await this.flows.delete(phone, claimed);
-        } else {
-          await this.flows.release(phone, claimed);
-        }
-        return result.value;
+      if (!result.ok) return await this.afterFailure(stored, claimed, result.failure);
+      if (result.value.kind === "no-account") {
+        await this.flows.delete(phone, claimed);
+        return { kind: "no-account" };
       }
-      return await this.afterFailure(stored, claimed, result.failure);
+      return await this.signedIn(stored, claimed, result.value);
     } catch (err) {
+      // Only before the flow was marked signed in: past that, `signedIn` answers instead of throwing.
       await this.flows.release(phone, claimed);
       throw err;
     } finally {
       forgetSecret(secret);
     }
+  }
+
+  /**
+   * Telegram accepted the code or password: the flow is marked signed in (still claimed by this step), then the
+   * session stored. A flow cancelled or restarted meanwhile fails the mark's condition: the key is logged out and
+   * nothing is stored.
+   */
+  private async signedIn(
+    stored: StoredFlow,
+    claimed: FlowRef,
+    signed: Extract<Signed, { kind: "signed-in" }>,
+  ): Promise<LoginOutcome> {
+    const phone = stored.view.phone;
+    const secret: FlowSecret = {
+      ...stored.secret,
+      session: signed.session,
+      signedIn: { account: signed.account },
+    };
+    let marked: FlowRef | undefined;
+    try {
+      marked = await this.mark(phone, claimed, secret);
+    } catch (err) {
+      // Twice unwritten: nothing records that the key is signed in, and Telegram would not sign it in again. Logged
+      // out, it is no device nobody holds; the login starts again.
+      this.deps.logger.warn("Login signed in but could not be recorded; logging its key out", {
+        phone,
+        error: nameOf(err),
+      });
+      await this.logOut(signed.session);
+      await this.flows.delete(phone, claimed).catch(() => false);
+      return {
+        kind: "unavailable",
+        message: redactText(`the login could not be saved (${nameOf(err)}); start it again`),
+      };
+    }
+    if (!marked) {
+      await this.logOut(signed.session);
+      this.deps.logger.info("Login ended meanwhile (cancelled or restarted); nothing stored", { phone });
+      return { kind: "no-flow" };
+    }
+    this.deps.logger.info("Login accepted by Telegram", { phone, userId: signed.account.userId });
+    return this.store(stored.view, marked, signed.session, signed.account, false);
+  }
+
+  /**
+   * Writes the signed-in mark, keeping the claim. Undefined when the flow was cancelled or restarted meanwhile.
+   * Telegram would not take the code or password again, so a failed write gets one more try; and a write that
+   * landed although its answer was lost is recognised by reading the flow back.
+   */
+  private async mark(phone: Phone, claimed: FlowRef, secret: FlowSecret): Promise<FlowRef | undefined> {
+    const patch = { secret, extend: true };
+    let marked: FlowRef | undefined;
+    try {
+      marked = await this.flows.hold(phone, claimed, patch);
+    } catch (err) {
+      this.deps.logger.warn("Could not mark the login signed in; trying once more", {
+        phone,
+        error: nameOf(err),
+      });
+      marked = await this.flows.hold(phone, claimed, patch);
+    }
+    if (marked) return marked;
+    const now = await this.flows.get(phone);
+    if (now?.flowId === claimed.flowId && now.secret.signedIn && now.secret.session === secret.session)
+      return now;
+    return undefined;
+  }
+
+  /** A later step of a login Telegram already completed: claims the flow and finishes storing it. */
+  private async resume(stored: SignedInFlow): Promise<LoginOutcome> {
+    const phone = stored.view.phone;
+    let claimed: FlowRef;
+    try {
+      claimed = await this.flows.claim(phone, stored);
+    } catch (err) {
+      if (err instanceof FlowBusyError) return { kind: "unavailable", message: err.message };
+      throw err;
+    }
+    this.deps.logger.info("Finishing a login Telegram already accepted", { phone });
+    return this.store(stored.view, claimed, stored.secret.session, stored.secret.signedIn.account, true);
+  }
+
+  /**
+   * Stores the signed-in session (unless an earlier try did), then ends the flow in one transaction with the audit
+   * entry. A failure leaves the flow marked and unclaimed, for the next step to finish from.
+   */
+  private async store(
+    flow: LoginFlowView,
+    held: FlowRef,
+    sessionString: string,
+    account: TelegramAccount,
+    resumed: boolean,
+  ): Promise<LoginOutcome> {
+    const phone = flow.phone;
+    try {
+      const existing = await this.deps.sessions.get(phone);
+      const saved =
+        resumed && existing && existing.status !== "deleted" && (await this.holds(phone, sessionString))
+          ? // Stored by an earlier try; its audit entry and the flow's end are what is left.
+            { session: existing, replaced: flow.replacesExisting }
+          : await saveSession(this.deps, phone, sessionString, account, existing);
+      const entry = loginAuditEntry(phone, account, saved.replaced, flow.startedBy);
+      if (!(await this.flows.end(phone, held, this.deps.audit?.prepare(entry).put))) {
+        // Cancelled or restarted after Telegram signed in and the mark was written: too late to undo, the
+        // session is stored. Its audit entry is written alone.
+        await this.deps.audit?.record(entry);
+      }
+      this.deps.logger.info("Session logged in", { phone, userId: account.userId, replaced: saved.replaced });
+      return { kind: "logged-in", ...saved };
+    } catch (err) {
+      await this.flows.release(phone, held).catch(() => undefined);
+      this.deps.logger.warn("Login accepted by Telegram but not stored yet; the next step finishes it", {
+        phone,
+        error: nameOf(err),
+      });
+      return {
+        kind: "unavailable",
+        message: redactText(
+          `signed in, but the session was not saved yet: ${nameOf(err)}; send the same step again to finish`,
+        ),
+      };
+    }
+  }
+
+  /** True when the phone's stored (non-deleted) session is `sessionString`. */
+  private async holds(phone: Phone, sessionString: string): Promise<boolean> {
+    const row = await this.deps.sessions.get(phone);
+    if (!row || row.status === "deleted") return false;
+    return (await this.deps.sessions.readSessionString(phone)) === sessionString;
+  }
+
+  /** Best effort: ends a key's authorization at Telegram (auth.logOut); a failure is only logged. */
+  private async logOut(session: string): Promise<void> {
+    const result = await this.telegram(session, (userbot) => userbot.client.invoke(new Api.auth.LogOut()));
+    if (!result.ok)
+      this.deps.logger.info("Could not log out a login's key", { outcome: result.failure.kind });
   }
 
   private async afterFailure(
@@ -271,11 +467,19 @@ export class StatelessLogin implements LoginService {
     this.deps.logger.info("Login step failed", { phone, step: stored.view.step, outcome: failure.kind });
     if (failure.kind === "password-needed") {
       const hint = await this.passwordHint(stored.secret.session);
-      const flow = await this.flows.release(phone, claimed, {
+      const patch = {
         step: "password",
         attemptsLeft: stored.view.attemptsLeft,
         ...(hint ? { passwordHint: hint } : {}),
         extend: true,
+      } as const;
+      const flow = await this.flows.release(phone, claimed, patch).catch((err: unknown) => {
+        // Telegram took the code (the key now waits for the password) and would not take it again: one more try.
+        this.deps.logger.warn("Could not move the login to its password step; trying once more", {
+          phone,
+          error: nameOf(err),
+        });
+        return this.flows.release(phone, claimed, patch);
       });
       return flow ? { kind: "password-needed", flow } : { kind: "no-flow" };
     }
@@ -323,11 +527,52 @@ export class StatelessLogin implements LoginService {
   ): Promise<StepResult<T>> {
     return loginStep(this.deps, this.deadlineMs, session, job);
   }
+}
 
-  /** The login succeeded on `userbot`: store its session (new, or replacing the old one) and say so. */
-  private async finish(phone: Phone, userbot: OpenUserbot, actor: string): Promise<LoginOutcome> {
-    return storeLogin(this.deps, phone, userbot.session.save(), await getMe(userbot), actor);
+/** The key on `userbot` was just signed in by `auth`: its session string and account. */
+async function signedIn(userbot: OpenUserbot, auth: Api.auth.TypeAuthorization): Promise<Signed> {
+  return {
+    kind: "signed-in",
+    session: userbot.session.save(),
+    account: await accountOfAuthorization(userbot, auth),
+  };
+}
+
+/** The account an auth.Authorization names (Telegram sends the full user); getMe when it does not. */
+async function accountOfAuthorization(
+  userbot: OpenUserbot,
+  auth: Api.auth.TypeAuthorization,
+): Promise<TelegramAccount> {
+  if (auth instanceof Api.auth.Authorization && auth.user instanceof Api.User) return accountOf(auth.user);
+  return getMe(userbot);
+}
+
+/** Writes `sessionString` as the phone's session: new, or replacing the `existing` non-deleted one. */
+async function saveSession(
+  deps: ResolvedDeps,
+  phone: Phone,
+  sessionString: string,
+  account: TelegramAccount,
+  existing: Session | undefined,
+): Promise<{ readonly session: Session; readonly replaced: boolean }> {
+  if (existing && existing.status !== "deleted") {
+    return { session: await deps.sessions.relogin(phone, sessionString, account), replaced: true };
   }
+  try {
+    return { session: await deps.sessions.create({ phone, sessionString, account }), replaced: false };
+  } catch (err) {
+    if (!(err instanceof SessionExistsError)) throw err;
+    return { session: await deps.sessions.relogin(phone, sessionString, account), replaced: true };
+  }
+}
+
+function loginAuditEntry(phone: Phone, account: TelegramAccount, replaced: boolean, actor: string) {
+  return {
+    action: replaced ? ("session.relogin" as const) : ("session.created" as const),
+    actor,
+    phone,
+    detail: `logged in as ${account.username ? `@${account.username}` : `user ${account.userId}`}`,
+  };
 }
 
 /**
@@ -342,26 +587,8 @@ export async function storeLogin(
   actor: string,
 ): Promise<{ readonly kind: "logged-in"; readonly session: Session; readonly replaced: boolean }> {
   const existing = await deps.sessions.get(phone);
-  let session: Session;
-  let replaced = false;
-  if (existing && existing.status !== "deleted") {
-    session = await deps.sessions.relogin(phone, sessionString, account);
-    replaced = true;
-  } else {
-    try {
-      session = await deps.sessions.create({ phone, sessionString, account });
-    } catch (err) {
-      if (!(err instanceof SessionExistsError)) throw err;
-      session = await deps.sessions.relogin(phone, sessionString, account);
-      replaced = true;
-    }
-  }
-  await deps.audit?.record({
-    action: replaced ? "session.relogin" : "session.created",
-    actor,
-    phone,
-    detail: `logged in as ${account.username ? `@${account.username}` : `user ${account.userId}`}`,
-  });
+  const { session, replaced } = await saveSession(deps, phone, sessionString, account, existing);
+  await deps.audit?.record(loginAuditEntry(phone, account, replaced, actor));
   deps.logger.info("Session logged in", { phone, userId: account.userId, replaced });
   return { kind: "logged-in", session, replaced };
 }

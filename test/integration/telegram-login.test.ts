@@ -1,16 +1,22 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../lib/log";
 import type { LoginOutcome } from "../../lib/telegram/contract";
 import { resolveDeps } from "../../lib/telegram/deps";
 import { LoginFlowStore } from "../../lib/telegram/login-flow";
+import type { Phone } from "../../lib/sessions";
+import { AuditLog } from "../../lib/state/audit";
 import { createTestStore, type TestStore } from "../support/dynamo";
 import { harness, newPhone, seedSession, type Harness } from "../support/fake-telegram-harness";
+import { faultyStore, type FaultyStore } from "../support/faults";
 
 let store: TestStore;
+let faulty: FaultyStore;
 beforeAll(async () => {
   store = await createTestStore();
+  faulty = faultyStore(store);
 });
+afterAll(() => faulty.destroy());
 
 const check = { deadlineMs: 5_000, actor: "test" };
 
@@ -85,16 +91,13 @@ describe("adding a session by logging in, one step per process", () => {
     const done = await h.another().login.submitPassword(phone, "correct horse");
 
     expect(done).toMatchObject({ kind: "logged-in", session: { phone, status: "active" } });
-    const loginCalls = h.fake.calls
-      .filter((c) => c.request !== "account.GetPassword" || true)
-      .map((c) => c.request);
-    expect(loginCalls).toEqual([
+    // No getMe: the authorization CheckPassword answers names the account.
+    expect(h.fake.calls.map((c) => c.request)).toEqual([
       "auth.SendCode",
       "auth.SignIn",
       "account.GetPassword",
       "account.GetPassword",
       "auth.CheckPassword",
-      "users.GetUsers",
     ]);
     // One client per step (the hint is fetched by its own short client), each destroyed.
     expect(new Set(h.fake.calls.map((c) => c.client)).size).toBe(4);
@@ -380,5 +383,243 @@ describe("the stored login flow", () => {
     expect(["no-flow", "unavailable"]).toContain(kinds.find((k) => k !== "logged-in"));
     expect(h.fake.calls.filter((c) => c.request === "auth.SignIn")).toHaveLength(1);
     expect(await h.sessions.require(phone)).toMatchObject({ status: "active", version: 1 });
+  });
+});
+
+describe("a login Telegram accepted is not lost to a failed write", () => {
+  /** A login whose DynamoDB writes go through the faulty client (reads back through the clean one). */
+  function faultyLogin(account: { password?: string } = {}) {
+    const h = harness(store, {
+      sessions: faulty.sessions(),
+      doc: faulty.doc,
+      audit: new AuditLog(faulty.doc, store.botStateTable),
+    });
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 777, username: "kept", ...account });
+    return { h, phone };
+  }
+
+  const asked = (h: Harness, request: string) => h.fake.calls.filter((c) => c.request === request);
+
+  async function logins(h: Harness, phone: string) {
+    const audit = await h.audit.day(new Date().toISOString().slice(0, 10));
+    return audit.filter((e) => e.phone === phone && e.action.startsWith("session."));
+  }
+
+  it("the session's write fails after SignIn: the same code again stores it without asking Telegram again", async () => {
+    const { h, phone } = faultyLogin();
+    await h.another().login.startLogin(phone, "tg:1");
+    faulty.reset();
+    faulty.failWrite(3, "throttle"); // the claim, the signed-in mark, the session's put
+
+    const first = await h.another().login.submitCode(phone, spaced(codeOf(h, phone)));
+
+    expect(first).toMatchObject({ kind: "unavailable", message: expect.stringContaining("not saved yet") });
+    expect(faulty.writes.map((w) => [w.command, w.faulted])).toEqual([
+      ["UpdateItemCommand", undefined],
+      ["UpdateItemCommand", undefined],
+      ["PutItemCommand", "throttle"],
+      ["UpdateItemCommand", undefined], // the claim freed, the mark kept
+    ]);
+    expect(await h.sessions.get(phone)).toBeUndefined();
+    expect(await h.another().login.getFlow(phone)).toMatchObject({ step: "code" });
+
+    const done = await h.another().login.submitCode(phone, spaced(codeOf(h, phone)));
+
+    expect(done).toMatchObject({ kind: "logged-in", replaced: false, session: { phone, status: "active" } });
+    expect(asked(h, "auth.SignIn")).toHaveLength(1);
+    expect(asked(h, "auth.LogOut")).toHaveLength(0);
+    expect(await h.another().login.getFlow(phone)).toBeUndefined();
+    expect(await logins(h, phone)).toEqual([
+      expect.objectContaining({ action: "session.created", actor: "tg:1" }),
+    ]);
+    expect(await h.another().userbots.checkSession(phone, check)).toMatchObject({
+      outcome: "healthy",
+      account: { userId: "777" },
+    });
+  });
+
+  it("the flow's end (with the audit entry) fails: the retry neither rewrites the session nor audits twice", async () => {
+    const { h, phone } = faultyLogin();
+    await h.another().login.startLogin(phone, "tg:1");
+    faulty.reset();
+    faulty.failWrite(4, "throttle"); // the claim, the mark, the session's put, the flow's end with its audit entry
+
+    expect(await h.another().login.submitCode(phone, spaced(codeOf(h, phone)))).toMatchObject({
+      kind: "unavailable",
+    });
+    expect(faulty.writes[3]).toMatchObject({ command: "TransactWriteItemsCommand", faulted: "throttle" });
+    expect(await h.sessions.require(phone)).toMatchObject({ status: "active", version: 1 });
+    expect(await logins(h, phone)).toEqual([]);
+
+    expect(await h.another().login.submitCode(phone, spaced(codeOf(h, phone)))).toMatchObject({
+      kind: "logged-in",
+      replaced: false,
+    });
+    expect(await h.sessions.require(phone)).toMatchObject({ status: "active", version: 1 });
+    expect(await logins(h, phone)).toHaveLength(1);
+    expect(asked(h, "auth.SignIn")).toHaveLength(1);
+    expect(await h.another().login.getFlow(phone)).toBeUndefined();
+  });
+
+  it("a re-login whose flow end failed after the session was replaced: the retry finishes it as a relogin, once", async () => {
+    const h = harness(store, {
+      sessions: faulty.sessions(),
+      doc: faulty.doc,
+      audit: new AuditLog(faulty.doc, store.botStateTable),
+    });
+    const phone = await seedSession(h);
+    const oldString = await h.sessions.readSessionString(phone);
+    const before = await h.sessions.require(phone);
+    await h.another().login.startLogin(phone, "tg:2");
+    faulty.reset();
+    faulty.failWrite(4, "throttle"); // the claim, the mark, the relogin, the flow's end with its audit entry
+
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
+      kind: "unavailable",
+    });
+    expect(faulty.writes[2]).toMatchObject({ command: "UpdateItemCommand", target: phone });
+    const replaced = await h.sessions.require(phone);
+    expect(replaced.version).toBe(before.version + 1);
+    expect(await h.sessions.readSessionString(phone)).not.toBe(oldString);
+
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
+      kind: "logged-in",
+      replaced: true,
+    });
+    // Not written again, and recorded once, as what it was.
+    expect(await h.sessions.require(phone)).toEqual(replaced);
+    expect(await logins(h, phone)).toEqual([
+      expect.objectContaining({ action: "session.relogin", actor: "tg:2" }),
+    ]);
+    expect(asked(h, "auth.SignIn")).toHaveLength(1);
+  });
+
+  it("the password was accepted and the session's write failed: the password step again finishes it", async () => {
+    const { h, phone } = faultyLogin({ password: "pw-kept" });
+    await h.another().login.startLogin(phone, "tg:1");
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
+      kind: "password-needed",
+    });
+    faulty.reset();
+    faulty.failWrite(3, "throttle");
+
+    expect(await h.another().login.submitPassword(phone, "pw-kept")).toMatchObject({ kind: "unavailable" });
+    expect(await h.another().login.submitPassword(phone, "pw-kept")).toMatchObject({ kind: "logged-in" });
+
+    expect(asked(h, "auth.CheckPassword")).toHaveLength(1);
+    expect(await h.another().userbots.checkSession(phone, check)).toMatchObject({ outcome: "healthy" });
+  });
+
+  it("a new start for the phone (the CLI's way to go on) finishes the signed-in login instead of sending a code", async () => {
+    const { h, phone } = faultyLogin();
+    await h.another().login.startLogin(phone, "cli:ops");
+    faulty.reset();
+    faulty.failWrite(3, "throttle");
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
+      kind: "unavailable",
+    });
+
+    expect(await h.another().login.startLogin(phone, "cli:ops")).toMatchObject({
+      kind: "logged-in",
+      session: { phone, status: "active" },
+    });
+    expect(asked(h, "auth.SendCode")).toHaveLength(1);
+    expect(await logins(h, phone)).toEqual([expect.objectContaining({ actor: "cli:ops" })]);
+  });
+
+  it("the signed-in mark cannot be written even on its second try: the key is logged out and the login starts again", async () => {
+    const { h, phone } = faultyLogin();
+    await h.another().login.startLogin(phone, "tg:1");
+    faulty.reset();
+    faulty.failWrite(2, "throttle");
+    faulty.failWrite(3, "throttle");
+
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
+      kind: "unavailable",
+      message: expect.stringContaining("start it again"),
+    });
+    expect(asked(h, "auth.LogOut")).toEqual([expect.objectContaining({ phone })]);
+    expect(await h.another().login.getFlow(phone)).toBeUndefined();
+    expect(await h.sessions.get(phone)).toBeUndefined();
+
+    await h.another().login.startLogin(phone, "tg:1");
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({ kind: "logged-in" });
+  });
+
+  it("cancelled after Telegram accepted the code but before it was stored: the key is logged out", async () => {
+    const { h, phone } = faultyLogin();
+    await h.another().login.startLogin(phone, "tg:1");
+    faulty.reset();
+    faulty.failWrite(3, "throttle");
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
+      kind: "unavailable",
+    });
+
+    await h.another().login.cancel(phone);
+
+    expect(asked(h, "auth.LogOut")).toEqual([expect.objectContaining({ phone })]);
+    expect(await h.sessions.get(phone)).toBeUndefined();
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toEqual({ kind: "no-flow" });
+  });
+
+  it("cancelled once the session was stored (only the flow's end failed): the stored key is not logged out", async () => {
+    const { h, phone } = faultyLogin();
+    await h.another().login.startLogin(phone, "tg:1");
+    faulty.reset();
+    faulty.failWrite(4, "throttle");
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
+      kind: "unavailable",
+    });
+
+    await h.another().login.cancel(phone);
+
+    expect(asked(h, "auth.LogOut")).toHaveLength(0);
+    expect(await h.another().userbots.checkSession(phone, check)).toMatchObject({ outcome: "healthy" });
+  });
+});
+
+describe("a login cancelled or restarted while its code step runs", () => {
+  /** Starts the code step with SignIn answering slowly, and waits until Telegram has been asked. */
+  async function codeStepRunning(h: Harness, phone: Phone) {
+    h.fake.failOn(phone, "auth.SignIn", { delayMs: 400 });
+    const running = h.another().login.submitCode(phone, codeOf(h, phone));
+    while (!h.fake.calls.some((c) => c.request === "auth.SignIn"))
+      await new Promise((r) => setTimeout(r, 10));
+    // Wrapped: an async function returning the promise itself would wait for it.
+    return { running };
+  }
+
+  it("cancel: nothing is stored, the key Telegram signed in is logged out", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 778 });
+    await h.another().login.startLogin(phone, "tg:1");
+    const { running } = await codeStepRunning(h, phone);
+
+    await h.another().login.cancel(phone);
+
+    expect(await running).toEqual({ kind: "no-flow" });
+    expect(await h.sessions.get(phone)).toBeUndefined();
+    expect(await h.another().login.getFlow(phone)).toBeUndefined();
+    const calls = h.fake.calls.map((c) => c.request);
+    expect(calls.slice(calls.indexOf("auth.SignIn"))).toEqual(["auth.SignIn", "auth.LogOut"]);
+    const audit = await h.audit.day(new Date().toISOString().slice(0, 10));
+    expect(audit.filter((e) => e.phone === phone)).toEqual([]);
+  });
+
+  it("restart: the old step stores nothing and logs its key out; the new login goes on", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 779 });
+    await h.another().login.startLogin(phone, "tg:1");
+    const { running } = await codeStepRunning(h, phone);
+
+    expect(await h.another().login.startLogin(phone, "tg:1")).toMatchObject({ kind: "code-sent" });
+
+    expect(await running).toEqual({ kind: "no-flow" });
+    expect(await h.sessions.get(phone)).toBeUndefined();
+    expect(h.fake.calls.filter((c) => c.request === "auth.LogOut")).toHaveLength(1);
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({ kind: "logged-in" });
   });
 });

@@ -8,6 +8,8 @@
  *   - no session lost: every session that existed still exists and its secret still decrypts to what was stored
  *     (unless cleanup legitimately deleted it);
  *   - no lease left past its expiry, and the next use of the session gets in;
+ *   - a login Telegram accepted is never lost to a failed write: the retry of the same step finishes it (never a
+ *     "wrong code/password" to the right one, a restart only when the flow really was ended meanwhile), audited once;
  *   - nothing half-written: a login completes (or is cancelled/restartable) and leaves no flow behind; a run's
  *     counters add up; each run's summary is sent at most once, and a run that needed the admins reached them.
  * And a Lambda deadline hit in the middle of a check: lease released (or, if even that write fails, expiring on its
@@ -114,9 +116,10 @@ describe("faults in the add-session login (startLogin, submitCode, submitPasswor
           break;
         case "wrong-code":
         case "wrong-password":
-          // The admin typed the right one. This answer comes when a storage write failed after Telegram had
-          // already accepted the code or password: the retry asks Telegram again, which no longer accepts it
-          // (reported as a finding; see `misleading` below). The admin cancels and starts again.
+          // The admin typed the right one. This answer would come if a storage write failed after Telegram had
+          // already accepted the code or password and the retry asked Telegram again, which no longer accepts it
+          // (the login marks the flow signed in first; the test asserts `misleading` stays 0). The admin cancels
+          // and starts again.
           misleading++;
           restarts++;
           await h.services.login.cancel(phone);
@@ -127,6 +130,19 @@ describe("faults in the add-session login (startLogin, submitCode, submitPasswor
       }
     }
     throw new Error(`the login never completed: ${seen.join(" → ")}`);
+  }
+
+  /** The audit entries of logins of `phone` between two times (the trail is kept by UTC day). */
+  async function auditedLogins(phone: Phone, from: Date, to: Date): Promise<number> {
+    const log = new AuditLog(store.doc, store.botStateTable);
+    let entries = 0;
+    for (let day = Date.parse(from.toISOString().slice(0, 10)); day <= to.getTime(); day += 86_400_000) {
+      const all = await log.day(new Date(day).toISOString().slice(0, 10));
+      entries += all.filter(
+        (e) => e.phone === phone && (e.action === "session.created" || e.action === "session.relogin"),
+      ).length;
+    }
+    return entries;
   }
 
   /** Nothing half-written: a session row is whole (active, secret readable); a flow is whole (secret readable). */
@@ -195,6 +211,8 @@ describe("faults in the add-session login (startLogin, submitCode, submitPasswor
           // 2FA login is the costly one (SRP), so it is not faulted where the first already was.
           const plan: { twoFactor: boolean; n: number; kind: FaultKind }[] = [];
           let writes = 0;
+          // The code step's write that marks the flow signed in: the second update of the flow (after its claim).
+          let markWrite = 0;
           for (const twoFactor of [false, true]) {
             const clean = scenario(twoFactor);
             harnesses.push(clean.h);
@@ -203,6 +221,12 @@ describe("faults in the add-session login (startLogin, submitCode, submitPasswor
             expect(baseline, baseline.seen.join(" → ")).toMatchObject({ restarts: 0, retries: 0 });
             writes += faulty.writes.length;
             const cleanWrites = [...faulty.writes];
+            if (!twoFactor) {
+              const flowUpdates = cleanWrites.filter(
+                (w) => w.command === "UpdateItemCommand" && w.target.startsWith("LOGIN#"),
+              );
+              markWrite = flowUpdates[1]?.n ?? 0;
+            }
             for (let n = twoFactor ? 3 : 1; n <= cleanWrites.length; n++) {
               for (const kind of twoFactor ? (["throttle"] as const) : faultsFor(cleanWrites[n - 1]!))
                 plan.push({ twoFactor, n, kind });
@@ -211,7 +235,7 @@ describe("faults in the add-session login (startLogin, submitCode, submitPasswor
           expect(writes).toBeGreaterThanOrEqual(12);
 
           const report: string[] = [];
-          let restarted = 0;
+          const restarted: string[] = [];
           const misled: string[] = [];
           for (const { twoFactor, n, kind } of plan) {
             {
@@ -220,13 +244,14 @@ describe("faults in the add-session login (startLogin, submitCode, submitPasswor
               faulty.reset();
               faulty.failWrite(n, kind);
               const before = faulty.faultsInjected;
+              const started = s.clock.now();
               const result = await loginAsAdminWould(s.h, s.phone, s.clock);
               c.faults += faulty.faultsInjected - before;
               expect(faulty.faultsInjected - before, `write ${n} (${kind}) was reached`).toBe(1);
               report.push(
                 `${twoFactor ? "2FA " : ""}write ${n} ${faulty.writes[n - 1]?.command} ${kind}: ${result.seen.join(" → ")}`,
               );
-              if (result.restarts > 0) restarted++;
+              if (result.restarts > 0) restarted.push(report.at(-1)!);
               if (result.misleading > 0) misled.push(report.at(-1)!);
               // Completed exactly once: one active session whose secret is the key Telegram signed in...
               const row = await store.sessions().require(s.phone);
@@ -242,18 +267,36 @@ describe("faults in the add-session login (startLogin, submitCode, submitPasswor
               if (kind === "throttle")
                 expect(await s.h.services.login.getFlow(s.phone), report.at(-1)).toBeUndefined();
               expect(result.restarts, report.at(-1)).toBeLessThanOrEqual(1);
+              // Recorded exactly once, whichever write failed (the audit entry and the flow's end are one write).
+              expect(await auditedLogins(s.phone, started, s.clock.now()), report.at(-1)).toBe(1);
+              // A key signed in but not stored (the restarted login's) is logged out; no other key is.
+              const logOuts = s.h.fake.calls.filter((call) => call.request === "auth.LogOut");
+              expect(logOuts, report.at(-1)).toHaveLength(result.restarts);
               c.inputs++;
             }
           }
-          return { report, restarted, misled };
+          return { report, restarted, misled, markWrite };
         },
       );
       // Figures for the report: faulted logins that had to start again, and those told "wrong" to the right answer.
       console.log(
-        `Login faults: ${figures.report.length} scenarios, ${figures.restarted} restarted from the phone number, ` +
+        `Login faults: ${figures.report.length} scenarios, ${figures.restarted.length} restarted from the phone number, ` +
           `${figures.misled.length} answered "wrong code/password" to the right one` +
-          (figures.misled.length ? `:\n${figures.misled.join("\n")}` : ""),
+          (figures.misled.length ? `:\n${figures.misled.join("\n")}` : "") +
+          (figures.restarted.length ? `\nrestarted: ${figures.restarted.join("\nrestarted: ")}` : ""),
       );
+      // Telegram takes a code or password once: after it has, no failed write may cost the admin the login.
+      expect(figures.misled, 'told "wrong" to the right code or password').toEqual([]);
+      // The one restart that is by design: a conditional-check failure on the signed-in mark is DynamoDB saying the
+      // flow was cancelled or restarted while Telegram signed the key in. That cancel wins: the key is logged out,
+      // nothing is stored, the step answers no-flow, and the admin starts again. Every other failed write is finished
+      // by the retry of the same step, without asking Telegram again.
+      expect(figures.restarted, "restarted from the phone number").toEqual(
+        figures.report.filter((line) =>
+          line.startsWith(`write ${figures.markWrite} UpdateItemCommand condition:`),
+        ),
+      );
+      expect(figures.restarted).toHaveLength(1);
     },
   );
 });

@@ -72,7 +72,7 @@ export interface FaultyStore {
   faultsInjected: number;
   /**
    * Fails the `n`th write from now (1 = the next one) with `kind`. A conditional-check failure is only realistic on
-   * a write that has a condition; `faultsFor` plans accordingly.
+   * a write that has a condition; `faultsFor` plans accordingly. Called again, it plans another fault as well.
    */
   failWrite(n: number, kind: FaultKind): void;
   /** Forgets the counted writes and any fault not yet thrown. */
@@ -96,18 +96,18 @@ function targetOf(input: Record<string, unknown>): string {
 export function faultyStore(store: TestStore): FaultyStore {
   const client = createDynamoClient({ endpoint: store.endpoint, region: "local" });
   const doc = createDocumentClient(client);
-  let planned: { at: number; kind: FaultKind } | undefined;
+  let planned: { at: number; kind: FaultKind }[] = [];
   const self: FaultyStore = {
     client,
     doc,
     writes: [],
     faultsInjected: 0,
     failWrite(n, kind) {
-      planned = { at: self.writes.length + n, kind };
+      planned.push({ at: self.writes.length + n, kind });
     },
     reset() {
       self.writes.length = 0;
-      planned = undefined;
+      planned = [];
     },
     sessions: (options) => new SessionRepository(doc, store.sessionsTable, store.cipher, options),
     destroy: () => client.destroy(),
@@ -124,9 +124,10 @@ export function faultyStore(store: TestStore): FaultyStore {
         ((input.TransactItems as Record<string, { ConditionExpression?: string }>[] | undefined) ?? []).some(
           (item) => Object.values(item).some((op) => op.ConditionExpression !== undefined),
         );
-      if (planned && planned.at === n) {
-        const kind = planned.kind;
-        planned = undefined;
+      const fault = planned.find((p) => p.at === n);
+      if (fault) {
+        const kind = fault.kind;
+        planned = planned.filter((p) => p !== fault);
         self.writes.push({ n, command, target, conditional, faulted: kind });
         self.faultsInjected++;
         throw faultError(kind);
