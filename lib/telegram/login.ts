@@ -352,7 +352,7 @@ export class StatelessLogin implements LoginService {
       await this.flows.delete(phone, claimed).catch(() => false);
       return {
         kind: "unavailable",
-        message: redactText(`the login could not be saved (${nameOf(err)}); start it again`),
+        message: redactText(`The login could not be saved (${nameOf(err)}); start it again.`),
       };
     }
     if (!marked) {
@@ -438,7 +438,7 @@ export class StatelessLogin implements LoginService {
       return {
         kind: "unavailable",
         message: redactText(
-          `signed in, but the session was not saved yet: ${nameOf(err)}; send the same step again to finish`,
+          `Signed in, but the session was not saved yet (${nameOf(err)}); send the same step again to finish.`,
         ),
       };
     }

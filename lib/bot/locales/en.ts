@@ -151,6 +151,7 @@ export interface Texts {
     readonly noAccount: string;
     readonly floodWait: (minutes: number) => string;
     readonly apiCredentialsInvalid: string;
+    /** A step that may be sent again; the message (from the userbot layer) says what happened and what to do. */
     readonly unavailable: (message: string) => string;
     readonly loggedIn: (replaced: boolean) => string;
     readonly cancelled: string;
@@ -373,7 +374,7 @@ export const en: Texts = {
     floodWait: (m) => `Telegram asks to wait ${m} min before trying this number again.`,
     apiCredentialsInvalid:
       "Telegram refused our API_ID/API_HASH. The deployer must fix them (my.telegram.org); nothing was changed.",
-    unavailable: (m) => `Telegram could not be reached (${m}). Try again in a minute.`,
+    unavailable: (m) => `⚠️ Not done: ${m}`,
     loggedIn: (r) =>
       r ? "✅ Logged in: the old session was replaced." : "✅ Logged in: the session is active.",
     cancelled: "Cancelled. Nothing was stored.",

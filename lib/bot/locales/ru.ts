@@ -127,7 +127,7 @@ export const ru: Texts = {
     floodWait: (m) => `Telegram просит подождать ${m} мин перед новой попыткой с этим номером.`,
     apiCredentialsInvalid:
       "Telegram отклонил наши API_ID/API_HASH. Их должен исправить тот, кто развернул систему (my.telegram.org); ничего не изменено.",
-    unavailable: (m) => `Telegram недоступен (${m}). Попробуйте через минуту.`,
+    unavailable: (m) => `⚠️ Не выполнено: ${m}`,
     loggedIn: (r) => (r ? "✅ Вход выполнен: старая сессия заменена." : "✅ Вход выполнен: сессия активна."),
     cancelled: "Отменено. Ничего не сохранено.",
     cancelledLate:

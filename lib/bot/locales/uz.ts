@@ -134,7 +134,7 @@ export const uz: Texts = {
     floodWait: (m) => `Telegram bu raqam bilan qayta urinishdan oldin ${m} daqiqa kutishni so‘rayapti.`,
     apiCredentialsInvalid:
       "Telegram API_ID/API_HASH ni rad etdi. Tizimni o‘rnatgan kishi ularni tuzatishi kerak (my.telegram.org); hech narsa o‘zgarmadi.",
-    unavailable: (m) => `Telegramga ulanib bo‘lmadi (${m}). Bir daqiqadan so‘ng urinib ko‘ring.`,
+    unavailable: (m) => `⚠️ Bajarilmadi: ${m}`,
     loggedIn: (r) => (r ? "✅ Kirildi: eski sessiya almashtirildi." : "✅ Kirildi: sessiya faol."),
     cancelled: "Bekor qilindi. Hech narsa saqlanmadi.",
     cancelledLate:
