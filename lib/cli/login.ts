@@ -1,8 +1,12 @@
-/** What `sessions add <phone>` and `sessions add --qr` share: the answer-as-secret reader and the success line. */
+/**
+ * What `sessions add <phone>` and `sessions add --qr` share: the answer-as-secret reader, the success line, and the
+ * lines for the failures both logins can end with.
+ */
 import { registerSecret } from "../log";
 import type { Session } from "../sessions";
+import type { LoginOutcome, QrLoginOutcome } from "../telegram/contract";
 import type { CliContext } from "./context";
-import { accountLabel } from "./format";
+import { accountLabel, plural } from "./format";
 
 /** Masks the answer in every log line and error from the moment it is read. */
 export async function readSecret(answer: Promise<string>): Promise<string> {
@@ -20,4 +24,19 @@ export function loggedInLine(session: Session, replaced: boolean, ctx: CliContex
     `The session is stored encrypted, status ${s.status}` +
     `${replaced ? ", replacing the old one" : ""}; the health check includes it from now on.`
   );
+}
+
+/** The text after "Not logged in: " for a failure both logins share, or undefined for the others. */
+export function sharedFailure(outcome: LoginOutcome | QrLoginOutcome): string | undefined {
+  switch (outcome.kind) {
+    case "flood-wait":
+      return `Telegram asks to wait ${plural(outcome.seconds, "second")} before the next login attempt (flood wait).`;
+    case "api-credentials-invalid":
+      return "Telegram refused API_ID/API_HASH. Check both at my.telegram.org → API development tools, and in .env.";
+    case "unavailable":
+      // The userbot layer's message says what happened and what to do (a whole sentence).
+      return outcome.message;
+    default:
+      return undefined;
+  }
 }

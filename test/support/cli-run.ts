@@ -128,6 +128,22 @@ export const daysAgo = (n: number) => new Date(Date.now() - n * DAY);
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
+ * The CLI in a pseudo-terminal (util-linux `script`), as an operator runs it: stdin and stderr are TTYs. Output is
+ * decoded as a whole stream: a chunk may end inside a multi-byte character (the QR's half blocks, "→").
+ */
+export function spawnInTerminal(args: string[], env: NodeJS.ProcessEnv) {
+  const commandLine = [process.execPath, BIN, ...args].map(shellQuote).join(" ");
+  const child = spawn("script", ["-qec", commandLine, "/dev/null"], {
+    env: { ...env, SHELL: "/bin/sh", TERM: "dumb" },
+    cwd: tmpdir(),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8");
+  return child;
+}
+
+/**
  * Runs `sessions <args>` in a real pseudo-terminal (util-linux `script`), as an operator at a keyboard: once
  * `prompt` shows, types `answer` and Enter. Output is what the terminal showed (stdout and stderr together).
  */
@@ -136,15 +152,7 @@ export function runCliInTerminal(
   options: { env: NodeJS.ProcessEnv; prompt: string; answer: string },
 ): Promise<{ code: number | null; screen: string }> {
   return new Promise((resolvePromise, reject) => {
-    const commandLine = [process.execPath, BIN, ...args].map(shellQuote).join(" ");
-    const child = spawn("script", ["-qec", commandLine, "/dev/null"], {
-      env: { ...options.env, SHELL: "/bin/sh", TERM: "dumb" },
-      cwd: tmpdir(),
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    // Decoded as a whole stream: a chunk may end inside a multi-byte character (the QR's half blocks, "→").
-    child.stdout.setEncoding("utf8");
-    child.stderr.setEncoding("utf8");
+    const child = spawnInTerminal(args, options.env);
     let screen = "";
     let answered = false;
     child.stdout.on("data", (d: string) => {

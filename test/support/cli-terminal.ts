@@ -3,31 +3,19 @@
  * keyboard: each time the next expected prompt shows on the screen, its answer is typed (then Enter). A `\u0003`
  * answer is Ctrl-C, which the terminal turns into SIGINT (cooked mode) or a byte (raw mode), as a keyboard would.
  */
-import { spawn } from "node:child_process";
-import { tmpdir } from "node:os";
-import { BIN } from "./cli-run";
+import { spawnInTerminal } from "./cli-run";
 
 export interface Exchange {
   readonly prompt: string;
   readonly answer: string;
 }
 
-const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 export function converseInTerminal(
   args: string[],
   options: { env: NodeJS.ProcessEnv; exchanges: readonly Exchange[] },
 ): Promise<{ code: number | null; screen: string }> {
   return new Promise((resolvePromise, reject) => {
-    const commandLine = [process.execPath, BIN, ...args].map(shellQuote).join(" ");
-    const child = spawn("script", ["-qec", commandLine, "/dev/null"], {
-      env: { ...options.env, SHELL: "/bin/sh", TERM: "dumb" },
-      cwd: tmpdir(),
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    // Decoded as a whole stream: a chunk may end inside a multi-byte character (the QR's half blocks, "→").
-    child.stdout.setEncoding("utf8");
-    child.stderr.setEncoding("utf8");
+    const child = spawnInTerminal(args, options.env);
     let screen = "";
     let next = 0;
     // Where on the screen the next prompt is looked for: after the previous one, so a repeated prompt counts again.
@@ -72,15 +60,7 @@ export interface TerminalSession {
 }
 
 export function startInTerminal(args: string[], options: { env: NodeJS.ProcessEnv }): TerminalSession {
-  const commandLine = [process.execPath, BIN, ...args].map(shellQuote).join(" ");
-  const child = spawn("script", ["-qec", commandLine, "/dev/null"], {
-    env: { ...options.env, SHELL: "/bin/sh", TERM: "dumb" },
-    cwd: tmpdir(),
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  // Decoded as a whole stream: a chunk may end inside a multi-byte character (the QR's half blocks, "→").
-  child.stdout.setEncoding("utf8");
-  child.stderr.setEncoding("utf8");
+  const child = spawnInTerminal(args, options.env);
   let raw = "";
   const screen = () => raw.replace(/\r\n/g, "\n");
   let cursor = 0;

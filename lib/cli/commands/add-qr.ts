@@ -15,7 +15,7 @@ import type { QrLoginOutcome, QrLoginService, QrLoginView } from "../../telegram
 import { EXIT } from "../command";
 import type { CliContext } from "../context";
 import { plural } from "../format";
-import { loggedInLine, readSecret } from "../login";
+import { loggedInLine, readSecret, sharedFailure } from "../login";
 import { formatDuration } from "../progress";
 import { PromptAbortedError, readHidden } from "../prompt";
 
@@ -85,15 +85,9 @@ function failureLine(outcome: QrLoginOutcome, ctx: CliContext): string {
     case "phone-banned":
       return fail("Telegram has banned or deactivated the account that scanned the code; it cannot log in.");
     case "flood-wait":
-      return fail(
-        `Telegram asks to wait ${plural(outcome.seconds, "second")} before the next login attempt (flood wait).`,
-      );
     case "api-credentials-invalid":
-      return fail(
-        "Telegram refused API_ID/API_HASH. Check both at my.telegram.org → API development tools, and in .env.",
-      );
     case "unavailable":
-      return fail(`Telegram could not be reached or answered an error (${outcome.message}). ${AGAIN}`);
+      return fail(sharedFailure(outcome)!);
     case "other-account":
       return fail(
         `the account that scanned the code has the number ${outcome.phone}, which is stored here for another ` +

@@ -12,7 +12,7 @@ import type { CodeDelivery, LoginFlowView, LoginOutcome, LoginService } from "..
 import { EXIT, UsageError, type Command, type ParsedArgs } from "../command";
 import type { CliContext } from "../context";
 import { plural } from "../format";
-import { loggedInLine, readSecret } from "../login";
+import { loggedInLine, readSecret, sharedFailure } from "../login";
 import { createPrompter, PromptAbortedError, type Prompter } from "../prompt";
 import { loadUserbots } from "../userbots";
 import { addByQr } from "./add-qr";
@@ -66,15 +66,9 @@ function finalLine(outcome: LoginOutcome, phone: Phone, ctx: CliContext): { line
         `${phone} has no Telegram account. Sign it up in the Telegram app first, then run this again.`,
       );
     case "flood-wait":
-      return fail(
-        `Telegram asks to wait ${plural(outcome.seconds, "second")} before the next login attempt (flood wait).`,
-      );
     case "api-credentials-invalid":
-      return fail(
-        "Telegram refused API_ID/API_HASH. Check both at my.telegram.org → API development tools, and in .env.",
-      );
     case "unavailable":
-      return fail(`Telegram could not be reached or answered an error (${outcome.message}). Try again.`);
+      return fail(sharedFailure(outcome)!);
     case "code-sent":
     case "password-needed":
       return fail("the login stopped half-way.");
