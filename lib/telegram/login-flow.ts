@@ -333,20 +333,26 @@ class FlowTable<Id, View, Secret, Item extends BaseItem> {
 
   /**
    * Deletes the flow; with `claimed`, only if this step still holds it (a restarted or cancelled login is left
-   * alone). False when it did not: the flow was cancelled or replaced meanwhile.
+   * alone); with only a flow id, if it is still that login at whatever version. False when it did not: the flow was
+   * cancelled, replaced or (with `claimed`) claimed meanwhile.
    */
-  async delete(id: Id, claimed?: FlowRef): Promise<boolean> {
+  async delete(id: Id, claimed?: FlowRef | { readonly flowId: string }): Promise<boolean> {
     try {
       await this.deps.doc.send(
         new DeleteCommand({
           TableName: this.deps.botStateTable,
           Key: this.key(id),
-          ...(claimed !== undefined
-            ? {
-                ConditionExpression: "flowId = :id AND version = :v",
-                ExpressionAttributeValues: { ":id": claimed.flowId, ":v": claimed.version },
-              }
-            : {}),
+          ...(claimed === undefined
+            ? {}
+            : "version" in claimed
+              ? {
+                  ConditionExpression: "flowId = :id AND version = :v",
+                  ExpressionAttributeValues: { ":id": claimed.flowId, ":v": claimed.version },
+                }
+              : {
+                  ConditionExpression: "flowId = :id",
+                  ExpressionAttributeValues: { ":id": claimed.flowId },
+                }),
         }),
       );
       return true;

@@ -212,8 +212,10 @@ export class StatelessLogin implements LoginService {
       try {
         return await storeLogin(this.deps, phone, step.value.session, step.value.account, startedBy);
       } catch (err) {
-        // No flow holds this key: not stored, it is logged out rather than left as a device nobody holds.
-        await this.logOut(step.value.session);
+        // No flow holds this key: unless it was stored before the failure (an audit write, say), it is logged out
+        // rather than left as a device nobody holds.
+        if (!(await this.holds(phone, step.value.session).catch(() => true)))
+          await this.logOut(step.value.session);
         throw err;
       }
     }
@@ -277,13 +279,16 @@ export class StatelessLogin implements LoginService {
   async cancel(phone: Phone): Promise<void> {
     // Read only to learn whether a signed-in key is left over: a flow that cannot be read is still cancelled.
     const stored = await this.flows.get(phone).catch(() => undefined);
-    await this.flows.delete(phone);
-    this.deps.logger.info("Login cancelled", { phone });
-    // A login Telegram completed but nobody stored: its key is logged out, so it stays no device nobody holds. While
-    // a step holds the flow, that step is storing it (cancelled too late: the login has happened).
-    if (stored && isSignedIn(stored) && !stored.busy && !(await this.holds(phone, stored.secret.session))) {
-      await this.logOut(stored.secret.session);
+    if (stored && isSignedIn(stored) && !stored.busy && (await this.flows.delete(phone, stored))) {
+      // A login Telegram completed but nobody stored, ended before any step claimed it again (a claim changes the
+      // version this delete is conditional on): nobody will store its key now, so it is logged out and stays no
+      // device nobody holds.
+      if (!(await this.holds(phone, stored.secret.session))) await this.logOut(stored.secret.session);
+    } else {
+      // While a step holds the flow, that step may be storing it (cancelled too late: the login has happened).
+      await this.flows.delete(phone);
     }
+    this.deps.logger.info("Login cancelled", { phone });
   }
 
   getFlow(phone: Phone): Promise<LoginFlowView | undefined> {
@@ -348,8 +353,11 @@ export class StatelessLogin implements LoginService {
         phone,
         error: nameOf(err),
       });
-      await this.logOut(signed.session);
-      await this.flows.delete(phone, claimed).catch(() => false);
+      // Whether the mark landed is unknown (its answer may have been lost): the key is logged out only once this
+      // login's flow is surely gone, else a later step could find the mark and store a logged-out key.
+      if (await this.flows.delete(phone, { flowId: claimed.flowId }).catch(() => false)) {
+        await this.logOut(signed.session);
+      }
       return {
         kind: "unavailable",
         message: redactText(`The login could not be saved (${nameOf(err)}); start it again.`),
@@ -438,7 +446,8 @@ export class StatelessLogin implements LoginService {
       return {
         kind: "unavailable",
         message: redactText(
-          `Signed in, but the session was not saved yet (${nameOf(err)}); send the same step again to finish.`,
+          `Telegram accepted the login, but storing it failed (${nameOf(err)}). Send the same step again to ` +
+            "finish it (what you send is not checked again).",
         ),
       };
     }

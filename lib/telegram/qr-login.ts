@@ -18,6 +18,7 @@ import { Api } from "telegram";
 import { RPCError } from "telegram/errors";
 import { computeCheck } from "telegram/Password";
 import { forgetSecret, registerSecret } from "../log";
+import { SessionNotFoundError } from "../sessions/errors";
 import { InvalidPhoneError, normalizePhone, type Phone } from "../sessions/phone";
 import type { OpenUserbot } from "./client";
 import type { QrLoginOutcome, QrLoginService, QrLoginView } from "./contract";
@@ -300,7 +301,12 @@ export class StatelessQrLogin implements QrLoginService {
     try {
       return await storeLogin(this.deps, phone, found.session, accountOf(found.user), owner);
     } catch (err) {
-      await this.logOut(found.session);
+      // Not stored (or unknown): logged out. Stored before the failure (an audit write, say): kept.
+      const stored = await this.deps.sessions.readSessionString(phone).then(
+        (s) => s === found.session,
+        (readErr: unknown) => !(readErr instanceof SessionNotFoundError),
+      );
+      if (!stored) await this.logOut(found.session);
       throw err;
     }
   }

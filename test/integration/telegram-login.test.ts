@@ -414,7 +414,10 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
 
     const first = await h.another().login.submitCode(phone, spaced(codeOf(h, phone)));
 
-    expect(first).toMatchObject({ kind: "unavailable", message: expect.stringContaining("not saved yet") });
+    expect(first).toMatchObject({
+      kind: "unavailable",
+      message: expect.stringContaining("storing it failed"),
+    });
     expect(faulty.writes.map((w) => [w.command, w.faulted])).toEqual([
       ["UpdateItemCommand", undefined],
       ["UpdateItemCommand", undefined],
@@ -545,6 +548,67 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
 
     await h.another().login.startLogin(phone, "tg:1");
     expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({ kind: "logged-in" });
+  });
+
+  it("the mark lands but its answer is lost, and its second try fails: the flow is ended before the key is logged out", async () => {
+    const { h, phone } = faultyLogin();
+    await h.another().login.startLogin(phone, "tg:1");
+    faulty.reset();
+    faulty.failWrite(2, "throttle", { afterLanding: true }); // the mark: applied, its answer lost
+    faulty.failWrite(3, "throttle"); // the mark's second try
+
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
+      kind: "unavailable",
+      message: expect.stringContaining("start it again"),
+    });
+    // The key was logged out only because the flow that recorded it is gone: no later step can store a dead key.
+    expect(asked(h, "auth.LogOut")).toEqual([expect.objectContaining({ phone })]);
+    expect(await h.another().login.getFlow(phone)).toBeUndefined();
+    const later = new Date(Date.now() + 61_000);
+    expect(await h.another({ now: () => later }).login.submitCode(phone, codeOf(h, phone))).toEqual({
+      kind: "no-flow",
+    });
+    expect(await h.sessions.get(phone)).toBeUndefined();
+  });
+
+  it("cancel racing the step that finishes an accepted login: the key that step stores is never logged out", async () => {
+    const { h, phone } = faultyLogin();
+    await h.another().login.startLogin(phone, "tg:1");
+    faulty.reset();
+    faulty.failWrite(3, "throttle"); // the session's put: the login waits, marked signed in
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
+      kind: "unavailable",
+    });
+
+    // Cancel reads the flow (nobody holds it), then waits at its delete until the retry has claimed the flow.
+    let claimed!: () => void;
+    const retryClaimed = new Promise<void>((open) => (claimed = open));
+    faulty.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: { pk?: unknown } };
+        const onFlow = String(input.Key?.pk ?? "").startsWith("LOGIN#");
+        const command = String(context.commandName);
+        if (onFlow && command === "DeleteItemCommand") await retryClaimed;
+        const out = await next(args);
+        if (onFlow && command === "UpdateItemCommand") claimed();
+        return out;
+      },
+      { step: "initialize", name: "raceCancel", priority: "low" },
+    );
+    try {
+      const cancelling = h.another().login.cancel(phone);
+      await new Promise((done) => setTimeout(done, 300));
+      const resumed = await h.another().login.submitCode(phone, codeOf(h, phone));
+      await cancelling;
+      // Too late to cancel: the login had happened, and its key is stored alive.
+      expect(resumed).toMatchObject({ kind: "logged-in", session: { phone, status: "active" } });
+    } finally {
+      claimed();
+      faulty.client.middlewareStack.remove("raceCancel");
+    }
+    expect(asked(h, "auth.LogOut")).toHaveLength(0);
+    expect(await logins(h, phone)).toHaveLength(1);
+    expect(await h.another().login.getFlow(phone)).toBeUndefined();
   });
 
   it("cancelled after Telegram accepted the code but before it was stored: the key is logged out", async () => {

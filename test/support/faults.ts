@@ -73,8 +73,9 @@ export interface FaultyStore {
   /**
    * Fails the `n`th write from now (1 = the next one) with `kind`. A conditional-check failure is only realistic on
    * a write that has a condition; `faultsFor` plans accordingly. Called again, it plans another fault as well.
+   * With `afterLanding`, the write is done and only its answer is lost (a timeout after DynamoDB applied it).
    */
-  failWrite(n: number, kind: FaultKind): void;
+  failWrite(n: number, kind: FaultKind, options?: { readonly afterLanding?: boolean }): void;
   /** Forgets the counted writes and any fault not yet thrown. */
   reset(): void;
   sessions(options?: RepositoryOptions): SessionRepository;
@@ -96,14 +97,18 @@ function targetOf(input: Record<string, unknown>): string {
 export function faultyStore(store: TestStore): FaultyStore {
   const client = createDynamoClient({ endpoint: store.endpoint, region: "local" });
   const doc = createDocumentClient(client);
-  let planned: { at: number; kind: FaultKind }[] = [];
+  let planned: { at: number; kind: FaultKind; afterLanding?: boolean }[] = [];
   const self: FaultyStore = {
     client,
     doc,
     writes: [],
     faultsInjected: 0,
-    failWrite(n, kind) {
-      planned.push({ at: self.writes.length + n, kind });
+    failWrite(n, kind, options = {}) {
+      planned.push({
+        at: self.writes.length + n,
+        kind,
+        ...(options.afterLanding ? { afterLanding: true } : {}),
+      });
     },
     reset() {
       self.writes.length = 0;
@@ -130,6 +135,7 @@ export function faultyStore(store: TestStore): FaultyStore {
         planned = planned.filter((p) => p !== fault);
         self.writes.push({ n, command, target, conditional, faulted: kind });
         self.faultsInjected++;
+        if (fault.afterLanding) await next(args);
         throw faultError(kind);
       }
       self.writes.push({ n, command, target, conditional });
