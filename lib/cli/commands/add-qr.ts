@@ -223,7 +223,7 @@ export async function addByQr(
           if (flow?.step === "scan" && unavailableInARow < UNAVAILABLE_RETRIES) {
             unavailableInARow += 1;
             countdown.stop();
-            ctx.err(`Telegram did not answer (${outcome.message}); asking again…`);
+            ctx.err(`${outcome.message} Asking again…`);
             outcome = await step(qr.pollQr(owner, { waitMs: pollWaitMs }));
             continue;
           }
