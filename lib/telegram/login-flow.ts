@@ -127,8 +127,8 @@ export interface FlowPatch<Step extends string, Secret> {
   readonly passwordHint?: string;
   /** A new secret (e.g. the session after a DC migration, a renewed token). */
   readonly secret?: Secret;
-  /** Restart the flow's time to live from now. */
-  readonly extend?: boolean;
+  /** Restart the flow's time to live from now: `FLOW_TTL_MS`, or this many milliseconds. */
+  readonly extend?: boolean | number;
 }
 
 /** What tells kinds of login apart: the item key, the cipher binding, the public view. */
@@ -281,7 +281,7 @@ class FlowTable<Id, View, Secret, Item extends BaseItem> {
       values[":secret"] = await this.encrypt(id, secret);
     }
     if (extend) {
-      const expires = new Date(this.deps.now().getTime() + FLOW_TTL_MS);
+      const expires = new Date(this.deps.now().getTime() + (extend === true ? FLOW_TTL_MS : extend));
       sets.push("expiresAtIso = :iso", "expiresAt = :exp");
       values[":iso"] = expires.toISOString();
       values[":exp"] = Math.floor(expires.getTime() / 1000);

@@ -36,6 +36,9 @@ import {
 } from "./login-flow";
 import { accountOf, getMe } from "./userbot";
 
+/** How long a login Telegram accepted, but whose session is not stored yet, waits for a step to finish it. */
+export const SIGNED_IN_KEEP_MS = 24 * 3600_000;
+
 /** Hard limit on one login step (connect + Telegram calls); the AdminBot's Lambda has 30 s. */
 export const LOGIN_STEP_DEADLINE_MS = 20_000;
 
@@ -378,7 +381,9 @@ export class StatelessLogin implements LoginService {
    * landed although its answer was lost is recognised by reading the flow back.
    */
   private async mark(phone: Phone, claimed: FlowRef, secret: FlowSecret): Promise<FlowRef | undefined> {
-    const patch = { secret, extend: true };
+    // Kept for a day, not the code step's 10 minutes: a signed-in key must be stored (by any later step or a new
+    // start for the phone) or logged out (by a cancel), never dropped by the flow's expiry unseen.
+    const patch = { secret, extend: SIGNED_IN_KEEP_MS };
     let marked: FlowRef | undefined;
     try {
       marked = await this.flows.hold(phone, claimed, patch);

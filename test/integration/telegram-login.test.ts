@@ -531,6 +531,24 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
     expect(await logins(h, phone)).toEqual([expect.objectContaining({ actor: "cli:ops" })]);
   });
 
+  it("an accepted login left unstored outlives the code step's 10 minutes: a new start half an hour later finishes it", async () => {
+    const { h, phone } = faultyLogin();
+    await h.another().login.startLogin(phone, "tg:1");
+    faulty.reset();
+    faulty.failWrite(3, "throttle");
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
+      kind: "unavailable",
+    });
+
+    const later = new Date(Date.now() + 30 * 60_000);
+    expect(await h.another({ now: () => later }).login.startLogin(phone, "tg:1")).toMatchObject({
+      kind: "logged-in",
+      session: { phone, status: "active" },
+    });
+    expect(asked(h, "auth.SendCode")).toHaveLength(1);
+    expect(asked(h, "auth.LogOut")).toHaveLength(0);
+  });
+
   it("the signed-in mark cannot be written even on its second try: the key is logged out and the login starts again", async () => {
     const { h, phone } = faultyLogin();
     await h.another().login.startLogin(phone, "tg:1");
