@@ -401,6 +401,21 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
 
   const asked = (h: Harness, request: string) => h.fake.calls.filter((c) => c.request === request);
 
+  /**
+   * A login whose code Telegram accepted, with write `failing` of the code step (1 the claim, 2 the signed-in mark,
+   * 3 the session's put, 4 the flow's end) failed: the step answered "unavailable" and the flow waits, marked.
+   */
+  async function acceptedNotStored(failing: number, startedBy = "tg:1") {
+    const { h, phone } = faultyLogin();
+    await h.another().login.startLogin(phone, startedBy);
+    faulty.reset();
+    faulty.failWrite(failing, "throttle");
+    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
+      kind: "unavailable",
+    });
+    return { h, phone };
+  }
+
   async function logins(h: Harness, phone: string) {
     const audit = await h.audit.day(new Date().toISOString().slice(0, 10));
     return audit.filter((e) => e.phone === phone && e.action.startsWith("session."));
@@ -515,13 +530,7 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
   });
 
   it("a new start for the phone (the CLI's way to go on) finishes the signed-in login instead of sending a code", async () => {
-    const { h, phone } = faultyLogin();
-    await h.another().login.startLogin(phone, "cli:ops");
-    faulty.reset();
-    faulty.failWrite(3, "throttle");
-    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
-      kind: "unavailable",
-    });
+    const { h, phone } = await acceptedNotStored(3, "cli:ops");
 
     expect(await h.another().login.startLogin(phone, "cli:ops")).toMatchObject({
       kind: "logged-in",
@@ -532,13 +541,7 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
   });
 
   it("an accepted login left unstored outlives the code step's 10 minutes: a new start half an hour later finishes it", async () => {
-    const { h, phone } = faultyLogin();
-    await h.another().login.startLogin(phone, "tg:1");
-    faulty.reset();
-    faulty.failWrite(3, "throttle");
-    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
-      kind: "unavailable",
-    });
+    const { h, phone } = await acceptedNotStored(3);
 
     const later = new Date(Date.now() + 30 * 60_000);
     expect(await h.another({ now: () => later }).login.startLogin(phone, "tg:1")).toMatchObject({
@@ -590,13 +593,7 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
   });
 
   it("cancel racing the step that finishes an accepted login: the key that step stores is never logged out", async () => {
-    const { h, phone } = faultyLogin();
-    await h.another().login.startLogin(phone, "tg:1");
-    faulty.reset();
-    faulty.failWrite(3, "throttle"); // the session's put: the login waits, marked signed in
-    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
-      kind: "unavailable",
-    });
+    const { h, phone } = await acceptedNotStored(3); // the session's put: the login waits, marked signed in
 
     // Cancel reads the flow (nobody holds it), then waits at its delete until the retry has claimed the flow.
     let claimed!: () => void;
@@ -630,13 +627,7 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
   });
 
   it("cancelled after Telegram accepted the code but before it was stored: the key is logged out", async () => {
-    const { h, phone } = faultyLogin();
-    await h.another().login.startLogin(phone, "tg:1");
-    faulty.reset();
-    faulty.failWrite(3, "throttle");
-    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
-      kind: "unavailable",
-    });
+    const { h, phone } = await acceptedNotStored(3);
 
     await h.another().login.cancel(phone);
 
@@ -646,13 +637,7 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
   });
 
   it("cancelled once the session was stored (only the flow's end failed): the stored key is not logged out", async () => {
-    const { h, phone } = faultyLogin();
-    await h.another().login.startLogin(phone, "tg:1");
-    faulty.reset();
-    faulty.failWrite(4, "throttle");
-    expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
-      kind: "unavailable",
-    });
+    const { h, phone } = await acceptedNotStored(4);
 
     await h.another().login.cancel(phone);
 
