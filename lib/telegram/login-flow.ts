@@ -206,6 +206,16 @@ class FlowTable<Id, View, Secret, Item extends BaseItem> {
     return item ? this.kind.toView(item) : undefined;
   }
 
+  /** `claim`, with "another step holds it" returned rather than thrown: each step answers it as "unavailable". */
+  async tryClaim(id: Id, read: FlowRef): Promise<FlowRef | FlowBusyError> {
+    try {
+      return await this.claim(id, read);
+    } catch (err) {
+      if (err instanceof FlowBusyError) return err;
+      throw err;
+    }
+  }
+
   /**
    * Marks the flow busy for one step. Returns the version the step must write back with; throws
    * `FlowBusyError` when another step holds it, or when the flow changed since `version` was read.

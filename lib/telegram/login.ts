@@ -305,13 +305,8 @@ export class StatelessLogin implements LoginService {
     run: (userbot: OpenUserbot) => Promise<Signed>,
   ): Promise<LoginOutcome> {
     const phone = stored.view.phone;
-    let claimed: FlowRef;
-    try {
-      claimed = await this.flows.claim(phone, stored);
-    } catch (err) {
-      if (err instanceof FlowBusyError) return { kind: "unavailable", message: err.message };
-      throw err;
-    }
+    const claimed = await this.flows.tryClaim(phone, stored);
+    if (claimed instanceof FlowBusyError) return { kind: "unavailable", message: claimed.message };
     registerSecret(secret);
     try {
       const result = await this.telegram(stored.secret.session, run);
@@ -404,13 +399,8 @@ export class StatelessLogin implements LoginService {
   /** A later step of a login Telegram already completed: claims the flow and finishes storing it. */
   private async resume(stored: SignedInFlow): Promise<LoginOutcome> {
     const phone = stored.view.phone;
-    let claimed: FlowRef;
-    try {
-      claimed = await this.flows.claim(phone, stored);
-    } catch (err) {
-      if (err instanceof FlowBusyError) return { kind: "unavailable", message: err.message };
-      throw err;
-    }
+    const claimed = await this.flows.tryClaim(phone, stored);
+    if (claimed instanceof FlowBusyError) return { kind: "unavailable", message: claimed.message };
     this.deps.logger.info("Finishing a login Telegram already accepted", { phone });
     return this.store(stored.view, claimed, stored.secret.session, stored.secret.signedIn.account, true);
   }

@@ -239,13 +239,8 @@ export class StatelessQrLogin implements QrLoginService {
     secret: string,
     run: (claimed: FlowRef) => Promise<QrLoginOutcome>,
   ): Promise<QrLoginOutcome> {
-    let claimed: FlowRef;
-    try {
-      claimed = await this.flows.claim(owner, stored);
-    } catch (err) {
-      if (err instanceof FlowBusyError) return { kind: "unavailable", message: err.message };
-      throw err;
-    }
+    const claimed = await this.flows.tryClaim(owner, stored);
+    if (claimed instanceof FlowBusyError) return { kind: "unavailable", message: claimed.message };
     registerSecret(secret);
     try {
       return await run(claimed);
