@@ -134,7 +134,6 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
     userbots,
     logger,
     ...(now ? { now } : {}),
-    ...(miniAppUrl ? { miniAppUrl } : {}),
   });
   return (event) => (isMiniAppRequest(event) ? miniApp(event) : webhook(event));
 }

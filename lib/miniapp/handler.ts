@@ -47,7 +47,6 @@ export interface MiniAppDeps {
   readonly userbots: UserbotLoader;
   readonly logger: Logger;
   readonly now?: () => Date;
-  readonly miniAppUrl?: string;
 }
 
 /** The login the caller may continue on the form. */
