@@ -328,7 +328,7 @@ function pageTexts(t: Texts): Record<string, string> {
 }
 
 /** The chat's HTML texts as the page's plain text. */
-export function plain(html: string): string {
+function plain(html: string): string {
   return html
     .replace(/<[^>]*>/g, "")
     .replace(/&lt;/g, "<")

@@ -23,7 +23,7 @@ import { answer, show } from "../ui";
 import type { Texts } from "../locales";
 import type { PendingInput } from "../state";
 import { cancelKeyboard, esc, sessionCard, withFormButton } from "../views";
-import { replyToQrOutcome } from "./qr-login";
+import { qrOwner, replyToQrOutcome } from "./qr-login";
 
 /** Keypad presses: `k:0`…`k:9` a digit, `k:e` erase the last one, `k:s` submit. */
 const KEYPAD = /^k:([0-9es])$/;
@@ -86,7 +86,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
       );
     } else if (input.kind === "qr" || input.kind === "qr-password") {
       const { qr } = await deps.userbots();
-      await qr.cancelQr(`tg:${ctx.admin.userId}`);
+      await qr.cancelQr(qrOwner(ctx));
       if (input.kind === "qr") await state.clearPending(ctx.admin.userId);
       else {
         // As for a phone login's password: one typed after /cancel is still deleted.
@@ -177,7 +177,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
         await login.cancel(input.phone);
       } else if (input.kind === "qr" || input.kind === "qr-password") {
         const { qr } = await deps.userbots();
-        await qr.cancelQr(`tg:${ctx.admin.userId}`);
+        await qr.cancelQr(qrOwner(ctx));
       }
       return void (await ctx.reply(ctx.t.add.expired));
     }
@@ -187,7 +187,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
     }
     if (input.kind === "qr-password") {
       const { qr } = await deps.userbots();
-      return replyToQrOutcome(ctx, deps, await qr.submitQrPassword(`tg:${ctx.admin.userId}`, text));
+      return replyToQrOutcome(ctx, deps, await qr.submitQrPassword(qrOwner(ctx), text));
     }
     const { login } = await deps.userbots();
     let phone: Phone;
