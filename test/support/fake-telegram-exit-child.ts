@@ -1,5 +1,5 @@
 /**
- * Run as a child process by telegram-exit.test.ts: one userbot job, then a report of what is still keeping Node
+ * Run as a child process by telegram-fake-exit.test.ts: one userbot job, then a report of what is still keeping Node
  * alive (timers, sockets). The process must then exit on its own: nothing here calls process.exit().
  *
  * Scenarios: "job" (a getMe that succeeds), "deadline" (a getMe that hangs past a 300 ms deadline),
