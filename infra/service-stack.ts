@@ -23,6 +23,7 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { MAX_RECEIVES, WORKER_BATCH_SIZE } from "../lib/jobs/scale";
 import { BY_STATUS_INDEX } from "../lib/tables";
+import { botStateGrants } from "./bot-state-access";
 import { DeadLetterQueue } from "./constructs/dead-letter-queue";
 import { ScheduledJob } from "./constructs/scheduled-job";
 import { SessionKeeperFunction } from "./constructs/session-keeper-function";
@@ -133,7 +134,7 @@ export class ServiceStack extends Stack {
         "fails is answered non-2xx and Telegram delivers it again.",
     });
     grantTableAccess(this.adminBot.role, { ...sessions, write: true, indexes: [BY_STATUS_INDEX] });
-    grantTableAccess(this.adminBot.role, { ...botState, write: true });
+    grantTableAccess(this.adminBot.role, { ...botState, items: botStateGrants("adminBot") });
     // Logs in new sessions (seals them) and opens them for "Check now".
     stateful.sessionKey.grantStoreSessions(this.adminBot.role);
     stateful.sessionKey.grantOpenSessions(this.adminBot.role);
@@ -286,7 +287,7 @@ export class ServiceStack extends Stack {
     });
     const dispatch = this.healthCheck.handler;
     grantTableAccess(dispatch.role, { ...sessions, indexes: [BY_STATUS_INDEX] });
-    grantTableAccess(dispatch.role, { ...botState, write: true });
+    grantTableAccess(dispatch.role, { ...botState, items: botStateGrants("healthCheckDispatch") });
     stateful.appSecret.grantRead(dispatch.role);
     this.healthCheckQueue.grantSendMessages(dispatch.role);
 
@@ -327,7 +328,7 @@ export class ServiceStack extends Stack {
         "failed 3 times to the health-check dead-letter queue, which has an alarm.",
     });
     grantTableAccess(worker.role, { ...sessions, write: true });
-    grantTableAccess(worker.role, { ...botState, write: true });
+    grantTableAccess(worker.role, { ...botState, items: botStateGrants("healthCheckWorker") });
     stateful.sessionKey.grantOpenSessions(worker.role);
     stateful.appSecret.grantRead(worker.role);
 
@@ -348,7 +349,7 @@ export class ServiceStack extends Stack {
     });
     const cleanup = this.cleanup.handler;
     grantTableAccess(cleanup.role, { ...sessions, write: true, indexes: [BY_STATUS_INDEX] });
-    grantTableAccess(cleanup.role, { ...botState, write: true });
+    grantTableAccess(cleanup.role, { ...botState, items: botStateGrants("cleanup") });
     // Opens a session only to revoke it at Telegram (auth.logOut) before deleting it; never seals one.
     stateful.sessionKey.grantOpenSessions(cleanup.role);
     stateful.appSecret.grantRead(cleanup.role);

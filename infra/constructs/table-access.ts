@@ -28,6 +28,25 @@ export const WRITE_ACTIONS = [
   "dynamodb:BatchWriteItem",
 ] as const;
 
+/** What a grant on a family of items may do; each maps to one DynamoDB action (no batches, no scans). */
+export type ItemAction = "read" | "put" | "update" | "delete";
+
+const ITEM_ACTIONS: Record<ItemAction, readonly string[]> = {
+  read: ["dynamodb:GetItem", "dynamodb:Query"],
+  put: ["dynamodb:PutItem"],
+  update: ["dynamodb:UpdateItem"],
+  delete: ["dynamodb:DeleteItem"],
+};
+
+/**
+ * Access to the items whose partition key matches one of `keys` (IAM `StringLike` patterns: `*` is any run of
+ * characters, so `RUN#*` is every run record and `ADMIN` exactly the admin list).
+ */
+export interface ItemGrant {
+  readonly keys: readonly string[];
+  readonly actions: readonly ItemAction[];
+}
+
 /** What DynamoDB asks KMS for on the caller's behalf when it reads an encrypted table. */
 const TABLE_KEY_READ = ["kms:Decrypt", "kms:DescribeKey"];
 /** … and when it writes one (named one by one: no `GenerateDataKey*`/`ReEncrypt*` wildcards). */
@@ -48,17 +67,30 @@ export interface TableAccess {
   readonly write?: boolean;
   /** Global secondary indexes it may query. @default none */
   readonly indexes?: readonly string[];
+  /**
+   * Only these families of items, each with its own actions (`dynamodb:LeadingKeys` conditions): replaces `write`.
+   * @default every item, as `write` says
+   */
+  readonly items?: readonly ItemGrant[];
 }
 
 export function grantTableAccess(grantee: IGrantable, access: TableAccess): void {
   const principal = grantee.grantPrincipal;
   const { table } = access;
-  principal.addToPrincipalPolicy(
-    new PolicyStatement({
-      actions: [...READ_ACTIONS, ...(access.write ? WRITE_ACTIONS : [])],
-      resources: [table.tableArn],
-    }),
-  );
+  if (access.items) {
+    for (const statement of itemStatements(table.tableArn, access.items))
+      principal.addToPrincipalPolicy(statement);
+  } else {
+    principal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [...READ_ACTIONS, ...(access.write ? WRITE_ACTIONS : [])],
+        resources: [table.tableArn],
+      }),
+    );
+  }
+  const writes = access.items
+    ? access.items.some((g) => g.actions.some((a) => a !== "read"))
+    : access.write === true;
   if (access.indexes?.length) {
     principal.addToPrincipalPolicy(
       new PolicyStatement({
@@ -69,11 +101,37 @@ export function grantTableAccess(grantee: IGrantable, access: TableAccess): void
   }
   principal.addToPrincipalPolicy(
     new PolicyStatement({
-      actions: access.write ? TABLE_KEY_WRITE : TABLE_KEY_READ,
+      actions: writes ? TABLE_KEY_WRITE : TABLE_KEY_READ,
       resources: [access.tableKey.keyArn],
       conditions: {
         StringEquals: { "kms:ViaService": `dynamodb.${Stack.of(table).region}.amazonaws.com` },
       },
     }),
+  );
+}
+
+/**
+ * One statement per distinct set of actions, listing every key pattern that set applies to. `ForAllValues` is true
+ * for a request without any partition key (a Scan), so the `Null` condition refuses those outright.
+ */
+function itemStatements(tableArn: string, grants: readonly ItemGrant[]): PolicyStatement[] {
+  const byActions = new Map<string, { actions: string[]; keys: string[] }>();
+  for (const grant of grants) {
+    const actions = [...new Set(grant.actions)].sort().flatMap((a) => ITEM_ACTIONS[a]);
+    const id = actions.join(",");
+    const entry = byActions.get(id) ?? { actions, keys: [] };
+    entry.keys.push(...grant.keys);
+    byActions.set(id, entry);
+  }
+  return [...byActions.values()].map(
+    ({ actions, keys }) =>
+      new PolicyStatement({
+        actions,
+        resources: [tableArn],
+        conditions: {
+          "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...new Set(keys)].sort() },
+          Null: { "dynamodb:LeadingKeys": "false" },
+        },
+      }),
   );
 }

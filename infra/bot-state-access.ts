@@ -1,0 +1,93 @@
+/**
+ * Which function may do what to which items of the bot-state table.
+ *
+ * The table holds things of very different weight side by side: the admin list (who may drive the bot), the audit
+ * trail, login flows (temporary auth keys), processed update ids, health-check run records. A function gets only the
+ * families its code touches, each with only the actions that code performs, enforced by IAM on the partition key
+ * (`dynamodb:LeadingKeys`). So a compromised worker (it parses MTProto replies from Telegram) can count its run and
+ * read who to notify, but cannot make anyone an admin, read or change a login flow, or erase the audit trail.
+ *
+ * Nobody but the AdminBot may delete an admin (an owner's "remove admin"), and nobody may delete or read audit
+ * entries from a function: the audit is appended to (PutItem; keys carry a random part no writer can read back, so
+ * an entry cannot be aimed at) and read only by the operator's CLI.
+ */
+import type { FunctionName } from "./bundling";
+import type { ItemGrant } from "./constructs/table-access";
+
+/**
+ * The item families by partition-key pattern (IAM `StringLike`), each with the module that writes its keys.
+ * `lib/telegram/login-flow.ts` keeps both logins under `LOGIN#` (`LOGIN#<phone>`, `LOGIN#QR#<owner>`).
+ */
+export const BOT_STATE_FAMILIES = {
+  /** lib/state/admins.ts: `ADMIN` / `<user id>`. */
+  admins: ["ADMIN"],
+  /** lib/state/audit.ts: `AUDIT#<day>` / `<time>#<random>`. */
+  audit: ["AUDIT#*"],
+  /** lib/telegram/login-flow.ts: phone and QR logins in progress (encrypted temporary sessions). */
+  loginFlows: ["LOGIN#*"],
+  /** lib/bot/state.ts: processed-once markers of webhook updates. */
+  updates: ["UPDATE#*"],
+  /** lib/bot/state.ts: the quiet period after refusing a stranger. */
+  strangers: ["STRANGER#*"],
+  /** lib/bot/state.ts: pages of long lists behind "next" buttons. */
+  pages: ["PAGE#*"],
+  /** lib/bot/state.ts: what an admin is being asked to type (add session, keypad). */
+  input: ["INPUT#*"],
+  /** lib/bot/state.ts: the bot's own getMe answer, so a cold start makes no call. */
+  botInfo: ["BOTINFO"],
+  /** lib/jobs/runs.ts: one health-check run (`RUN#<id>`): its counters, checked sessions, notes. */
+  runs: ["RUN#*"],
+  /** lib/jobs/runs.ts: the list of runs (`RUNS`), where a dispatch finds a run that never ended. */
+  runList: ["RUNS"],
+} as const satisfies Record<string, readonly string[]>;
+
+export type BotStateFamily = keyof typeof BOT_STATE_FAMILIES;
+
+export interface FamilyAccess {
+  readonly family: BotStateFamily;
+  readonly actions: ItemGrant["actions"];
+}
+
+const ALL = ["read", "put", "update", "delete"] as const;
+
+/** The matrix: function × item family × actions. Anything not listed is refused. */
+export const BOT_STATE_ACCESS: Record<FunctionName, readonly FamilyAccess[]> = {
+  adminBot: [
+    // Reads admins on every update; adds, promotes, sets the language, and removes (an owner's action).
+    { family: "admins", actions: ALL },
+    { family: "audit", actions: ["put"] },
+    { family: "loginFlows", actions: ALL },
+    { family: "updates", actions: ALL },
+    // A conditional put, never read back.
+    { family: "strangers", actions: ["put"] },
+    { family: "pages", actions: ["read", "put"] },
+    { family: "input", actions: ALL },
+    { family: "botInfo", actions: ["read", "put"] },
+  ],
+  healthCheckDispatch: [
+    // Opens a run, adds what it queued, closes runs that never ended.
+    { family: "runs", actions: ["read", "put", "update"] },
+    { family: "runList", actions: ["read", "put"] },
+    // Whom to send a summary.
+    { family: "admins", actions: ["read"] },
+  ],
+  healthCheckWorker: [
+    // Counts each checked session in its run (CHECKED#/NOTE# items, the counters), claims the summary.
+    { family: "runs", actions: ["read", "put", "update"] },
+    { family: "admins", actions: ["read"] },
+    // "session.failed" entries.
+    { family: "audit", actions: ["put"] },
+  ],
+  cleanup: [
+    // Each deletion is recorded in the same transaction.
+    { family: "audit", actions: ["put"] },
+  ],
+};
+
+/** The grants of one function, as `grantTableAccess` takes them. */
+export function botStateGrants(name: FunctionName): ItemGrant[] {
+  return BOT_STATE_ACCESS[name].map(({ family, actions }) => ({
+    keys: BOT_STATE_FAMILIES[family],
+    actions,
+  }));
+}

@@ -1,0 +1,161 @@
+/**
+ * Least privilege on the bot-state table: each function's role is read back from the synthesized template and asked,
+ * like IAM would be, whether it may do one thing to one item. A worker that parses Telegram's replies must not be
+ * able to make anyone an admin, erase the audit trail or touch a login flow.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { BOT_STATE_ACCESS, BOT_STATE_FAMILIES } from "../../infra/bot-state-access";
+import { functionByDescription, resources, synthesize, type Synthesized } from "./synth";
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synthesize();
+});
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+const ROLES = {
+  adminBot: "AdminBot",
+  dispatch: "queues every active session",
+  worker: "checks a batch of sessions",
+  cleanup: "deletes error sessions",
+} as const;
+type Fn = keyof typeof ROLES;
+
+function statementsOf(fn: Fn): Statement[] {
+  const [, props] = functionByDescription(s.serviceTemplate, ROLES[fn]);
+  const role = (props.Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+  return Object.values(resources(s.serviceTemplate, "AWS::IAM::Policy"))
+    .filter((p) => (p.Properties?.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+    .flatMap((p) => (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+const onBotState = (st: Statement) =>
+  JSON.stringify(st.Resource).includes("BotStateTable") && !JSON.stringify(st.Resource).includes("index");
+
+/** IAM's StringLike: `*` is any run of characters, `?` one character. */
+function like(pattern: string, value: string): boolean {
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  return new RegExp(`^${re}$`).test(value);
+}
+
+/** Whether `fn` may call `action` on the bot-state item with partition key `pk` (undefined: no key, a Scan). */
+function allows(fn: Fn, action: string, pk: string | undefined): boolean {
+  return statementsOf(fn).some((st) => {
+    if (st.Effect !== "Allow" || !onBotState(st)) return false;
+    const actions = Array.isArray(st.Action) ? st.Action : [st.Action];
+    if (!actions.includes(`dynamodb:${action}`)) return false;
+    const cond = st.Condition ?? {};
+    const patterns = cond["ForAllValues:StringLike"]?.["dynamodb:LeadingKeys"] as string[] | undefined;
+    const mustHaveKey = cond.Null?.["dynamodb:LeadingKeys"] === "false";
+    if (pk === undefined) return !mustHaveKey;
+    return patterns === undefined || patterns.some((p) => like(p, pk));
+  });
+}
+
+// One real key of each family, as the owning module writes it.
+const KEYS = {
+  admins: "ADMIN",
+  audit: "AUDIT#2026-12-02",
+  loginFlows: "LOGIN#+14155550100",
+  qrFlows: "LOGIN#QR#123456789",
+  updates: "UPDATE#987654321",
+  strangers: "STRANGER#555",
+  pages: "PAGE#a1b2",
+  input: "INPUT#123456789",
+  botInfo: "BOTINFO",
+  runs: "RUN#2026-12-02T03:00:00Z",
+  runList: "RUNS",
+} as const;
+
+const WRITES = ["PutItem", "UpdateItem", "DeleteItem"] as const;
+
+describe("the bot-state table, function by function", () => {
+  it("grants every bot-state action under a partition-key condition, never on the whole table", () => {
+    for (const fn of Object.keys(ROLES) as Fn[]) {
+      const onTable = statementsOf(fn).filter(onBotState);
+      expect(onTable.length, fn).toBeGreaterThan(0);
+      for (const st of onTable.filter((x) => JSON.stringify(x.Action).includes("dynamodb:")))
+        expect(st.Condition, fn).toMatchObject({
+          "ForAllValues:StringLike": { "dynamodb:LeadingKeys": expect.any(Array) },
+          Null: { "dynamodb:LeadingKeys": "false" },
+        });
+    }
+  });
+
+  it("lets only the AdminBot change the admin list; the jobs may only read it", () => {
+    for (const action of WRITES) {
+      expect(allows("adminBot", action, KEYS.admins), action).toBe(true);
+      for (const fn of ["dispatch", "worker", "cleanup"] as const)
+        expect(allows(fn, action, KEYS.admins), `${fn} ${action}`).toBe(false);
+    }
+    expect(allows("worker", "Query", KEYS.admins)).toBe(true);
+    expect(allows("dispatch", "Query", KEYS.admins)).toBe(true);
+    expect(allows("cleanup", "Query", KEYS.admins)).toBe(false);
+  });
+
+  it("lets every writer append to the audit trail, and nobody delete, change or read it", () => {
+    for (const fn of ["adminBot", "worker", "cleanup"] as const)
+      expect(allows(fn, "PutItem", KEYS.audit), fn).toBe(true);
+    expect(allows("dispatch", "PutItem", KEYS.audit)).toBe(false);
+    for (const fn of Object.keys(ROLES) as Fn[])
+      for (const action of ["DeleteItem", "UpdateItem", "Query", "GetItem"])
+        expect(allows(fn, action, KEYS.audit), `${fn} ${action}`).toBe(false);
+  });
+
+  it("keeps login flows (temporary auth keys) to the AdminBot", () => {
+    for (const key of [KEYS.loginFlows, KEYS.qrFlows])
+      for (const action of ["GetItem", ...WRITES]) {
+        expect(allows("adminBot", action, key), action).toBe(true);
+        for (const fn of ["dispatch", "worker", "cleanup"] as const)
+          expect(allows(fn, action, key), `${fn} ${action} ${key}`).toBe(false);
+      }
+  });
+
+  it("keeps the webhook's own bookkeeping (update marks, strangers, pages, typed input, bot info) to the AdminBot", () => {
+    for (const key of [KEYS.updates, KEYS.strangers, KEYS.pages, KEYS.input, KEYS.botInfo]) {
+      expect(allows("adminBot", "PutItem", key), key).toBe(true);
+      for (const fn of ["dispatch", "worker", "cleanup"] as const)
+        for (const action of ["GetItem", ...WRITES])
+          expect(allows(fn, action, key), `${fn} ${action} ${key}`).toBe(false);
+    }
+  });
+
+  it("lets the health check keep its run records without deleting them, and nobody else touch them", () => {
+    for (const fn of ["dispatch", "worker"] as const) {
+      for (const action of ["GetItem", "Query", "PutItem", "UpdateItem"])
+        expect(allows(fn, action, KEYS.runs), `${fn} ${action}`).toBe(true);
+      expect(allows(fn, "DeleteItem", KEYS.runs), fn).toBe(false);
+    }
+    // Only the dispatcher opens runs, so only it writes the list of runs.
+    expect(allows("dispatch", "PutItem", KEYS.runList)).toBe(true);
+    expect(allows("worker", "PutItem", KEYS.runList)).toBe(false);
+    for (const fn of ["adminBot", "cleanup"] as const)
+      expect(allows(fn, "PutItem", KEYS.runs), fn).toBe(false);
+  });
+
+  it("lets nothing through without a partition key (a Scan, or a batch the condition cannot see)", () => {
+    for (const fn of Object.keys(ROLES) as Fn[])
+      for (const action of ["Scan", "GetItem", "PutItem", "BatchWriteItem"])
+        expect(allows(fn, action, undefined), `${fn} ${action}`).toBe(false);
+  });
+
+  it("covers every family some function uses with a key pattern, and every pattern names one family", () => {
+    const used = new Set(Object.values(BOT_STATE_ACCESS).flatMap((grants) => grants.map((g) => g.family)));
+    expect([...used].sort()).toEqual(Object.keys(BOT_STATE_FAMILIES).sort());
+    for (const [family, key] of Object.entries(KEYS)) {
+      const owners = Object.entries(BOT_STATE_FAMILIES).filter(([, patterns]) =>
+        patterns.some((p) => like(p, key)),
+      );
+      expect(owners.length, family).toBe(1);
+    }
+  });
+});
