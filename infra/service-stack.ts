@@ -16,6 +16,7 @@ import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations
 import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import type { IGrantable } from "aws-cdk-lib/aws-iam";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
@@ -23,7 +24,8 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { MAX_RECEIVES, WORKER_BATCH_SIZE } from "../lib/jobs/scale";
 import { BY_STATUS_INDEX } from "../lib/tables";
-import { botStateGrants } from "./bot-state-access";
+import { botStateGrants, SESSION_KEY_USE } from "./access";
+import type { FunctionName } from "./bundling";
 import { DeadLetterQueue } from "./constructs/dead-letter-queue";
 import { ScheduledJob } from "./constructs/scheduled-job";
 import { SessionKeeperFunction } from "./constructs/session-keeper-function";
@@ -63,6 +65,8 @@ export interface ServiceStackProps extends StackProps {
   readonly stateful: StatefulStack;
   /** Schedules, limits, log settings (see `infra/settings.ts`). */
   readonly settings: DeploymentSettings;
+  /** The functions' role names, as the session key's policy names them (`roleName` in `infra/access.ts`). */
+  readonly roleNames: Readonly<Record<FunctionName, string>>;
 }
 
 export class ServiceStack extends Stack {
@@ -117,6 +121,7 @@ export class ServiceStack extends Stack {
     // --- AdminBot: the webhook ---------------------------------------------------------------------------
     this.adminBot = new SessionKeeperFunction(this, "AdminBot", {
       name: "adminBot",
+      roleName: props.roleNames.adminBot,
       description:
         "Session Keeper AdminBot: answers Telegram updates posted to the webhook, serves the Mini App login",
       environment: { ...common, WEBHOOK_SECRET_ARN: stateful.webhookSecret.secretArn },
@@ -135,9 +140,7 @@ export class ServiceStack extends Stack {
     });
     grantTableAccess(this.adminBot.role, { ...sessions, write: true, indexes: [BY_STATUS_INDEX] });
     grantTableAccess(this.adminBot.role, { ...botState, items: botStateGrants("adminBot") });
-    // Logs in new sessions (seals them) and opens them for "Check now".
-    stateful.sessionKey.grantStoreSessions(this.adminBot.role);
-    stateful.sessionKey.grantOpenSessions(this.adminBot.role);
+    grantSessionKey(stateful, "adminBot", this.adminBot.role);
     stateful.appSecret.grantRead(this.adminBot.role);
     stateful.webhookSecret.grantRead(this.adminBot.role);
 
@@ -277,6 +280,7 @@ export class ServiceStack extends Stack {
       runRetryAttempts: 0,
       function: {
         name: "healthCheckDispatch",
+        roleName: props.roleNames.healthCheckDispatch,
         description: "Session Keeper health check: queues every active session for a check",
         environment: { ...common, HEALTH_CHECK_QUEUE_URL: this.healthCheckQueue.queueUrl },
         // Pages through the active sessions and queues them: minutes for 10,000 sessions, never near 15.
@@ -293,6 +297,7 @@ export class ServiceStack extends Stack {
 
     this.healthCheckWorker = new SessionKeeperFunction(this, "HealthCheckWorker", {
       name: "healthCheckWorker",
+      roleName: props.roleNames.healthCheckWorker,
       description: "Session Keeper health check: checks a batch of sessions with getMe",
       environment: {
         ...common,
@@ -329,7 +334,7 @@ export class ServiceStack extends Stack {
     });
     grantTableAccess(worker.role, { ...sessions, write: true });
     grantTableAccess(worker.role, { ...botState, items: botStateGrants("healthCheckWorker") });
-    stateful.sessionKey.grantOpenSessions(worker.role);
+    grantSessionKey(stateful, "healthCheckWorker", worker.role);
     stateful.appSecret.grantRead(worker.role);
 
     // --- Cleanup ---------------------------------------------------------------------------------------------
@@ -340,6 +345,7 @@ export class ServiceStack extends Stack {
       alarmTopic: this.alarmTopic,
       function: {
         name: "cleanup",
+        roleName: props.roleNames.cleanup,
         description: `Session Keeper cleanup: deletes error sessions not updated for ${settings.cleanupAfterDays} days`,
         environment: { ...common, CLEANUP_AFTER_DAYS: String(settings.cleanupAfterDays) },
         timeout: Duration.minutes(10),
@@ -350,9 +356,7 @@ export class ServiceStack extends Stack {
     const cleanup = this.cleanup.handler;
     grantTableAccess(cleanup.role, { ...sessions, write: true, indexes: [BY_STATUS_INDEX] });
     grantTableAccess(cleanup.role, { ...botState, items: botStateGrants("cleanup") });
-    // Opens a session only to revoke it at Telegram (auth.logOut) before deleting it; never seals one.
-    stateful.sessionKey.grantOpenSessions(cleanup.role);
-    stateful.appSecret.grantRead(cleanup.role);
+    // It deletes rows without opening them and calls neither Telegram nor the Bot API: no session key, no secret.
 
     new CfnOutput(this, "WebhookUrl", {
       value: this.webhookUrl,
@@ -365,6 +369,12 @@ export class ServiceStack extends Stack {
     new CfnOutput(this, "AlarmTopicArn", { value: this.alarmTopic.topicArn });
     new CfnOutput(this, "HealthCheckQueueUrl", { value: this.healthCheckQueue.queueUrl });
   }
+}
+
+/** The identity side of the session key's use, from the same table as its key policy (`SESSION_KEY_USE`). */
+function grantSessionKey(stateful: StatefulStack, name: FunctionName, role: IGrantable): void {
+  if (SESSION_KEY_USE.store.includes(name)) stateful.sessionKey.grantStoreSessions(role);
+  if (SESSION_KEY_USE.open.includes(name)) stateful.sessionKey.grantOpenSessions(role);
 }
 
 function retentionDays(days: number): RetentionDays {

@@ -3,6 +3,7 @@
  * with their own settings.
  */
 import type { App } from "aws-cdk-lib";
+import { roleName } from "./access";
 import { ServiceStack } from "./service-stack";
 import { type DeploymentSettings, type ResolvedEnvironment } from "./settings";
 import { StatefulStack } from "./stateful-stack";
@@ -19,8 +20,17 @@ export function addSessionKeeperStacks(
 ): SessionKeeperStacks {
   const env = { account: environment.account, region: environment.region };
   const prefix = settings.stackPrefix;
+  const roleNames = {
+    adminBot: roleName(prefix, env.region, "adminBot"),
+    healthCheckDispatch: roleName(prefix, env.region, "healthCheckDispatch"),
+    healthCheckWorker: roleName(prefix, env.region, "healthCheckWorker"),
+    cleanup: roleName(prefix, env.region, "cleanup"),
+    operator: roleName(prefix, env.region, "operator"),
+  };
   const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
     env,
+    roleNames,
+    ...(settings.operatorPrincipals ? { operatorPrincipals: settings.operatorPrincipals } : {}),
     description: "Session Keeper: sessions and bot-state tables, encryption keys, secrets (kept on delete)",
     aliasPrefix: prefix.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase(),
   });
@@ -29,6 +39,7 @@ export function addSessionKeeperStacks(
     description: "Session Keeper: AdminBot webhook, health check, cleanup, alarms",
     stateful,
     settings,
+    roleNames,
   });
   return { stateful, service };
 }

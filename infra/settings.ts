@@ -47,6 +47,12 @@ export interface DeploymentSettings {
   readonly loginBurstLimit: number;
   /** An address that gets the alarms by email (confirm the subscription AWS sends). @default none */
   readonly alarmEmail?: string;
+  /**
+   * Who may assume the operator role (the CLI's access to the session key): IAM user or role ARNs, or account ids,
+   * comma-separated. @default none: the deployment's own account, where each identity's IAM policy must also allow
+   * `sts:AssumeRole` on the role
+   */
+  readonly operatorPrincipals?: readonly string[];
 }
 
 export const DEFAULT_SETTINGS: DeploymentSettings = {
@@ -96,6 +102,13 @@ export function readSettings(node: Node): DeploymentSettings {
     throw new SettingsError(
       `Context alarmEmail is ${alarmEmail}: set it to an email address, or leave it out.`,
     );
+  const operatorPrincipals = list(node, "operatorPrincipals");
+  for (const p of operatorPrincipals ?? [])
+    if (!OPERATOR_PRINCIPAL.test(p))
+      throw new SettingsError(
+        `Context operatorPrincipals has ${p}: give IAM role or user ARNs (arn:aws:iam::<account>:role/<name>) or ` +
+          "12-digit account ids, comma-separated.",
+      );
   return {
     stackPrefix: text("stackPrefix") ?? d.stackPrefix,
     healthCheckSchedule: text("healthCheckSchedule") ?? d.healthCheckSchedule,
@@ -112,7 +125,20 @@ export function readSettings(node: Node): DeploymentSettings {
     loginRateLimit: integer("loginRateLimit", d.loginRateLimit, 1, 100),
     loginBurstLimit: integer("loginBurstLimit", d.loginBurstLimit, 1, 200),
     ...(alarmEmail ? { alarmEmail } : {}),
+    ...(operatorPrincipals?.length ? { operatorPrincipals } : {}),
   };
+}
+
+const OPERATOR_PRINCIPAL = /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|(role|user)\/[\w+=,.@/-]+))$/;
+
+/** A list setting: a JSON array from cdk.json, or a comma-separated string from `-c key=a,b`. */
+function list(node: Node, key: keyof DeploymentSettings): string[] | undefined {
+  const v: unknown = node.tryGetContext(key);
+  if (v === undefined || v === null || v === "") return undefined;
+  const items = Array.isArray(v) ? v : typeof v === "string" ? v.split(",") : undefined;
+  if (!items || items.some((i) => typeof i !== "string"))
+    throw new SettingsError(`Context ${key} must be a list of strings, or one comma-separated string.`);
+  return (items as string[]).map((i) => i.trim()).filter((i) => i !== "");
 }
 
 export interface ResolvedEnvironment {

@@ -3,6 +3,7 @@
  * redeploying or even deleting the service stack never touches a stored session.
  */
 import {
+  ArnFormat,
   CfnOutput,
   Duration,
   RemovalPolicy,
@@ -12,10 +13,13 @@ import {
   type StackProps,
 } from "aws-cdk-lib";
 import type { ITableV2 } from "aws-cdk-lib/aws-dynamodb";
+import type { Role } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
 import { BOT_STATE_TABLE, SESSIONS_TABLE } from "../lib/tables";
+import { SESSION_KEY_USE, type KeyUser } from "./access";
+import { OperatorRole } from "./constructs/operator-role";
 import { SessionKey } from "./constructs/session-key";
 import { SessionKeeperTable } from "./constructs/session-keeper-table";
 
@@ -28,6 +32,13 @@ export const WEBHOOK_SECRET_LENGTH = 48;
 export interface StatefulStackProps extends StackProps {
   /** Prefix of KMS aliases, so two deployments can share an account. @default "session-keeper" */
   readonly aliasPrefix?: string;
+  /** The names of the roles that use the session key (`roleName` in `infra/access.ts`), the operator's included. */
+  readonly roleNames: Readonly<Record<KeyUser, string>>;
+  /**
+   * Who may assume the operator role: IAM user or role ARNs, or account ids. @default the account (any identity
+   * there whose own IAM policy allows `sts:AssumeRole` on the role)
+   */
+  readonly operatorPrincipals?: readonly string[];
 }
 
 export class StatefulStack extends Stack {
@@ -42,7 +53,10 @@ export class StatefulStack extends Stack {
   /** Generated; Telegram sends it back in `X-Telegram-Bot-Api-Secret-Token` on every webhook call. */
   readonly webhookSecret: Secret;
 
-  constructor(scope: Construct, id: string, props: StatefulStackProps = {}) {
+  /** The CLI's role in AWS (break-glass): the only identity outside the functions that may use the session key. */
+  readonly operatorRole: Role;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, { terminationProtection: true, ...props });
     const aliasPrefix = props.aliasPrefix ?? "session-keeper";
 
@@ -53,7 +67,19 @@ export class StatefulStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
       pendingWindow: Duration.days(30),
     });
-    this.sessionKey = new SessionKey(this, "SessionKey", { alias: `alias/${aliasPrefix}/sessions` });
+    const roleArn = (user: KeyUser) =>
+      this.formatArn({
+        service: "iam",
+        region: "",
+        resource: "role",
+        resourceName: props.roleNames[user],
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+    this.sessionKey = new SessionKey(this, "SessionKey", {
+      alias: `alias/${aliasPrefix}/sessions`,
+      storers: SESSION_KEY_USE.store.map(roleArn),
+      openers: SESSION_KEY_USE.open.map(roleArn),
+    });
 
     this.sessionsTable = new SessionKeeperTable(this, "Sessions", {
       definition: SESSIONS_TABLE,
@@ -97,11 +123,25 @@ export class StatefulStack extends Stack {
       reason: `The webhook secret ${noRotation}`,
     });
 
+    this.operatorRole = new OperatorRole(this, "Operator", {
+      roleName: props.roleNames.operator,
+      trustedBy: props.operatorPrincipals ?? [],
+      sessionsTable: this.sessionsTable,
+      botStateTable: this.botStateTable,
+      tableKey: this.tableKey,
+      sessionKey: this.sessionKey,
+      secrets: [this.appSecret, this.webhookSecret],
+    }).role;
+
     // The names operators and the CLI use (lib/config.ts hints name these outputs).
     new CfnOutput(this, "SessionsTableName", { value: this.sessionsTable.tableName });
     new CfnOutput(this, "BotStateTableName", { value: this.botStateTable.tableName });
     new CfnOutput(this, "SessionKeyArn", { value: this.sessionKey.key.keyArn });
     new CfnOutput(this, "AppSecretArn", { value: this.appSecret.secretArn });
     new CfnOutput(this, "WebhookSecretArn", { value: this.webhookSecret.secretArn });
+    new CfnOutput(this, "OperatorRoleArn", {
+      value: this.operatorRole.roleArn,
+      description: "Assume it to run the sessions CLI against this deployment (README: Deploy)",
+    });
   }
 }

@@ -53,6 +53,14 @@ const ROLES = {
   cleanup: () => roleOf("deletes error sessions"),
 };
 
+/** The operator role's logical id (stateful stack). */
+function OPERATOR(): string {
+  const [id] = Object.entries(resources(s.statefulTemplate, "AWS::IAM::Role")).find(([, r]) =>
+    String(r.Properties?.RoleName).includes("-operator-"),
+  )!;
+  return id;
+}
+
 function statementsOf(role: string): Statement[] {
   return identityStatements()
     .filter((e) => e.roles.includes(role))
@@ -93,8 +101,9 @@ describe("IAM", () => {
     expect(statementsOf(ROLES.adminBot()).flatMap(actionsOf)).not.toContain("dynamodb:DeleteTable");
   });
 
-  it("never lets anything scan a table", () => {
-    expect(identityStatements().flatMap((e) => actionsOf(e.statement))).not.toContain("dynamodb:Scan");
+  it("never lets a function scan a table; only the operator role may (sessions backup)", () => {
+    const scanners = identityStatements().filter((e) => actionsOf(e.statement).includes("dynamodb:Scan"));
+    expect([...new Set(scanners.flatMap((e) => e.roles))]).toEqual([OPERATOR()]);
   });
 
   it("lets only the health-check dispatch read sessions without writing them", () => {
@@ -109,10 +118,11 @@ describe("IAM", () => {
     expect(writes(ROLES.cleanup())).toBe(true);
   });
 
-  it("lets the AdminBot seal and open sessions, the worker and cleanup only open them, dispatch neither", () => {
+  it("lets the AdminBot and the operator seal and open sessions, the worker only open them, dispatch and cleanup neither", () => {
     expect(sessionKeyActions(ROLES.adminBot())).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
+    expect(sessionKeyActions(OPERATOR())).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
     expect(sessionKeyActions(ROLES.worker())).toEqual(["kms:Decrypt"]);
-    expect(sessionKeyActions(ROLES.cleanup())).toEqual(["kms:Decrypt"]);
+    expect(sessionKeyActions(ROLES.cleanup())).toEqual([]);
     expect(sessionKeyActions(ROLES.dispatch())).toEqual([]);
   });
 
@@ -120,7 +130,7 @@ describe("IAM", () => {
     const uses = identityStatements().filter((e) =>
       JSON.stringify(e.statement.Resource).includes("SessionKey"),
     );
-    expect(uses.length).toBe(4);
+    expect(uses.length).toBe(5);
     for (const { statement } of uses)
       expect(statement.Condition).toEqual({
         StringEquals: { "kms:EncryptionContext:app": "session-keeper" },
@@ -138,11 +148,11 @@ describe("IAM", () => {
       });
   });
 
-  it("lets only the AdminBot read the webhook secret", () => {
+  it("lets only the AdminBot and the operator role (npm run webhook:set) read the webhook secret", () => {
     const readers = identityStatements().filter((e) =>
       JSON.stringify(e.statement.Resource).includes("WebhookSecret"),
     );
-    expect(readers.flatMap((e) => e.roles)).toEqual([ROLES.adminBot()]);
+    expect(readers.flatMap((e) => e.roles).sort()).toEqual([ROLES.adminBot(), OPERATOR()].sort());
   });
 });
 

@@ -33,6 +33,15 @@ describe("deployment settings", () => {
     });
   });
 
+  it("take the operator role's principals as a list (cdk.json) or comma-separated (-c)", () => {
+    const alice = "arn:aws:iam::123456789012:role/OpsAlice";
+    expect(readSettings(node({ operatorPrincipals: `${alice}, 210987654321` })).operatorPrincipals).toEqual([
+      alice,
+      "210987654321",
+    ]);
+    expect(readSettings(node({ operatorPrincipals: [alice] })).operatorPrincipals).toEqual([alice]);
+  });
+
   it("take numbers given as strings on the command line (-c cleanupAfterDays=14)", () => {
     expect(readSettings(node({ cleanupAfterDays: "14", logLevel: "debug" }))).toMatchObject({
       cleanupAfterDays: 14,
@@ -55,6 +64,11 @@ describe("deployment settings", () => {
     [{ loginBurstLimit: 500 }, "Context loginBurstLimit is 500: set it to a whole number from 1 to 200."],
     [{ logLevel: "LOUD" }, "Context logLevel is LOUD: set it to one of DEBUG, INFO, WARN, ERROR, SILENT."],
     [{ alarmEmail: "ops" }, "Context alarmEmail is ops: set it to an email address, or leave it out."],
+    [
+      { operatorPrincipals: "alice" },
+      "Context operatorPrincipals has alice: give IAM role or user ARNs (arn:aws:iam::<account>:role/<name>) or 12-digit account ids, comma-separated.",
+    ],
+    [{ operatorPrincipals: [1] }, "Context operatorPrincipals must be a list of strings"],
   ])("refuse %j with one line naming the key", (context, message) => {
     expect(() => readSettings(node(context))).toThrow(message);
   });

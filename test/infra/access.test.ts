@@ -4,7 +4,7 @@
  * able to make anyone an admin, erase the audit trail or touch a login flow.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { BOT_STATE_ACCESS, BOT_STATE_FAMILIES } from "../../infra/bot-state-access";
+import { BOT_STATE_ACCESS, BOT_STATE_FAMILIES } from "../../infra/access";
 import { functionByDescription, resources, synthesize, type Synthesized } from "./synth";
 
 let s: Synthesized;

@@ -91,3 +91,27 @@ export function botStateGrants(name: FunctionName): ItemGrant[] {
     actions,
   }));
 }
+
+/** Who holds the session key's two uses. The operator role is the CLI's break-glass (README: Deploy). */
+export type KeyUser = FunctionName | "operator";
+
+export const SESSION_KEY_USE: { readonly store: readonly KeyUser[]; readonly open: readonly KeyUser[] } = {
+  // Logs in new sessions (seals them); the CLI's add, import and restore.
+  store: ["adminBot", "operator"],
+  // "Check now" and logins (AdminBot), the daily check (worker). Cleanup deletes rows without opening them.
+  open: ["adminBot", "healthCheckWorker", "operator"],
+};
+
+/**
+ * The name of a Session Keeper role: fixed, so the session key's policy (stateful stack) can name a function's role
+ * before the service stack creates it. IAM names are account-wide: the region keeps two regions' deployments apart.
+ */
+export function roleName(stackPrefix: string, region: string, user: KeyUser): string {
+  const name = `${stackPrefix}-${user}-${region}`;
+  if (name.length > 64 || !/^[\w+=,.@-]+$/.test(name))
+    throw new Error(
+      `Role name ${name} is not a valid IAM role name (at most 64 letters, digits and +=,.@_-): ` +
+        "choose a shorter stackPrefix of letters and digits.",
+    );
+  return name;
+}
