@@ -123,7 +123,17 @@ function classify(err: unknown, config: StoreConfig | undefined): Failure {
     };
   }
   if (name === "AccessDeniedException") {
-    return { message: `AWS denied the request: ${(err as Error).message}`, exitCode: EXIT.failed };
+    const message = (err as Error).message;
+    return {
+      message: `AWS denied the request: ${message}`,
+      // Only the operator role may use the session key, account administrators included.
+      ...(/\bkms:/.test(message)
+        ? {
+            hint: "Run the CLI as the deployment's operator role (README: The operator role), e.g. AWS_PROFILE=session-keeper-operator.",
+          }
+        : {}),
+      exitCode: EXIT.failed,
+    };
   }
   const code = networkCode(err);
   if (code && ["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH"].includes(code)) {

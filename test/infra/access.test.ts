@@ -5,19 +5,12 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { BOT_STATE_ACCESS, BOT_STATE_FAMILIES } from "../../infra/access";
-import { functionByDescription, resources, synthesize, type Synthesized } from "./synth";
+import { functionByDescription, resources, synthesize, type Statement, type Synthesized } from "./synth";
 
 let s: Synthesized;
 beforeAll(() => {
   s = synthesize();
 });
-
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
 
 const ROLES = {
   adminBot: "AdminBot",

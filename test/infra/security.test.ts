@@ -4,19 +4,12 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { READ_ACTIONS, WRITE_ACTIONS } from "../../infra/constructs/table-access";
-import { functionByDescription, resources, synthesize, type Synthesized } from "./synth";
+import { functionByDescription, resources, synthesize, type Statement, type Synthesized } from "./synth";
 
 let s: Synthesized;
 beforeAll(() => {
   s = synthesize();
 });
-
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
 
 const actionsOf = (st: Statement) => (Array.isArray(st.Action) ? st.Action : [st.Action]);
 

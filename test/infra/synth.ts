@@ -69,3 +69,11 @@ export function functionByDescription(
   const [id, r] = matches[0]!;
   return [id, r.Properties ?? {}];
 }
+
+/** One statement of an IAM identity policy, as the template holds it. */
+export interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}

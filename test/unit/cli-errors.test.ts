@@ -28,6 +28,22 @@ describe("what the operator is told, and the exit code", () => {
     expect(describeFailure(new CliError("Not deleted: you did not confirm.")).exitCode).toBe(1);
   });
 
+  it("a KMS refusal of the session key says to run as the operator role; other refusals get no such hint", () => {
+    const kms = Object.assign(
+      new Error(
+        "User: arn:aws:sts::123456789012:assumed-role/Admin/alice is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:eu-central-1:123456789012:key/1 because no resource-based policy allows the kms:Decrypt action",
+      ),
+      { name: "AccessDeniedException" },
+    );
+    const failure = describeFailure(kms, aws);
+    expect(failure.message).toContain("AWS denied the request");
+    expect(failure.hint).toContain("operator role");
+    const dynamo = Object.assign(new Error("not authorized to perform: dynamodb:GetItem"), {
+      name: "AccessDeniedException",
+    });
+    expect(describeFailure(dynamo, aws).hint).toBeUndefined();
+  });
+
   it("a missing table says where it looked and what creates it", () => {
     const err = new ResourceNotFoundException({ message: "Requested resource not found", $metadata: {} });
     const onLocal = describeFailure(err, local);
