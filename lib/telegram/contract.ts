@@ -200,10 +200,126 @@ export interface QrLoginService {
   getQrFlow(owner: string): Promise<QrLoginView | undefined>;
 }
 
-/** The userbot operations the bot, the jobs and the CLI use. */
+/**
+ * What became of a stored key when Telegram was asked to log it out (`auth.logOut` with that key). Never thrown:
+ * every failure of Telegram (or of the way to it) is one of these.
+ */
+export type RevocationOutcome =
+  /** Telegram answered auth.logOut: the key is dead there. */
+  | { readonly outcome: "logged-out" }
+  /**
+   * Telegram already refuses the key (401 family, AUTH_KEY_DUPLICATED) or the account is gone: nothing is left to
+   * end, so it counts as logged out. `code` is Telegram's error name.
+   */
+  | { readonly outcome: "already-dead"; readonly code: string }
+  /**
+   * Not confirmed: Telegram could not be reached, asked to wait, did not answer in time, refused for another reason,
+   * or another job holds the session right now (LEASE_HELD). The key may still be alive: try again later.
+   */
+  | { readonly outcome: "not-confirmed"; readonly failure: ClassifiedFailure };
+
+/** One authorization (a logged-in device) of an account, as `account.getAuthorizations` lists it. */
+export interface DeviceAuthorization {
+  /** Telegram's authorization hash (a 64-bit number as decimal text): what ending it names. */
+  readonly hash: string;
+  /** True for the authorization of our own stored key. */
+  readonly current: boolean;
+  /** Telegram says the app is one of its official apps. */
+  readonly officialApp: boolean;
+  /** Logged in with the code but not yet with the 2FA password. */
+  readonly passwordPending: boolean;
+  readonly deviceModel: string;
+  readonly platform: string;
+  readonly systemVersion: string;
+  readonly appName: string;
+  readonly appVersion: string;
+  readonly apiId: number;
+  /** Where Telegram places the device's address (country name, and region when it says). */
+  readonly country: string;
+  readonly region: string;
+  /** ISO times. */
+  readonly createdAt: string;
+  readonly lastActiveAt: string;
+}
+
+/**
+ * The other authorizations of an account as a set of their hashes (sorted, our own key's left out): what the daily
+ * check keeps to notice a new login. See `newAuthorizations`.
+ */
+export type AuthorizationFingerprint = readonly string[];
+
+/** Every authorization of an account, ours flagged `current`. */
+export interface AccountDevices {
+  /** Ours first, then the others as Telegram listed them. */
+  readonly authorizations: readonly DeviceAuthorization[];
+  readonly fingerprint: AuthorizationFingerprint;
+  /** Telegram's `authorization_ttl_days`: an authorization unused this long is ended by Telegram. */
+  readonly ttlDays?: number;
+  /**
+   * Present while our key is younger than 24 h: Telegram refuses to end other authorizations before this ISO time
+   * (FRESH_RESET_AUTHORISATION_FORBIDDEN).
+   */
+  readonly endOthersPossibleFrom?: string;
+}
+
+/** Ending one authorization (`account.resetAuthorization`) or all but ours (`auth.resetAuthorizations`). */
+export type EndAuthorizationOutcome =
+  | { readonly outcome: "ended" }
+  /** No such authorization (already ended, or ours: use a logout for our own key). Nothing changed. */
+  | { readonly outcome: "not-found" }
+  /**
+   * Our key is younger than 24 h and Telegram refuses (FRESH_RESET_AUTHORISATION_FORBIDDEN): possible from
+   * `possibleFrom` (ISO). Nothing changed.
+   */
+  | { readonly outcome: "too-fresh"; readonly possibleFrom: string };
+
+/** Whether the account has a 2FA (cloud) password, from `account.getPassword`. */
+export interface TwoFaPosture {
+  readonly hasPassword: boolean;
+  /** The password's hint, when it has one. */
+  readonly hint?: string;
+}
+
+/** What to set: never stored, never logged (both passwords are masked in every log line while the call runs). */
+export interface SetTwoFaPassword {
+  readonly newPassword: string;
+  /** Needed when the account already has a password. */
+  readonly currentPassword?: string;
+  readonly hint?: string;
+}
+
+export type SetTwoFaOutcome =
+  /** The account now has `newPassword`; `changed` is true when it replaced one. */
+  | { readonly outcome: "set"; readonly changed: boolean }
+  /** The account has a password and none was given: ask for it. Nothing changed. */
+  | { readonly outcome: "current-password-needed"; readonly hint?: string }
+  /** The current password given is wrong (PASSWORD_HASH_INVALID). Nothing changed. */
+  | { readonly outcome: "wrong-current-password"; readonly hint?: string };
+
+/**
+ * The userbot operations the bot, the jobs and the CLI use. Those that open a session (all but `checkSession`,
+ * which returns every outcome, and `revokeSession`) throw what `withUserbot` throws when they cannot run:
+ * `SessionNotFoundError`, `SessionNotActiveError`, `FloodWaitPendingError`, `LeaseHeldError`, or
+ * `UserbotFailedError` (Telegram failed; its `failure` says how, and the session row recorded it as any use does).
+ */
 export interface UserbotService {
   /** getMe through the session, recording the result as the health check does. */
   checkSession(phone: Phone, options: CheckOptions): Promise<CheckResult>;
   /** Stores an existing session string (GramJS, Telethon or Pyrogram format) after proving it with getMe. */
   importSession(phone: Phone, sessionString: string, actor: string): Promise<Session>;
+  /**
+   * Logs the stored key out at Telegram (`auth.logOut`), under the session's lease, whatever its status; writes
+   * nothing to the row. Throws only `SessionNotFoundError` (no stored key) and configuration errors.
+   */
+  revokeSession(phone: Phone, options: CheckOptions): Promise<RevocationOutcome>;
+  /** Every authorization of the account (`account.getAuthorizations`), ours flagged. */
+  listDevices(phone: Phone, options: CheckOptions): Promise<AccountDevices>;
+  /** Ends one other authorization by its hash (`account.resetAuthorization`). */
+  endDevice(phone: Phone, hash: string, options: CheckOptions): Promise<EndAuthorizationOutcome>;
+  /** Ends every authorization but ours (`auth.resetAuthorizations`). */
+  endOtherDevices(phone: Phone, options: CheckOptions): Promise<EndAuthorizationOutcome>;
+  /** Whether the account has a 2FA password (`account.getPassword`). */
+  twoFaPosture(phone: Phone, options: CheckOptions): Promise<TwoFaPosture>;
+  /** Sets or changes the 2FA password through GramJS's own helper (SRP). */
+  setTwoFaPassword(phone: Phone, input: SetTwoFaPassword, options: CheckOptions): Promise<SetTwoFaOutcome>;
 }

@@ -6,9 +6,12 @@ import type { Phone } from "../sessions/phone";
 import type { OpenUserbot } from "./client";
 import type { LoginService, QrLoginService, UserbotService } from "./contract";
 import { resolveDeps, type UserbotDeps } from "./deps";
+import { endDevice, endOtherDevices, listDevices } from "./devices";
 import { importSession } from "./import-session";
 import { StatelessLogin } from "./login";
 import { StatelessQrLogin } from "./qr-login";
+import { revokeSession } from "./revocation";
+import { setTwoFaPassword, twoFaPosture } from "./two-fa";
 import { checkSession, useSession, type UserbotJob, type WithUserbotOptions } from "./userbot";
 
 export interface UserbotServices {
@@ -28,6 +31,12 @@ export function createUserbotServices(deps: UserbotDeps): UserbotServices {
     userbots: {
       checkSession: (phone, options) => checkSession(resolved, phone, options),
       importSession: (phone, sessionString, actor) => importSession(resolved, phone, sessionString, actor),
+      revokeSession: (phone, options) => revokeSession(resolved, phone, options),
+      listDevices: (phone, options) => listDevices(resolved, phone, options),
+      endDevice: (phone, hash, options) => endDevice(resolved, phone, hash, options),
+      endOtherDevices: (phone, options) => endOtherDevices(resolved, phone, options),
+      twoFaPosture: (phone, options) => twoFaPosture(resolved, phone, options),
+      setTwoFaPassword: (phone, input, options) => setTwoFaPassword(resolved, phone, input, options),
     },
     withUserbot: (phone, job, options) => useSession(resolved, phone, job, options),
   };
@@ -38,5 +47,7 @@ export { SessionNotActiveError, UserbotFailedError } from "./errors";
 export { clientParams, createTelegramClient, type CreateClient } from "./client";
 export { InvalidSessionStringError, parseSessionString } from "./session-string";
 export { SessionImportFailedError, WrongAccountError } from "./import-session";
+export { InvalidAuthorizationHashError } from "./devices";
+export { InvalidTwoFaPasswordError } from "./two-fa";
 export type { UserbotDeps } from "./deps";
 export type { OpenUserbot, UserbotJob, WithUserbotOptions };

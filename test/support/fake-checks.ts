@@ -159,4 +159,24 @@ export class FakeUserbots implements UserbotService {
   importSession(): Promise<never> {
     return Promise.reject(new Error("FakeUserbots does not import sessions."));
   }
+
+  // The job tests never reach these; the loopback DC tests cover them on the real layer.
+  revokeSession(): Promise<never> {
+    return Promise.reject(new Error("FakeUserbots does not revoke sessions."));
+  }
+  listDevices(): Promise<never> {
+    return Promise.reject(new Error("FakeUserbots does not list devices."));
+  }
+  endDevice(): Promise<never> {
+    return Promise.reject(new Error("FakeUserbots does not end devices."));
+  }
+  endOtherDevices(): Promise<never> {
+    return Promise.reject(new Error("FakeUserbots does not end devices."));
+  }
+  twoFaPosture(): Promise<never> {
+    return Promise.reject(new Error("FakeUserbots does not read 2FA."));
+  }
+  setTwoFaPassword(): Promise<never> {
+    return Promise.reject(new Error("FakeUserbots does not set 2FA."));
+  }
 }

@@ -43,7 +43,9 @@
  *
  * The key exchange (see key-exchange.ts); `invokeWithLayer`/`initConnection` wrapping (any depth); `help.getConfig`;
  * `users.getUsers` (self only); `updates.getState`; `auth.sendCode`, `auth.signIn`, `account.getPassword`,
- * `auth.checkPassword` (real SRP, see srp.ts), `auth.logOut`; `auth.exportLoginToken`, `auth.importLoginToken`
+ * `auth.checkPassword` (real SRP, see srp.ts), `auth.logOut` (401 AUTH_KEY_UNREGISTERED for a key already logged
+ * out); `account.getAuthorizations`, `account.resetAuthorization`, `auth.resetAuthorizations` (with the 24 h rule)
+ * and `account.updatePasswordSettings` (see account-security.ts); `auth.exportLoginToken`, `auth.importLoginToken`
  * (errors AUTH_TOKEN_INVALID, AUTH_TOKEN_EXPIRED; no updateLoginToken is pushed: clients poll); pings (`ping`, `ping_delay_disconnect`, whose
  * delay it honours by closing the link); acks. Every other method: 401 AUTH_KEY_UNREGISTERED on a key not logged
  * in, else 400 METHOD_INVALID. Protocol behaviour a client sees from Telegram: bad_server_salt on a wrong salt
@@ -55,6 +57,14 @@
  *
  * `createClient` of a linked DC routes a session string by its dc id, so a session that migrated to DC 4 is dialled
  * there (the process-level `loopbackClientFactory(host)` and lib/telegram/test-dc.ts know one address only).
+ *
+ * The account's other devices and its password (account-security.ts):
+ *
+ *     const hash = dc.addAuthorization(phone, { deviceModel: "Pixel 8", country: "Kazakhstan" }); // a new login
+ *     dc.removeAuthorization(phone, hash);        // it logs itself out
+ *     dc.authorizationsOf(phone);                 // what the DC holds: issued keys and added devices
+ *     dc.setKeyCreatedAt({ sessionString }, new Date(Date.now() - 25 * 3600_000)); // old enough to end others
+ *     dc.passwordState(phone);                    // { hasPassword, hint } as updatePasswordSettings left it
  *
  * Also: `issueSession(account)` (another logged-in key, a second device), `keyState(sessionString)`,
  * `clearScripts(target?)`, `stats()` (connections, answers, protocol paths taken), and `loopbackClientFactory(host)`
@@ -78,9 +88,10 @@ import { BinaryReader } from "telegram/extensions";
 import { Logger, LogLevel } from "telegram/extensions/Logger";
 import { returnBigInt } from "telegram/Helpers";
 import { StringSession } from "telegram/sessions";
+import { AccountSecurity, type AuthorizationView, type DeviceSpec } from "./account-security";
 import { KeyExchange } from "./key-exchange";
 import { TELEGRAM_PRIME_BYTES } from "./math";
-import { passwordRecord, srpChallenge, srpVerify, type PasswordRecord, type SrpChallenge } from "./srp";
+import { srpChallenge, srpVerify, type PasswordRecord, type SrpChallenge } from "./srp";
 import {
   FullFrameReader,
   ServerMsgIds,
@@ -277,6 +288,10 @@ export class LoopbackDc {
   private loginTokens = new LoginTokens();
   /** The other DCs this one knows (help.getConfig lists them; clients on their sessions are routed there). */
   private readonly linked = new Set<LoopbackDc>();
+  /** Authorizations, their 24 h rule and the 2FA password as it changes (account-security.ts). */
+  private readonly security = new AccountSecurity<Account, KeyRecord>((account) =>
+    [...this.keys.values()].filter((k) => k.account === account),
+  );
   private accepted = 0;
   private answered = 0;
   private badServerSalts = 0;
@@ -371,8 +386,7 @@ export class LoopbackDc {
       );
     }
     for (const key of affected) {
-      key.account = undefined;
-      key.passwordPending = undefined;
+      this.security.logOut(key);
       if (how === "erase") this.keys.delete(key.id);
     }
     return affected.length;
@@ -403,6 +417,41 @@ export class LoopbackDc {
       openConnections: key.connections.size,
       maxOpenConnections: key.maxOpenConnections,
     };
+  }
+
+  /**
+   * Another device logged into the account (an official app by default), beside the keys the DC issued: it shows
+   * in account.getAuthorizations and can be ended by the account's keys. Returns its authorization hash.
+   */
+  addAuthorization(account: AccountRef, device: DeviceSpec = {}): bigint {
+    return this.security.addDevice(this.account(account), device);
+  }
+
+  /** The device logs itself out (as if its owner ended it there). True when it was there. */
+  removeAuthorization(account: AccountRef, hash: bigint): boolean {
+    return this.security.removeDevice(this.account(account), hash);
+  }
+
+  /** The account's authorizations as the DC holds them (its issued keys first, none flagged current). */
+  authorizationsOf(account: AccountRef): AuthorizationView[] {
+    return this.security.authorizations(this.account(account));
+  }
+
+  /** Scripts a key's age: Telegram's 24 h rule for ending other authorizations counts from this date. */
+  setKeyCreatedAt(target: { readonly sessionString: string }, at: Date): void {
+    this.security.setKeyCreatedAt(this.keyOf(target.sessionString), at);
+  }
+
+  /** What a key's own authorization says of its device (default: a Session Keeper userbot on Linux). */
+  describeKey(target: { readonly sessionString: string }, device: Partial<DeviceSpec>): void {
+    this.security.describeKey(this.keyOf(target.sessionString), device);
+  }
+
+  /** Whether the account has a 2FA password now, and its hint (both change with account.updatePasswordSettings). */
+  passwordState(account: AccountRef): { readonly hasPassword: boolean; readonly hint?: string } {
+    const found = this.account(account);
+    const hint = this.security.hintOf(found);
+    return { hasPassword: this.security.hasPassword(found), ...(hint !== undefined ? { hint } : {}) };
   }
 
   stats(): LoopbackDcStats {
@@ -497,6 +546,12 @@ export class LoopbackDc {
       : [...this.accounts.values()].find((a) => a.userId === BigInt(ref));
   }
 
+  private keyOf(sessionString: string): KeyRecord {
+    const key = this.keys.get(keyIdOfSession(sessionString));
+    if (!key) throw new Error("the loopback DC does not know this session's key");
+    return key;
+  }
+
   private registerKey(key: Buffer, salt: bigint): KeyRecord {
     const id = authKeyId(key);
     const record: KeyRecord = {
@@ -510,6 +565,7 @@ export class LoopbackDc {
       maxOpenConnections: 0,
     };
     this.keys.set(id, record);
+    this.security.keyIssued(record);
     return record;
   }
 
@@ -739,6 +795,8 @@ export class LoopbackDc {
     if (request instanceof Api.auth.ImportLoginToken)
       return { rpc: this.importLoginToken(key, request).getBytes() };
     if (request instanceof Api.auth.LogOut && !key.account) {
+      // A key logged out before (or whose authorization was ended) is refused, as Telegram refuses it.
+      if (this.security.wasLoggedOut(key)) throw new RpcFailure(401, "AUTH_KEY_UNREGISTERED");
       // A key that was never logged in (a QR login's, before the scan): its login token dies with it.
       this.dropLoginToken(key);
       return { rpc: new Api.auth.LoggedOut({}).getBytes() };
@@ -751,9 +809,12 @@ export class LoopbackDc {
       return { rpc: new Api.updates.State({ pts: 1, qts: 0, date, seq: 0, unreadCount: 0 }).getBytes() };
     }
     if (request instanceof Api.auth.LogOut) {
-      key.account = undefined;
+      this.security.logOut(key);
       return { rpc: new Api.auth.LoggedOut({}).getBytes() };
     }
+    const secured = await this.security.execute(key, account, request);
+    if (secured && "error" in secured) throw new RpcFailure(secured.error.code, secured.error.message);
+    if (secured) return secured;
     throw new RpcFailure(400, "METHOD_INVALID");
   }
 
@@ -847,7 +908,7 @@ export class LoopbackDc {
     if (!request.phoneCode) throw new RpcFailure(400, "PHONE_CODE_EMPTY");
     if (request.phoneCode !== sent.code) throw new RpcFailure(400, "PHONE_CODE_INVALID");
     this.codes.delete(account.phone);
-    if (account.spec.password !== undefined) {
+    if (this.security.hasPassword(account)) {
       key.passwordPending = account;
       throw new RpcFailure(401, "SESSION_PASSWORD_NEEDED");
     }
@@ -908,7 +969,7 @@ export class LoopbackDc {
     record.used = true;
     this.loginTokens.byToken.delete(record.token.toString("hex"));
     this.loginTokens.byKey.delete(`${record.dcId}:${record.keyId}`);
-    if (account.spec.password !== undefined) {
+    if (this.security.hasPassword(account)) {
       key.passwordPending = account;
       throw new RpcFailure(401, "SESSION_PASSWORD_NEEDED");
     }
@@ -931,10 +992,9 @@ export class LoopbackDc {
       newSecureAlgo: new Api.SecurePasswordKdfAlgoPBKDF2HMACSHA512iter100000({ salt: randomBytes(8) }),
       secureRandom: randomBytes(256),
     };
-    if (account.spec.password === undefined)
-      return new Api.account.Password({ ...common, hasPassword: false });
-    account.password ??= passwordRecord(account.spec.password);
-    const record = await account.password;
+    const pending = this.security.passwordOf(account);
+    if (!pending) return new Api.account.Password({ ...common, hasPassword: false });
+    const record = await pending;
     key.srp = srpChallenge(record);
     return new Api.account.Password({
       ...common,
@@ -942,7 +1002,7 @@ export class LoopbackDc {
       currentAlgo: record.algo,
       srp_B: key.srp.B,
       srpId: returnBigInt(key.srp.srpId),
-      hint: account.spec.passwordHint,
+      hint: this.security.hintOf(account),
     });
   }
 
@@ -951,13 +1011,14 @@ export class LoopbackDc {
     request: Api.auth.CheckPassword,
   ): Promise<Api.auth.Authorization> {
     const account = key.passwordPending;
-    if (!account || !account.password) throw new RpcFailure(400, "PASSWORD_HASH_INVALID");
+    const password = account && this.security.passwordOf(account);
+    if (!account || !password) throw new RpcFailure(400, "PASSWORD_HASH_INVALID");
     const input = request.password;
     if (!(input instanceof Api.InputCheckPasswordSRP)) throw new RpcFailure(400, "PASSWORD_HASH_INVALID");
     const challenge = key.srp;
     if (!challenge || !input.srpId.eq(returnBigInt(challenge.srpId)))
       throw new RpcFailure(400, "SRP_ID_INVALID");
-    if (!srpVerify(await account.password, challenge, input.A, input.M1)) {
+    if (!srpVerify(await password, challenge, input.A, input.M1)) {
       throw new RpcFailure(400, "PASSWORD_HASH_INVALID");
     }
     key.srp = undefined;
