@@ -30,6 +30,13 @@ export interface TableDefinition {
 export const BY_STATUS_INDEX = "byStatus";
 
 /**
+ * GSI of the sessions table: deleted sessions whose key's logout at Telegram is still pending (`revocationState`
+ * "pending"), by the date they are given up. Sparse: a settled logout removes `revocationGiveUpAt`, so only pending
+ * tombstones are in it, and the cleanup's retry reads nothing else.
+ */
+export const BY_REVOCATION_INDEX = "byRevocation";
+
+/**
  * Sessions: one item per Telegram account, keyed by the phone number in E.164.
  * `expiresAt` is set only on tombstones of deleted sessions, so they disappear on their own.
  */
@@ -41,6 +48,11 @@ export const SESSIONS_TABLE: TableDefinition = {
       indexName: BY_STATUS_INDEX,
       partitionKey: { name: "status", type: "S" },
       sortKey: { name: "updatedAt", type: "S" },
+    },
+    {
+      indexName: BY_REVOCATION_INDEX,
+      partitionKey: { name: "revocationState", type: "S" },
+      sortKey: { name: "revocationGiveUpAt", type: "S" },
     },
   ],
   timeToLiveAttribute: "expiresAt",

@@ -58,3 +58,21 @@ export class InvalidCursorError extends Error {
     this.name = "InvalidCursorError";
   }
 }
+
+/**
+ * The phone's previous key is still being logged out at Telegram (its deleted session keeps the ciphertext until the
+ * logout is confirmed or given up): a new session would overwrite the only way to end it. Nothing was written.
+ */
+export class RevocationPendingError extends Error {
+  constructor(
+    readonly phone: string,
+    readonly giveUpAt: string | undefined,
+  ) {
+    super(
+      `The previous session of ${phone} was deleted but its logout at Telegram is not confirmed yet. ` +
+        `Retry the pending logouts (sessions cleanup) when Telegram is reachable, then add it again` +
+        (giveUpAt ? `; after ${giveUpAt} it is given up and the phone is free.` : "."),
+    );
+    this.name = "RevocationPendingError";
+  }
+}

@@ -2,4 +2,5 @@ export * from "./errors";
 export * from "./lifecycle";
 export * from "./phone";
 export * from "./repository";
+export * from "./revocation";
 export * from "./session";

@@ -21,10 +21,11 @@ import {
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { EnvelopeCipher } from "../crypto/envelope";
 import type { Logger } from "../log";
-import { BY_STATUS_INDEX } from "../tables";
+import { BY_REVOCATION_INDEX, BY_STATUS_INDEX } from "../tables";
 import {
   InvalidCursorError,
   LeaseHeldError,
+  RevocationPendingError,
   SessionExistsError,
   SessionNotFoundError,
   StaleVersionError,
@@ -37,6 +38,15 @@ import {
   type SessionEvent,
 } from "./lifecycle";
 import type { Phone } from "./phone";
+import {
+  isRevocationPending,
+  nextRevocation,
+  REVOCATION_GIVE_UP_DAYS,
+  RevocationSettledError,
+  type KeyRevocation,
+  type RevocationAttempt,
+  type RevocationState,
+} from "./revocation";
 import {
   SESSION_STATUSES,
   type AccountFreeze,
@@ -102,6 +112,77 @@ interface SessionItem {
   authorizationTtlDays?: number;
   deletedAt?: string;
   expiresAt?: number;
+  /** The key's logout at Telegram, once deleted (see revocation.ts); flat, so an operator reads the table. */
+  revocationState?: RevocationState;
+  /** Only while pending: the sort key of the sparse `byRevocation` index. */
+  revocationGiveUpAt?: string;
+  revocationFirstTriedAt?: string;
+  revocationLastTriedAt?: string;
+  revocationAt?: string;
+  revocationAttempts?: number;
+  revocationLastError?: string;
+}
+
+/** Every attribute of a key revocation, to rewrite it whole. */
+const REVOCATION_ATTRIBUTES = [
+  "revocationState",
+  "revocationGiveUpAt",
+  "revocationFirstTriedAt",
+  "revocationLastTriedAt",
+  "revocationAt",
+  "revocationAttempts",
+  "revocationLastError",
+] as const;
+
+function revocationOf(item: SessionItem): KeyRevocation | undefined {
+  const attempts = item.revocationAttempts ?? 1;
+  switch (item.revocationState) {
+    case undefined:
+      return undefined;
+    case "pending":
+      return {
+        state: "pending",
+        firstTriedAt: item.revocationFirstTriedAt ?? "",
+        lastTriedAt: item.revocationLastTriedAt ?? "",
+        giveUpAt: item.revocationGiveUpAt ?? "",
+        attempts,
+        lastError: item.revocationLastError ?? "",
+      };
+    case "unconfirmed":
+      return {
+        state: "unconfirmed",
+        at: item.revocationAt ?? "",
+        firstTriedAt: item.revocationFirstTriedAt ?? "",
+        attempts,
+        lastError: item.revocationLastError ?? "",
+      };
+    default:
+      return { state: item.revocationState, at: item.revocationAt ?? "", attempts };
+  }
+}
+
+function revocationAttributes(r: KeyRevocation): Partial<SessionItem> {
+  switch (r.state) {
+    case "pending":
+      return {
+        revocationState: r.state,
+        revocationGiveUpAt: r.giveUpAt,
+        revocationFirstTriedAt: r.firstTriedAt,
+        revocationLastTriedAt: r.lastTriedAt,
+        revocationAttempts: r.attempts,
+        revocationLastError: r.lastError,
+      };
+    case "unconfirmed":
+      return {
+        revocationState: r.state,
+        revocationAt: r.at,
+        revocationFirstTriedAt: r.firstTriedAt,
+        revocationAttempts: r.attempts,
+        revocationLastError: r.lastError,
+      };
+    default:
+      return { revocationState: r.state, revocationAt: r.at, revocationAttempts: r.attempts };
+  }
 }
 
 /** The freeze's flat attributes (an operator reading the table sees `frozenUntil` beside `floodWaitUntil`). */
@@ -136,6 +217,7 @@ function toSession(item: SessionItem): Session {
       }
     : undefined;
   const frozen = freezeOf(item);
+  const revocation = revocationOf(item);
   const session: Session = {
     phone: item.phone as Phone,
     status: item.status,
@@ -155,6 +237,7 @@ function toSession(item: SessionItem): Session {
     ...(frozen ? { frozen } : {}),
     ...(item.authorizationTtlDays !== undefined ? { authorizationTtlDays: item.authorizationTtlDays } : {}),
     ...(item.deletedAt !== undefined ? { deletedAt: item.deletedAt } : {}),
+    ...(revocation ? { revocation } : {}),
   };
   return session;
 }
@@ -202,6 +285,8 @@ export interface RepositoryOptions {
   readonly now?: () => Date;
   /** Where state changes are logged ("Session created", "Session marked error", …), with the phone. */
   readonly logger?: Logger;
+  /** Days a key's unconfirmed logout is retried before its ciphertext is destroyed anyway. Default 7. */
+  readonly revocationGiveUpDays?: number;
 }
 
 export class SessionRepository {
@@ -210,6 +295,7 @@ export class SessionRepository {
 
   private readonly now: () => Date;
   private readonly logger: Logger | undefined;
+  private readonly revocationGiveUpDays: number;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -219,6 +305,10 @@ export class SessionRepository {
   ) {
     this.now = options.now ?? (() => new Date());
     this.logger = options.logger;
+    this.revocationGiveUpDays = options.revocationGiveUpDays ?? REVOCATION_GIVE_UP_DAYS;
+    if (!(this.revocationGiveUpDays > 0)) {
+      throw new Error(`revocationGiveUpDays must be a positive number, not ${this.revocationGiveUpDays}.`);
+    }
   }
 
   private secretContext(phone: string) {
@@ -229,7 +319,8 @@ export class SessionRepository {
 
   /**
    * Stores a new `active` session. Refuses a phone that already has a session (unless only its `deleted`
-   * tombstone is left), so nothing is ever overwritten by accident.
+   * tombstone is left), so nothing is ever overwritten by accident; and a tombstone whose key's logout is still
+   * pending (`RevocationPendingError`): its ciphertext is the only way left to end that key.
    */
   async create(input: NewSession): Promise<Session> {
     const now = this.now().toISOString();
@@ -249,7 +340,8 @@ export class SessionRepository {
         new PutCommand({
           TableName: this.tableName,
           Item: item,
-          ConditionExpression: "attribute_not_exists(phone) OR #status = :deleted",
+          ConditionExpression:
+            "attribute_not_exists(phone) OR (#status = :deleted AND attribute_not_exists(revocationGiveUpAt))",
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: { ":deleted": "deleted" },
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
@@ -257,6 +349,7 @@ export class SessionRepository {
       );
     } catch (err) {
       const old = conditionFailureItem(err);
+      if (old?.status === "deleted") throw new RevocationPendingError(input.phone, old.revocationGiveUpAt);
       if (old) throw new SessionExistsError(input.phone, old.status);
       throw err;
     }
@@ -329,6 +422,29 @@ export class SessionRepository {
     );
   }
 
+  /**
+   * One page of the deleted sessions whose key's logout is still pending, soonest given up first; with
+   * `giveUpBefore`, only those whose give-up date is before it. A key-condition query on the sparse `byRevocation`
+   * index: it reads the pending tombstones and nothing else.
+   */
+  async listPendingRevocations(
+    options: Omit<ListOptions, "order"> & { readonly giveUpBefore?: Date } = {},
+  ): Promise<Page<Session>> {
+    const { giveUpBefore, ...page } = options;
+    return this.queryByStatus(
+      {
+        KeyConditionExpression:
+          "revocationState = :pending" + (giveUpBefore ? " AND revocationGiveUpAt < :before" : ""),
+        ExpressionAttributeValues: {
+          ":pending": "pending",
+          ...(giveUpBefore ? { ":before": giveUpBefore.toISOString() } : {}),
+        },
+      },
+      { ...page, order: "oldest" },
+      { name: BY_REVOCATION_INDEX, keys: ["phone", "revocationState", "revocationGiveUpAt"] },
+    );
+  }
+
   private countsCache: { at: number; counts: Record<SessionStatus, number> } | undefined;
 
   /**
@@ -384,16 +500,20 @@ export class SessionRepository {
       "KeyConditionExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues"
     >,
     options: ListOptions,
+    index: { readonly name: string; readonly keys: readonly string[] } = {
+      name: BY_STATUS_INDEX,
+      keys: ["phone", "status", "updatedAt"],
+    },
   ): Promise<Page<Session>> {
     const limit = Math.min(Math.max(Math.trunc(options.limit ?? 20), 1), 100);
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
-        IndexName: BY_STATUS_INDEX,
+        IndexName: index.name,
         ...input,
         ScanIndexForward: options.order === "oldest",
         Limit: limit,
-        ExclusiveStartKey: decodeCursor(options.cursor, ["phone", "status", "updatedAt"]),
+        ExclusiveStartKey: decodeCursor(options.cursor, [...index.keys]),
         ReturnConsumedCapacity: "TOTAL",
       }),
     );
@@ -463,6 +583,110 @@ export class SessionRepository {
       },
       ["sessionCiphertext", "leaseOwner", "leaseUntil"],
     );
+  }
+
+  /**
+   * Deletes a session after its key's logout at Telegram was tried (`attempt`, from lib/telegram's revocation):
+   *   - confirmed (logged out, or Telegram already refused the key): as `delete`, the ciphertext destroyed, and the
+   *     tombstone says how the key ended;
+   *   - not confirmed: a `deleted` tombstone that KEEPS its ciphertext, with no expiry, and says the logout is pending
+   *     (first try now, given up after `revocationGiveUpDays`); `listPendingRevocations` finds it for the retry, and
+   *     `retryRevocation` settles it.
+   */
+  deleteWithRevocation(phone: Phone, attempt: RevocationAttempt, expectedVersion?: number): Promise<Session> {
+    const now = this.now();
+    const revocation = nextRevocation(undefined, attempt, now, this.revocationGiveUpDays);
+    const pending = revocation.state === "pending";
+    return this.applyEvent(
+      phone,
+      "delete",
+      expectedVersion,
+      {
+        deletedAt: now.toISOString(),
+        ...(pending ? {} : { expiresAt: Math.floor(now.getTime() / 1000) + TOMBSTONE_DAYS * 86_400 }),
+        ...revocationAttributes(revocation),
+      },
+      pending ? ["leaseOwner", "leaseUntil", "expiresAt"] : ["sessionCiphertext", "leaseOwner", "leaseUntil"],
+    );
+  }
+
+  /**
+   * Records a retry of a pending logout (`row` as read, its version checked). Confirmed, or not confirmed at or after
+   * the give-up date: settled, the ciphertext destroyed and the tombstone's expiry set (`unconfirmed` says the logout
+   * was never confirmed). Otherwise still pending, with the attempt counted. `alsoPut` is written in the same
+   * transaction (the audit entry), so the outcome and its record happen together or not at all.
+   * Throws `StaleVersionError` when the row changed since it was read, `RevocationSettledError` when it is not pending.
+   */
+  async retryRevocation(
+    row: Session,
+    attempt: RevocationAttempt,
+    options: { alsoPut?: { TableName: string; Item: Record<string, unknown> } } = {},
+  ): Promise<Session> {
+    if (row.status !== "deleted" || !isRevocationPending(row.revocation)) {
+      throw new RevocationSettledError(row.revocation?.state ?? "none");
+    }
+    const now = this.now();
+    const next = nextRevocation(row.revocation, attempt, now, this.revocationGiveUpDays);
+    const settled = next.state !== "pending";
+    const attrs: Record<string, unknown> = {
+      ...revocationAttributes(next),
+      ...(settled
+        ? {
+            updatedAt: now.toISOString(),
+            expiresAt: Math.floor(now.getTime() / 1000) + TOMBSTONE_DAYS * 86_400,
+          }
+        : {}),
+    };
+    const names: Record<string, string> = { "#status": "status" };
+    const values: Record<string, unknown> = {
+      ":v": row.version,
+      ":one": 1,
+      ":deleted": "deleted",
+      ":pending": "pending",
+    };
+    const sets = ["version = version + :one"];
+    for (const [k, v] of Object.entries(attrs)) {
+      sets.push(`#${k} = :${k}`);
+      names[`#${k}`] = k;
+      values[`:${k}`] = v;
+    }
+    const removes = [
+      ...REVOCATION_ATTRIBUTES.filter((a) => !(a in attrs)),
+      ...(settled ? ["sessionCiphertext", "leaseOwner", "leaseUntil"] : []),
+    ];
+    const update = {
+      TableName: this.tableName,
+      Key: { phone: row.phone },
+      ConditionExpression: "version = :v AND #status = :deleted AND revocationState = :pending",
+      UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+    try {
+      if (options.alsoPut) {
+        await this.doc.send(
+          new TransactWriteCommand({ TransactItems: [{ Update: update }, { Put: options.alsoPut }] }),
+        );
+      } else {
+        await this.doc.send(new UpdateCommand(update));
+      }
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException || firstConditionFailed(err)) {
+        const current = await this.get(row.phone);
+        if (!current) throw new SessionNotFoundError(row.phone);
+        throw new StaleVersionError(row.phone, row.version, current.version);
+      }
+      throw err;
+    }
+    if (settled) this.countsCache = undefined;
+    this.logger?.info(settled ? "Session key revocation settled" : "Session key revocation still pending", {
+      phone: row.phone,
+      revocation: next.state,
+      attempts: next.attempts,
+    });
+    const updated = await this.get(row.phone);
+    if (!updated) throw new SessionNotFoundError(row.phone);
+    return updated;
   }
 
   /**
@@ -653,7 +877,8 @@ export class SessionRepository {
           TableName: this.tableName,
           Key: { phone },
           ConditionExpression:
-            "attribute_exists(phone) AND #status <> :deleted AND " +
+            // A deleted session is leased only while its key's logout is pending (the retry opens the key).
+            "attribute_exists(phone) AND (#status <> :deleted OR revocationState = :pending) AND " +
             "(attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)",
           UpdateExpression: "SET leaseOwner = :owner, leaseUntil = :until",
           ExpressionAttributeNames: { "#status": "status" },
@@ -662,6 +887,7 @@ export class SessionRepository {
             ":until": until,
             ":now": now.toISOString(),
             ":deleted": "deleted",
+            ":pending": "pending",
           },
           ReturnValues: "ALL_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
@@ -670,7 +896,8 @@ export class SessionRepository {
       return toSession(out.Attributes as SessionItem);
     } catch (err) {
       const old = conditionFailureItem(err);
-      if (old && old.status !== "deleted" && old.leaseOwner && old.leaseUntil) {
+      const leasable = old && (old.status !== "deleted" || old.revocationState === "pending");
+      if (old && leasable && old.leaseOwner && old.leaseUntil) {
         throw new LeaseHeldError(phone, old.leaseOwner, old.leaseUntil);
       }
       if (err instanceof ConditionalCheckFailedException) throw new SessionNotFoundError(phone);

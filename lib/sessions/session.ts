@@ -3,6 +3,7 @@
  * here in plaintext; only its ciphertext is stored, and `lib/telegram` opens it for the length of one use.
  */
 import type { Phone } from "./phone";
+import type { KeyRevocation } from "./revocation";
 
 export const SESSION_STATUSES = ["active", "paused", "error", "deleted"] as const;
 
@@ -82,4 +83,9 @@ export interface Session {
    */
   readonly authorizationTtlDays?: number;
   readonly deletedAt?: string;
+  /**
+   * Once deleted: the key's logout at Telegram (revocation.ts). `pending` keeps the ciphertext (`hasSecret`) until a
+   * retry confirms it or it is given up; absent on sessions deleted before revocation existed.
+   */
+  readonly revocation?: KeyRevocation;
 }

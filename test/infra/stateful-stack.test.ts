@@ -1,6 +1,6 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BOT_STATE_TABLE, BY_STATUS_INDEX, SESSIONS_TABLE } from "../../lib/tables";
+import { BOT_STATE_TABLE, BY_REVOCATION_INDEX, BY_STATUS_INDEX, SESSIONS_TABLE } from "../../lib/tables";
 import { resources, synthesize, type Synthesized } from "./synth";
 
 let s: Synthesized;
@@ -17,7 +17,7 @@ function tableWithKey(partitionKey: string) {
 }
 
 describe("the stateful stack", () => {
-  it("keys the sessions table by phone, with the byStatus index on status/updatedAt", () => {
+  it("keys the sessions table by phone, with the byStatus index on status/updatedAt and the sparse byRevocation index", () => {
     s.statefulTemplate.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
       KeySchema: [{ AttributeName: SESSIONS_TABLE.partitionKey.name, KeyType: "HASH" }],
       BillingMode: "PAY_PER_REQUEST",
@@ -27,6 +27,14 @@ describe("the stateful stack", () => {
           KeySchema: [
             { AttributeName: "status", KeyType: "HASH" },
             { AttributeName: "updatedAt", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
+        {
+          IndexName: BY_REVOCATION_INDEX,
+          KeySchema: [
+            { AttributeName: "revocationState", KeyType: "HASH" },
+            { AttributeName: "revocationGiveUpAt", KeyType: "RANGE" },
           ],
           Projection: { ProjectionType: "ALL" },
         },
