@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/support/global-setup.ts"],
+    // After each file: every item it left in its tables belongs to a family lib/tables.ts lists.
+    setupFiles: ["test/support/check-item-families.ts"],
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 90_000,

@@ -12,7 +12,7 @@ import { noMetrics } from "../lib/jobs/metrics";
 import { createDocumentClient } from "../lib/dynamo";
 import { createLogger } from "../lib/log";
 import { SessionRepository } from "../lib/sessions";
-import { AuditLog } from "../lib/state/audit";
+import { AuditLog } from "../lib/bot-state/audit";
 import { round } from "./lib/stats";
 import type { BenchStore } from "./lib/store";
 

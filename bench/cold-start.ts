@@ -12,8 +12,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { BotState } from "../lib/bot/state";
-import { AdminRepository } from "../lib/state/admins";
+import { ChatMemory } from "../lib/bot-state/chat-memory";
+import { AdminRepository } from "../lib/bot-state/admins";
 import type { BotApiServer } from "./lib/bot-api-server";
 import type { Bundle } from "./lib/bundles";
 import { runNode } from "./lib/child";
@@ -53,7 +53,7 @@ export async function prepareWebhookStore(store: BenchStore): Promise<void> {
     role: "owner",
     addedBy: "cli",
   });
-  await new BotState(store.doc, store.botStateTable).saveBotInfo(BOT_INFO);
+  await new ChatMemory(store.doc, store.botStateTable).saveBotInfo(BOT_INFO);
 }
 
 export function webhookEnv(store: BenchStore, api: BotApiServer): Record<string, string> {

@@ -24,7 +24,7 @@ import { HealthCheckRuns } from "../lib/jobs/runs";
 import { createJobRuntime } from "../lib/jobs/runtime";
 import { WORKER_BATCH_SIZE, WORKER_MAX_CONCURRENCY, WORKER_TIMEOUT_SECONDS } from "../lib/jobs/scale";
 import { normalizePhone } from "../lib/sessions";
-import { AdminRepository } from "../lib/state/admins";
+import { AdminRepository } from "../lib/bot-state/admins";
 import { startLoopbackDc } from "../test/support/mtproto/loopback-dc";
 import { API_HASH, API_ID } from "../test/support/mtproto/dc-harness";
 import { countPerCheck, type RequestCount } from "./counts";

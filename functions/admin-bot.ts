@@ -15,7 +15,7 @@ import { Api } from "grammy";
 import {
   createBot,
   createWebhookHandler,
-  BotState,
+  ChatMemory,
   type UserbotLoader,
   type WebhookHandler,
 } from "../lib/bot";
@@ -27,8 +27,8 @@ import { createLogger } from "../lib/log";
 import { createMiniAppHandler, isMiniAppRequest } from "../lib/miniapp/handler";
 import { createSecretSource } from "../lib/secrets";
 import { SessionRepository } from "../lib/sessions";
-import { AdminRepository } from "../lib/state/admins";
-import { AuditLog } from "../lib/state/audit";
+import { AdminRepository } from "../lib/bot-state/admins";
+import { AuditLog } from "../lib/bot-state/audit";
 import type { CreateClient } from "../lib/telegram/client";
 import type { UserbotDeps } from "../lib/telegram/deps";
 
@@ -72,7 +72,7 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
   });
   const admins = new AdminRepository(doc, store.botStateTable, { logger, ...(now ? { now } : {}) });
   const audit = new AuditLog(doc, store.botStateTable, now);
-  const state = new BotState(doc, store.botStateTable, now);
+  const memory = new ChatMemory(doc, store.botStateTable, now);
   const secret = await secrets.webhookSecret();
   const miniAppUrl = loadMiniAppUrl(env);
   const apiRoot = env.TELEGRAM_API_ROOT;
@@ -100,14 +100,14 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
   // Built on the first call that carries the right secret: a forged call reads no token and writes nothing.
   const buildBot = async () => {
     const token = await secrets.botToken();
-    const botInfo = await loadBotInfo(token, state, options.configureApi);
+    const botInfo = await loadBotInfo(token, memory, options.configureApi);
     const bot = createBot(
       { token, botInfo, ...(apiRoot ? { client: { apiRoot } } : {}) },
       {
         sessions,
         admins,
         audit,
-        state,
+        memory,
         userbots,
         logger,
         ...(now ? { now } : {}),
@@ -130,7 +130,7 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
       return api;
     },
     admins,
-    state,
+    memory,
     userbots,
     logger,
     ...(now ? { now } : {}),

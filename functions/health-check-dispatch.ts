@@ -13,7 +13,7 @@ import { runDispatch, type DispatchDeps, type DispatchResult } from "../lib/jobs
 import { isRunId, runIdFor } from "../lib/jobs/messages";
 import { SqsCheckQueue } from "../lib/jobs/queue";
 import { HealthCheckRuns } from "../lib/jobs/runs";
-import { AdminRepository } from "../lib/state/admins";
+import { AdminRepository } from "../lib/bot-state/admins";
 import { createJobRuntime, dispatchEnvShape } from "../lib/jobs/runtime";
 
 const dispatchEvent = z.looseObject({

@@ -6,7 +6,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { botApiNotifier } from "../lib/bot/health-summary";
 import { parseEnv } from "../lib/config";
 import { HealthCheckRuns } from "../lib/jobs/runs";
-import { AdminRepository } from "../lib/state/admins";
+import { AdminRepository } from "../lib/bot-state/admins";
 import { createJobRuntime, workerEnvShape } from "../lib/jobs/runtime";
 import { handleWorkerBatch, type WorkerDeps } from "../lib/jobs/worker";
 import { createSecretSource } from "../lib/secrets";

@@ -59,9 +59,8 @@ export const SESSIONS_TABLE: TableDefinition = {
 };
 
 /**
- * Bot state: admins, login flows in progress, processed update ids, rate-limit marks and the audit trail.
- * One table, items told apart by their partition key prefix (`ADMIN`, `LOGIN#…`, `UPDATE#…`, `AUDIT#…`).
- * Everything temporary carries `expiresAt`.
+ * Bot state: everything the AdminBot, the logins and the jobs keep besides the sessions, told apart by the
+ * partition key's prefix (`BOT_STATE_ITEMS` lists every one). Everything temporary carries `expiresAt`.
  */
 export const BOT_STATE_TABLE: TableDefinition = {
   logicalName: "BotState",
@@ -71,4 +70,126 @@ export const BOT_STATE_TABLE: TableDefinition = {
   timeToLiveAttribute: "expiresAt",
 };
 
+/**
+ * One family of items in a table: the partition key value that marks it (the whole key, or its start), and the one
+ * module that reads and writes it. Only the owner builds these keys (from `key` here); the test harness refuses any
+ * item of a table whose key no family claims, and the CDK stack may derive per-function `dynamodb:LeadingKeys`
+ * conditions from `leadingKeyPattern`.
+ */
+export interface ItemFamily {
+  /** The partition key's value (`match: "exact"`), or how every such key starts (`match: "prefix"`). */
+  readonly key: string;
+  readonly match: "exact" | "prefix";
+  /** The owner module, from the repository's root. */
+  readonly owner: string;
+  /** What the items are, and how their keys go on. */
+  readonly holds: string;
+}
+
+/** Every item family of the sessions table. */
+export const SESSIONS_ITEMS = {
+  session: {
+    key: "+",
+    match: "prefix",
+    owner: "lib/sessions/repository.ts",
+    holds: "a session, keyed by its phone number in E.164 (`+<digits>`)",
+  },
+} as const satisfies Record<string, ItemFamily>;
+
+/** Every item family of the bot-state table. */
+export const BOT_STATE_ITEMS = {
+  admin: {
+    key: "ADMIN",
+    match: "exact",
+    owner: "lib/bot-state/admins.ts",
+    holds: "an admin of the AdminBot (`sk` = their Telegram user id)",
+  },
+  audit: {
+    key: "AUDIT#",
+    match: "prefix",
+    owner: "lib/bot-state/audit.ts",
+    holds: "the audit trail by UTC day (`AUDIT#<yyyy-mm-dd>`, `sk` = `<iso time>#<random>`)",
+  },
+  phoneLogin: {
+    key: "LOGIN#+",
+    match: "prefix",
+    owner: "lib/bot-state/login-flows.ts",
+    holds: "a phone login in progress, encrypted (`LOGIN#<phone>`, `sk` = `FLOW`)",
+  },
+  qrLogin: {
+    key: "LOGIN#QR#",
+    match: "prefix",
+    owner: "lib/bot-state/login-flows.ts",
+    holds: "a QR login in progress, encrypted (`LOGIN#QR#<owner>`, `sk` = `FLOW`)",
+  },
+  update: {
+    key: "UPDATE#",
+    match: "prefix",
+    owner: "lib/bot-state/chat-memory.ts",
+    holds: "a Telegram update processed once (`UPDATE#<update_id>`, `sk` = `update`)",
+  },
+  stranger: {
+    key: "STRANGER#",
+    match: "prefix",
+    owner: "lib/bot-state/chat-memory.ts",
+    holds: "a stranger answered within the hour (`STRANGER#<user id>`, `sk` = `refusal`)",
+  },
+  page: {
+    key: "PAGE#",
+    match: "prefix",
+    owner: "lib/bot-state/chat-memory.ts",
+    holds: "a session list page's cursor (`PAGE#<id>`, `sk` = `page`)",
+  },
+  input: {
+    key: "INPUT#",
+    match: "prefix",
+    owner: "lib/bot-state/chat-memory.ts",
+    holds: "what an admin's next message means (`INPUT#<admin id>`, `sk` = `input`)",
+  },
+  botInfo: {
+    key: "BOTINFO",
+    match: "exact",
+    owner: "lib/bot-state/chat-memory.ts",
+    holds: "the bot's own getMe, cached (`sk` = `me`)",
+  },
+  run: {
+    key: "RUN#",
+    match: "prefix",
+    owner: "lib/jobs/runs.ts",
+    holds:
+      "a health check run's counters and marks (`RUN#<run id>`, `sk` = `RUN`, `CHECKED#<phone>`, `NOTE#<phone>`)",
+  },
+  runList: {
+    key: "RUNS",
+    match: "exact",
+    owner: "lib/jobs/runs.ts",
+    holds: "every health check run by start (`sk` = `<startedAt>#<run id>`)",
+  },
+} as const satisfies Record<string, ItemFamily>;
+
+/** The partition key of an item of `family`: its exact key, or its prefix followed by `rest`. */
+export function itemKey(family: ItemFamily, rest = ""): string {
+  if (family.match === "exact" && rest !== "") throw new Error(`${family.key} takes no key suffix`);
+  return family.key + rest;
+}
+
+/** The family a partition key value belongs to, or undefined when no family claims it. */
+export function familyOf(
+  families: Readonly<Record<string, ItemFamily>>,
+  key: string,
+): ItemFamily | undefined {
+  return Object.values(families).find((f) => (f.match === "exact" ? key === f.key : key.startsWith(f.key)));
+}
+
+/** The family's keys as an IAM `dynamodb:LeadingKeys` pattern (`ForAllValues:StringLike`): `ADMIN`, `AUDIT#*`. */
+export function leadingKeyPattern(family: ItemFamily): string {
+  return family.match === "exact" ? family.key : `${family.key}*`;
+}
+
 export const TABLES = [SESSIONS_TABLE, BOT_STATE_TABLE] as const;
+
+/** Each table with its item families, by the table's logical name. */
+export const TABLE_ITEMS = {
+  [SESSIONS_TABLE.logicalName]: SESSIONS_ITEMS,
+  [BOT_STATE_TABLE.logicalName]: BOT_STATE_ITEMS,
+} as const;

@@ -25,9 +25,9 @@ import { BOT_STATE_TABLE, SESSIONS_TABLE } from "../../lib/tables";
 import { createCipher } from "../../lib/crypto";
 import { createDocumentClient, createDynamoClient } from "../../lib/dynamo";
 import { SessionRepository } from "../../lib/sessions";
-import { AdminRepository } from "../../lib/state/admins";
-import { AuditLog } from "../../lib/state/audit";
-import { BotState, createBot, setBotCommands } from "../../lib/bot";
+import { AdminRepository } from "../../lib/bot-state/admins";
+import { AuditLog } from "../../lib/bot-state/audit";
+import { ChatMemory, createBot, setBotCommands } from "../../lib/bot";
 import { loadBotInfo } from "../../lib/bot/bot-info";
 import { healthCheckNotifier } from "../../lib/bot/health-summary";
 import { createNotifier } from "../../lib/bot/notifier";
@@ -198,7 +198,7 @@ async function main(): Promise<number> {
     const sessions = new SessionRepository(doc, store.sessionsTable, cipher, { logger });
     const admins = new AdminRepository(doc, store.botStateTable, { logger });
     const audit = new AuditLog(doc, store.botStateTable);
-    const state = new BotState(doc, store.botStateTable);
+    const memory = new ChatMemory(doc, store.botStateTable);
     const userbotDeps = {
       sessions,
       doc,
@@ -231,10 +231,10 @@ async function main(): Promise<number> {
     if (options.webhook) {
       botName = await serveWebhook();
     } else {
-      const botInfo = await loadBotInfo(token, state, (api) => redirect(api));
+      const botInfo = await loadBotInfo(token, memory, (api) => redirect(api));
       const bot = createBot(
         { token, botInfo, ...(apiRoot ? { client: { apiRoot } } : {}) },
-        { sessions, admins, audit, state, userbots, logger },
+        { sessions, admins, audit, memory, userbots, logger },
       );
       bot.catch((err) => logger.error("Update failed", { error: (err.error as Error)?.message }));
       await bot.api.deleteWebhook();

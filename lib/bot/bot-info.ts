@@ -5,18 +5,18 @@
  */
 import { Api } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
-import type { BotState } from "./state";
+import type { ChatMemory } from "../bot-state/chat-memory";
 
 export async function loadBotInfo(
   token: string,
-  state: BotState,
+  memory: ChatMemory,
   configureApi?: (api: Api) => void,
 ): Promise<UserFromGetMe> {
-  const cached = await state.getBotInfo();
+  const cached = await memory.getBotInfo();
   if (cached && cached.id === Number(token.split(":")[0])) return cached;
   const api = new Api(token);
   configureApi?.(api);
   const me = await api.getMe();
-  await state.saveBotInfo(me);
+  await memory.saveBotInfo(me);
   return me;
 }

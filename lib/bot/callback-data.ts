@@ -13,7 +13,7 @@
  */
 import type { Phone } from "../sessions/phone";
 import type { SessionStatus } from "../sessions/session";
-import type { Language } from "../state/admins";
+import type { Language } from "../bot-state/admins";
 
 const STATUS_CODE: Record<Exclude<SessionStatus, "deleted">, string> = {
   active: "a",

@@ -3,7 +3,7 @@
  * the webhook (not on each update: it is a Bot API call that changes nothing between deploys).
  */
 import type { Api } from "grammy";
-import { LANGUAGES } from "../state/admins";
+import { LANGUAGES } from "../bot-state/admins";
 import { DEFAULT_LANGUAGE, LOCALES, type BotCommandName } from "./locales";
 
 const ORDER: readonly BotCommandName[] = ["start", "sessions", "add", "admins", "language", "cancel"];

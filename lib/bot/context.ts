@@ -2,11 +2,11 @@
 import type { Context } from "grammy";
 import type { Logger } from "../log";
 import type { SessionRepository } from "../sessions/repository";
-import type { Admin, AdminRepository, Language } from "../state/admins";
-import type { AuditLog } from "../state/audit";
+import type { Admin, AdminRepository, Language } from "../bot-state/admins";
+import type { AuditLog } from "../bot-state/audit";
 import type { LoginService, QrLoginService, UserbotService } from "../telegram/contract";
 import type { Texts } from "./locales";
-import type { BotState } from "./state";
+import type { ChatMemory } from "../bot-state/chat-memory";
 
 /** The userbot layer, loaded on first use: it imports GramJS, which ordinary button presses must not pay for. */
 export type UserbotLoader = () => Promise<{
@@ -19,7 +19,7 @@ export interface BotDeps {
   readonly sessions: SessionRepository;
   readonly admins: AdminRepository;
   readonly audit: AuditLog;
-  readonly state: BotState;
+  readonly memory: ChatMemory;
   readonly userbots: UserbotLoader;
   readonly logger: Logger;
   readonly now?: () => Date;

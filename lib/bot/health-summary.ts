@@ -6,7 +6,7 @@
 import { Api } from "grammy";
 import type { HealthCheckNotifier, HealthCheckSummary } from "../jobs/summary";
 import type { Logger } from "../log";
-import type { AdminRepository } from "../state/admins";
+import type { AdminRepository } from "../bot-state/admins";
 import type { Texts } from "./locales";
 import { createNotifier, type Notifier } from "./notifier";
 import { formatTime } from "./views";

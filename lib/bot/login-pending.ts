@@ -7,7 +7,7 @@ import type { Phone } from "../sessions/phone";
 import type { LoginOutcome, QrLoginOutcome } from "../telegram/contract";
 import type { BotDeps } from "./context";
 import type { Texts } from "./locales";
-import type { PendingInput } from "./state";
+import type { PendingInput } from "../bot-state/chat-memory";
 
 export type PendingChange =
   | { readonly change: "set"; readonly input: PendingInput; readonly until?: string }
@@ -88,13 +88,13 @@ export function loginEndedText(t: Texts, o: LoginOutcome | QrLoginOutcome): stri
 
 /** Moves the admin's pending step along after a login outcome (chat and Mini App alike). */
 export async function applyPendingChange(
-  deps: Pick<BotDeps, "state">,
+  deps: Pick<BotDeps, "memory">,
   adminId: string,
   change: PendingChange,
 ): Promise<void> {
   if (change.change === "set") {
-    await deps.state.setPending(adminId, change.input, change.until ? new Date(change.until) : undefined);
+    await deps.memory.setPending(adminId, change.input, change.until ? new Date(change.until) : undefined);
   } else if (change.change === "clear") {
-    await deps.state.clearPending(adminId);
+    await deps.memory.clearPending(adminId);
   }
 }

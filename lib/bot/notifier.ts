@@ -4,7 +4,7 @@
  */
 import type { Api } from "grammy";
 import type { Logger } from "../log";
-import type { Admin, AdminRepository, Language } from "../state/admins";
+import type { Admin, AdminRepository, Language } from "../bot-state/admins";
 import { DEFAULT_LANGUAGE, LOCALES, type Texts } from "./locales";
 
 /** The text per language, or a function of the admin's locale texts. HTML: escape what came from outside. */

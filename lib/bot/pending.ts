@@ -1,13 +1,13 @@
 /** The admin's pending input (what their next text means), read once per update however many features ask. */
 import type { BotContext, BotDeps } from "./context";
-import type { PendingRead } from "./state";
+import type { PendingRead } from "../bot-state/chat-memory";
 
 const cache = new WeakMap<BotContext, Promise<PendingRead>>();
 
 export function pendingOf(ctx: BotContext, deps: BotDeps): Promise<PendingRead> {
   let read = cache.get(ctx);
   if (!read) {
-    read = deps.state.getPending(ctx.admin.userId);
+    read = deps.memory.getPending(ctx.admin.userId);
     cache.set(ctx, read);
   }
   return read;

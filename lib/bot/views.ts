@@ -4,7 +4,7 @@
  */
 import { InlineKeyboard } from "grammy";
 import type { Session, SessionStatus, TelegramAccount } from "../sessions/session";
-import type { Admin } from "../state/admins";
+import type { Admin } from "../bot-state/admins";
 import { cb, LISTABLE, type ListableStatus } from "./callback-data";
 import { esc } from "./html";
 import type { StatusCounts, Texts } from "./locales";

@@ -10,8 +10,8 @@ import { loadStoreConfig, type Env, type StoreConfig } from "../config";
 import { createCipher, EnvelopeCipher, LocalKeyProvider, type KeyProvider } from "../crypto";
 import { createDocumentClient, createDynamoClient } from "../dynamo";
 import { SessionRepository } from "../sessions";
-import { AdminRepository } from "../state/admins";
-import { AuditLog } from "../state/audit";
+import { AdminRepository } from "../bot-state/admins";
+import { AuditLog } from "../bot-state/audit";
 import { assertEndpointReachable } from "./errors";
 import { colorsFor, type Colors } from "./format";
 

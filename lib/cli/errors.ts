@@ -16,7 +16,7 @@ import {
   SessionNotFoundError,
   StaleVersionError,
 } from "../sessions";
-import { AdminError } from "../state/admins";
+import { AdminError } from "../bot-state/admins";
 import { CliError, EXIT, UsageError } from "./command";
 
 /** The local DynamoDB did not answer. Said before any request so the operator is not left waiting on retries. */

@@ -12,7 +12,7 @@ import type { Logger } from "../log";
 import type { Phone } from "../sessions/phone";
 import type { SessionRepository } from "../sessions/repository";
 import type { SessionStatus } from "../sessions/session";
-import type { AuditLog } from "../state/audit";
+import type { AuditLog } from "../bot-state/audit";
 import { createLimiter } from "./limit";
 import { countFleet, type JobMetrics } from "./metrics";
 import { CLEANUP_DELETE_CONCURRENCY, CLEANUP_PAGE_SIZE } from "./scale";

@@ -30,6 +30,7 @@ import type { Phone } from "../sessions/phone";
 import { RUN_RETENTION_DAYS } from "./scale";
 import type { FrozenSessionNote, RunCounts, RunOutcome, SessionNeedingAttention } from "./summary";
 import { firstConditionFailed } from "../dynamo";
+import { BOT_STATE_ITEMS, itemKey } from "../tables";
 
 export interface RunRecord extends Omit<RunCounts, "frozen"> {
   /** Absent on a run started before frozen accounts were counted. */
@@ -56,7 +57,8 @@ export interface RunLookup {
 
 const RUN_SK = "RUN";
 /** `pk = "RUNS"`, `sk = "<startedAt>#<runId>"`: every run, in the order they started. */
-const RUNS_PK = "RUNS";
+const RUNS_PK = itemKey(BOT_STATE_ITEMS.runList);
+const runKey = (runId: string) => itemKey(BOT_STATE_ITEMS.run, runId);
 
 export class HealthCheckRuns {
   constructor(
@@ -85,7 +87,7 @@ export class HealthCheckRuns {
               Put: {
                 TableName: this.tableName,
                 Item: {
-                  pk: `RUN#${runId}`,
+                  pk: runKey(runId),
                   sk: RUN_SK,
                   runId,
                   startedAt,
@@ -151,7 +153,7 @@ export class HealthCheckRuns {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `RUN#${runId}`, sk: RUN_SK },
+        Key: { pk: runKey(runId), sk: RUN_SK },
         UpdateExpression: "ADD #queued :q, #floodWait :f, #leased :l",
         ExpressionAttributeNames: {
           "#queued": "queued",
@@ -168,7 +170,7 @@ export class HealthCheckRuns {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `RUN#${runId}`, sk: RUN_SK },
+        Key: { pk: runKey(runId), sk: RUN_SK },
         UpdateExpression: "SET #complete = :true, #at = :now",
         ExpressionAttributeNames: { "#complete": "dispatchComplete", "#at": "dispatchedAt" },
         ExpressionAttributeValues: { ":true": true, ":now": this.now().toISOString() },
@@ -181,7 +183,7 @@ export class HealthCheckRuns {
     const out = await this.doc.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: `RUN#${runId}`, sk: RUN_SK },
+        Key: { pk: runKey(runId), sk: RUN_SK },
         ConsistentRead: true,
       }),
     );
@@ -193,7 +195,7 @@ export class HealthCheckRuns {
       this.doc.send(
         new GetCommand({
           TableName: this.tableName,
-          Key: { pk: `RUN#${runId}`, sk: RUN_SK },
+          Key: { pk: runKey(runId), sk: RUN_SK },
           ConsistentRead: true,
           ProjectionExpression: "pk, startedAt",
         }),
@@ -201,7 +203,7 @@ export class HealthCheckRuns {
       this.doc.send(
         new GetCommand({
           TableName: this.tableName,
-          Key: { pk: `RUN#${runId}`, sk: `CHECKED#${phone}` },
+          Key: { pk: runKey(runId), sk: `CHECKED#${phone}` },
           ConsistentRead: true,
           ProjectionExpression: "pk",
         }),
@@ -224,7 +226,7 @@ export class HealthCheckRuns {
     outcome: RunOutcome,
     note?: SessionNeedingAttention,
   ): Promise<boolean> {
-    const pk = `RUN#${runId}`;
+    const pk = runKey(runId);
     const at = this.now().toISOString();
     const expiresAt = this.expiresAt();
     const reachedTelegram = outcome !== "skipped" && outcome !== "gaveUp";
@@ -286,7 +288,7 @@ export class HealthCheckRuns {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: `RUN#${runId}`, sk: RUN_SK },
+          Key: { pk: runKey(runId), sk: RUN_SK },
           UpdateExpression: "SET #claimed = :now",
           ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#claimed)${complete}`,
           ExpressionAttributeNames: {
@@ -314,7 +316,7 @@ export class HealthCheckRuns {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `RUN#${runId}`, sk: RUN_SK },
+        Key: { pk: runKey(runId), sk: RUN_SK },
         UpdateExpression: "REMOVE #claimed",
         ExpressionAttributeNames: { "#claimed": "summaryClaimedAt" },
       }),
@@ -326,7 +328,7 @@ export class HealthCheckRuns {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `RUN#${runId}`, sk: RUN_SK },
+        Key: { pk: runKey(runId), sk: RUN_SK },
         UpdateExpression: "SET #finished = :now, #notified = :notified",
         ExpressionAttributeNames: { "#finished": "finishedAt", "#notified": "notified" },
         ExpressionAttributeValues: { ":now": this.now().toISOString(), ":notified": notified },
@@ -349,7 +351,7 @@ export class HealthCheckRuns {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: "pk = :pk AND begins_with(sk, :note)",
-          ExpressionAttributeValues: { ":pk": `RUN#${runId}`, ":note": "NOTE#" },
+          ExpressionAttributeValues: { ":pk": runKey(runId), ":note": "NOTE#" },
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),

@@ -10,7 +10,7 @@ import { createCipher, type EnvelopeCipher } from "../crypto";
 import { createDocumentClient, createDynamoClient } from "../dynamo";
 import { createLogger, type Logger } from "../log";
 import { SessionRepository } from "../sessions/repository";
-import { AuditLog } from "../state/audit";
+import { AuditLog } from "../bot-state/audit";
 import { DEFAULT_CLEANUP_AFTER_DAYS } from "./cleanup";
 import { powertoolsMetrics, type JobMetrics } from "./metrics";
 import { DEFAULT_CHECK_DEADLINE_MS, DEFAULT_WORKER_CONCURRENCY } from "./scale";

@@ -20,12 +20,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import type { Api, InlineKeyboard } from "grammy";
 import type { Logger } from "../log";
 import { forgetSecret, redactText, registerSecret } from "../log";
-import type { AdminRepository } from "../state/admins";
+import type { AdminRepository } from "../bot-state/admins";
 import type { LoginFlowView, LoginOutcome, QrLoginOutcome, QrLoginView } from "../telegram/contract";
 import type { UserbotLoader } from "../bot/context";
 import { LOCALES, languageFromCode, type Texts } from "../bot/locales";
 import { applyPendingChange, loginEndedText, pendingAfterLogin, pendingAfterQr } from "../bot/login-pending";
-import type { BotState } from "../bot/state";
+import type { ChatMemory } from "../bot-state/chat-memory";
 import { sessionCard } from "../bot/views";
 import { verifyInitData } from "./init-data";
 import { LOGIN_PAGE_CSP, LOGIN_PAGE_HTML } from "./page";
@@ -43,7 +43,7 @@ export interface MiniAppDeps {
   /** The Bot API client, to post the session card (or the end of a login) in the admin's chat. */
   readonly api: () => Promise<Api>;
   readonly admins: AdminRepository;
-  readonly state: BotState;
+  readonly memory: ChatMemory;
   readonly userbots: UserbotLoader;
   readonly logger: Logger;
   readonly now?: () => Date;
@@ -154,7 +154,7 @@ function miniAppSteps(deps: MiniAppDeps): MiniAppHandler {
 
 /** The caller's own login waiting for a code or password, or undefined. */
 async function ownLogin(deps: MiniAppDeps, adminId: string): Promise<OwnLogin | undefined> {
-  const pending = await deps.state.getPending(adminId);
+  const pending = await deps.memory.getPending(adminId);
   if (pending.state !== "waiting") return undefined;
   const input = pending.input;
   if ((input.kind === "code" || input.kind === "password") && !input.cancelled) {
@@ -196,7 +196,7 @@ async function phoneStep(
     step === "code"
       ? await login.submitCode(flow.phone, secret.replace(/\D/g, ""))
       : await login.submitPassword(flow.phone, secret);
-  await applyPendingChange({ state: deps.state }, adminId, pendingAfterLogin(o, flow.phone, flow.codeLength));
+  await applyPendingChange({ memory: deps.memory }, adminId, pendingAfterLogin(o, flow.phone, flow.codeLength));
   const who = t.miniapp.forPhone(flow.phone);
   switch (o.kind) {
     case "wrong-code":
@@ -236,7 +236,7 @@ async function phoneStep(
 async function qrStep(deps: MiniAppDeps, t: Texts, adminId: string, password: string): Promise<PageAnswer> {
   const { qr } = await deps.userbots();
   const o: QrLoginOutcome = await qr.submitQrPassword(`tg:${adminId}`, password);
-  await applyPendingChange({ state: deps.state }, adminId, pendingAfterQr(o));
+  await applyPendingChange({ memory: deps.memory }, adminId, pendingAfterQr(o));
   switch (o.kind) {
     case "wrong-password":
       return wrongTry(

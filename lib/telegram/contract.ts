@@ -6,6 +6,10 @@
  */
 import type { Phone } from "../sessions/phone";
 import type { AccountFreeze, Session, TelegramAccount } from "../sessions/session";
+import type { LoginFlowView, QrLoginView } from "../bot-state/login-flows";
+
+// What a login in progress looks like is its record's (the bot-state table's login flows), read without GramJS.
+export type { CodeDelivery, LoginFlowView, QrLoginView } from "../bot-state/login-flows";
 
 /** How a Telegram (or network) failure is to be treated. */
 export type FailureKind =
@@ -76,27 +80,6 @@ export interface CheckOptions {
   readonly actor: string;
 }
 
-/** The login code type Telegram chose, so the prompt can say where to look. */
-export type CodeDelivery = "app" | "sms" | "call" | "flash-call" | "email" | "other";
-
-/** A login in progress, as the bot or CLI may show it (no secrets). */
-export interface LoginFlowView {
-  readonly phone: Phone;
-  readonly step: "code" | "password";
-  readonly attemptsLeft: number;
-  /** ISO time after which the flow is gone and the login must start again. */
-  readonly expiresAt: string;
-  readonly codeDelivery?: CodeDelivery;
-  /** Length of the code Telegram sent, when it says. */
-  readonly codeLength?: number;
-  /** The account's 2FA password hint, at the password step. */
-  readonly passwordHint?: string;
-  /** Who started it: "tg:<admin id>" or "cli:<user>". */
-  readonly startedBy: string;
-  /** True when this phone already has a session, which the login will replace only if it succeeds. */
-  readonly replacesExisting: boolean;
-}
-
 /** Every outcome of a login step. Each failure kind has its own message in the bot and the CLI. */
 export type LoginOutcome =
   | { readonly kind: "code-sent"; readonly flow: LoginFlowView }
@@ -130,22 +113,6 @@ export interface LoginService {
   submitPassword(phone: Phone, password: string): Promise<LoginOutcome>;
   cancel(phone: Phone): Promise<void>;
   getFlow(phone: Phone): Promise<LoginFlowView | undefined>;
-}
-
-/**
- * A QR login in progress (no secrets): started from an empty session, owned by the admin who started it (no phone
- * is known until the account's own app scans the code and the login completes).
- */
-export interface QrLoginView {
-  /** Who started it and alone may continue it: "tg:<admin id>" or "cli:<user>". */
-  readonly owner: string;
-  readonly step: "scan" | "password";
-  /** ISO time after which the flow is gone and the login must start again. */
-  readonly expiresAt: string;
-  /** Password tries left (at the password step). */
-  readonly attemptsLeft: number;
-  /** The account's 2FA password hint, at the password step. */
-  readonly passwordHint?: string;
 }
 
 /** Every outcome of a QR login step. */

@@ -4,7 +4,7 @@ import type { EnvelopeCipher } from "../crypto/envelope";
 import type { Logger } from "../log";
 import type { TelegramApiCredentials } from "../secrets";
 import type { SessionRepository } from "../sessions/repository";
-import type { AuditLog } from "../state/audit";
+import type { AuditLog } from "../bot-state/audit";
 import { createTelegramClient, type CreateClient } from "./client";
 
 export interface UserbotDeps {

@@ -2,7 +2,7 @@
  * The stateless login: `startLogin` sends the code, `submitCode` signs in (or moves to the password step),
  * `submitPassword` finishes a 2FA login. Each step is a separate call with its own client, possibly in another
  * process: what carries over is the temporary session string (the same auth key, which Telegram ties the code to)
- * and the phoneCodeHash, both in the encrypted login flow (`login-flow.ts`).
+ * and the phoneCodeHash, both in the encrypted login flow (`lib/bot-state/login-flows.ts`).
  *
  * A phone that already has a session keeps it until the new login has succeeded: only then does `relogin`
  * replace its session string. A failed login touches nothing in the sessions table.
@@ -33,7 +33,7 @@ import {
   type FlowSecret,
   type SignedIn,
   type StoredFlow,
-} from "./login-flow";
+} from "../bot-state/login-flows";
 import { accountOf, getMe } from "./userbot";
 
 /** How long a login Telegram accepted, but whose session is not stored yet, waits for a step to finish it. */

@@ -1,7 +1,7 @@
 /**
  * The stateless QR login (Telegram → Settings → Devices → Link Desktop Device), step for step like the phone login
  * (`login.ts`): each call is one step with its own one-shot client, possibly in another process, and what carries
- * over is the encrypted QR flow (`login-flow.ts`, keyed by its owner): the temporary session string (the auth key
+ * over is the encrypted QR flow (`lib/bot-state/login-flows.ts`, keyed by its owner): the temporary session string (the auth key
  * the login token belongs to) and the last token shown.
  *
  *   startQr          empty session → auth.exportLoginToken → the flow at step "scan" → `tg://login?token=…`
@@ -24,7 +24,7 @@ import type { OpenUserbot } from "./client";
 import type { QrLoginOutcome, QrLoginService, QrLoginView } from "./contract";
 import type { ResolvedDeps } from "./deps";
 import { LOGIN_STEP_DEADLINE_MS, loginStep, storeLogin, type StepFailure, type StepResult } from "./login";
-import { FlowBusyError, QrFlowStore, type FlowRef, type QrFlowSecret, type StoredQrFlow } from "./login-flow";
+import { FlowBusyError, QrFlowStore, type FlowRef, type QrFlowSecret, type StoredQrFlow } from "../bot-state/login-flows";
 import { accountOf, getSelf } from "./userbot";
 
 /** How often a waiting poll asks Telegram again. */

@@ -4,7 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Phone } from "../../lib/sessions/phone";
-import { AuditLog } from "../../lib/state/audit";
+import { AuditLog } from "../../lib/bot-state/audit";
 import { createBotHarness, type BotHarness } from "../support/bot-harness";
 
 const OWNER = { id: 1001, is_bot: false, first_name: "Owner", language_code: "en" };

@@ -7,7 +7,7 @@ import { GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createHandler } from "../../functions/admin-bot";
 import type { Phone } from "../../lib/sessions/phone";
-import { AdminRepository } from "../../lib/state/admins";
+import { AdminRepository } from "../../lib/bot-state/admins";
 import { apiGatewayEvent, BOT_TOKEN, WEBHOOK_SECRET } from "../support/bot-harness";
 import { FakeBotApi, Updates } from "../support/bot-api";
 import { captureOutput } from "../support/capture-logs";

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { AdminError, AdminRepository, parseUserId } from "../../lib/state/admins";
-import { AuditLog } from "../../lib/state/audit";
+import { AdminError, AdminRepository, parseUserId } from "../../lib/bot-state/admins";
+import { AuditLog } from "../../lib/bot-state/audit";
 import { createTestStore, type TestStore } from "../support/dynamo";
 
 let store: TestStore;

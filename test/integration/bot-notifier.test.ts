@@ -3,7 +3,7 @@ import { Api } from "grammy";
 import { describe, expect, it } from "vitest";
 import { setBotCommands } from "../../lib/bot/commands";
 import { createNotifier } from "../../lib/bot/notifier";
-import { AdminRepository } from "../../lib/state/admins";
+import { AdminRepository } from "../../lib/bot-state/admins";
 import { FakeBotApi } from "../support/bot-api";
 import { BOT_TOKEN } from "../support/bot-harness";
 import { createTestStore } from "../support/dynamo";

@@ -5,7 +5,7 @@
  */
 import { userInfo } from "node:os";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { AuditLog } from "../../lib/state/audit";
+import { AuditLog } from "../../lib/bot-state/audit";
 import { cliEnv, daysAgo, runCli, seed } from "../support/cli-run";
 import { createTestStore, type TestStore } from "../support/dynamo";
 

@@ -6,8 +6,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { userInfo } from "node:os";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { AdminRepository } from "../../lib/state/admins";
-import { AuditLog } from "../../lib/state/audit";
+import { AdminRepository } from "../../lib/bot-state/admins";
+import { AuditLog } from "../../lib/bot-state/audit";
 import { cliEnv, daysAgo, fakeSessionString, runCli, runCliInTerminal, seed } from "../support/cli-run";
 import { createTestStore, type TestStore } from "../support/dynamo";
 

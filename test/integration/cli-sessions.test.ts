@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { COMMANDS } from "../../lib/cli/commands";
 import { SESSION_STATUSES } from "../../lib/sessions";
-import { AuditLog } from "../../lib/state/audit";
+import { AuditLog } from "../../lib/bot-state/audit";
 import { cliEnv, daysAgo, fakeSessionString, runCli, runCliInTerminal, seed } from "../support/cli-run";
 import { createTestStore, type TestStore } from "../support/dynamo";
 import { freePort } from "../../infra/local/dynamodb-local";

@@ -10,7 +10,7 @@ import { healthCheckNotifier } from "../../lib/bot/health-summary";
 import { createNotifier } from "../../lib/bot/notifier";
 import { HealthCheckRuns, InMemoryCheckQueue, noMetrics } from "../../lib/jobs";
 import { createLogger } from "../../lib/log";
-import { AdminRepository } from "../../lib/state/admins";
+import { AdminRepository } from "../../lib/bot-state/admins";
 import { FakeBotApi } from "../support/bot-api";
 import { BOT_TOKEN } from "../support/bot-harness";
 import { createTestStore } from "../support/dynamo";

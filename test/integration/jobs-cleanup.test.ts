@@ -4,7 +4,7 @@ import { createCleanupHandler } from "../../functions/cleanup";
 import { powertoolsMetrics } from "../../lib/jobs/metrics";
 import { createLogger } from "../../lib/log";
 import { normalizePhone, SessionRepository, type ListOptions, type Phone } from "../../lib/sessions";
-import { AuditLog } from "../../lib/state/audit";
+import { AuditLog } from "../../lib/bot-state/audit";
 import { captureOutput } from "../support/capture-logs";
 import { createTestStore, type TestStore } from "../support/dynamo";
 

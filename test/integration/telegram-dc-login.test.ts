@@ -8,7 +8,7 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Phone } from "../../lib/sessions";
-import { AuditLog } from "../../lib/state/audit";
+import { AuditLog } from "../../lib/bot-state/audit";
 import type { LoginOutcome } from "../../lib/telegram/contract";
 import { createTestStore, type TestStore } from "../support/dynamo";
 import { newPhone } from "../support/fake-telegram-harness";

@@ -13,7 +13,7 @@ import { createLogger } from "../../lib/log";
 import type { Phone } from "../../lib/sessions";
 import type { QrLoginOutcome } from "../../lib/telegram/contract";
 import { resolveDeps } from "../../lib/telegram/deps";
-import { QrFlowStore } from "../../lib/telegram/login-flow";
+import { QrFlowStore } from "../../lib/bot-state/login-flows";
 import { StringSession } from "../../lib/telegram/client";
 import { captureOutput } from "../support/capture-logs";
 import { loopbackDcEnv } from "../support/cli-dc";

@@ -26,7 +26,7 @@ import { sqsRecord } from "../../lib/jobs/queue";
 import { MAX_RECEIVES } from "../../lib/jobs/scale";
 import { createLogger } from "../../lib/log";
 import type { Phone } from "../../lib/sessions";
-import { AuditLog } from "../../lib/state/audit";
+import { AuditLog } from "../../lib/bot-state/audit";
 import type { LoginOutcome } from "../../lib/telegram/contract";
 import { createTestStore, type TestStore } from "../support/dynamo";
 import { harness, newPhone, seedSession, type Harness } from "../support/fake-telegram-harness";

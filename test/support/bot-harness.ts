@@ -11,7 +11,7 @@ import type { Update, User } from "grammy/types";
 import type { Api } from "telegram";
 import { createHandler } from "../../functions/admin-bot";
 import type { Phone } from "../../lib/sessions/phone";
-import { AdminRepository } from "../../lib/state/admins";
+import { AdminRepository } from "../../lib/bot-state/admins";
 import type { CreateClient } from "../../lib/telegram/client";
 import { FakeBotApi, Updates } from "./bot-api";
 import { apiGatewayEvent } from "./events";

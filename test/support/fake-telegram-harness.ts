@@ -1,7 +1,7 @@
 /** The userbot layer wired to DynamoDB Local and the fake Telegram, as the entry points wire it to the real ones. */
 import { createLogger, type LogLevel } from "../../lib/log";
 import { normalizePhone, type Phone, type SessionRepository } from "../../lib/sessions";
-import { AuditLog } from "../../lib/state/audit";
+import { AuditLog } from "../../lib/bot-state/audit";
 import { createUserbotServices, type UserbotDeps, type UserbotServices } from "../../lib/telegram";
 import type { TestStore } from "./dynamo";
 import { FakeTelegram, type FakeAccount } from "./fake-telegram";

@@ -9,7 +9,7 @@ import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { User } from "grammy/types";
 import { createHandler } from "../../functions/admin-bot";
-import { AdminRepository } from "../../lib/state/admins";
+import { AdminRepository } from "../../lib/bot-state/admins";
 import { FakeBotApi, Updates } from "./bot-api";
 import { apiGatewayEvent, BOT_TOKEN, WEBHOOK_SECRET } from "./bot-harness";
 import { createTestStore, type TestStore } from "./dynamo";

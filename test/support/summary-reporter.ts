@@ -16,7 +16,10 @@ export default class SummaryReporter implements Reporter {
         else if (state === "failed") failed++;
         else skipped++;
       }
-      if (module.state() === "failed" && [...module.children.allTests()].length === 0) failed++;
+      // A file that failed outside its tests (a failed import, or an afterAll check such as the item families'
+      // one) counts as one failure, so the line never reads "0 failed" for a red run.
+      const testFailed = [...module.children.allTests()].some((t) => t.result().state === "failed");
+      if (module.state() === "failed" && !testFailed) failed++;
     }
     process.stdout.write(
       `\nTests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`,

@@ -28,7 +28,7 @@ export function accessFeature(deps: BotDeps): Composer<BotContext> {
 async function refuseStranger(ctx: Context, deps: BotDeps, userId: string, code?: string): Promise<void> {
   // Only the first contact within the hour is answered: a stranger cannot make the bot spam or fill the table.
   if (ctx.callbackQuery) await ctx.answerCallbackQuery();
-  if (!(await deps.state.markStrangerRefused(userId))) return;
+  if (!(await deps.memory.markStrangerRefused(userId))) return;
   deps.logger.info("Stranger refused", { userId });
   await ctx.reply(LOCALES[languageFromCode(code)].stranger(userId), { parse_mode: "HTML" });
 }

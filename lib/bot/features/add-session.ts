@@ -21,7 +21,7 @@ import { applyPendingChange, loginEndedText, pendingAfterLogin } from "../login-
 import { deleteSecretMessage, pendingOf } from "../pending";
 import { answer, show } from "../ui";
 import type { Texts } from "../locales";
-import type { PendingInput } from "../state";
+import type { PendingInput } from "../../bot-state/chat-memory";
 import { cancelKeyboard, esc, sessionCard, withFormButton } from "../views";
 import { qrOwner, replyToQrOutcome } from "./qr-login";
 
@@ -53,11 +53,11 @@ export function codeKeypad(t: Texts, miniAppUrl?: string): InlineKeyboard {
 
 export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
-  const { state } = deps;
+  const { memory } = deps;
 
   const begin = async (ctx: BotContext) => {
     await answer(ctx);
-    await state.setPending(ctx.admin.userId, { kind: "phone" });
+    await memory.setPending(ctx.admin.userId, { kind: "phone" });
     await show(ctx, {
       text: ctx.t.add.askPhone,
       keyboard: new InlineKeyboard()
@@ -79,7 +79,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
       await login.cancel(input.phone);
       // Not forgotten but ended: a code or password the admin sends after /cancel (already typing it, say) is
       // still deleted from the chat, and answered as cancelled rather than "not understood".
-      await state.setPending(
+      await memory.setPending(
         ctx.admin.userId,
         { kind: input.kind, phone: input.phone, cancelled: true },
         new Date((deps.now?.() ?? new Date()).getTime() - 1_000),
@@ -87,17 +87,17 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
     } else if (input.kind === "qr" || input.kind === "qr-password") {
       const { qr } = await deps.userbots();
       await qr.cancelQr(qrOwner(ctx));
-      if (input.kind === "qr") await state.clearPending(ctx.admin.userId);
+      if (input.kind === "qr") await memory.clearPending(ctx.admin.userId);
       else {
         // As for a phone login's password: one typed after /cancel is still deleted.
-        await state.setPending(
+        await memory.setPending(
           ctx.admin.userId,
           { kind: "qr-password", cancelled: true },
           new Date((deps.now?.() ?? new Date()).getTime() - 1_000),
         );
       }
     } else {
-      await state.clearPending(ctx.admin.userId);
+      await memory.clearPending(ctx.admin.userId);
     }
     await ctx.reply(ctx.t.add.cancelled);
   };
@@ -118,7 +118,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
     }
     if (pending.state === "expired") {
       await answer(ctx);
-      await state.clearPending(ctx.admin.userId);
+      await memory.clearPending(ctx.admin.userId);
       const { login } = await deps.userbots();
       await login.cancel(pending.input.phone);
       return void (await show(ctx, { text: ctx.t.add.expired }));
@@ -130,7 +130,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
       if (digits.length < needed) return void (await answer(ctx, ctx.t.add.keypadIncomplete(needed)));
       await answer(ctx);
       // The digits leave the bot state before Telegram is asked: a retry starts from an empty keypad.
-      await state.setCodeDigits(ctx.admin.userId, digits, "");
+      await memory.setCodeDigits(ctx.admin.userId, digits, "");
       // The keypad goes away while Telegram is asked; the outcome replaces (or follows) this message.
       await show(ctx, { text: ctx.t.add.keypadSent(input.phone, keypadDots(digits.length, input.length)) });
       const { login } = await deps.userbots();
@@ -144,8 +144,8 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
       const before = current.digits ?? "";
       const max = current.length ?? KEYPAD_MAX_DIGITS;
       const after = pressed === "e" ? before.slice(0, -1) : before.length < max ? before + pressed : before;
-      if (after !== before && !(await state.setCodeDigits(ctx.admin.userId, before, after))) {
-        const again = await state.getPending(ctx.admin.userId);
+      if (after !== before && !(await memory.setCodeDigits(ctx.admin.userId, before, after))) {
+        const again = await memory.getPending(ctx.admin.userId);
         if (again.state !== "waiting") break;
         current = again.input;
         continue;
@@ -170,7 +170,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
     // A code or password is gone from the chat before anything else happens, whatever comes next.
     if (secret) await deleteSecretMessage(ctx, deps);
     if (pending.state === "expired") {
-      await state.clearPending(ctx.admin.userId);
+      await memory.clearPending(ctx.admin.userId);
       if (secret && input.cancelled) return void (await ctx.reply(ctx.t.add.cancelledLate));
       if (input.kind === "code" || input.kind === "password") {
         const { login } = await deps.userbots();

@@ -4,7 +4,7 @@
  */
 import { Composer, InlineKeyboard } from "grammy";
 import type { Message } from "grammy/types";
-import { AdminError, parseUserId } from "../../state/admins";
+import { AdminError, parseUserId } from "../../bot-state/admins";
 import { cb, match } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
 import { pendingOf } from "../pending";
@@ -13,7 +13,7 @@ import { adminsList, cancelKeyboard } from "../views";
 
 export function adminsFeature(deps: BotDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
-  const { admins, state } = deps;
+  const { admins, memory } = deps;
 
   const list = async (ctx: BotContext, notice?: string) =>
     show(ctx, adminsList(ctx.t, await admins.list(), ctx.admin, notice));
@@ -35,7 +35,7 @@ export function adminsFeature(deps: BotDeps): Composer<BotContext> {
   composer.callbackQuery(cb.addAdmin, async (ctx) => {
     if (!(await ownerOnly(ctx))) return;
     await answer(ctx);
-    await state.setPending(ctx.admin.userId, { kind: "admin-id" });
+    await memory.setPending(ctx.admin.userId, { kind: "admin-id" });
     await ctx.reply(ctx.t.admins.askId, { reply_markup: cancelKeyboard(ctx.t) });
   });
 
@@ -44,7 +44,7 @@ export function adminsFeature(deps: BotDeps): Composer<BotContext> {
     const pending = await pendingOf(ctx, deps);
     if (pending.state === "none" || pending.input.kind !== "admin-id") return next();
     if (pending.state === "expired" || ctx.admin.role !== "owner") {
-      await state.clearPending(ctx.admin.userId);
+      await memory.clearPending(ctx.admin.userId);
       return next();
     }
     const raw = userIdFrom(ctx.message);
@@ -61,7 +61,7 @@ export function adminsFeature(deps: BotDeps): Composer<BotContext> {
       addedBy: `tg:${ctx.admin.userId}`,
       ...(name ? { name } : {}),
     });
-    await state.clearPending(ctx.admin.userId);
+    await memory.clearPending(ctx.admin.userId);
     if (created)
       await deps.audit.record({ action: "admin.added", actor: `tg:${ctx.admin.userId}`, detail: userId });
     await list(ctx, created ? ctx.t.admins.added(userId) : ctx.t.admins.already(userId));

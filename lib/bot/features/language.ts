@@ -1,6 +1,6 @@
 /** Language: each admin chooses theirs (`/language`); until then it follows Telegram's language_code. */
 import { Composer, InlineKeyboard } from "grammy";
-import type { Language } from "../../state/admins";
+import type { Language } from "../../bot-state/admins";
 import { cb, match } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
 import { LOCALES } from "../locales";

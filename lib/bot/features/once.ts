@@ -20,7 +20,7 @@ export function onceFeature(deps: BotDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.use(async (ctx, next) => {
     const id = ctx.update.update_id;
-    const claim = await deps.state.claimUpdate(id);
+    const claim = await deps.memory.claimUpdate(id);
     if (claim === "done") {
       deps.logger.info("Duplicate update dropped", { updateId: id });
       return;
@@ -30,10 +30,10 @@ export function onceFeature(deps: BotDeps): Composer<BotContext> {
       await next();
     } catch (err) {
       // Nobody was told about this failure: let Telegram's retry run the update again at once.
-      await deps.state.releaseUpdate(id).catch(() => undefined);
+      await deps.memory.releaseUpdate(id).catch(() => undefined);
       throw err;
     }
-    await deps.state.completeUpdate(id);
+    await deps.memory.completeUpdate(id);
   });
   return composer;
 }

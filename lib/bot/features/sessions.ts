@@ -31,7 +31,7 @@ export const CHECK_DEADLINE_MS = 15_000;
 
 export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
-  const { sessions, state } = deps;
+  const { sessions, memory } = deps;
 
   const overview = async (ctx: BotContext, notice?: string) =>
     show(
@@ -54,7 +54,7 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
       ...(at.cursor ? { cursor: at.cursor } : {}),
     });
     const nextId = result.cursor
-      ? await state.savePage({
+      ? await memory.savePage({
           status,
           cursor: result.cursor,
           page: at.pageNo + 1,
@@ -97,7 +97,7 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
   });
 
   composer.callbackQuery(match.page, async (ctx) => {
-    const stored = await state.getPage(ctx.match[1]!);
+    const stored = await memory.getPage(ctx.match[1]!);
     if (!stored) {
       await answer(ctx, ctx.t.sessions.pageGone);
       return overview(ctx, ctx.t.sessions.pageGone);

@@ -1,5 +1,5 @@
 /** The bot's languages. Uzbek is the default: it is what the operators speak. */
-import type { Language } from "../../state/admins";
+import type { Language } from "../../bot-state/admins";
 import { en, type Texts } from "./en";
 import { ru } from "./ru";
 import { uz } from "./uz";

@@ -2,7 +2,7 @@
  * `sessions admins`, `sessions add-admin <id> [--owner]` (the seed's addFirstAdmin.js) and
  * `sessions remove-admin <id>`: who may use the AdminBot.
  */
-import { AdminError, parseUserId } from "../../state/admins";
+import { AdminError, parseUserId } from "../../bot-state/admins";
 import { CliError, UsageError, type Command } from "../command";
 import { relativeTime, renderTable } from "../format";
 import { confirm } from "../prompt";

@@ -5,7 +5,7 @@
  */
 import type { LogLevel } from "../../../lib/log";
 import type { Phone, SessionRepository } from "../../../lib/sessions";
-import type { AuditLog } from "../../../lib/state/audit";
+import type { AuditLog } from "../../../lib/bot-state/audit";
 import type { UserbotDeps, UserbotServices } from "../../../lib/telegram";
 import type { TestStore } from "../dynamo";
 import { API_HASH, API_ID, newPhone, wireUserbots } from "../fake-telegram-harness";

@@ -1,13 +1,13 @@
 /** The bot's short-lived state on DynamoDB Local: processed-once claims, stranger marks, pending input. */
 import { describe, expect, it } from "vitest";
-import { BotState, UPDATE_LOCK_SECONDS } from "../../lib/bot/state";
+import { ChatMemory, UPDATE_LOCK_SECONDS } from "../../lib/bot-state/chat-memory";
 import type { Phone } from "../../lib/sessions/phone";
 import { createTestStore } from "../support/dynamo";
 
 async function stateWithClock() {
   const store = await createTestStore();
   let t = Date.parse("2026-11-27T10:00:00Z");
-  const state = new BotState(store.doc, store.botStateTable, () => new Date(t));
+  const state = new ChatMemory(store.doc, store.botStateTable, () => new Date(t));
   return { state, advance: (s: number) => (t += s * 1000) };
 }
 

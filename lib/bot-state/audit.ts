@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { BOT_STATE_ITEMS, itemKey } from "../tables";
 
 export const AUDIT_RETENTION_DAYS = 365;
 
@@ -60,7 +61,7 @@ export class AuditLog {
       put: {
         TableName: this.tableName,
         Item: {
-          pk: `AUDIT#${full.at.slice(0, 10)}`,
+          pk: itemKey(BOT_STATE_ITEMS.audit, full.at.slice(0, 10)),
           sk: `${full.at}#${randomBytes(4).toString("hex")}`,
           ...full,
           expiresAt: Math.floor(at.getTime() / 1000) + AUDIT_RETENTION_DAYS * 86_400,
@@ -75,7 +76,7 @@ export class AuditLog {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": `AUDIT#${date}` },
+        ExpressionAttributeValues: { ":pk": itemKey(BOT_STATE_ITEMS.audit, date) },
       }),
     );
     return ((out.Items ?? []) as (AuditEntry & { pk: string; sk: string; expiresAt: number })[]).map(

@@ -28,13 +28,59 @@ import {
   PutCommand,
   TransactWriteCommand,
   UpdateCommand,
+  type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
+import type { EnvelopeCipher } from "../crypto/envelope";
 import { firstConditionFailed } from "../dynamo";
 import type { Phone } from "../sessions/phone";
 import type { TelegramAccount } from "../sessions/session";
-import type { AuditPut } from "../state/audit";
-import type { CodeDelivery, LoginFlowView, QrLoginView } from "./contract";
-import type { ResolvedDeps } from "./deps";
+import type { AuditPut } from "./audit";
+import { BOT_STATE_ITEMS, itemKey } from "../tables";
+
+/** The login code type Telegram chose, so the prompt can say where to look. */
+export type CodeDelivery = "app" | "sms" | "call" | "flash-call" | "email" | "other";
+
+/** A login in progress, as the bot or CLI may show it (no secrets). */
+export interface LoginFlowView {
+  readonly phone: Phone;
+  readonly step: "code" | "password";
+  readonly attemptsLeft: number;
+  /** ISO time after which the flow is gone and the login must start again. */
+  readonly expiresAt: string;
+  readonly codeDelivery?: CodeDelivery;
+  /** Length of the code Telegram sent, when it says. */
+  readonly codeLength?: number;
+  /** The account's 2FA password hint, at the password step. */
+  readonly passwordHint?: string;
+  /** Who started it: "tg:<admin id>" or "cli:<user>". */
+  readonly startedBy: string;
+  /** True when this phone already has a session, which the login will replace only if it succeeds. */
+  readonly replacesExisting: boolean;
+}
+
+/**
+ * A QR login in progress (no secrets): started from an empty session, owned by the admin who started it (no phone
+ * is known until the account's own app scans the code and the login completes).
+ */
+export interface QrLoginView {
+  /** Who started it and alone may continue it: "tg:<admin id>" or "cli:<user>". */
+  readonly owner: string;
+  readonly step: "scan" | "password";
+  /** ISO time after which the flow is gone and the login must start again. */
+  readonly expiresAt: string;
+  /** Password tries left (at the password step). */
+  readonly attemptsLeft: number;
+  /** The account's 2FA password hint, at the password step. */
+  readonly passwordHint?: string;
+}
+
+/** What the flow stores need: the bot-state table, and the cipher the half-finished login is encrypted with. */
+export interface FlowStoreDeps {
+  readonly doc: DynamoDBDocumentClient;
+  readonly botStateTable: string;
+  readonly cipher: EnvelopeCipher;
+  readonly now: () => Date;
+}
 
 /** How long a login may take from the code being sent (or the QR code shown) to the last step. */
 export const FLOW_TTL_MS = 10 * 60_000;
@@ -143,7 +189,7 @@ interface FlowKind<Id, View, Item extends BaseItem> {
 /** The claim/release/delete/expiry logic shared by every kind of login flow. */
 class FlowTable<Id, View, Secret, Item extends BaseItem> {
   constructor(
-    protected readonly deps: ResolvedDeps,
+    protected readonly deps: FlowStoreDeps,
     private readonly kind: FlowKind<Id, View, Item>,
   ) {}
 
@@ -377,9 +423,10 @@ export type NewFlow = Omit<LoginFlowView, "expiresAt" | "attemptsLeft" | "step">
 
 /** The phone login's flows: `pk = "LOGIN#<phone>"`. */
 export class LoginFlowStore extends FlowTable<Phone, LoginFlowView, FlowSecret, PhoneItem> {
-  constructor(deps: ResolvedDeps) {
+  constructor(deps: FlowStoreDeps) {
     super(deps, {
-      pk: (phone) => `LOGIN#${phone}`,
+      // The family's key ends with the "+" every phone starts with.
+      pk: (phone) => itemKey(BOT_STATE_ITEMS.phoneLogin, phone.slice(1)),
       cipherId: (phone) => phone,
       describe: (phone) => `the login of ${phone}`,
       toView: phoneView,
@@ -405,9 +452,9 @@ export class LoginFlowStore extends FlowTable<Phone, LoginFlowView, FlowSecret, 
 
 /** The QR login's flows, one per owner: `pk = "LOGIN#QR#<owner>"`. */
 export class QrFlowStore extends FlowTable<string, QrLoginView, QrFlowSecret, QrItem> {
-  constructor(deps: ResolvedDeps) {
+  constructor(deps: FlowStoreDeps) {
     super(deps, {
-      pk: (owner) => `LOGIN#QR#${owner}`,
+      pk: (owner) => itemKey(BOT_STATE_ITEMS.qrLogin, owner),
       cipherId: (owner) => `qr:${owner}`,
       describe: () => "this QR login",
       toView: qrView,

@@ -13,6 +13,7 @@ import {
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import type { Logger } from "../log";
+import { BOT_STATE_ITEMS, itemKey } from "../tables";
 
 export type AdminRole = "owner" | "admin";
 export type Language = "uz" | "en" | "ru";
@@ -47,7 +48,7 @@ export function parseUserId(input: string): string {
   return String(Number(trimmed));
 }
 
-const PK = "ADMIN";
+const PK = itemKey(BOT_STATE_ITEMS.admin);
 
 interface AdminItem extends Admin {
   pk: string;

@@ -21,6 +21,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { UserFromGetMe } from "grammy/types";
 import type { Phone } from "../sessions/phone";
 import type { SessionStatus } from "../sessions/session";
+import { BOT_STATE_ITEMS, itemKey } from "../tables";
 
 /** How long a crashed invocation's marker blocks a retry of the same update. */
 export const UPDATE_LOCK_SECONDS = 60;
@@ -30,6 +31,9 @@ export const STRANGER_QUIET_SECONDS = 3600;
 export const PAGE_KEEP_SECONDS = 24 * 3600;
 /** How long the bot waits for a phone number or an admin id before the step expires. */
 export const INPUT_WAIT_SECONDS = 10 * 60;
+
+const updateKey = (updateId: number) => itemKey(BOT_STATE_ITEMS.update, String(updateId));
+const inputKey = (adminId: string) => itemKey(BOT_STATE_ITEMS.input, adminId);
 
 export type UpdateClaim = "claimed" | "done" | "busy";
 
@@ -70,7 +74,7 @@ export type PendingRead =
   | { readonly state: "expired"; readonly input: PendingInput }
   | { readonly state: "waiting"; readonly input: PendingInput };
 
-export class BotState {
+export class ChatMemory {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     readonly tableName: string,
@@ -95,7 +99,7 @@ export class BotState {
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            pk: `UPDATE#${updateId}`,
+            pk: updateKey(updateId),
             sk: "update",
             state: "IN_PROGRESS",
             lockedUntil: now + UPDATE_LOCK_SECONDS,
@@ -119,7 +123,7 @@ export class BotState {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `UPDATE#${updateId}`, sk: "update" },
+        Key: { pk: updateKey(updateId), sk: "update" },
         UpdateExpression: "SET #state = :done REMOVE lockedUntil",
         ExpressionAttributeNames: { "#state": "state" },
         ExpressionAttributeValues: { ":done": "COMPLETED" },
@@ -132,7 +136,7 @@ export class BotState {
     await this.doc.send(
       new DeleteCommand({
         TableName: this.tableName,
-        Key: { pk: `UPDATE#${updateId}`, sk: "update" },
+        Key: { pk: updateKey(updateId), sk: "update" },
         ConditionExpression: "#state = :inProgress",
         ExpressionAttributeNames: { "#state": "state" },
         ExpressionAttributeValues: { ":inProgress": "IN_PROGRESS" },
@@ -149,7 +153,7 @@ export class BotState {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: `STRANGER#${userId}`, sk: "refusal", expiresAt: now + STRANGER_QUIET_SECONDS },
+          Item: { pk: itemKey(BOT_STATE_ITEMS.stranger, userId), sk: "refusal", expiresAt: now + STRANGER_QUIET_SECONDS },
           ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now",
           ExpressionAttributeValues: { ":now": now },
         }),
@@ -169,7 +173,7 @@ export class BotState {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: `PAGE#${id}`, sk: "page", ...page, expiresAt: this.seconds() + PAGE_KEEP_SECONDS },
+        Item: { pk: itemKey(BOT_STATE_ITEMS.page, id), sk: "page", ...page, expiresAt: this.seconds() + PAGE_KEEP_SECONDS },
       }),
     );
     return id;
@@ -177,7 +181,7 @@ export class BotState {
 
   async getPage(id: string): Promise<StoredPage | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: `PAGE#${id}`, sk: "page" } }),
+      new GetCommand({ TableName: this.tableName, Key: { pk: itemKey(BOT_STATE_ITEMS.page, id), sk: "page" } }),
     );
     const item = out.Item as (StoredPage & { expiresAt: number }) | undefined;
     if (!item || item.expiresAt < this.seconds()) return undefined;
@@ -199,7 +203,7 @@ export class BotState {
         TableName: this.tableName,
         // Kept a day past its expiry so a late answer is told "expired" rather than "not understood".
         Item: {
-          pk: `INPUT#${adminId}`,
+          pk: inputKey(adminId),
           sk: "input",
           input,
           until: untilSeconds,
@@ -213,7 +217,7 @@ export class BotState {
     const out = await this.doc.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: `INPUT#${adminId}`, sk: "input" },
+        Key: { pk: inputKey(adminId), sk: "input" },
         ConsistentRead: true,
       }),
     );
@@ -237,7 +241,7 @@ export class BotState {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: `INPUT#${adminId}`, sk: "input" },
+          Key: { pk: inputKey(adminId), sk: "input" },
           UpdateExpression: "SET #input.#digits = :next",
           ConditionExpression: `#input.#kind = :code AND ${same}`,
           ExpressionAttributeNames: { "#input": "input", "#digits": "digits", "#kind": "kind" },
@@ -253,7 +257,7 @@ export class BotState {
 
   async clearPending(adminId: string): Promise<void> {
     await this.doc.send(
-      new DeleteCommand({ TableName: this.tableName, Key: { pk: `INPUT#${adminId}`, sk: "input" } }),
+      new DeleteCommand({ TableName: this.tableName, Key: { pk: inputKey(adminId), sk: "input" } }),
     );
   }
 
@@ -261,14 +265,14 @@ export class BotState {
 
   async getBotInfo(): Promise<UserFromGetMe | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: "BOTINFO", sk: "me" } }),
+      new GetCommand({ TableName: this.tableName, Key: { pk: itemKey(BOT_STATE_ITEMS.botInfo), sk: "me" } }),
     );
     return (out.Item as { info: UserFromGetMe } | undefined)?.info;
   }
 
   async saveBotInfo(info: UserFromGetMe): Promise<void> {
     await this.doc.send(
-      new PutCommand({ TableName: this.tableName, Item: { pk: "BOTINFO", sk: "me", info } }),
+      new PutCommand({ TableName: this.tableName, Item: { pk: itemKey(BOT_STATE_ITEMS.botInfo), sk: "me", info } }),
     );
   }
 }
