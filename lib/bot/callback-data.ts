@@ -7,75 +7,170 @@
  *   l:<st>            first page of a status  p:<pageId>     a later page (cursor kept in the bot-state table)
  *   o:<phone>         session card            x|r|c|d|D:<phone>:<version>  pause, resume, check, ask delete, delete
  *   n                 add a session           q              cancel what the bot waits for
+ *   k:<0-9|e|s>       the code keypad: a digit, erase, submit
  *   Q                 QR login: new code      Qs             QR login: "I scanned it"
  *   a                 admins                  aa             add admin    ar|aR:<id>  ask remove, remove
  *   g                 language menu           L:<lang>       set language
+ *
+ * A button with a parameter has one codec (`buttons`): `pack` draws its data, `parse` reads it back into the typed
+ * value or says it is not a button we drew (`undefined`), and `onButton` routes a press to a handler that gets the
+ * value, never the raw string.
  */
-import type { Phone } from "../sessions/phone";
+import type { Composer } from "grammy";
+import { LANGUAGES, type Language } from "../bot-state/admins";
+import { isPhone, type Phone } from "../sessions/phone";
 import type { SessionStatus } from "../sessions/session";
-import type { Language } from "../bot-state/admins";
+import type { BotContext } from "./context";
 
-const STATUS_CODE: Record<Exclude<SessionStatus, "deleted">, string> = {
-  active: "a",
-  paused: "p",
-  error: "e",
-};
-const CODE_STATUS: Record<string, Exclude<SessionStatus, "deleted">> = {
-  a: "active",
-  p: "paused",
-  e: "error",
-};
+/** Telegram's limit on a button's callback data. */
+export const CALLBACK_DATA_MAX_BYTES = 64;
 
 export type ListableStatus = Exclude<SessionStatus, "deleted">;
 export const LISTABLE: readonly ListableStatus[] = ["error", "active", "paused"];
 
 export type SessionAction = "pause" | "resume" | "check" | "ask-delete" | "delete";
-const ACTION_CODE: Record<SessionAction, string> = {
-  pause: "x",
-  resume: "r",
-  check: "c",
-  "ask-delete": "d",
-  delete: "D",
-};
-const CODE_ACTION: Record<string, SessionAction> = Object.fromEntries(
-  Object.entries(ACTION_CODE).map(([k, v]) => [v, k as SessionAction]),
-);
 
+/** A press on a session card's action: which action, on which session, drawn for which version. */
+export interface SessionButton {
+  readonly action: SessionAction;
+  readonly phone: Phone;
+  readonly version: number;
+}
+
+/** A key of the code keypad. */
+export type KeypadKey = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "erase" | "submit";
+
+/** One button's callback data, both ways. */
+export interface ButtonCodec<T> {
+  /** Matches every data string this button may carry (for routing; `parse` has the last word). */
+  readonly pattern: RegExp;
+  pack(value: T): string;
+  parse(data: string): T | undefined;
+}
+
+function codec<T>(
+  pattern: RegExp,
+  write: (value: T) => string,
+  read: (groups: readonly string[]) => T | undefined,
+): ButtonCodec<T> {
+  return {
+    pattern,
+    pack(value) {
+      const data = write(value);
+      // A button we draw must read back as itself: anything else is a bug here, not the admin's press.
+      if (!pattern.test(data) || Buffer.byteLength(data) > CALLBACK_DATA_MAX_BYTES) {
+        throw new Error(`Callback data ${JSON.stringify(data)} does not fit its own button`);
+      }
+      return data;
+    },
+    parse(data) {
+      const m = pattern.exec(data);
+      return m ? read(m.slice(1)) : undefined;
+    },
+  };
+}
+
+/** A value's code both ways: `code[value]` and `valueOf[code]`. */
+function twoWay<V extends string>(code: Record<V, string>) {
+  const valueOf = new Map<string, V>(Object.entries<string>(code).map(([v, c]) => [c, v as V]));
+  return { code, valueOf: (c: string | undefined) => (c === undefined ? undefined : valueOf.get(c)) };
+}
+
+const STATUS = twoWay<ListableStatus>({ active: "a", paused: "p", error: "e" });
+const ACTION = twoWay<SessionAction>({ pause: "x", resume: "r", check: "c", "ask-delete": "d", delete: "D" });
+const KEY = twoWay<KeypadKey>({
+  ...({ 0: "0", 1: "1", 2: "2", 3: "3", 4: "4", 5: "5", 6: "6", 7: "7", 8: "8", 9: "9" } as const),
+  erase: "e",
+  submit: "s",
+});
+
+const phoneOf = (raw: string | undefined): Phone | undefined =>
+  raw !== undefined && isPhone(raw) ? raw : undefined;
+/** A Telegram user id as the admin list keeps it: a decimal string without leading zeros. */
+const userIdOf = (raw: string | undefined): string | undefined =>
+  raw !== undefined && /^[1-9]\d{0,15}$/.test(raw) ? raw : undefined;
+
+export const buttons = {
+  list: codec<ListableStatus>(
+    /^l:([ape])$/,
+    (status) => `l:${STATUS.code[status]}`,
+    ([c]) => STATUS.valueOf(c),
+  ),
+  page: codec<string>(
+    /^p:([A-Za-z0-9_-]{8})$/,
+    (id) => `p:${id}`,
+    ([id]) => id,
+  ),
+  card: codec<Phone>(
+    /^o:(\+\d{6,15})$/,
+    (phone) => `o:${phone}`,
+    ([p]) => phoneOf(p),
+  ),
+  action: codec<SessionButton>(
+    /^([xrcdD]):(\+\d{6,15}):(\d{1,9})$/,
+    (b) => `${ACTION.code[b.action]}:${b.phone}:${b.version}`,
+    ([a, p, v]) => {
+      const action = ACTION.valueOf(a);
+      const phone = phoneOf(p);
+      return action && phone ? { action, phone, version: Number(v) } : undefined;
+    },
+  ),
+  keypad: codec<KeypadKey>(
+    /^k:([0-9es])$/,
+    (key) => `k:${KEY.code[key]}`,
+    ([k]) => KEY.valueOf(k),
+  ),
+  askRemoveAdmin: codec<string>(
+    /^ar:(\d{1,16})$/,
+    (id) => `ar:${id}`,
+    ([id]) => userIdOf(id),
+  ),
+  removeAdmin: codec<string>(
+    /^aR:(\d{1,16})$/,
+    (id) => `aR:${id}`,
+    ([id]) => userIdOf(id),
+  ),
+  setLanguage: codec<Language>(
+    /^L:(uz|en|ru)$/,
+    (lang) => `L:${lang}`,
+    ([l]) => LANGUAGES.find((lang) => lang === l),
+  ),
+};
+
+/** The buttons without a parameter, and the data of those with one (`buttons.<name>.pack`). */
 export const cb = {
   menu: "m",
   sessions: "s",
-  list: (status: ListableStatus) => `l:${STATUS_CODE[status]}`,
-  page: (id: string) => `p:${id}`,
-  card: (phone: Phone) => `o:${phone}`,
+  list: (status: ListableStatus) => buttons.list.pack(status),
+  page: (id: string) => buttons.page.pack(id),
+  card: (phone: Phone) => buttons.card.pack(phone),
   action: (action: SessionAction, phone: Phone, version: number) =>
-    `${ACTION_CODE[action]}:${phone}:${version}`,
+    buttons.action.pack({ action, phone, version }),
+  key: (key: KeypadKey) => buttons.keypad.pack(key),
   addSession: "n",
   cancel: "q",
   qrStart: "Q",
   qrScanned: "Qs",
   admins: "a",
   addAdmin: "aa",
-  askRemoveAdmin: (id: string) => `ar:${id}`,
-  removeAdmin: (id: string) => `aR:${id}`,
+  askRemoveAdmin: (id: string) => buttons.askRemoveAdmin.pack(id),
+  removeAdmin: (id: string) => buttons.removeAdmin.pack(id),
   languages: "g",
-  setLanguage: (lang: Language) => `L:${lang}`,
-};
+  setLanguage: (lang: Language) => buttons.setLanguage.pack(lang),
+} as const;
 
-/** Matchers for `bot.callbackQuery(regex)`; capture groups are the parameters. */
-export const match = {
-  list: /^l:([ape])$/,
-  page: /^p:([A-Za-z0-9_-]{8})$/,
-  card: /^o:(\+\d{6,15})$/,
-  action: /^([xrcdD]):(\+\d{6,15}):(\d{1,9})$/,
-  askRemoveAdmin: /^ar:(\d{1,16})$/,
-  removeAdmin: /^aR:(\d{1,16})$/,
-  setLanguage: /^L:(uz|en|ru)$/,
-};
-
-export function statusFromCode(code: string): ListableStatus | undefined {
-  return CODE_STATUS[code];
-}
-
-export function actionFromCode(code: string): SessionAction | undefined {
-  return CODE_ACTION[code];
+/**
+ * Routes presses of `button` to `handler` with the parsed value. Data that matches the button's pattern but does
+ * not parse (a phone no numbering plan knows, say) is not ours: it goes on to the "out of date" answer.
+ */
+export function onButton<T>(
+  composer: Composer<BotContext>,
+  button: ButtonCodec<T>,
+  handler: (ctx: BotContext, value: T) => Promise<unknown>,
+): void {
+  composer.callbackQuery(button.pattern, async (ctx, next) => {
+    const value = button.parse(ctx.callbackQuery.data);
+    if (value === undefined) return next();
+    await handler(ctx, value);
+  });
 }

@@ -15,7 +15,7 @@
 import { Composer, InlineKeyboard } from "grammy";
 import { InvalidPhoneError, normalizePhone, type Phone } from "../../sessions/phone";
 import type { LoginOutcome } from "../../telegram/contract";
-import { cb } from "../callback-data";
+import { buttons, cb, onButton, type KeypadKey } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
 import { applyPendingChange, loginEndedText, pendingAfterLogin } from "../login-pending";
 import { deleteSecretMessage, pendingOf } from "../pending";
@@ -25,9 +25,6 @@ import type { PendingInput } from "../../bot-state/chat-memory";
 import { cancelKeyboard, esc, sessionCard, withFormButton } from "../views";
 import { qrOwner, replyToQrOutcome } from "./qr-login";
 
-/** Keypad presses: `k:0`…`k:9` a digit, `k:e` erase the last one, `k:s` submit. */
-const KEYPAD = /^k:([0-9es])$/;
-const key = (k: string) => `k:${k}`;
 /** The most digits the keypad takes when Telegram did not say the code's length. */
 const KEYPAD_MAX_DIGITS = 8;
 
@@ -39,15 +36,20 @@ export function keypadDots(entered: number, length?: number): string {
 
 export function codeKeypad(t: Texts, miniAppUrl?: string): InlineKeyboard {
   const k = new InlineKeyboard();
-  for (const row of [
+  const rows: KeypadKey[][] = [
     ["1", "2", "3"],
     ["4", "5", "6"],
     ["7", "8", "9"],
-  ]) {
-    for (const d of row) k.text(d, key(d));
+  ];
+  for (const row of rows) {
+    for (const d of row) k.text(d, cb.key(d));
     k.row();
   }
-  k.text("⌫", key("e")).text("0", key("0")).text("✅", key("s")).row().text(t.add.cancelButton, cb.cancel);
+  k.text("⌫", cb.key("erase"))
+    .text("0", cb.key("0"))
+    .text("✅", cb.key("submit"))
+    .row()
+    .text(t.add.cancelButton, cb.cancel);
   return withFormButton(t, miniAppUrl, k);
 }
 
@@ -104,8 +106,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
   composer.command("cancel", cancel);
   composer.callbackQuery(cb.cancel, cancel);
 
-  composer.callbackQuery(KEYPAD, async (ctx) => {
-    const pressed = ctx.match[1]!;
+  onButton(composer, buttons.keypad, async (ctx, pressed) => {
     const pending = await pendingOf(ctx, deps);
     const cancelled = pending.state !== "none" && pending.input.kind === "code" && pending.input.cancelled;
     if (pending.state === "none" || cancelled) {
@@ -124,7 +125,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
       return void (await show(ctx, { text: ctx.t.add.expired }));
     }
     const input = pending.input;
-    if (pressed === "s") {
+    if (pressed === "submit") {
       const digits = input.digits ?? "";
       const needed = input.length ?? 5;
       if (digits.length < needed) return void (await answer(ctx, ctx.t.add.keypadIncomplete(needed)));
@@ -143,7 +144,8 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
     for (let attempt = 0; attempt < 3 && current.kind === "code"; attempt++) {
       const before = current.digits ?? "";
       const max = current.length ?? KEYPAD_MAX_DIGITS;
-      const after = pressed === "e" ? before.slice(0, -1) : before.length < max ? before + pressed : before;
+      const after =
+        pressed === "erase" ? before.slice(0, -1) : before.length < max ? before + pressed : before;
       if (after !== before && !(await memory.setCodeDigits(ctx.admin.userId, before, after))) {
         const again = await memory.getPending(ctx.admin.userId);
         if (again.state !== "waiting") break;

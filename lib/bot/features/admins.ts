@@ -5,7 +5,7 @@
 import { Composer, InlineKeyboard } from "grammy";
 import type { Message } from "grammy/types";
 import { AdminError, parseUserId } from "../../bot-state/admins";
-import { cb, match } from "../callback-data";
+import { cb, buttons, onButton } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
 import { pendingOf } from "../pending";
 import { answer, show } from "../ui";
@@ -67,9 +67,8 @@ export function adminsFeature(deps: BotDeps): Composer<BotContext> {
     await list(ctx, created ? ctx.t.admins.added(userId) : ctx.t.admins.already(userId));
   });
 
-  composer.callbackQuery(match.askRemoveAdmin, async (ctx) => {
+  onButton(composer, buttons.askRemoveAdmin, async (ctx, id) => {
     if (!(await ownerOnly(ctx))) return;
-    const id = ctx.match[1]!;
     await answer(ctx);
     await show(ctx, {
       text: ctx.t.admins.removeConfirm(id),
@@ -79,9 +78,8 @@ export function adminsFeature(deps: BotDeps): Composer<BotContext> {
     });
   });
 
-  composer.callbackQuery(match.removeAdmin, async (ctx) => {
+  onButton(composer, buttons.removeAdmin, async (ctx, id) => {
     if (!(await ownerOnly(ctx))) return;
-    const id = ctx.match[1]!;
     if (!(await admins.get(id))) {
       await answer(ctx, ctx.t.admins.notAdmin(id), true);
       return list(ctx, ctx.t.admins.notAdmin(id));

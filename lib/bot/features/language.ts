@@ -1,7 +1,7 @@
 /** Language: each admin chooses theirs (`/language`); until then it follows Telegram's language_code. */
 import { Composer, InlineKeyboard } from "grammy";
 import type { Language } from "../../bot-state/admins";
-import { cb, match } from "../callback-data";
+import { buttons, cb, onButton } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
 import { LOCALES } from "../locales";
 import { answer, show } from "../ui";
@@ -22,8 +22,7 @@ export function languageFeature(deps: BotDeps): Composer<BotContext> {
   composer.command("language", choose);
   composer.callbackQuery(cb.languages, choose);
 
-  composer.callbackQuery(match.setLanguage, async (ctx) => {
-    const lang = ctx.match[1] as Language;
+  onButton(composer, buttons.setLanguage, async (ctx, lang) => {
     await deps.admins.setLanguage(ctx.admin.userId, lang);
     Object.assign(ctx, { lang, t: LOCALES[lang] });
     await answer(ctx, ctx.t.language.set);

@@ -7,9 +7,9 @@ import { Composer } from "grammy";
 import { InvalidCursorError, SessionNotFoundError, StaleVersionError } from "../../sessions/errors";
 import { IllegalTransitionError } from "../../sessions/lifecycle";
 import { redactText } from "../../log";
-import { isPhone, type Phone } from "../../sessions/phone";
+import type { Phone } from "../../sessions/phone";
 import type { CheckResult } from "../../telegram/contract";
-import { actionFromCode, cb, match, statusFromCode, type ListableStatus } from "../callback-data";
+import { buttons, cb, onButton, type ListableStatus } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
 import type { Texts } from "../locales";
 import { answer, show } from "../ui";
@@ -91,20 +91,19 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
   });
   composer.command("sessions", (ctx) => overview(ctx));
 
-  composer.callbackQuery(match.list, async (ctx) => {
+  onButton(composer, buttons.list, async (ctx, status) => {
     await answer(ctx);
-    await page(ctx, statusFromCode(ctx.match[1]!)!);
+    await page(ctx, status);
   });
 
-  composer.callbackQuery(match.page, async (ctx) => {
-    const stored = await memory.getPage(ctx.match[1]!);
+  onButton(composer, buttons.page, async (ctx, self) => {
+    const stored = await memory.getPage(self);
     if (!stored) {
       await answer(ctx, ctx.t.sessions.pageGone);
       return overview(ctx, ctx.t.sessions.pageGone);
     }
     await answer(ctx);
     const status = stored.status as ListableStatus;
-    const self = ctx.match[1]!;
     try {
       await page(ctx, status, {
         pageNo: stored.page,
@@ -118,17 +117,12 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
     }
   });
 
-  composer.callbackQuery(match.card, async (ctx) => {
+  onButton(composer, buttons.card, async (ctx, phone) => {
     await answer(ctx);
-    await refresh(ctx, ctx.match[1] as Phone);
+    await refresh(ctx, phone);
   });
 
-  composer.callbackQuery(match.action, async (ctx) => {
-    const action = actionFromCode(ctx.match[1]!)!;
-    const raw = ctx.match[2]!;
-    const version = Number(ctx.match[3]);
-    if (!isPhone(raw)) return unknownButton(ctx);
-    const phone = raw as Phone;
+  onButton(composer, buttons.action, async (ctx, { action, phone, version }) => {
     const t = ctx.t;
     const actor = `tg:${ctx.admin.userId}`;
     try {
@@ -181,10 +175,6 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
   });
 
   return composer;
-}
-
-async function unknownButton(ctx: BotContext): Promise<void> {
-  await answer(ctx, ctx.t.stale.unknownButton, true);
 }
 
 /** 🔄 Check now: the health check for this one session (getMe through it), then its fresh card with the result. */
