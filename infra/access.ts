@@ -11,34 +11,28 @@
  * entries from a function: the audit is appended to (PutItem; keys carry a random part no writer can read back, so
  * an entry cannot be aimed at) and read only by the operator's CLI.
  */
+import { BOT_STATE_ITEMS, leadingKeyPattern, type ItemFamily } from "../lib/tables";
 import type { FunctionName } from "./bundling";
 import type { ItemGrant } from "./constructs/table-access";
 
 /**
- * The item families by partition-key pattern (IAM `StringLike`), each with the module that writes its keys.
- * `lib/telegram/login-flow.ts` keeps both logins under `LOGIN#` (`LOGIN#<phone>`, `LOGIN#QR#<owner>`).
+ * The item families by partition-key pattern (IAM `StringLike`), derived from the one list of every family and its
+ * owner module (`BOT_STATE_ITEMS` in lib/tables.ts), so a key renamed there is renamed in the policies too.
  */
+const pattern = (...families: ItemFamily[]) => families.map(leadingKeyPattern);
+const I = BOT_STATE_ITEMS;
 export const BOT_STATE_FAMILIES = {
-  /** lib/state/admins.ts: `ADMIN` / `<user id>`. */
-  admins: ["ADMIN"],
-  /** lib/state/audit.ts: `AUDIT#<day>` / `<time>#<random>`. */
-  audit: ["AUDIT#*"],
-  /** lib/telegram/login-flow.ts: phone and QR logins in progress (encrypted temporary sessions). */
-  loginFlows: ["LOGIN#*"],
-  /** lib/bot/state.ts: processed-once markers of webhook updates. */
-  updates: ["UPDATE#*"],
-  /** lib/bot/state.ts: the quiet period after refusing a stranger. */
-  strangers: ["STRANGER#*"],
-  /** lib/bot/state.ts: pages of long lists behind "next" buttons. */
-  pages: ["PAGE#*"],
-  /** lib/bot/state.ts: what an admin is being asked to type (add session, keypad). */
-  input: ["INPUT#*"],
-  /** lib/bot/state.ts: the bot's own getMe answer, so a cold start makes no call. */
-  botInfo: ["BOTINFO"],
-  /** lib/jobs/runs.ts: one health-check run (`RUN#<id>`): its counters, checked sessions, notes. */
-  runs: ["RUN#*"],
-  /** lib/jobs/runs.ts: the list of runs (`RUNS`), where a dispatch finds a run that never ended. */
-  runList: ["RUNS"],
+  admins: pattern(I.admin),
+  audit: pattern(I.audit),
+  /** Phone and QR logins in progress (encrypted temporary sessions). */
+  loginFlows: pattern(I.phoneLogin, I.qrLogin),
+  updates: pattern(I.update),
+  strangers: pattern(I.stranger),
+  pages: pattern(I.page),
+  input: pattern(I.input),
+  botInfo: pattern(I.botInfo),
+  runs: pattern(I.run),
+  runList: pattern(I.runList),
 } as const satisfies Record<string, readonly string[]>;
 
 export type BotStateFamily = keyof typeof BOT_STATE_FAMILIES;
