@@ -153,7 +153,11 @@ export class ChatMemory {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: itemKey(BOT_STATE_ITEMS.stranger, userId), sk: "refusal", expiresAt: now + STRANGER_QUIET_SECONDS },
+          Item: {
+            pk: itemKey(BOT_STATE_ITEMS.stranger, userId),
+            sk: "refusal",
+            expiresAt: now + STRANGER_QUIET_SECONDS,
+          },
           ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now",
           ExpressionAttributeValues: { ":now": now },
         }),
@@ -173,7 +177,12 @@ export class ChatMemory {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: itemKey(BOT_STATE_ITEMS.page, id), sk: "page", ...page, expiresAt: this.seconds() + PAGE_KEEP_SECONDS },
+        Item: {
+          pk: itemKey(BOT_STATE_ITEMS.page, id),
+          sk: "page",
+          ...page,
+          expiresAt: this.seconds() + PAGE_KEEP_SECONDS,
+        },
       }),
     );
     return id;
@@ -181,7 +190,10 @@ export class ChatMemory {
 
   async getPage(id: string): Promise<StoredPage | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: itemKey(BOT_STATE_ITEMS.page, id), sk: "page" } }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: itemKey(BOT_STATE_ITEMS.page, id), sk: "page" },
+      }),
     );
     const item = out.Item as (StoredPage & { expiresAt: number }) | undefined;
     if (!item || item.expiresAt < this.seconds()) return undefined;
@@ -272,7 +284,10 @@ export class ChatMemory {
 
   async saveBotInfo(info: UserFromGetMe): Promise<void> {
     await this.doc.send(
-      new PutCommand({ TableName: this.tableName, Item: { pk: itemKey(BOT_STATE_ITEMS.botInfo), sk: "me", info } }),
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: itemKey(BOT_STATE_ITEMS.botInfo), sk: "me", info },
+      }),
     );
   }
 }

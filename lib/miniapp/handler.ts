@@ -196,7 +196,11 @@ async function phoneStep(
     step === "code"
       ? await login.submitCode(flow.phone, secret.replace(/\D/g, ""))
       : await login.submitPassword(flow.phone, secret);
-  await applyPendingChange({ memory: deps.memory }, adminId, pendingAfterLogin(o, flow.phone, flow.codeLength));
+  await applyPendingChange(
+    { memory: deps.memory },
+    adminId,
+    pendingAfterLogin(o, flow.phone, flow.codeLength),
+  );
   const who = t.miniapp.forPhone(flow.phone);
   switch (o.kind) {
     case "wrong-code":

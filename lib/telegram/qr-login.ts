@@ -24,7 +24,13 @@ import type { OpenUserbot } from "./client";
 import type { QrLoginOutcome, QrLoginService, QrLoginView } from "./contract";
 import type { ResolvedDeps } from "./deps";
 import { LOGIN_STEP_DEADLINE_MS, loginStep, storeLogin, type StepFailure, type StepResult } from "./login";
-import { FlowBusyError, QrFlowStore, type FlowRef, type QrFlowSecret, type StoredQrFlow } from "../bot-state/login-flows";
+import {
+  FlowBusyError,
+  QrFlowStore,
+  type FlowRef,
+  type QrFlowSecret,
+  type StoredQrFlow,
+} from "../bot-state/login-flows";
 import { accountOf, getSelf } from "./userbot";
 
 /** How often a waiting poll asks Telegram again. */
