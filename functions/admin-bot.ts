@@ -20,7 +20,7 @@ import {
   type WebhookHandler,
 } from "../lib/bot";
 import { loadBotInfo } from "../lib/bot/bot-info";
-import { loadMiniAppUrl, loadStoreConfig, type Env } from "../lib/config";
+import { loadDefaultDeviceIdentity, loadMiniAppUrl, loadStoreConfig, type Env } from "../lib/config";
 import { createCipher } from "../lib/crypto";
 import { createDocumentClient, createDynamoClient } from "../lib/dynamo";
 import { createLogger } from "../lib/log";
@@ -89,6 +89,7 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
         logger,
         audit,
         credentials: () => secrets.telegramApi(),
+        defaultIdentity: loadDefaultDeviceIdentity(env),
         ...(options.createClient ? { createClient: options.createClient } : {}),
         // The same clock as the bot: a login flow expires when the admin's pending step does.
         ...(now ? { now } : {}),

@@ -4,7 +4,7 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { botApiNotifier } from "../lib/bot/health-summary";
-import { parseEnv } from "../lib/config";
+import { loadDefaultDeviceIdentity, parseEnv } from "../lib/config";
 import { HealthCheckRuns } from "../lib/jobs/runs";
 import { AdminRepository } from "../lib/bot-state/admins";
 import { createJobRuntime, workerEnvShape } from "../lib/jobs/runtime";
@@ -44,6 +44,7 @@ export const handler = createWorkerHandler(() => {
       cipher: runtime.cipher,
       // Asked on each check and cached by Powertools Parameters: a rotated API hash is picked up without a deploy.
       credentials: () => secrets.telegramApi(),
+      defaultIdentity: loadDefaultDeviceIdentity(process.env),
       logger: runtime.logger,
       audit: runtime.audit,
       now: runtime.now,

@@ -167,3 +167,64 @@ export function loadMiniAppUrl(env: Env): string | undefined {
   }
   return url.toString();
 }
+
+/** The product's name and version, presented to Telegram by default (see `loadDefaultDeviceIdentity`). */
+export const PRODUCT_NAME = "Session Keeper";
+export const PRODUCT_VERSION = "0.1.0";
+
+registerHints({
+  TELEGRAM_DEVICE_MODEL: "set it to the device name new sessions present to Telegram, e.g. Session Keeper",
+  TELEGRAM_SYSTEM_VERSION: "set it to the system version new sessions present to Telegram, e.g. server",
+  TELEGRAM_APP_VERSION: "set it to the app version new sessions present to Telegram, e.g. 0.1.0",
+  TELEGRAM_LANG_CODE: "set it to a two-letter language code such as en",
+  TELEGRAM_SYSTEM_LANG_CODE: "set it to a two-letter language code such as en",
+});
+
+const identityText = z.preprocess(
+  (v) => (v === "" ? undefined : v),
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .regex(/^[\x20-\x7e]+$/, "must be printable ASCII")
+    .optional(),
+);
+const langCode = z.preprocess(
+  (v) => (v === "" ? undefined : v),
+  z
+    .string()
+    .regex(/^[a-z]{2}$/, "must be two lowercase letters")
+    .optional(),
+);
+
+/**
+ * The device identity new sessions get at login or import (each session keeps its own afterwards, whatever these
+ * become): honest by default, the product's name and version, never the host's. TELEGRAM_DEVICE_MODEL,
+ * TELEGRAM_SYSTEM_VERSION, TELEGRAM_APP_VERSION, TELEGRAM_LANG_CODE and TELEGRAM_SYSTEM_LANG_CODE override a part.
+ */
+export function loadDefaultDeviceIdentity(env: Env = {}): {
+  readonly deviceModel: string;
+  readonly systemVersion: string;
+  readonly appVersion: string;
+  readonly langCode: string;
+  readonly systemLangCode: string;
+} {
+  const e = parseEnv(
+    {
+      TELEGRAM_DEVICE_MODEL: identityText,
+      TELEGRAM_SYSTEM_VERSION: identityText,
+      TELEGRAM_APP_VERSION: identityText,
+      TELEGRAM_LANG_CODE: langCode,
+      TELEGRAM_SYSTEM_LANG_CODE: langCode,
+    },
+    env,
+  );
+  return {
+    deviceModel: e.TELEGRAM_DEVICE_MODEL ?? PRODUCT_NAME,
+    systemVersion: e.TELEGRAM_SYSTEM_VERSION ?? "server",
+    appVersion: e.TELEGRAM_APP_VERSION ?? PRODUCT_VERSION,
+    langCode: e.TELEGRAM_LANG_CODE ?? "en",
+    systemLangCode: e.TELEGRAM_SYSTEM_LANG_CODE ?? e.TELEGRAM_LANG_CODE ?? "en",
+  };
+}

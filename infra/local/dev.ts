@@ -16,7 +16,7 @@ import { Api, type Bot, type Transformer } from "grammy";
 import { startDynamoDbLocal } from "./dynamodb-local";
 import { createTable } from "./create-tables";
 import { serveLambda } from "./lambda-http";
-import { loadStoreConfig, parseEnv } from "../../lib/config";
+import { loadDefaultDeviceIdentity, loadStoreConfig, parseEnv } from "../../lib/config";
 import { LOGIN_PATH, LOGIN_STEPS } from "../../lib/miniapp/routes";
 import { cleanupEnvShape } from "../../lib/jobs/runtime";
 import { createLogger } from "../../lib/log";
@@ -207,6 +207,7 @@ async function main(): Promise<number> {
       logger,
       audit,
       credentials: () => secrets.telegramApi(),
+      defaultIdentity: loadDefaultDeviceIdentity(env),
     };
     // The userbot layer (GramJS) is loaded on first use, as in the Lambda.
     let userbotsOnce: ReturnType<typeof loadUserbots> | undefined;

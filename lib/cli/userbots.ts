@@ -3,7 +3,7 @@
  * only when one of them runs, so `sessions list` and `--help` never pay for GramJS. The API id and hash are read
  * first, before anything is touched, so a missing one is one line saying where to get it and nothing changes.
  */
-import type { Env } from "../config";
+import { loadDefaultDeviceIdentity, type Env } from "../config";
 import { createLogger, type Logger, type LogLevel } from "../log";
 import { createSecretSource } from "../secrets";
 import type * as TelegramModule from "../telegram";
@@ -35,6 +35,7 @@ export async function loadUserbots(ctx: CliContext): Promise<UserbotServices> {
     botStateTable: store.config.botStateTable,
     cipher: store.cipher,
     credentials: () => Promise.resolve(credentials),
+    defaultIdentity: loadDefaultDeviceIdentity(ctx.env),
     logger: cliLogger(ctx.env),
     audit: store.audit,
     ...(createClient ? { createClient } : {}),

@@ -15,7 +15,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:
 
 /** What a secret belongs to. `purpose` separates kinds of secret; `id` is the row's key (phone or flow id). */
 export interface SecretContext {
-  readonly purpose: "session" | "login";
+  readonly purpose: "session" | "login" | "proxy";
   readonly id: string;
 }
 

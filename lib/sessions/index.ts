@@ -4,3 +4,4 @@ export * from "./phone";
 export * from "./repository";
 export * from "./revocation";
 export * from "./session";
+export * from "./proxy";

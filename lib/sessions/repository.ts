@@ -48,8 +48,19 @@ import {
   type RevocationState,
 } from "./revocation";
 import {
+  joinProxy,
+  proxyCredentials,
+  proxyView,
+  validateProxy,
+  type ProxyCredentials,
+  type ProxySettings,
+} from "./proxy";
+import {
+  DEVICE_IDENTITY_FIELDS,
   SESSION_STATUSES,
   type AccountFreeze,
+  type DeviceIdentity,
+  type SessionProxyView,
   type Session,
   type SessionFailure,
   type SessionStatus,
@@ -78,6 +89,18 @@ export interface NewSession {
   readonly phone: Phone;
   readonly sessionString: string;
   readonly account: TelegramAccount;
+  /** Who the session is at Telegram (its device, its API id); see `SessionIdentity`. */
+  readonly identity?: SessionIdentity;
+}
+
+/**
+ * What a new key is at Telegram, recorded with it at login or import: the device it presents, the API id it was
+ * created under, and whether it lives on Telegram's test servers.
+ */
+export interface SessionIdentity {
+  readonly device: DeviceIdentity;
+  readonly apiId: number;
+  readonly testServers?: boolean;
 }
 
 /** What a DynamoDB read of the table consumed, for tests and benchmarks that prove no scan happened. */
@@ -110,6 +133,18 @@ interface SessionItem {
   frozenUntil?: string;
   frozenAppealUrl?: string;
   authorizationTtlDays?: number;
+  deviceModel?: string;
+  systemVersion?: string;
+  appVersion?: string;
+  langCode?: string;
+  systemLangCode?: string;
+  apiId?: number;
+  testServers?: boolean;
+  proxyKind?: SessionProxyView["kind"];
+  proxyHost?: string;
+  proxyPort?: number;
+  /** The proxy's credentials (user name and password, or MTProxy secret), encrypted like the session string. */
+  proxyCiphertext?: string;
   deletedAt?: string;
   expiresAt?: number;
   /** The key's logout at Telegram, once deleted (see revocation.ts); flat, so an operator reads the table. */
@@ -185,6 +220,42 @@ function revocationAttributes(r: KeyRevocation): Partial<SessionItem> {
   }
 }
 
+function deviceOf(item: SessionItem): DeviceIdentity | undefined {
+  const { deviceModel, systemVersion, appVersion, langCode, systemLangCode } = item;
+  if (
+    deviceModel === undefined ||
+    systemVersion === undefined ||
+    appVersion === undefined ||
+    langCode === undefined ||
+    systemLangCode === undefined
+  ) {
+    return undefined;
+  }
+  return { deviceModel, systemVersion, appVersion, langCode, systemLangCode };
+}
+
+function deviceAttributes(device: DeviceIdentity): Partial<SessionItem> {
+  const out: Partial<SessionItem> = {};
+  for (const field of DEVICE_IDENTITY_FIELDS) out[field] = device[field];
+  return out;
+}
+
+function identityAttributes(identity: SessionIdentity): Partial<SessionItem> {
+  return {
+    ...deviceAttributes(identity.device),
+    apiId: identity.apiId,
+    ...(identity.testServers ? { testServers: true } : {}),
+  };
+}
+
+function proxyOf(item: SessionItem): SessionProxyView | undefined {
+  if (item.proxyKind === undefined || item.proxyHost === undefined || item.proxyPort === undefined)
+    return undefined;
+  return { kind: item.proxyKind, host: item.proxyHost, port: item.proxyPort };
+}
+
+const PROXY_ATTRIBUTES = ["proxyKind", "proxyHost", "proxyPort", "proxyCiphertext"] as const;
+
 /** The freeze's flat attributes (an operator reading the table sees `frozenUntil` beside `floodWaitUntil`). */
 const FREEZE_ATTRIBUTES = ["frozenDetectedAt", "frozenSince", "frozenUntil", "frozenAppealUrl"] as const;
 
@@ -218,6 +289,8 @@ function toSession(item: SessionItem): Session {
     : undefined;
   const frozen = freezeOf(item);
   const revocation = revocationOf(item);
+  const identity = deviceOf(item);
+  const proxy = proxyOf(item);
   const session: Session = {
     phone: item.phone as Phone,
     status: item.status,
@@ -236,6 +309,10 @@ function toSession(item: SessionItem): Session {
     ...(item.floodWaitUntil !== undefined ? { floodWaitUntil: item.floodWaitUntil } : {}),
     ...(frozen ? { frozen } : {}),
     ...(item.authorizationTtlDays !== undefined ? { authorizationTtlDays: item.authorizationTtlDays } : {}),
+    ...(identity ? { identity } : {}),
+    ...(item.apiId !== undefined ? { apiId: item.apiId } : {}),
+    ...(item.testServers ? { testServers: true } : {}),
+    ...(proxy ? { proxy } : {}),
     ...(item.deletedAt !== undefined ? { deletedAt: item.deletedAt } : {}),
     ...(revocation ? { revocation } : {}),
   };
@@ -278,6 +355,11 @@ export interface SessionPatch {
   /** The freeze a check found (replaces the stored one whole); `null` clears it. */
   readonly frozen?: AccountFreeze | null;
   readonly authorizationTtlDays?: number;
+  /**
+   * The identity (device, API id), for a row older than identities: written once by its first use, so it keeps the
+   * identity it was first presented with. Never changes what a row already has.
+   */
+  readonly identity?: SessionIdentity;
 }
 
 export interface RepositoryOptions {
@@ -315,6 +397,10 @@ export class SessionRepository {
     return { purpose: "session" as const, id: phone };
   }
 
+  private proxyContext(phone: string) {
+    return { purpose: "proxy" as const, id: phone };
+  }
+
   // ---------------------------------------------------------------- create and read
 
   /**
@@ -329,6 +415,7 @@ export class SessionRepository {
       status: "active",
       isPaused: false,
       ...accountAttributes(input.account),
+      ...(input.identity ? identityAttributes(input.identity) : {}),
       createdAt: now,
       updatedAt: now,
       sessionCiphertext: await this.cipher.encrypt(input.sessionString, this.secretContext(input.phone)),
@@ -388,6 +475,88 @@ export class SessionRepository {
     const ciphertext = (out.Item as SessionItem | undefined)?.sessionCiphertext;
     if (!ciphertext) throw new SessionNotFoundError(phone);
     return this.cipher.decrypt(ciphertext, this.secretContext(phone));
+  }
+
+  /**
+   * The session's proxy with its credentials decrypted, or undefined when it has none. Only `lib/telegram` calls
+   * this, right before opening a client; the credentials live in memory for that one use.
+   */
+  async readProxy(phone: Phone): Promise<ProxySettings | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { phone },
+        ConsistentRead: true,
+        ProjectionExpression: "phone, proxyKind, proxyHost, proxyPort, proxyCiphertext",
+      }),
+    );
+    const item = out.Item as SessionItem | undefined;
+    const view = item ? proxyOf(item) : undefined;
+    if (!item || !view || !item.proxyCiphertext) return undefined;
+    const credentials = JSON.parse(
+      await this.cipher.decrypt(item.proxyCiphertext, this.proxyContext(phone)),
+    ) as ProxyCredentials;
+    return joinProxy(view, credentials);
+  }
+
+  // ---------------------------------------------------------------- proxy
+
+  /**
+   * Sets (or replaces) the proxy every connection of this session goes through. Its credentials are encrypted
+   * under the session's phone, like the session string. Not allowed on a deleted session.
+   */
+  async setProxy(phone: Phone, proxy: ProxySettings): Promise<Session> {
+    const valid = validateProxy(proxy);
+    const view = proxyView(valid);
+    const ciphertext = await this.cipher.encrypt(
+      JSON.stringify(proxyCredentials(valid)),
+      this.proxyContext(phone),
+    );
+    return this.writeProxy(
+      phone,
+      "SET proxyKind = :kind, proxyHost = :host, proxyPort = :port, proxyCiphertext = :c",
+      {
+        ":kind": view.kind,
+        ":host": view.host,
+        ":port": view.port,
+        ":c": ciphertext,
+      },
+    );
+  }
+
+  /** Removes the session's proxy: its connections go straight to Telegram again. */
+  clearProxy(phone: Phone): Promise<Session> {
+    return this.writeProxy(phone, `REMOVE ${PROXY_ATTRIBUTES.join(", ")}`, {});
+  }
+
+  private async writeProxy(phone: Phone, change: string, values: Record<string, unknown>): Promise<Session> {
+    const now = this.now().toISOString();
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { phone },
+          ConditionExpression: "attribute_exists(phone) AND #status <> :deleted",
+          UpdateExpression: `${change.startsWith("SET") ? `${change}, ` : "SET "}updatedAt = :now, version = version + :one${
+            change.startsWith("REMOVE") ? ` ${change}` : ""
+          }`,
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ...values, ":now": now, ":one": 1, ":deleted": "deleted" },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      const updated = toSession(out.Attributes as SessionItem);
+      this.logger?.info(updated.proxy ? "Session proxy set" : "Session proxy cleared", {
+        phone,
+        ...(updated.proxy
+          ? { proxy: `${updated.proxy.kind} ${updated.proxy.host}:${updated.proxy.port}` }
+          : {}),
+      });
+      return updated;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new SessionNotFoundError(phone);
+      throw err;
+    }
   }
 
   // ---------------------------------------------------------------- lists
@@ -556,14 +725,30 @@ export class SessionRepository {
     sessionString: string,
     account: TelegramAccount,
     expectedVersion?: number,
+    identity?: SessionIdentity,
   ): Promise<Session> {
     const sessionCiphertext = await this.cipher.encrypt(sessionString, this.secretContext(phone));
+    // A new key is who it was created as: its identity replaces the old key's (the proxy, the operator's, stays).
     return this.applyEvent(
       phone,
       "relogin",
       expectedVersion,
-      { sessionCiphertext, ...accountAttributes(account), consecutiveFailures: 0 },
-      ["lastError", "lastErrorCode", "floodWaitUntil", "userId", "username", "firstName", "lastName"],
+      {
+        sessionCiphertext,
+        ...accountAttributes(account),
+        ...(identity ? identityAttributes(identity) : {}),
+        consecutiveFailures: 0,
+      },
+      [
+        "lastError",
+        "lastErrorCode",
+        "floodWaitUntil",
+        "userId",
+        "username",
+        "firstName",
+        "lastName",
+        ...(identity ? (["apiId", "testServers"] as const) : []),
+      ],
     );
   }
 
@@ -581,7 +766,7 @@ export class SessionRepository {
         deletedAt: now.toISOString(),
         expiresAt: Math.floor(now.getTime() / 1000) + TOMBSTONE_DAYS * 86_400,
       },
-      ["sessionCiphertext", "leaseOwner", "leaseUntil"],
+      ["sessionCiphertext", "leaseOwner", "leaseUntil", ...PROXY_ATTRIBUTES],
     );
   }
 
@@ -606,7 +791,9 @@ export class SessionRepository {
         ...(pending ? {} : { expiresAt: Math.floor(now.getTime() / 1000) + TOMBSTONE_DAYS * 86_400 }),
         ...revocationAttributes(revocation),
       },
-      pending ? ["leaseOwner", "leaseUntil", "expiresAt"] : ["sessionCiphertext", "leaseOwner", "leaseUntil"],
+      pending
+        ? ["leaseOwner", "leaseUntil", "expiresAt"]
+        : ["sessionCiphertext", "leaseOwner", "leaseUntil", ...PROXY_ATTRIBUTES],
     );
   }
 
@@ -652,7 +839,7 @@ export class SessionRepository {
     }
     const removes = [
       ...REVOCATION_ATTRIBUTES.filter((a) => !(a in attrs)),
-      ...(settled ? ["sessionCiphertext", "leaseOwner", "leaseUntil"] : []),
+      ...(settled ? ["sessionCiphertext", "leaseOwner", "leaseUntil", ...PROXY_ATTRIBUTES] : []),
     ];
     const update = {
       TableName: this.tableName,
@@ -705,7 +892,8 @@ export class SessionRepository {
       ConditionExpression: "#status = :error AND updatedAt < :cutoff",
       UpdateExpression:
         "SET #status = :deleted, isPaused = :true, updatedAt = :now, deletedAt = :now, expiresAt = :exp, " +
-        "version = version + :one REMOVE sessionCiphertext, leaseOwner, leaseUntil",
+        "version = version + :one REMOVE sessionCiphertext, leaseOwner, leaseUntil, " +
+        PROXY_ATTRIBUTES.join(", "),
       ExpressionAttributeNames: { "#status": "status" },
       ExpressionAttributeValues: {
         ":error": "error",
@@ -758,6 +946,14 @@ export class SessionRepository {
         ? { authorizationTtlDays: patch.authorizationTtlDays }
         : {}),
     };
+    // An identity is only ever added to a row that has none: the condition below keeps an existing one.
+    if (patch.identity) {
+      for (const [k, v] of Object.entries(identityAttributes(patch.identity))) {
+        sets.push(`#${k} = if_not_exists(#${k}, :${k})`);
+        names[`#${k}`] = k;
+        values[`:${k}`] = v;
+      }
+    }
     for (const [k, v] of Object.entries(attrs)) {
       sets.push(`#${k} = :${k}`);
       names[`#${k}`] = k;

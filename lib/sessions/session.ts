@@ -53,6 +53,38 @@ export interface AccountFreeze {
   readonly appealUrl?: string;
 }
 
+/**
+ * The device a session presents to Telegram in `initConnection` on every connection, fixed when the session is
+ * created (login or import) and never taken from the machine that happens to run the job: a key whose device jumps
+ * from one Lambda host to the next is what Telegram's anti-abuse systems look at.
+ */
+export interface DeviceIdentity {
+  /** e.g. "Session Keeper". */
+  readonly deviceModel: string;
+  /** e.g. "server". */
+  readonly systemVersion: string;
+  /** e.g. "0.1.0". */
+  readonly appVersion: string;
+  /** ISO 639-1, e.g. "en". */
+  readonly langCode: string;
+  readonly systemLangCode: string;
+}
+
+export const DEVICE_IDENTITY_FIELDS = [
+  "deviceModel",
+  "systemVersion",
+  "appVersion",
+  "langCode",
+  "systemLangCode",
+] as const satisfies readonly (keyof DeviceIdentity)[];
+
+/** A session's proxy as anyone may see it: the kind and the address. Its credentials are stored encrypted. */
+export interface SessionProxyView {
+  readonly kind: "socks5" | "mtproxy";
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface Session {
   readonly phone: Phone;
   readonly status: SessionStatus;
@@ -82,6 +114,17 @@ export interface Session {
    * many days is terminated by Telegram. Recorded by the health check, whose getMe counts as a use.
    */
   readonly authorizationTtlDays?: number;
+  /** The device this session presents on every connection (absent only on rows older than identities). */
+  readonly identity?: DeviceIdentity;
+  /**
+   * The API id its key was created under, presented in `initConnection` (a logged-in key needs no API hash).
+   * Absent on rows older than this field: those use the deployment's API_ID, as they always did.
+   */
+  readonly apiId?: number;
+  /** True for a session of Telegram's test servers (test numbers +99966…, imported explicitly as such). */
+  readonly testServers?: boolean;
+  /** The proxy every connection of this session goes through, if any. */
+  readonly proxy?: SessionProxyView;
   readonly deletedAt?: string;
   /**
    * Once deleted: the key's logout at Telegram (revocation.ts). `pending` keeps the ciphertext (`hasSecret`) until a

@@ -24,8 +24,8 @@ import { PromisedNetSockets } from "telegram/extensions";
 import { Logger as GramLogger, LogLevel } from "telegram/extensions/Logger";
 import { StringSession } from "telegram/sessions";
 import type { TelegramClientParams } from "telegram/client/telegramBaseClient";
-import type { TelegramApiCredentials } from "../secrets";
-import { ConnectFailedError, DeadlineExceededError } from "./errors";
+import { pinTelegramAddress, profileParams, type ConnectionProfile } from "./connection";
+import { ConnectFailedError, DeadlineExceededError, ProxyFailedError } from "./errors";
 
 export { TelegramClient, StringSession };
 export type { TelegramClientParams };
@@ -74,20 +74,24 @@ export interface OneShotOptions {
 }
 
 /**
- * Connects a client on `sessionString` ("" for a new login), runs `job`, and destroys the client whatever happens.
- * Rejects with `ConnectFailedError` when GramJS could not connect, `DeadlineExceededError` when the deadline
- * passed first, or whatever the job threw (GramJS's RPC errors as they are).
+ * Connects a client on `sessionString` ("" for a new login) as `profile` says (its identity, API id, proxy, and
+ * Telegram's address for its DC id, whatever the string names), runs `job`, and destroys the client whatever
+ * happens. Rejects with `ConnectFailedError` when GramJS could not connect (`ProxyFailedError` through a proxy),
+ * `DeadlineExceededError` when the deadline passed first, or whatever the job threw (GramJS's RPC errors as they
+ * are).
  */
 export async function runOneShot<T>(
   sessionString: string,
-  credentials: TelegramApiCredentials,
+  profile: ConnectionProfile,
   job: (userbot: OpenUserbot) => Promise<T>,
   options: OneShotOptions,
 ): Promise<T> {
   const session = new StringSession(sessionString);
+  pinTelegramAddress(session, profile.testServers);
   const guard = { destroying: false };
-  const client = options.createClient(session, credentials.apiId, credentials.apiHash, {
+  const client = options.createClient(session, profile.apiId, profile.apiHash, {
     ...clientParams(),
+    ...profileParams(profile),
     networkSocket: guardedSockets(guard),
   });
   let timer: NodeJS.Timeout | undefined;
@@ -95,7 +99,15 @@ export async function runOneShot<T>(
     timer = setTimeout(() => reject(new DeadlineExceededError(options.deadlineMs)), options.deadlineMs);
   });
   const work = (async () => {
-    if (!(await client.connect())) throw new ConnectFailedError();
+    let connected: boolean;
+    try {
+      connected = await client.connect();
+    } catch (err) {
+      // GramJS's SOCKS client throws its own errors; their text may quote the proxy, so only the kind is kept.
+      if (profile.proxy) throw new ProxyFailedError();
+      throw err;
+    }
+    if (!connected) throw profile.proxy ? new ProxyFailedError() : new ConnectFailedError();
     return job({ client, session });
   })();
   // A job abandoned at the deadline may still reject later; that rejection has already been accounted for.

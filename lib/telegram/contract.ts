@@ -5,7 +5,7 @@
  * The implementation lives beside this file (`lib/telegram/*`) and is the only code that imports GramJS.
  */
 import type { Phone } from "../sessions/phone";
-import type { AccountFreeze, Session, TelegramAccount } from "../sessions/session";
+import type { AccountFreeze, DeviceIdentity, Session, TelegramAccount } from "../sessions/session";
 import type { LoginFlowView, QrLoginView } from "../bot-state/login-flows";
 
 // What a login in progress looks like is its record's (the bot-state table's login flows), read without GramJS.
@@ -263,6 +263,19 @@ export type SetTwoFaOutcome =
   /** The current password given is wrong (PASSWORD_HASH_INVALID). Nothing changed. */
   | { readonly outcome: "wrong-current-password"; readonly hint?: string };
 
+/** How an imported string is to be taken, beyond what it carries. */
+export interface ImportOptions {
+  /**
+   * The API id the string was made under, for formats that do not carry one (GramJS, Telethon, older Pyrogram).
+   * Default: the deployment's. A Pyrogram string's own API id always wins (a different one here is refused).
+   */
+  readonly apiId?: number;
+  /** Parts of the device identity to present instead of the default. */
+  readonly device?: Partial<DeviceIdentity>;
+  /** The string is for Telegram's test servers: only for a test number (+99966…). */
+  readonly testServers?: boolean;
+}
+
 /**
  * The userbot operations the bot, the jobs and the CLI use. Those that open a session (all but `checkSession`,
  * which returns every outcome, and `revokeSession`) throw what `withUserbot` throws when they cannot run:
@@ -273,7 +286,12 @@ export interface UserbotService {
   /** getMe through the session, recording the result as the health check does. */
   checkSession(phone: Phone, options: CheckOptions): Promise<CheckResult>;
   /** Stores an existing session string (GramJS, Telethon or Pyrogram format) after proving it with getMe. */
-  importSession(phone: Phone, sessionString: string, actor: string): Promise<Session>;
+  importSession(
+    phone: Phone,
+    sessionString: string,
+    actor: string,
+    options?: ImportOptions,
+  ): Promise<Session>;
   /**
    * Logs the stored key out at Telegram (`auth.logOut`), under the session's lease, whatever its status; writes
    * nothing to the row. Throws only `SessionNotFoundError` (no stored key) and configuration errors.

@@ -108,6 +108,17 @@ export class ConnectFailedError extends Error {
   }
 }
 
+/**
+ * `connect()` through the session's proxy failed: the proxy refused, is down, or could not reach Telegram. Transient
+ * (the key is fine); says nothing of the proxy's credentials.
+ */
+export class ProxyFailedError extends Error {
+  constructor() {
+    super("Could not reach Telegram through the session's proxy.");
+    this.name = "ProxyFailedError";
+  }
+}
+
 /** The job did not finish within its deadline and was abandoned (the client was destroyed). */
 export class DeadlineExceededError extends Error {
   constructor(readonly deadlineMs: number) {
@@ -131,6 +142,13 @@ export function classifyError(err: unknown): ClassifiedFailure {
       "FLOOD_WAIT",
       `Telegram asks to wait ${err.seconds} s before the next request`,
       err.seconds,
+    );
+  }
+  if (err instanceof ProxyFailedError) {
+    return failure(
+      "transient",
+      "PROXY_FAILED",
+      "Telegram could not be reached through the session's proxy; it will be retried (test the proxy, or clear it)",
     );
   }
   if (err instanceof ConnectFailedError) {

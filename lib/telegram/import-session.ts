@@ -3,16 +3,23 @@
  * getMe under a deadline, check it is the account of the phone given, and only then store it (`create`, or
  * `relogin` when the phone already has a session, which is then replaced). A string that fails any of this
  * stores nothing.
+ *
+ * The key keeps who it was made as: the API id a Pyrogram string carries, or the one the operator names for a
+ * format that carries none (else the deployment's), presented on every connection from the proof on. It is dialled
+ * at Telegram's address for its DC id, never at the address written in the string. It gets the default device
+ * identity, or the one given.
  */
 import type { Api } from "telegram";
 import { SessionExistsError } from "../sessions/errors";
 import type { Phone } from "../sessions/phone";
+import type { SessionIdentity } from "../sessions/repository";
 import type { Session } from "../sessions/session";
 import { runOneShot } from "./client";
-import type { ClassifiedFailure } from "./contract";
-import type { ResolvedDeps } from "./deps";
+import { isTestNumber } from "./connection";
+import type { ClassifiedFailure, ImportOptions } from "./contract";
+import { profileOf, type ResolvedDeps } from "./deps";
 import { classifyError } from "./errors";
-import { parseSessionString } from "./session-string";
+import { InvalidSessionStringError, parseSessionString } from "./session-string";
 import { accountOf, getSelf } from "./userbot";
 
 /** Hard limit on proving an imported session (connect + getMe). */
@@ -41,18 +48,45 @@ export class WrongAccountError extends Error {
   }
 }
 
+/** Bad import options: nothing was read or stored. */
+export class InvalidImportError extends Error {
+  constructor(message: string) {
+    super(`${message} Nothing was stored.`);
+    this.name = "InvalidImportError";
+  }
+}
+
 export async function importSession(
   deps: ResolvedDeps,
   phone: Phone,
   input: string,
   actor: string,
+  options: ImportOptions = {},
   deadlineMs: number = IMPORT_DEADLINE_MS,
 ): Promise<Session> {
-  const parsed = parseSessionString(input);
+  if (options.testServers && !isTestNumber(phone)) {
+    throw new InvalidImportError(
+      `${phone} is not a test number (+99966…); only test numbers live on Telegram's test servers.`,
+    );
+  }
+  if (options.apiId !== undefined && !(Number.isInteger(options.apiId) && options.apiId > 0)) {
+    throw new InvalidImportError(`The API id must be a positive whole number, not ${options.apiId}.`);
+  }
+  const parsed = parseSessionString(input, { testServers: options.testServers === true });
+  if (parsed.apiId !== undefined && options.apiId !== undefined && parsed.apiId !== options.apiId) {
+    throw new InvalidSessionStringError(
+      `it was made under API id ${parsed.apiId}, not ${options.apiId}; leave the API id out`,
+    );
+  }
   const credentials = await deps.credentials();
+  const identity: SessionIdentity = {
+    device: { ...deps.defaultIdentity, ...options.device },
+    apiId: parsed.apiId ?? options.apiId ?? credentials.apiId,
+    ...(parsed.testServers ? { testServers: true } : {}),
+  };
   let me: Api.User;
   try {
-    me = await runOneShot(parsed.sessionString, credentials, getSelf, {
+    me = await runOneShot(parsed.sessionString, await profileOf(deps, identity), getSelf, {
       createClient: deps.createClient,
       deadlineMs,
     });
@@ -68,14 +102,14 @@ export async function importSession(
   let session: Session;
   let replaced = false;
   if (existing && existing.status !== "deleted") {
-    session = await deps.sessions.relogin(phone, parsed.sessionString, account);
+    session = await deps.sessions.relogin(phone, parsed.sessionString, account, undefined, identity);
     replaced = true;
   } else {
     try {
-      session = await deps.sessions.create({ phone, sessionString: parsed.sessionString, account });
+      session = await deps.sessions.create({ phone, sessionString: parsed.sessionString, account, identity });
     } catch (err) {
       if (!(err instanceof SessionExistsError)) throw err;
-      session = await deps.sessions.relogin(phone, parsed.sessionString, account);
+      session = await deps.sessions.relogin(phone, parsed.sessionString, account, undefined, identity);
       replaced = true;
     }
   }
@@ -83,8 +117,14 @@ export async function importSession(
     action: "session.imported",
     actor,
     phone,
-    detail: `${parsed.format} session${replaced ? ", replacing the old one" : ""}`,
+    detail: `${parsed.format} session, API id ${identity.apiId}${replaced ? ", replacing the old one" : ""}`,
   });
-  deps.logger.info("Session imported", { phone, format: parsed.format, userId: account.userId, replaced });
+  deps.logger.info("Session imported", {
+    phone,
+    format: parsed.format,
+    userId: account.userId,
+    apiId: identity.apiId,
+    replaced,
+  });
   return session;
 }

@@ -30,7 +30,8 @@ export function createUserbotServices(deps: UserbotDeps): UserbotServices {
     qr: new StatelessQrLogin(resolved),
     userbots: {
       checkSession: (phone, options) => checkSession(resolved, phone, options),
-      importSession: (phone, sessionString, actor) => importSession(resolved, phone, sessionString, actor),
+      importSession: (phone, sessionString, actor, options) =>
+        importSession(resolved, phone, sessionString, actor, options),
       revokeSession: (phone, options) => revokeSession(resolved, phone, options),
       listDevices: (phone, options) => listDevices(resolved, phone, options),
       endDevice: (phone, hash, options) => endDevice(resolved, phone, hash, options),
@@ -46,7 +47,8 @@ export { classifyError, ConnectFailedError, DeadlineExceededError, FloodWaitPend
 export { SessionNotActiveError, UserbotFailedError } from "./errors";
 export { clientParams, createTelegramClient, type CreateClient } from "./client";
 export { InvalidSessionStringError, parseSessionString } from "./session-string";
-export { SessionImportFailedError, WrongAccountError } from "./import-session";
+export { InvalidImportError, SessionImportFailedError, WrongAccountError } from "./import-session";
+export { ProxyFailedError } from "./errors";
 export { InvalidAuthorizationHashError } from "./devices";
 export { InvalidTwoFaPasswordError } from "./two-fa";
 export type { UserbotDeps } from "./deps";

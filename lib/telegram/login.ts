@@ -24,7 +24,7 @@ import type { Phone } from "../sessions/phone";
 import type { Session, TelegramAccount } from "../sessions/session";
 import { runOneShot, type OpenUserbot } from "./client";
 import type { CodeDelivery, LoginFlowView, LoginOutcome, LoginService } from "./contract";
-import type { ResolvedDeps } from "./deps";
+import { newKeyIdentity, profileOf, type ResolvedDeps } from "./deps";
 import { classifyError } from "./errors";
 import {
   FlowBusyError,
@@ -137,11 +137,11 @@ export async function loginStep<T>(
   session: string,
   job: (userbot: OpenUserbot) => Promise<T>,
 ): Promise<StepResult<T>> {
-  const credentials = await deps.credentials();
+  const profile = await profileOf(deps, await newKeyIdentity(deps));
   try {
     return {
       ok: true,
-      value: await runOneShot(session, credentials, job, { createClient: deps.createClient, deadlineMs }),
+      value: await runOneShot(session, profile, job, { createClient: deps.createClient, deadlineMs }),
     };
   } catch (err) {
     return { ok: false, failure: loginFailure(err) };
@@ -559,14 +559,21 @@ async function saveSession(
   account: TelegramAccount,
   existing: Session | undefined,
 ): Promise<{ readonly session: Session; readonly replaced: boolean }> {
+  // The new key presented the default device under the deployment's API id (`loginStep`): that is who it is.
+  const identity = await newKeyIdentity(deps);
   if (existing && existing.status !== "deleted") {
-    return { session: await deps.sessions.relogin(phone, sessionString, account), replaced: true };
+    const session = await deps.sessions.relogin(phone, sessionString, account, undefined, identity);
+    return { session, replaced: true };
   }
   try {
-    return { session: await deps.sessions.create({ phone, sessionString, account }), replaced: false };
+    return {
+      session: await deps.sessions.create({ phone, sessionString, account, identity }),
+      replaced: false,
+    };
   } catch (err) {
     if (!(err instanceof SessionExistsError)) throw err;
-    return { session: await deps.sessions.relogin(phone, sessionString, account), replaced: true };
+    const session = await deps.sessions.relogin(phone, sessionString, account, undefined, identity);
+    return { session, replaced: true };
   }
 }
 

@@ -16,12 +16,16 @@ import { Api } from "telegram";
 import { DecryptionError } from "../crypto/envelope";
 import { LeaseHeldError } from "../sessions/errors";
 import type { Phone } from "../sessions/phone";
-import type { TelegramApiCredentials } from "../secrets";
+import { forgetSecret, registerSecret } from "../log";
+import { proxySecrets } from "../sessions/proxy";
+import type { SessionIdentity } from "../sessions/repository";
+import type { Session } from "../sessions/session";
 import { DESTROY_GRACE_MS, runOneShot, type CreateClient } from "./client";
+import type { ConnectionProfile } from "./connection";
 import type { ClassifiedFailure, RevocationOutcome } from "./contract";
-import type { ResolvedDeps } from "./deps";
+import { newKeyIdentity, profileOf, type ResolvedDeps } from "./deps";
 import { classifyError } from "./errors";
-import { LEASE_MARGIN_MS, type WithUserbotOptions } from "./userbot";
+import { identityOf, LEASE_MARGIN_MS, type WithUserbotOptions } from "./userbot";
 
 /** What a failure of auth.logOut means for the key: refused already (dead), or not confirmed. */
 export function revocationOutcome(failure: ClassifiedFailure): RevocationOutcome {
@@ -47,8 +51,13 @@ export async function revokeSession(
   const startedAt = Date.now();
   const credentials = await deps.credentials();
   const owner = `${options.actor}#${randomBytes(4).toString("hex")}`;
+  let leased: Session;
   try {
-    await deps.sessions.acquireLease(phone, owner, options.deadlineMs + DESTROY_GRACE_MS + LEASE_MARGIN_MS);
+    leased = await deps.sessions.acquireLease(
+      phone,
+      owner,
+      options.deadlineMs + DESTROY_GRACE_MS + LEASE_MARGIN_MS,
+    );
   } catch (err) {
     if (!(err instanceof LeaseHeldError)) throw err;
     return notConfirmed(
@@ -68,12 +77,21 @@ export async function revokeSession(
         "the stored session could not be decrypted, so it was not logged out",
       );
     }
-    const outcome = await logOutWith(
-      sessionString,
-      credentials,
-      deps.createClient,
-      Math.max(1, options.deadlineMs - (Date.now() - startedAt)),
-    );
+    // The key logs out as who it is: its own device, API id and proxy, like every connection of the session.
+    const proxy = leased.proxy ? await deps.sessions.readProxy(phone) : undefined;
+    const secrets = proxy ? proxySecrets(proxy) : [];
+    secrets.forEach(registerSecret);
+    let outcome: RevocationOutcome;
+    try {
+      outcome = await logOutWith(
+        sessionString,
+        await profileOf(deps, identityOf(deps, leased, credentials.apiId), proxy),
+        deps.createClient,
+        Math.max(1, options.deadlineMs - (Date.now() - startedAt)),
+      );
+    } finally {
+      secrets.forEach(forgetSecret);
+    }
     deps.logger.info("Session key revocation", { phone, outcome: outcome.outcome, ...codeOf(outcome) });
     return outcome;
   } finally {
@@ -88,23 +106,27 @@ export async function revokeSession(
 export async function logOutKey(
   deps: ResolvedDeps,
   sessionString: string,
-  options: { readonly deadlineMs: number },
+  options: {
+    readonly deadlineMs: number;
+    /** Who the key was (the replaced row's identity); default: a key made now. */
+    readonly identity?: SessionIdentity;
+  },
 ): Promise<RevocationOutcome> {
   if (!(options.deadlineMs > 0)) throw new Error(`deadlineMs must be positive, not ${options.deadlineMs}.`);
-  const credentials = await deps.credentials();
-  return logOutWith(sessionString, credentials, deps.createClient, options.deadlineMs);
+  const profile = await profileOf(deps, options.identity ?? (await newKeyIdentity(deps)));
+  return logOutWith(sessionString, profile, deps.createClient, options.deadlineMs);
 }
 
 async function logOutWith(
   sessionString: string,
-  credentials: TelegramApiCredentials,
+  profile: ConnectionProfile,
   createClient: CreateClient,
   deadlineMs: number,
 ): Promise<RevocationOutcome> {
   try {
     await runOneShot(
       sessionString,
-      credentials,
+      profile,
       async ({ client }) => {
         await client.invoke(new Api.auth.LogOut());
       },

@@ -6,11 +6,19 @@
  *   for IPv4. GramJS's StringSession reads it as it is.
  * - Pyrogram: urlsafe-base64 without padding of a struct that carries the DC number but no address:
  *   362 chars ">BI?256sQ?" (dc_id, api_id, test_mode, auth_key, user_id, is_bot), and the older
- *   351 chars ">B?256sI?" and 356 chars ">B?256sQ?" (no api_id). Converted here, with the DC's production address.
+ *   351 chars ">B?256sI?" and 356 chars ">B?256sQ?" (no api_id). The API id, when present, is kept: the key was
+ *   created under it and presents it on every connection.
+ *
+ * Whatever address a string carries is thrown away: the result names Telegram's own address for the string's DC id
+ * (its test servers' only when the operator says so, for a test number), so a string naming some other host never
+ * makes us dial it.
  *
  * Nothing here talks to Telegram; `importSession` proves the result with getMe.
  */
 import { StringSession } from "telegram/sessions";
+import { PRODUCTION_DC_IPV4, telegramAddress } from "./connection";
+
+export { PRODUCTION_DC_IPV4 };
 
 export type SessionFormat = "gramjs" | "telethon" | "pyrogram";
 
@@ -19,16 +27,16 @@ export interface ParsedSession {
   /** In GramJS's StringSession form. */
   readonly sessionString: string;
   readonly dcId: number;
+  /** The API id the key was made under, when the format carries it (Pyrogram's current one). */
+  readonly apiId?: number;
+  /** True when the string is for Telegram's test servers (asked for explicitly). */
+  readonly testServers: boolean;
 }
 
-/** Telegram's production data centres (the addresses Pyrogram, Telethon and GramJS ship with). */
-export const PRODUCTION_DC_IPV4: Readonly<Record<number, string>> = {
-  1: "149.154.175.53",
-  2: "149.154.167.51",
-  3: "149.154.175.100",
-  4: "149.154.167.91",
-  5: "91.108.56.130",
-};
+export interface ParseOptions {
+  /** The string is for Telegram's test servers (a test number, +99966…). Default: production. */
+  readonly testServers?: boolean;
+}
 
 const AUTH_KEY_BYTES = 256;
 
@@ -51,18 +59,30 @@ const PYROGRAM_LAYOUTS: Readonly<
   356: { hasApiId: false, userIdBytes: 8 },
 };
 
-export function parseSessionString(input: string): ParsedSession {
+export function parseSessionString(input: string, options: ParseOptions = {}): ParsedSession {
   const text = input.trim();
   if (text.length === 0) throw new InvalidSessionStringError("it is empty");
   if (!/^[A-Za-z0-9+/_=-]+$/.test(text))
     throw new InvalidSessionStringError("it has characters no session has");
-  if (text.startsWith("1")) return parseGramJsOrTelethon(text);
+  const testServers = options.testServers === true;
+  if (text.startsWith("1")) return parseGramJsOrTelethon(text, testServers);
   const layout = PYROGRAM_LAYOUTS[text.replace(/=+$/, "").length];
-  if (layout) return parsePyrogram(text, layout);
+  if (layout) return parsePyrogram(text, layout, testServers);
   throw new InvalidSessionStringError(`its length, ${text.length} characters, matches no known format`);
 }
 
-function parseGramJsOrTelethon(text: string): ParsedSession {
+/** Telegram's address of `dcId`, or a refusal naming the DC that does not exist. */
+function addressOf(dcId: number, testServers: boolean): string {
+  const address = telegramAddress(dcId, testServers);
+  if (!address) {
+    throw new InvalidSessionStringError(
+      `it names data centre ${dcId}, which Telegram${testServers ? "'s test servers do" : " does"} not have`,
+    );
+  }
+  return address;
+}
+
+function parseGramJsOrTelethon(text: string, testServers: boolean): ParsedSession {
   let session: StringSession;
   try {
     session = new StringSession(text);
@@ -82,33 +102,50 @@ function parseGramJsOrTelethon(text: string): ParsedSession {
   // reader tells them apart the same way.
   const raw = Buffer.from(text.slice(1), "base64");
   const format: SessionFormat = text.length === 353 || raw.readInt16BE(1) > 100 ? "telethon" : "gramjs";
-  return { format, sessionString: gramJsString(dcId, session.serverAddress, session.port || 443, key), dcId };
+  // The address written in the string is never used: Telegram's own for its DC id replaces it.
+  return {
+    format,
+    sessionString: gramJsString(dcId, addressOf(dcId, testServers), 443, key),
+    dcId,
+    testServers,
+  };
 }
 
 function parsePyrogram(
   text: string,
   layout: { readonly hasApiId: boolean; readonly userIdBytes: 4 | 8 },
+  testServers: boolean,
 ): ParsedSession {
   const raw = Buffer.from(text.replace(/=+$/, ""), "base64url");
   const expected = 1 + (layout.hasApiId ? 4 : 0) + 1 + AUTH_KEY_BYTES + layout.userIdBytes + 1;
   if (raw.length !== expected) throw new InvalidSessionStringError("it could not be decoded");
   let offset = 0;
   const dcId = raw.readUInt8(offset);
-  offset += 1 + (layout.hasApiId ? 4 : 0);
+  offset += 1;
+  const apiId = layout.hasApiId ? raw.readUInt32BE(offset) : undefined;
+  offset += layout.hasApiId ? 4 : 0;
   const testMode = raw.readUInt8(offset) !== 0;
   offset += 1;
   const authKey = raw.subarray(offset, offset + AUTH_KEY_BYTES);
   offset += AUTH_KEY_BYTES + layout.userIdBytes;
   const isBot = raw.readUInt8(offset) !== 0;
   if (isBot) throw new InvalidSessionStringError("it is a bot's session; Session Keeper keeps user accounts");
-  if (testMode) {
+  if (testMode && !testServers) {
     throw new InvalidSessionStringError(
-      "it is for Telegram's test servers; Session Keeper keeps production accounts",
+      "it is for Telegram's test servers; import it as a test-server session, for a test number (+99966…) only",
     );
   }
-  const address = PRODUCTION_DC_IPV4[dcId];
-  if (!address) throw new InvalidSessionStringError(`it names data centre ${dcId}, which does not exist`);
-  return { format: "pyrogram", sessionString: gramJsString(dcId, address, 443, Buffer.from(authKey)), dcId };
+  if (!testMode && testServers) {
+    throw new InvalidSessionStringError("it is for Telegram's production servers, not its test servers");
+  }
+  if (apiId === 0) throw new InvalidSessionStringError("its API id is 0");
+  return {
+    format: "pyrogram",
+    sessionString: gramJsString(dcId, addressOf(dcId, testServers), 443, Buffer.from(authKey)),
+    dcId,
+    ...(apiId !== undefined ? { apiId } : {}),
+    testServers,
+  };
 }
 
 /** GramJS's `StringSession.save()` layout, written without a client. */

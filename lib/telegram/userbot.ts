@@ -7,14 +7,16 @@
  */
 import { randomBytes } from "node:crypto";
 import { Api } from "telegram";
+import { forgetSecret, registerSecret } from "../log";
+import { proxySecrets } from "../sessions/proxy";
 import { LeaseHeldError, SessionNotFoundError, StaleVersionError } from "../sessions/errors";
 import type { Phone } from "../sessions/phone";
-import type { SessionPatch } from "../sessions/repository";
+import type { SessionIdentity, SessionPatch } from "../sessions/repository";
 import type { AccountFreeze, Session, TelegramAccount } from "../sessions/session";
 import { readAuthorizationTtl, readFreeze, type FreezeReading, type ReportedFreeze } from "./account-state";
 import { DESTROY_GRACE_MS, runOneShot, type OpenUserbot } from "./client";
 import type { CheckOptions, CheckResult, ClassifiedFailure } from "./contract";
-import type { ResolvedDeps } from "./deps";
+import { profileOf, type ResolvedDeps } from "./deps";
 import { classifyError, FloodWaitPendingError, SessionNotActiveError, UserbotFailedError } from "./errors";
 
 /** Extra lease time beyond deadline + destroy, for clock skew between Lambdas. */
@@ -70,11 +72,16 @@ export async function useSession<T>(
     // The status may have changed between the read and the lease.
     if (leased.status !== "active") throw new SessionNotActiveError(phone, leased.status, leased.lastError);
     let result: T;
+    let secrets: string[] = [];
     try {
       const sessionString = await deps.sessions.readSessionString(phone);
+      const proxy = leased.proxy ? await deps.sessions.readProxy(phone) : undefined;
+      secrets = proxy ? proxySecrets(proxy) : [];
+      secrets.forEach(registerSecret);
+      const profile = await profileOf(deps, identityOf(deps, leased, credentials.apiId), proxy);
       result = await runOneShot(
         sessionString,
-        credentials,
+        profile,
         (userbot) => job({ ...userbot, phone, row: leased }),
         {
           createClient: deps.createClient,
@@ -83,8 +90,14 @@ export async function useSession<T>(
       );
     } catch (err) {
       throw await recordFailure(deps, leased, classifyError(err), options.actor, err);
+    } finally {
+      secrets.forEach(forgetSecret);
     }
     const patch: SessionPatch = {
+      // A row older than identities keeps the one it was first presented with.
+      ...(leased.identity && leased.apiId !== undefined
+        ? {}
+        : { identity: identityOf(deps, leased, credentials.apiId) }),
       ...(leased.consecutiveFailures > 0 ? { consecutiveFailures: 0 } : {}),
       ...(leased.floodWaitUntil ? { floodWaitUntil: null } : {}),
       ...options.onSuccess?.(result),
@@ -94,6 +107,18 @@ export async function useSession<T>(
   } finally {
     await deps.sessions.releaseLease(phone, owner);
   }
+}
+
+/**
+ * Who a stored session is at Telegram: its own device and API id; a row older than these fields presents the default
+ * device and the deployment's API id (`deploymentApiId`), as all sessions did before.
+ */
+export function identityOf(deps: ResolvedDeps, row: Session, deploymentApiId: number): SessionIdentity {
+  return {
+    device: row.identity ?? deps.defaultIdentity,
+    apiId: row.apiId ?? deploymentApiId,
+    ...(row.testServers ? { testServers: true } : {}),
+  };
 }
 
 /** What is left of `deadlineMs` for connect + job, keeping a tenth (at most 2 s) for writing the outcome back. */

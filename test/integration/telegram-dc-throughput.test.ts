@@ -6,6 +6,7 @@
  * one connection per auth key, every lease released.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadDefaultDeviceIdentity } from "../../lib/config";
 import { runOneShot } from "../../lib/telegram/client";
 import type { CheckResult } from "../../lib/telegram/contract";
 import { getMe } from "../../lib/telegram/userbot";
@@ -37,7 +38,7 @@ const check = { deadlineMs: 10_000, actor: "health-check:throughput" };
 describe("one process's pace over the real transport", () => {
   it("one check at a time: connect + getMe + destroy, and the whole check", async () => {
     const ali = await seedDcSession(h);
-    const credentials = { apiId: API_ID, apiHash: API_HASH };
+    const credentials = { apiId: API_ID, apiHash: API_HASH, device: loadDefaultDeviceIdentity() };
     // Warm up module loading and the JIT, as a warm Lambda container would be.
     await runOneShot(ali.sessionString, credentials, getMe, {
       createClient: dc.createClient,

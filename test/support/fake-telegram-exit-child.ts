@@ -6,21 +6,30 @@
  * "refused" (GramJS's real client and transport, pointed at a closed loopback port).
  */
 import { randomBytes } from "node:crypto";
+import { loadDefaultDeviceIdentity } from "../../lib/config";
 import { createTelegramClient, runOneShot, type CreateClient } from "../../lib/telegram/client";
 import { classifyError } from "../../lib/telegram/errors";
 import { gramJsString } from "../../lib/telegram/session-string";
 import { getMe } from "../../lib/telegram/userbot";
 import { FakeTelegram } from "./fake-telegram";
 
-const credentials = { apiId: 123456, apiHash: "0123456789abcdef0123456789abcdef" };
+const credentials = {
+  apiId: 123456,
+  apiHash: "0123456789abcdef0123456789abcdef",
+  device: loadDefaultDeviceIdentity(),
+};
 
 async function main(scenario: string): Promise<void> {
   let sessionString: string;
   let createClient: CreateClient;
   let deadlineMs = 10_000;
   if (scenario === "refused") {
-    sessionString = gramJsString(2, "127.0.0.1", 80, randomBytes(256));
-    createClient = createTelegramClient;
+    sessionString = gramJsString(2, "149.154.167.51", 443, randomBytes(256));
+    // GramJS's real client and transport; the factory, the address seam, points it at a closed loopback port.
+    createClient = (session, apiId, apiHash, params) => {
+      session.setDC(2, "127.0.0.1", 80);
+      return createTelegramClient(session, apiId, apiHash, params);
+    };
   } else {
     const fake = new FakeTelegram();
     const phone = "+998901234567";

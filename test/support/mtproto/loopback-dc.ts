@@ -89,6 +89,7 @@ import { Logger, LogLevel } from "telegram/extensions/Logger";
 import { returnBigInt } from "telegram/Helpers";
 import { StringSession } from "telegram/sessions";
 import { AccountSecurity, type AuthorizationView, type DeviceSpec } from "./account-security";
+import { findInitConnection, InitConnectionLog, type InitConnectionRecord } from "./init-connections";
 import { KeyExchange } from "./key-exchange";
 import { TELEGRAM_PRIME_BYTES } from "./math";
 import { srpChallenge, srpVerify, type PasswordRecord, type SrpChallenge } from "./srp";
@@ -292,6 +293,7 @@ export class LoopbackDc {
   private readonly security = new AccountSecurity<Account, KeyRecord>((account) =>
     [...this.keys.values()].filter((k) => k.account === account),
   );
+  private readonly initLog = new InitConnectionLog();
   private accepted = 0;
   private answered = 0;
   private badServerSalts = 0;
@@ -452,6 +454,14 @@ export class LoopbackDc {
     const found = this.account(account);
     const hint = this.security.hintOf(found);
     return { hasPassword: this.security.hasPassword(found), ...(hint !== undefined ? { hint } : {}) };
+  }
+
+  /**
+   * The `initConnection` parameters (API id, device model, system and app version, language codes) of every
+   * connection that sent one, oldest first; only those of `account`'s keys when given (see init-connections.ts).
+   */
+  initConnections(account?: string): readonly InitConnectionRecord[] {
+    return this.initLog.list(account);
   }
 
   stats(): LoopbackDcStats {
@@ -693,6 +703,8 @@ export class LoopbackDc {
   ): Promise<void> {
     const inner = innermost(request);
     const account = key.account ?? key.passwordPending ?? this.accountByPhoneIn(inner);
+    const init = findInitConnection(request);
+    if (init) this.initLog.record(init, key.id, key.account?.phone ?? account?.phone);
     const rule = this.takeRule(account, className(inner));
     if (await this.applyDelayDropSilent(conn, rule)) return;
     let answer: Answer;
@@ -1120,7 +1132,8 @@ function normalizePhone(phone: string): string {
   return phone.replace(/\D/g, "");
 }
 
-function keyIdOfSession(sessionString: string): string {
+/** The auth key id (hex) of a session string's key, as `InitConnectionRecord.authKeyId` names it. */
+export function keyIdOfSession(sessionString: string): string {
   // StringSession keeps the key as the tail of its buffer; reading it back through GramJS avoids a second parser.
   const session = new StringSession(sessionString) as unknown as { _key?: Buffer };
   if (!session._key) throw new Error("session string without an auth key");
