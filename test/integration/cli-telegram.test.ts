@@ -4,8 +4,10 @@
  * client on its real transport, dialling the DC's address instead of Telegram's (the CLI's test seam
  * SESSION_KEEPER_TELEGRAM_DC), and the whole userbot layer as in production.
  */
+import { StringSession } from "telegram/sessions";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Phone } from "../../lib/sessions";
+import { PRODUCTION_DC_IPV4 } from "../../lib/telegram/connection";
 import { loopbackDcEnv } from "../support/cli-dc";
 import { cliEnv, runCli } from "../support/cli-run";
 import { converseInTerminal } from "../support/cli-terminal";
@@ -239,7 +241,12 @@ describe("sessions import <phone>: a session string from standard input", () => 
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`Imported: ${phone} as @jasur (id 640001); stored encrypted, status active.\n`);
     expect(r.stdout + r.stderr).not.toContain(sessionString.slice(10, 60));
-    expect(await store.sessions().readSessionString(phone)).toBe(sessionString);
+    // The same key, stored with Telegram's address for its DC (never the one written in the string).
+    const stored = new StringSession(await store.sessions().readSessionString(phone));
+    const given = new StringSession(sessionString);
+    expect(stored.serverAddress).toBe(PRODUCTION_DC_IPV4[given.dcId]);
+    const keyOf = (session: StringSession) => (session as unknown as { _key: Buffer })._key;
+    expect(keyOf(stored)).toEqual(keyOf(given));
   });
 
   it("another account's string: refused with the number it belongs to, exit 1, nothing stored", async () => {
