@@ -178,6 +178,27 @@ describe("revoking while Telegram cannot be reached", () => {
   });
 });
 
+describe("a delete while the DC is unreachable, finished by a later retry", () => {
+  it("leaves a pending tombstone with its ciphertext; the retry with the DC back logs the key out and settles it", async () => {
+    const ali = await seedDcSession(h);
+    dc.script(ali.phone, { method: "auth.LogOut", silent: true, times: 1 });
+    const first = await h.services.userbots.revokeSession(ali.phone, { ...use, deadlineMs: 1_500 });
+    expect(first.outcome).toBe("not-confirmed");
+    const failure = first.outcome === "not-confirmed" ? first.failure.message : "";
+    const pending = await h.sessions.deleteWithRevocation(ali.phone, { notConfirmed: failure });
+    expect(pending).toMatchObject({ status: "deleted", hasSecret: true, revocation: { state: "pending" } });
+    expect(dc.keyState(ali.sessionString).loggedInAs).toBe(BigInt(ali.userId));
+
+    // The next cleanup: the pending tombstone is leased and its key opened like any stored key.
+    const retry = await h.another().userbots.revokeSession(ali.phone, use);
+    expect(retry).toEqual({ outcome: "logged-out" });
+    const settled = await h.sessions.retryRevocation(pending, { confirmed: "logged-out" });
+
+    expect(settled).toMatchObject({ hasSecret: false, revocation: { state: "logged-out", attempts: 2 } });
+    expect(await getMeWith(ali.sessionString)).toBe("AUTH_KEY_UNREGISTERED");
+  });
+});
+
 describe("revoking what is not there", () => {
   it("throws SessionNotFoundError for a phone without a stored key, without connecting", async () => {
     const accepted = dc.stats().connectionsAccepted;
