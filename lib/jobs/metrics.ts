@@ -25,13 +25,23 @@ export type JobMetricName =
   /** Dimension `status`: the fleet's size per status. */
   | "FleetSessions";
 
+/** Durations, in milliseconds; one value per event, so CloudWatch can give percentiles (p50, p99). */
+export type JobDurationName =
+  /** One session's check, from asking the userbot layer to its answer (lease, connect, getMe, release). */
+  "CheckDuration";
+
 export interface JobMetrics {
   count(name: JobMetricName, value?: number, dimension?: { name: string; value: string }): void;
+  duration(name: JobDurationName, ms: number): void;
   /** Writes what was counted since the last flush. Each handler calls it once, in `finally`. */
   flush(): void;
 }
 
-export const noMetrics: JobMetrics = { count: () => undefined, flush: () => undefined };
+export const noMetrics: JobMetrics = {
+  count: () => undefined,
+  duration: () => undefined,
+  flush: () => undefined,
+};
 
 /** Counts the fleet's sessions per status (from `countByStatus`), so dashboards show the fleet, not only events. */
 export function countFleet(metrics: JobMetrics, fleet: Record<SessionStatus, number>): void {
@@ -43,6 +53,7 @@ export function countFleet(metrics: JobMetrics, fleet: Record<SessionStatus, num
 export function powertoolsMetrics(metrics: Metrics): JobMetrics {
   const plain = new Map<JobMetricName, number>();
   const dimensioned = new Map<string, { name: JobMetricName; dim: string; value: string; n: number }>();
+  const durations: { name: JobDurationName; ms: number }[] = [];
   return {
     count(name, value = 1, dimension) {
       if (!dimension) {
@@ -54,8 +65,14 @@ export function powertoolsMetrics(metrics: Metrics): JobMetrics {
       entry.n += value;
       dimensioned.set(key, entry);
     },
+    duration(name, ms) {
+      durations.push({ name, ms });
+    },
     flush() {
       for (const [name, n] of plain) metrics.addMetric(name, MetricUnit.Count, n);
+      // The same name added again becomes a list of values in one EMF blob (Powertools flushes at 100 itself).
+      for (const { name, ms } of durations) metrics.addMetric(name, MetricUnit.Milliseconds, ms);
+      durations.length = 0;
       for (const { name, dim, value, n } of dimensioned.values()) {
         // A zero per reason is noise (a dashboard sums what is there); plain counts keep their zeros.
         if (n === 0 && name !== "FleetSessions") continue;

@@ -111,7 +111,9 @@ async function checkOne(
   const deadlineMs = Math.min(deps.checkDeadlineMs, invocation.remainingTimeMs() - DEADLINE_MARGIN_MS);
   if (deadlineMs < MIN_CHECK_MS) throw new OutOfTimeError(phone);
 
+  const started = deps.now().getTime();
   let result = await deps.userbots.checkSession(phone, { deadlineMs, actor: `health-check:${runId}` });
+  if (result.outcome !== "skipped") deps.metrics.duration("CheckDuration", deps.now().getTime() - started);
   if (receiveCount > 1 && result.outcome === "skipped" && result.reason === "not-active") {
     result = (await failedInEarlierDelivery(deps, phone, seen.startedAt)) ?? result;
   }

@@ -232,6 +232,10 @@ describe("the daily health check (dispatch + workers)", () => {
     expect(sum("SessionsSkipped", (m) => m.reason === "leased")).toBe(2);
     expect(sum("ChecksDispatched")).toBe(9);
     expect(sum("FleetSessions", (m) => m.status === "error")).toBe(3);
+    // One duration per session checked (a skip is not a check), in milliseconds: the dashboard's p50/p99.
+    const timed = emf.filter((m) => "CheckDuration" in m);
+    expect(timed.flatMap((m) => [m.CheckDuration as unknown as number | number[]].flat())).toHaveLength(8);
+    expect(JSON.stringify(timed[0]?._aws)).toContain('{"Name":"CheckDuration","Unit":"Milliseconds"}');
   });
 
   it("is harmless when a message or the schedule event comes twice, and says nothing when nothing changed", async () => {

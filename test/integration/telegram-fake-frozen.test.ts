@@ -143,6 +143,7 @@ describe("frozen accounts in the health check run", () => {
     const counted: Record<string, number> = {};
     const metrics: JobMetrics = {
       count: (name, value = 1) => void (counted[name] = (counted[name] ?? 0) + value),
+      duration: () => undefined,
       flush: () => undefined,
     };
     const deps = {
