@@ -13,7 +13,7 @@ import {
   type HttpRoute,
 } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
-import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { Alarm, ComparisonOperator, TreatMissingData, type Dashboard } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { IGrantable } from "aws-cdk-lib/aws-iam";
@@ -27,6 +27,7 @@ import { BY_STATUS_INDEX } from "../lib/tables";
 import { botStateGrants, SESSION_KEY_USE } from "./access";
 import type { FunctionName } from "./bundling";
 import { DeadLetterQueue } from "./constructs/dead-letter-queue";
+import { FleetDashboard } from "./constructs/fleet-dashboard";
 import { ScheduledJob } from "./constructs/scheduled-job";
 import { SessionKeeperFunction } from "./constructs/session-keeper-function";
 import { grantTableAccess } from "./constructs/table-access";
@@ -78,6 +79,8 @@ export class ServiceStack extends Stack {
   readonly healthCheckDeadLetters: DeadLetterQueue;
   readonly api: HttpApi;
   readonly alarmTopic: Topic;
+  /** The operator's CloudWatch dashboard (named after the stack prefix). */
+  readonly dashboard: Dashboard;
   /** The URL to register with Telegram's setWebhook. */
   readonly webhookUrl: string;
   /** The Mini App login page's https URL (the AdminBot's `MINI_APP_URL`). */
@@ -358,6 +361,22 @@ export class ServiceStack extends Stack {
     grantTableAccess(cleanup.role, { ...botState, items: botStateGrants("cleanup") });
     // It deletes rows without opening them and calls neither Telegram nor the Bot API: no session key, no secret.
 
+    // Every alarm made above (functions, dead-letter queues, the webhook), found rather than listed, so a new one
+    // shows on the dashboard too.
+    const alarms = this.node.findAll().filter((c): c is Alarm => c instanceof Alarm);
+    this.dashboard = new FleetDashboard(this, "Dashboard", {
+      dashboardName: settings.stackPrefix,
+      namespace: METRICS_NAMESPACE,
+      webhookFunction: this.adminBot.function,
+      api: this.api,
+      deadLetterQueues: {
+        "health checks": this.healthCheckDeadLetters.queue,
+        "health check schedule": this.healthCheck.deadLetterQueue.queue,
+        "cleanup schedule": this.cleanup.deadLetterQueue.queue,
+      },
+      alarms,
+    }).dashboard;
+
     new CfnOutput(this, "WebhookUrl", {
       value: this.webhookUrl,
       description: "Register with: npm run webhook:set",
@@ -367,6 +386,10 @@ export class ServiceStack extends Stack {
       description: "The Mini App login page; the AdminBot puts it on a web_app button (MINI_APP_URL)",
     });
     new CfnOutput(this, "AlarmTopicArn", { value: this.alarmTopic.topicArn });
+    new CfnOutput(this, "DashboardUrl", {
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${settings.stackPrefix}`,
+      description: "The fleet, the runs, the webhook, the dead-letter queues and the alarms on one page",
+    });
     new CfnOutput(this, "HealthCheckQueueUrl", { value: this.healthCheckQueue.queueUrl });
   }
 }
