@@ -2,15 +2,24 @@
  * Everything that runs: the AdminBot webhook, the daily health check (dispatch → queue → worker), the weekly
  * cleanup, their alarms. It holds no data: it can be deleted and deployed again without losing a session.
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import {
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  Validations,
+  type StackProps,
+} from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import {
   HttpApi,
   HttpMethod,
   HttpStage,
   LogGroupLogDestination,
+  HttpRoute,
+  HttpRouteKey,
   type CfnStage,
-  type HttpRoute,
 } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { Alarm, ComparisonOperator, TreatMissingData, type Dashboard } from "aws-cdk-lib/aws-cloudwatch";
@@ -34,9 +43,14 @@ import { grantTableAccess } from "./constructs/table-access";
 import { LOGIN_PATH, LOGIN_STEPS } from "../lib/miniapp/routes";
 import type { DeploymentSettings } from "./settings";
 import type { StatefulStack } from "./stateful-stack";
+import { WEBHOOK_ROUTE } from "./webhook-path";
 
-/** Where Telegram posts updates. */
-export const WEBHOOK_ROUTE = "/webhook";
+/**
+ * Where Telegram posts updates: `POST /webhook/<path secret>`. The last segment is the stateful stack's generated
+ * webhook path secret, resolved by CloudFormation into the route (a dynamic reference), so the route exists only
+ * under a path nobody can guess and any other path is answered 404 by API Gateway before reaching any route.
+ */
+export { WEBHOOK_ROUTE };
 /**
  * The Mini App login page (`GET`; its URL is the AdminBot's `MINI_APP_URL`, put on a `web_app` button) and its JSON
  * calls, `POST /login/<step>`, each one a route of its own: a path that is not one of them is answered 404 by API
@@ -44,8 +58,7 @@ export const WEBHOOK_ROUTE = "/webhook";
  */
 export const LOGIN_ROUTE = LOGIN_PATH;
 export { LOGIN_STEPS };
-/** Every route of the HTTP API, as API Gateway keys them (`METHOD /path`). All reach the AdminBot function. */
-export const WEBHOOK_ROUTE_KEY = `POST ${WEBHOOK_ROUTE}`;
+/** The Mini App's routes, as API Gateway keys them (`METHOD /path`). Like the webhook, they reach the AdminBot. */
 export const LOGIN_ROUTE_KEYS = [
   `GET ${LOGIN_ROUTE}`,
   ...LOGIN_STEPS.map((step) => `POST ${LOGIN_ROUTE}/${step}`),
@@ -81,7 +94,7 @@ export class ServiceStack extends Stack {
   readonly alarmTopic: Topic;
   /** The operator's CloudWatch dashboard (named after the stack prefix). */
   readonly dashboard: Dashboard;
-  /** The URL to register with Telegram's setWebhook. */
+  /** The webhook's URL without its secret last segment (`…/webhook`); `npm run webhook:set` appends it. */
   readonly webhookUrl: string;
   /** The Mini App login page's https URL (the AdminBot's `MINI_APP_URL`). */
   readonly miniAppUrl: string;
@@ -158,17 +171,25 @@ export class ServiceStack extends Stack {
     });
     // One integration for every route: one function, each route with its own invoke permission.
     const adminBotIntegration = new HttpLambdaIntegration("AdminBot", this.adminBot.function);
-    for (const route of this.api.addRoutes({
-      path: WEBHOOK_ROUTE,
-      methods: [HttpMethod.POST],
+    // Read by CloudFormation at deploy time; the template holds only the reference. A new VersionId (setting
+    // webhookPathVersion) makes CloudFormation read a rotated value, which it otherwise never does on an update.
+    const pathSecret = SecretValue.secretsManager(stateful.webhookPathSecret.secretArn, {
+      ...(settings.webhookPathVersion ? { versionId: settings.webhookPathVersion } : {}),
+    }).unsafeUnwrap();
+    // Made by hand: addRoutes names the construct after the path, which here is a token.
+    const webhookRoute = new HttpRoute(this.api, "WebhookRoute", {
+      httpApi: this.api,
+      routeKey: HttpRouteKey.with(`${WEBHOOK_ROUTE}/${pathSecret}`, HttpMethod.POST),
       integration: adminBotIntegration,
-    }))
+    });
+    for (const route of [webhookRoute])
       Validations.of(route).acknowledge({
         id: "AwsSolutions-APIG4",
         reason:
           "Telegram cannot sign requests or present credentials: the webhook is authenticated by the secret token " +
           "Telegram sends in X-Telegram-Bot-Api-Secret-Token, which the AdminBot compares in constant time before " +
-          "reading the update (401 otherwise). Stage throttling bounds the cost of forged calls.",
+          "reading the update (401 otherwise). The route's path ends in a generated secret, so a caller who knows " +
+          "only the host name cannot reach it; stage throttling bounds the cost of forged calls.",
       });
     const loginRoutes: HttpRoute[] = [
       ...this.api.addRoutes({
@@ -210,7 +231,8 @@ export class ServiceStack extends Stack {
             requestId: "$context.requestId",
             time: "$context.requestTime",
             sourceIp: "$context.identity.sourceIp",
-            routeKey: "$context.routeKey",
+            // The route's id, not its key: the webhook's key holds the path secret.
+            routeId: "$context.routeId",
             status: "$context.status",
             responseLength: "$context.responseLength",
             latencyMs: "$context.responseLatency",
@@ -379,7 +401,7 @@ export class ServiceStack extends Stack {
 
     new CfnOutput(this, "WebhookUrl", {
       value: this.webhookUrl,
-      description: "Register with: npm run webhook:set",
+      description: "The webhook is this URL + /<webhook path secret>; register it with: npm run webhook:set",
     });
     new CfnOutput(this, "MiniAppUrl", {
       value: this.miniAppUrl,

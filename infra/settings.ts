@@ -39,6 +39,11 @@ export interface DeploymentSettings {
   /** Webhook burst allowance. @default 40 */
   readonly webhookBurstLimit: number;
   /**
+   * The VersionId Secrets Manager gave the webhook path secret's new value, after rotating it: CloudFormation only
+   * reads a secret again when its reference changes (README: Rotating the secrets). @default none (the current value)
+   */
+  readonly webhookPathVersion?: string;
+  /**
    * Steady requests per second API Gateway lets through to each route of the Mini App login (`GET /login`, its
    * `POST /login/…` steps): a person types a code, so a few a second is plenty. Between 1 and 100. @default 5
    */
@@ -102,6 +107,11 @@ export function readSettings(node: Node): DeploymentSettings {
     throw new SettingsError(
       `Context alarmEmail is ${alarmEmail}: set it to an email address, or leave it out.`,
     );
+  const webhookPathVersion = text("webhookPathVersion");
+  if (webhookPathVersion !== undefined && !/^[0-9a-f-]{32,64}$/i.test(webhookPathVersion))
+    throw new SettingsError(
+      `Context webhookPathVersion is ${webhookPathVersion}: set it to the VersionId that put-secret-value printed.`,
+    );
   const operatorPrincipals = list(node, "operatorPrincipals");
   for (const p of operatorPrincipals ?? [])
     if (!OPERATOR_PRINCIPAL.test(p))
@@ -126,6 +136,7 @@ export function readSettings(node: Node): DeploymentSettings {
     loginBurstLimit: integer("loginBurstLimit", d.loginBurstLimit, 1, 200),
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(operatorPrincipals?.length ? { operatorPrincipals } : {}),
+    ...(webhookPathVersion ? { webhookPathVersion } : {}),
   };
 }
 

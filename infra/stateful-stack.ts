@@ -28,6 +28,8 @@ export const APP_SECRET_KEYS = ["BOT_TOKEN", "API_ID", "API_HASH"] as const;
 
 /** Telegram accepts 1–256 characters of A-Z, a-z, 0-9, `_` and `-` as a webhook secret token. */
 export const WEBHOOK_SECRET_LENGTH = 48;
+/** 32 letters and digits: about 190 bits, beyond any guessing. */
+export const WEBHOOK_PATH_LENGTH = 32;
 
 export interface StatefulStackProps extends StackProps {
   /** Prefix of KMS aliases, so two deployments can share an account. @default "session-keeper" */
@@ -52,6 +54,12 @@ export class StatefulStack extends Stack {
   readonly appSecret: Secret;
   /** Generated; Telegram sends it back in `X-Telegram-Bot-Api-Secret-Token` on every webhook call. */
   readonly webhookSecret: Secret;
+  /**
+   * Generated; the last segment of the webhook's path (`POST /webhook/<it>`), so a caller who knows only the API's
+   * host name cannot reach the webhook's route (nor spend its throttle). Independent of `webhookSecret`: the path is
+   * readable by anyone who may read the API's configuration, and must not give away the header token.
+   */
+  readonly webhookPathSecret: Secret;
 
   /** The CLI's role in AWS (break-glass): the only identity outside the functions that may use the session key. */
   readonly operatorRole: Role;
@@ -111,6 +119,17 @@ export class StatefulStack extends Stack {
       },
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.webhookPathSecret = new Secret(this, "WebhookPathSecret", {
+      description:
+        "Session Keeper: the webhook's secret path segment (POST /webhook/<this>); npm run webhook:set registers it.",
+      generateSecretString: {
+        passwordLength: WEBHOOK_PATH_LENGTH,
+        // Letters and digits only: safe in a URL path and in an API Gateway route key.
+        excludePunctuation: true,
+        includeSpace: false,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     const noRotation =
       "is rotated by hand (runbook in README: Deploy); Secrets Manager cannot rotate it because the new value must be " +
       "registered with Telegram at the same moment (@BotFather for the bot token, setWebhook for the webhook secret).";
@@ -122,6 +141,12 @@ export class StatefulStack extends Stack {
       id: "AwsSolutions-SMG4",
       reason: `The webhook secret ${noRotation}`,
     });
+    Validations.of(this.webhookPathSecret).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason:
+        "The webhook path is rotated by hand (README: Rotating the secrets): the API's route must be redeployed and " +
+        "registered with Telegram (setWebhook) with the new value, which Secrets Manager rotation cannot do.",
+    });
 
     this.operatorRole = new OperatorRole(this, "Operator", {
       roleName: props.roleNames.operator,
@@ -130,7 +155,7 @@ export class StatefulStack extends Stack {
       botStateTable: this.botStateTable,
       tableKey: this.tableKey,
       sessionKey: this.sessionKey,
-      secrets: [this.appSecret, this.webhookSecret],
+      secrets: [this.appSecret, this.webhookSecret, this.webhookPathSecret],
     }).role;
 
     // The names operators and the CLI use (lib/config.ts hints name these outputs).
@@ -139,6 +164,7 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, "SessionKeyArn", { value: this.sessionKey.key.keyArn });
     new CfnOutput(this, "AppSecretArn", { value: this.appSecret.secretArn });
     new CfnOutput(this, "WebhookSecretArn", { value: this.webhookSecret.secretArn });
+    new CfnOutput(this, "WebhookPathSecretArn", { value: this.webhookPathSecret.secretArn });
     new CfnOutput(this, "OperatorRoleArn", {
       value: this.operatorRole.roleArn,
       description: "Assume it to run the sessions CLI against this deployment (README: Deploy)",

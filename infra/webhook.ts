@@ -5,9 +5,12 @@
  *   npm run webhook:set -- --drop-pending-updates     … and forget updates Telegram queued meanwhile
  *   npm run webhook:info                              getWebhookInfo: URL, pending updates, last error
  *
- * Needs AWS credentials for the deployed account (the same ones `npm run deploy` used) with
- * secretsmanager:GetSecretValue on the app and webhook secrets, and the stack outputs: `npm run deploy` writes them
- * to cdk-outputs.json. Without that file, set WEBHOOK_URL, APP_SECRET_ARN and WEBHOOK_SECRET_ARN.
+ * Needs AWS credentials for the deployed account (the operator role, or the ones `npm run deploy` used) with
+ * secretsmanager:GetSecretValue on the app, webhook and webhook path secrets, and the stack outputs: `npm run deploy`
+ * writes them to cdk-outputs.json. Without that file, set WEBHOOK_URL, APP_SECRET_ARN, WEBHOOK_SECRET_ARN and
+ * WEBHOOK_PATH_SECRET_ARN.
+ *
+ * The webhook's URL ends in the path secret (`…/webhook/<secret>`): it is sent to Telegram, and never printed whole.
  *
  * A script rather than a custom resource: registering needs the bot token, which the operator puts into Secrets
  * Manager after the first deploy; a deploy-time resource would fail on a fresh account, and would hand a
@@ -17,7 +20,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "./bundling";
-import { WEBHOOK_ROUTE } from "./service-stack";
+import { maskWebhookUrl, WEBHOOK_ROUTE } from "./webhook-path";
 
 /** The updates the AdminBot handles; Telegram sends nothing else. */
 export const ALLOWED_UPDATES = ["message", "callback_query"] as const;
@@ -28,9 +31,11 @@ export const OUTPUTS_FILE = "cdk-outputs.json";
 export class WebhookSetupError extends Error {}
 
 export interface Deployment {
+  /** The webhook's URL without its secret last segment (stack output WebhookUrl, `…/webhook`). */
   readonly webhookUrl: string;
   readonly appSecretArn: string;
   readonly webhookSecretArn: string;
+  readonly webhookPathSecretArn: string;
   readonly region: string;
   /** The Mini App login page (stack output MiniAppUrl), when the outputs have it: shown, never registered. */
   readonly miniAppUrl?: string;
@@ -70,17 +75,19 @@ export function findDeployment(deps: Pick<Dependencies, "env" | "readFile">): De
   const webhookUrl = env.WEBHOOK_URL ?? outputs.WebhookUrl;
   const appSecretArn = env.APP_SECRET_ARN ?? outputs.AppSecretArn;
   const webhookSecretArn = env.WEBHOOK_SECRET_ARN ?? outputs.WebhookSecretArn;
+  const webhookPathSecretArn = env.WEBHOOK_PATH_SECRET_ARN ?? outputs.WebhookPathSecretArn;
   const missing = [
     ["WEBHOOK_URL", webhookUrl],
     ["APP_SECRET_ARN", appSecretArn],
     ["WEBHOOK_SECRET_ARN", webhookSecretArn],
+    ["WEBHOOK_PATH_SECRET_ARN", webhookPathSecretArn],
   ].filter(([, v]) => !v);
-  if (!webhookUrl || !appSecretArn || !webhookSecretArn) {
+  if (!webhookUrl || !appSecretArn || !webhookSecretArn || !webhookPathSecretArn) {
     throw new WebhookSetupError(
       `Missing ${missing.map(([k]) => k).join(", ")}: ` +
         (raw === undefined ? `${file} does not exist. ` : `${file} lacks the stack outputs. `) +
         "Run npm run deploy (it writes the outputs there), or set these variables from the stack outputs " +
-        "(WebhookUrl, AppSecretArn, WebhookSecretArn).",
+        "(WebhookUrl, AppSecretArn, WebhookSecretArn, WebhookPathSecretArn).",
     );
   }
   if (!webhookUrl.startsWith("https://") || !webhookUrl.endsWith(WEBHOOK_ROUTE))
@@ -88,7 +95,25 @@ export function findDeployment(deps: Pick<Dependencies, "env" | "readFile">): De
   const region = env.AWS_REGION ?? appSecretArn.split(":")[3];
   if (!region) throw new WebhookSetupError(`APP_SECRET_ARN ${appSecretArn} is not a Secrets Manager ARN.`);
   const miniAppUrl = env.MINI_APP_URL ?? outputs.MiniAppUrl;
-  return { webhookUrl, appSecretArn, webhookSecretArn, region, ...(miniAppUrl ? { miniAppUrl } : {}) };
+  return {
+    webhookUrl,
+    appSecretArn,
+    webhookSecretArn,
+    webhookPathSecretArn,
+    region,
+    ...(miniAppUrl ? { miniAppUrl } : {}),
+  };
+}
+
+/** The full webhook URL, `<WebhookUrl>/<path secret>`, checked to be what the deployed route can be. */
+async function fullWebhookUrl(deps: Dependencies, d: Deployment): Promise<string> {
+  const segment = (await deps.getSecret(d.webhookPathSecretArn, d.region)).trim();
+  if (!/^[A-Za-z0-9]{16,128}$/.test(segment))
+    throw new WebhookSetupError(
+      `The webhook path secret ${d.webhookPathSecretArn} does not hold 16-128 letters and digits. Put a new value ` +
+        "and redeploy as README: Rotating the secrets says, then run this again.",
+    );
+  return `${d.webhookUrl}/${segment}`;
 }
 
 async function readBotToken(deps: Dependencies, d: Deployment): Promise<string> {
@@ -146,14 +171,18 @@ export async function setWebhook(
   const d = findDeployment(deps);
   const token = await readBotToken(deps, d);
   const secretToken = await deps.getSecret(d.webhookSecretArn, d.region);
+  const url = await fullWebhookUrl(deps, d);
   await callTelegram(deps, token, "setWebhook", {
-    url: d.webhookUrl,
+    url,
     secret_token: secretToken,
     allowed_updates: ALLOWED_UPDATES,
     max_connections: MAX_CONNECTIONS,
     drop_pending_updates: options.dropPendingUpdates,
   });
-  deps.log(`Webhook set: Telegram now posts ${ALLOWED_UPDATES.join(" and ")} updates to ${d.webhookUrl}.`);
+  deps.log(
+    `Webhook set: Telegram now posts ${ALLOWED_UPDATES.join(" and ")} updates to ${maskWebhookUrl(url)} ` +
+      "(the path ends in the webhook path secret, shortened here).",
+  );
   if (d.miniAppUrl) deps.log(`Mini App login page (the AdminBot's web_app button): ${d.miniAppUrl}`);
   deps.log("Check it with: npm run webhook:info");
 }
@@ -161,20 +190,21 @@ export async function setWebhook(
 export async function showWebhookInfo(deps: Dependencies): Promise<void> {
   const d = findDeployment(deps);
   const token = await readBotToken(deps, d);
+  const url = await fullWebhookUrl(deps, d);
   const info = (await callTelegram(deps, token, "getWebhookInfo", {})) as Record<string, unknown>;
   const lastError =
     typeof info.last_error_date === "number"
       ? `${new Date(info.last_error_date * 1000).toISOString()} ${String(info.last_error_message ?? "")}`
       : "none";
-  deps.log(`url:                  ${String(info.url || "(not set)")}`);
+  deps.log(`url:                  ${info.url ? maskWebhookUrl(String(info.url)) : "(not set)"}`);
   deps.log(`pending updates:      ${String(info.pending_update_count ?? 0)}`);
   deps.log(`last error:           ${lastError}`);
   deps.log(
     `allowed updates:      ${Array.isArray(info.allowed_updates) ? info.allowed_updates.join(", ") : "all"}`,
   );
   deps.log(`max connections:      ${String(info.max_connections ?? "-")}`);
-  if (info.url !== d.webhookUrl)
-    deps.log(`Not the deployed webhook (${d.webhookUrl}): run npm run webhook:set.`);
+  if (info.url !== url)
+    deps.log(`Not the deployed webhook (${maskWebhookUrl(url)}): run npm run webhook:set.`);
 }
 
 /** Turns AWS SDK failures into what the operator should do. */

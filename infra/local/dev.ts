@@ -16,6 +16,7 @@ import { Api, type Bot, type Transformer } from "grammy";
 import { startDynamoDbLocal } from "./dynamodb-local";
 import { createTable } from "./create-tables";
 import { serveLambda } from "./lambda-http";
+import { localWebhookPath, maskWebhookUrl } from "../webhook-path";
 import { loadDefaultDeviceIdentity, loadStoreConfig, parseEnv } from "../../lib/config";
 import { LOGIN_PATH, LOGIN_STEPS } from "../../lib/miniapp/routes";
 import { cleanupEnvShape } from "../../lib/jobs/runtime";
@@ -326,19 +327,25 @@ async function main(): Promise<number> {
 
     async function serveWebhook(): Promise<string> {
       const { createHandler } = await import("../../functions/admin-bot.js");
+      // Under a path only this machine's WEBHOOK_SECRET gives, like the deployed route.
+      const webhookPath = localWebhookPath(env.WEBHOOK_SECRET!);
       const handler = createHandler({ env, configureApi: redirect });
       const server = await serveLambda(handler, {
         port: options.webhookPort,
         // The stack's routes: the webhook, and the Mini App login form (lib/miniapp/routes.ts).
         routes: (method, path) =>
-          (method === "POST" && path === "/webhook") ||
+          (method === "POST" && path === webhookPath) ||
           (method === "GET" && path === LOGIN_PATH) ||
           (method === "POST" && LOGIN_STEPS.some((step) => path === `${LOGIN_PATH}/${step}`)),
         onError: (err) => logger.error("Webhook request failed", { error: (err as Error).message }),
       });
       stops.push(() => server.close());
-      const url = `http://127.0.0.1:${options.webhookPort}/webhook`;
-      say(`Webhook endpoint: POST ${url} (header X-Telegram-Bot-Api-Secret-Token: WEBHOOK_SECRET).`);
+      const url = `http://127.0.0.1:${options.webhookPort}${webhookPath}`;
+      say(
+        `Webhook endpoint: POST ${maskWebhookUrl(url)} (the path ends in 32 hex characters of ` +
+          "HMAC-SHA256(WEBHOOK_SECRET, 'session-keeper webhook path'), shortened here; " +
+          "header X-Telegram-Bot-Api-Secret-Token: WEBHOOK_SECRET).",
+      );
       const api = new Api(token, apiRoot ? { apiRoot } : undefined);
       if (apiRoot) {
         // A local Bot API server can reach this machine: register the endpoint with it.
@@ -351,7 +358,7 @@ async function main(): Promise<number> {
         );
       }
       await commands(api);
-      return `webhook handler at ${url}`;
+      return `webhook handler at ${maskWebhookUrl(url)}`;
     }
   } catch (err) {
     await stopAll();

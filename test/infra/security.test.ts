@@ -4,7 +4,14 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { READ_ACTIONS, WRITE_ACTIONS } from "../../infra/constructs/table-access";
-import { functionByDescription, resources, synthesize, type Statement, type Synthesized } from "./synth";
+import {
+  functionByDescription,
+  joined,
+  resources,
+  synthesize,
+  type Statement,
+  type Synthesized,
+} from "./synth";
 
 let s: Synthesized;
 beforeAll(() => {
@@ -156,12 +163,17 @@ describe("the HTTP API", () => {
       JSON.stringify(p.Properties?.FunctionName).includes(adminBotId),
     );
     const paths = permissions.map((p) => {
-      const parts = (p.Properties?.SourceArn as { "Fn::Join": [string, unknown[]] })["Fn::Join"][1];
       expect(p.Properties?.Principal).toBe("apigateway.amazonaws.com");
-      return String(parts.at(-1));
+      return joined(p.Properties?.SourceArn).replace(/^arn:<ref>:execute-api:[^:]*:[0-9]*:<ref>/, "");
     });
     expect(paths.sort()).toEqual(
-      ["/*/*/login", "/*/*/login/code", "/*/*/login/password", "/*/*/login/state", "/*/*/webhook"].sort(),
+      [
+        "/*/*/login",
+        "/*/*/login/code",
+        "/*/*/login/password",
+        "/*/*/login/state",
+        "/*/*/webhook/{{resolve:secretsmanager:<ref>:SecretString:::}}",
+      ].sort(),
     );
   });
 
@@ -172,9 +184,17 @@ describe("the HTTP API", () => {
 });
 
 describe("secrets in the template", () => {
-  it("reach functions as ARNs, never as values", () => {
-    const template = JSON.stringify([s.statefulTemplate.toJSON(), s.serviceTemplate.toJSON()]);
-    expect(template).not.toContain("{{resolve:secretsmanager");
+  it("reach functions as ARNs, never as values; only the webhook path secret is resolved, into its route", () => {
+    const resolving = Object.entries({
+      ...resources(s.statefulTemplate),
+      ...resources(s.serviceTemplate),
+    }).filter(([, r]) => JSON.stringify(r).includes("{{resolve:secretsmanager"));
+    // The route and API Gateway's permission to invoke the AdminBot on that route: the path, never a token.
+    expect(resolving.map(([, r]) => r.Type).sort()).toEqual([
+      "AWS::ApiGatewayV2::Route",
+      "AWS::Lambda::Permission",
+    ]);
+    for (const [, r] of resolving) expect(JSON.stringify(r)).toContain("WebhookPathSecret");
     for (const fn of Object.values(resources(s.serviceTemplate, "AWS::Lambda::Function"))) {
       const names = Object.keys((fn.Properties?.Environment as { Variables: object }).Variables);
       expect(names.filter((n) => /TOKEN|HASH|PASSWORD|SECRET(?!_ARN)/.test(n))).toEqual([]);

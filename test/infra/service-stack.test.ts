@@ -1,7 +1,14 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LOGIN_ROUTE_KEYS } from "../../infra/service-stack";
-import { functionByDescription, resources, synthesize, type Synthesized } from "./synth";
+import {
+  functionByDescription,
+  joined,
+  resources,
+  synthesize,
+  WEBHOOK_ROUTE_KEY_TEXT,
+  type Synthesized,
+} from "./synth";
 
 let s: Synthesized;
 beforeAll(() => {
@@ -94,8 +101,8 @@ const LOGIN_ROUTES = ["GET /login", "POST /login/state", "POST /login/code", "PO
 describe("the HTTP API", () => {
   it("has exactly the webhook and the Mini App login routes, all wired to the AdminBot through one integration", () => {
     const routes = Object.values(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Route"));
-    expect(routes.map((r) => r.Properties?.RouteKey).sort()).toEqual(
-      ["POST /webhook", ...LOGIN_ROUTES].sort(),
+    expect(routes.map((r) => joined(r.Properties?.RouteKey)).sort()).toEqual(
+      [WEBHOOK_ROUTE_KEY_TEXT, ...LOGIN_ROUTES].sort(),
     );
     expect([...LOGIN_ROUTE_KEYS].sort()).toEqual([...LOGIN_ROUTES].sort());
     const integrations = Object.entries(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Integration"));
@@ -163,8 +170,35 @@ describe("the HTTP API", () => {
     expect(webhook["Fn::Join"][1].slice(0, -1)).toEqual(parts.slice(0, -1));
   });
 
-  it("outputs the URL to give setWebhook", () => {
-    expect(JSON.stringify(s.serviceTemplate.findOutputs("WebhookUrl"))).toContain("/webhook");
+  it("outputs the webhook's URL without its secret segment, for npm run webhook:set to complete", () => {
+    const output = JSON.stringify(s.serviceTemplate.findOutputs("WebhookUrl"));
+    expect(output).toContain("/webhook");
+    expect(output).not.toContain("resolve:secretsmanager");
+  });
+
+  it("puts the webhook under /webhook/<path secret>, read by CloudFormation from the stateful stack's generated secret", () => {
+    const route = Object.values(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Route")).find((r) =>
+      joined(r.Properties?.RouteKey).includes("/webhook"),
+    )!;
+    expect(joined(route.Properties?.RouteKey)).toBe(WEBHOOK_ROUTE_KEY_TEXT);
+    expect(JSON.stringify(route.Properties?.RouteKey)).toContain("WebhookPathSecret");
+    // No route answers the bare /webhook, so a caller with only the host name reaches no route at all.
+    expect(
+      Object.values(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Route")).map((r) =>
+        joined(r.Properties?.RouteKey),
+      ),
+    ).not.toContain("POST /webhook");
+    // The access log names routes by id: the webhook's key would write the path secret into every line.
+    expect(String(stageOf().Properties.AccessLogSettings?.Format)).not.toContain("routeKey");
+  });
+
+  it("reads a rotated path secret when given its VersionId (webhookPathVersion)", () => {
+    const version = "a1b2c3d4-e5f6-47a8-99b0-c1d2e3f4a5b6";
+    const rotated = synthesize({ context: { webhookPathVersion: version } });
+    const keys = Object.values(resources(rotated.serviceTemplate, "AWS::ApiGatewayV2::Route")).map((r) =>
+      joined(r.Properties?.RouteKey),
+    );
+    expect(keys).toContain(`POST /webhook/{{resolve:secretsmanager:<ref>:SecretString:::${version}}}`);
   });
 });
 

@@ -77,3 +77,14 @@ export interface Statement {
   Resource: unknown;
   Condition?: Record<string, Record<string, unknown>>;
 }
+
+/** A template value as text: an `Fn::Join` concatenated, each reference or import inside it written `<ref>`. */
+export function joined(value: unknown): string {
+  if (typeof value === "string") return value;
+  const join = (value as { "Fn::Join"?: [string, unknown[]] })["Fn::Join"];
+  if (join) return join[1].map(joined).join(join[0]);
+  return "<ref>";
+}
+
+/** The webhook's route key as deployed: the path secret is read from Secrets Manager by CloudFormation. */
+export const WEBHOOK_ROUTE_KEY_TEXT = "POST /webhook/{{resolve:secretsmanager:<ref>:SecretString:::}}";

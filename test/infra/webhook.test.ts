@@ -11,19 +11,30 @@ import {
   WebhookSetupError,
   type Dependencies,
 } from "../../infra/webhook";
+import { localWebhookPath, maskWebhookUrl } from "../../infra/webhook-path";
 
 const APP_ARN = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:AppSecret-AbCdEf";
 const HOOK_ARN = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:WebhookSecret-AbCdEf";
+const PATH_ARN = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:WebhookPathSecret-AbCdEf";
+/** The webhook path secret: the last segment of the real webhook URL. */
+const PATH = "Pq7Rs9TuVw1XyZ2aBc3dEf4gHi5jKl6m";
 const URL = "https://abc123.execute-api.eu-central-1.amazonaws.com/webhook";
 const TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1";
 const SECRET_TOKEN = "k3yFromSecretsManagerK3yFromSecretsManagerAbcd";
 
 const OUTPUTS = JSON.stringify({
-  "SessionKeeper-Stateful": { AppSecretArn: APP_ARN, WebhookSecretArn: HOOK_ARN, SessionsTableName: "t" },
+  "SessionKeeper-Stateful": {
+    AppSecretArn: APP_ARN,
+    WebhookSecretArn: HOOK_ARN,
+    WebhookPathSecretArn: PATH_ARN,
+    SessionsTableName: "t",
+  },
   "SessionKeeper-Service": { WebhookUrl: URL },
 });
 
-function fakes(overrides: Partial<Dependencies> & { appSecret?: string; answer?: unknown } = {}) {
+function fakes(
+  overrides: Partial<Dependencies> & { appSecret?: string; pathSecret?: string; answer?: unknown } = {},
+) {
   const calls: { url: string; body: Record<string, unknown> }[] = [];
   const lines: string[] = [];
   const deps: Dependencies = {
@@ -31,7 +42,11 @@ function fakes(overrides: Partial<Dependencies> & { appSecret?: string; answer?:
     readFile: () => OUTPUTS,
     getSecret: (arn) =>
       Promise.resolve(
-        arn === APP_ARN ? (overrides.appSecret ?? JSON.stringify({ BOT_TOKEN: TOKEN })) : SECRET_TOKEN,
+        arn === APP_ARN
+          ? (overrides.appSecret ?? JSON.stringify({ BOT_TOKEN: TOKEN }))
+          : arn === PATH_ARN
+            ? (overrides.pathSecret ?? PATH)
+            : SECRET_TOKEN,
       ),
     fetch: (url, init) => {
       calls.push({ url, body: JSON.parse(init.body) as Record<string, unknown> });
@@ -44,21 +59,31 @@ function fakes(overrides: Partial<Dependencies> & { appSecret?: string; answer?:
 }
 
 describe("webhook:set", () => {
-  it("registers the deployed URL with the secret token and only the updates the bot handles", async () => {
+  it("registers the deployed URL under its secret path with the secret token and only the updates the bot handles", async () => {
     const { deps, calls, lines } = fakes();
     await setWebhook(deps, { dropPendingUpdates: false });
     expect(calls).toHaveLength(1);
     expect(calls[0]!.url).toBe(`https://api.telegram.org/bot${TOKEN}/setWebhook`);
     expect(calls[0]!.body).toEqual({
-      url: URL,
+      url: `${URL}/${PATH}`,
       secret_token: SECRET_TOKEN,
       allowed_updates: ["message", "callback_query"],
       max_connections: 20,
       drop_pending_updates: false,
     });
-    expect(lines.join("\n")).toContain(URL);
+    // The operator sees which URL, shortened to the path secret's first 4 characters; never the secrets.
+    expect(lines.join("\n")).toContain(`${URL}/Pq7R…`);
+    expect(lines.join("\n")).not.toContain(PATH);
     expect(lines.join("\n")).not.toContain(TOKEN);
     expect(lines.join("\n")).not.toContain(SECRET_TOKEN);
+  });
+
+  it("refuses a webhook path secret that cannot be the deployed route, and registers nothing", async () => {
+    const { deps, calls } = fakes({ pathSecret: "   " });
+    await expect(setWebhook(deps, { dropPendingUpdates: false })).rejects.toThrow(
+      /webhook path secret .* does not hold 16-128 letters and digits/,
+    );
+    expect(calls).toHaveLength(0);
   });
 
   it("shows the Mini App login page's URL when the stack outputs have it", async () => {
@@ -120,6 +145,18 @@ describe("webhook:info", () => {
     expect(text).toContain("pending updates:      7");
     expect(text).toContain("401 Unauthorized");
     expect(text).toContain("run npm run webhook:set");
+    expect(text).not.toContain(PATH);
+  });
+
+  it("recognises the deployed webhook and shows its URL without the path secret", async () => {
+    const { deps, lines } = fakes({
+      answer: { ok: true, result: { url: `${URL}/${PATH}`, pending_update_count: 0 } },
+    });
+    await showWebhookInfo(deps);
+    const text = lines.join("\n");
+    expect(text).toContain(`url:                  ${URL}/Pq7R…`);
+    expect(text).not.toContain(PATH);
+    expect(text).not.toContain("run npm run webhook:set");
   });
 });
 
@@ -129,6 +166,7 @@ describe("finding the deployment", () => {
       webhookUrl: URL,
       appSecretArn: APP_ARN,
       webhookSecretArn: HOOK_ARN,
+      webhookPathSecretArn: PATH_ARN,
       region: "eu-central-1",
     });
   });
@@ -139,6 +177,7 @@ describe("finding the deployment", () => {
         WEBHOOK_URL: "https://x.example.com/webhook",
         APP_SECRET_ARN: "arn:aws:secretsmanager:us-west-2:1:secret:a",
         WEBHOOK_SECRET_ARN: "w",
+        WEBHOOK_PATH_SECRET_ARN: "p",
       },
       readFile: () => undefined,
     });
@@ -147,7 +186,7 @@ describe("finding the deployment", () => {
 
   it("says to deploy first when there are no outputs", () => {
     expect(() => findDeployment({ env: {}, readFile: () => undefined })).toThrow(
-      /Missing WEBHOOK_URL, APP_SECRET_ARN, WEBHOOK_SECRET_ARN: .*cdk-outputs.json does not exist\. Run npm run deploy/,
+      /Missing WEBHOOK_URL, APP_SECRET_ARN, WEBHOOK_SECRET_ARN, WEBHOOK_PATH_SECRET_ARN: .*cdk-outputs.json does not exist\. Run npm run deploy/,
     );
   });
 
@@ -158,5 +197,22 @@ describe("finding the deployment", () => {
     expect(explainAwsError(err, APP_ARN).message).toMatch(/^No AWS credentials found\. Sign in/);
     const denied = Object.assign(new Error("denied"), { name: "AccessDeniedException" });
     expect(explainAwsError(denied, APP_ARN).message).toContain("secretsmanager:GetSecretValue");
+  });
+});
+
+describe("the webhook's path on one machine (npm run dev --webhook)", () => {
+  it("is derived from WEBHOOK_SECRET: stable, 32 hex characters, different for another secret, not the secret", () => {
+    const path = localWebhookPath(SECRET_TOKEN);
+    expect(path).toMatch(/^\/webhook\/[0-9a-f]{32}$/);
+    expect(localWebhookPath(SECRET_TOKEN)).toBe(path);
+    expect(localWebhookPath(`${SECRET_TOKEN}x`)).not.toBe(path);
+    expect(path).not.toContain(SECRET_TOKEN.slice(0, 8));
+  });
+
+  it("is shown shortened, so a terminal or log never holds the callable URL", () => {
+    const url = `http://127.0.0.1:8787${localWebhookPath(SECRET_TOKEN)}`;
+    const shown = maskWebhookUrl(url);
+    expect(shown).toMatch(/^http:\/\/127\.0\.0\.1:8787\/webhook\/[0-9a-f]{4}…$/);
+    expect(shown).not.toContain(url.slice(-28));
   });
 });
