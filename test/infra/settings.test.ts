@@ -69,6 +69,10 @@ describe("deployment settings", () => {
       "Context operatorPrincipals has alice: give IAM role or user ARNs (arn:aws:iam::<account>:role/<name>) or 12-digit account ids, comma-separated.",
     ],
     [{ operatorPrincipals: [1] }, "Context operatorPrincipals must be a list of strings"],
+    [
+      { webhookPathVersion: "latest" },
+      "Context webhookPathVersion is latest: set it to the VersionId that put-secret-value printed.",
+    ],
   ])("refuse %j with one line naming the key", (context, message) => {
     expect(() => readSettings(node(context))).toThrow(message);
   });

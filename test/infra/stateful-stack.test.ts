@@ -128,6 +128,8 @@ describe("the stateful stack", () => {
         "SessionKeyArn",
         "AppSecretArn",
         "WebhookSecretArn",
+        "WebhookPathSecretArn",
+        "OperatorRoleArn",
       ]),
     );
   });
