@@ -11,8 +11,8 @@ import { createCipher, EnvelopeCipher, LocalKeyProvider, type KeyProvider } from
 import { createDocumentClient, createDynamoClient } from "../dynamo";
 import { SessionRepository } from "../sessions";
 import { AdminRepository } from "../bot-state/admins";
-import { AuditLog } from "../bot-state/audit";
-import { assertEndpointReachable } from "./errors";
+import { AuditLog, cliActor } from "../bot-state/audit";
+import { assertEndpointReachable } from "./reachable";
 import { colorsFor, type Colors } from "./format";
 
 export interface Terminal {
@@ -83,7 +83,7 @@ export function createContext(term: Terminal, env: Env): CliContext {
     env,
     colors,
     interactive: Boolean(term.stdin.isTTY && term.stderr.isTTY),
-    actor: `cli:${osUser(env)}`,
+    actor: cliActor(osUser(env)),
     out: (line = "") => void term.stdout.write(`${line}\n`),
     err: (line = "") => void term.stderr.write(`${line}\n`),
     async store() {

@@ -3,7 +3,6 @@
  * line, 1 for everything that went wrong while doing it. Every message passes through the log redactor, so an error
  * that quotes a secret never prints it.
  */
-import { connect } from "node:net";
 import { ConfigError, type StoreConfig } from "../config";
 import { DecryptionError } from "../crypto";
 import { redactText } from "../log";
@@ -18,37 +17,7 @@ import {
 } from "../sessions";
 import { AdminError } from "../bot-state/admins";
 import { CliError, EXIT, UsageError } from "./command";
-
-/** The local DynamoDB did not answer. Said before any request so the operator is not left waiting on retries. */
-export class StoreUnreachableError extends Error {
-  constructor(readonly endpoint: string) {
-    super(
-      `DynamoDB Local is not running at ${endpoint}: start it with \`npm run dev\`, ` +
-        "or set DYNAMODB_ENDPOINT to where it runs (or SESSIONS_TABLE/BOT_STATE_TABLE/KMS_KEY_ID for a deployed stack).",
-    );
-    this.name = "StoreUnreachableError";
-  }
-}
-
-/** A TCP connect to the endpoint, within `timeoutMs`: far quicker and clearer than the SDK's retries. */
-export function assertEndpointReachable(endpoint: string, timeoutMs = 2000): Promise<void> {
-  const url = new URL(endpoint);
-  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
-    const fail = () => {
-      socket.destroy();
-      reject(new StoreUnreachableError(endpoint));
-    };
-    socket.setTimeout(timeoutMs, fail);
-    socket.once("error", fail);
-    socket.once("connect", () => {
-      socket.end();
-      resolve();
-    });
-  });
-}
+import { StoreUnreachableError } from "./reachable";
 
 export interface Failure {
   readonly message: string;
