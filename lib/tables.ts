@@ -38,7 +38,8 @@ export const BY_REVOCATION_INDEX = "byRevocation";
 
 /**
  * Sessions: one item per Telegram account, keyed by the phone number in E.164.
- * `expiresAt` is set only on tombstones of deleted sessions, so they disappear on their own.
+ * `expiresAt` is set only on tombstones of deleted sessions whose key is settled (logged out, or given up), so they
+ * disappear on their own; a tombstone whose logout at Telegram is still pending has none until the retry settles it.
  */
 export const SESSIONS_TABLE: TableDefinition = {
   logicalName: "Sessions",
@@ -73,8 +74,8 @@ export const BOT_STATE_TABLE: TableDefinition = {
 /**
  * One family of items in a table: the partition key value that marks it (the whole key, or its start), and the one
  * module that reads and writes it. Only the owner builds these keys (from `key` here); the test harness refuses any
- * item of a table whose key no family claims, and the CDK stack may derive per-function `dynamodb:LeadingKeys`
- * conditions from `leadingKeyPattern`.
+ * item of a table whose key no family claims (test/support/item-families.ts), and the service stack derives each
+ * function's `dynamodb:LeadingKeys` conditions from `leadingKeyPattern` (infra/access.ts).
  */
 export interface ItemFamily {
   /** The partition key's value (`match: "exact"`), or how every such key starts (`match: "prefix"`). */

@@ -21,10 +21,24 @@ export type AuditAction =
   | "admin.added"
   | "admin.removed";
 
+/**
+ * Who did something, as the audit trail, a login flow's owner and a lease owner name them. Built only here, so the
+ * bot, the Mini App and the CLI cannot drift apart on the spelling (a QR login started in the chat is continued from
+ * the Mini App because both say `tg:<id>`).
+ */
+export function telegramActor(userId: string): string {
+  return `tg:${userId}`;
+}
+
+/** The operator at a terminal, by their OS user name. */
+export function cliActor(osUser: string): string {
+  return `cli:${osUser}`;
+}
+
 export interface AuditEntry {
   readonly at: string;
   readonly action: AuditAction;
-  /** "tg:<user id>", "cli:<os user>", "schedule:<job>". */
+  /** `telegramActor` ("tg:<user id>"), `cliActor` ("cli:<os user>"), "schedule:<job>". */
   readonly actor: string;
   readonly phone?: string;
   readonly detail?: string;

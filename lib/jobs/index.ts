@@ -1,7 +1,9 @@
 /**
- * The scheduled jobs as plain functions over their dependencies, for the Lambda handlers, the CLI
- * (`sessions check --all` → `checkAll`, `sessions cleanup [--dry-run]` → `runCleanup`) and the local dev runner
- * (`runDispatch` into an `InMemoryCheckQueue`, drained through `handleWorkerBatch`).
+ * The scheduled jobs as plain functions over their dependencies, gathered for the tests. The Lambda handlers in
+ * functions/ import each job from its own file, so a bundle holds only its job. The same functions serve the CLI
+ * (`sessions check --all` → `checkAll`, `sessions cleanup [--dry-run]` → `runCleanup`) and `npm run dev` (`checkAll`
+ * on a timer, the in-process form of the dispatcher and its workers, and `runCleanup`); `InMemoryCheckQueue` stands
+ * in for SQS where a test drives `runDispatch` and drains it through `handleWorkerBatch`.
  */
 export { checkAll, type CheckAllDeps, type CheckAllOptions, type CheckProgress } from "./check-all";
 export {

@@ -21,6 +21,7 @@ import type { Api, InlineKeyboard } from "grammy";
 import type { Logger } from "../log";
 import { forgetSecret, redactText, registerSecret } from "../log";
 import type { AdminRepository } from "../bot-state/admins";
+import { telegramActor } from "../bot-state/audit";
 import type { LoginFlowView, LoginOutcome, QrLoginOutcome, QrLoginView } from "../telegram/contract";
 import type { UserbotLoader } from "../bot/context";
 import { LOCALES, languageFromCode, type Texts } from "../bot/locales";
@@ -160,11 +161,11 @@ async function ownLogin(deps: MiniAppDeps, adminId: string): Promise<OwnLogin | 
   if ((input.kind === "code" || input.kind === "password") && !input.cancelled) {
     const { login } = await deps.userbots();
     const flow = await login.getFlow(input.phone);
-    return flow && flow.startedBy === `tg:${adminId}` ? { kind: "phone", flow } : undefined;
+    return flow && flow.startedBy === telegramActor(adminId) ? { kind: "phone", flow } : undefined;
   }
   if (input.kind === "qr-password" && !input.cancelled) {
     const { qr } = await deps.userbots();
-    const flow = await qr.getQrFlow(`tg:${adminId}`);
+    const flow = await qr.getQrFlow(telegramActor(adminId));
     return flow?.step === "password" ? { kind: "qr", flow } : undefined;
   }
   return undefined;
@@ -239,7 +240,7 @@ async function phoneStep(
 
 async function qrStep(deps: MiniAppDeps, t: Texts, adminId: string, password: string): Promise<PageAnswer> {
   const { qr } = await deps.userbots();
-  const o: QrLoginOutcome = await qr.submitQrPassword(`tg:${adminId}`, password);
+  const o: QrLoginOutcome = await qr.submitQrPassword(telegramActor(adminId), password);
   await applyPendingChange({ memory: deps.memory }, adminId, pendingAfterQr(o));
   switch (o.kind) {
     case "wrong-password":

@@ -97,7 +97,7 @@ describe("🔄 Check now, on the real userbot layer", () => {
     const day = await new AuditLog(h.store.doc, h.store.botStateTable).day(
       h.now().toISOString().slice(0, 10),
     );
-    expect(day.map((e) => [e.action, e.actor])).toEqual([["session.failed", "check-now:1001"]]);
+    expect(day.map((e) => [e.action, e.actor])).toEqual([["session.failed", "check-now:tg:1001"]]);
   });
 
   it("in a flood wait shows until when, and the session stays active", async () => {

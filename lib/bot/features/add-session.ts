@@ -22,6 +22,7 @@ import { deleteSecretMessage, pendingOf } from "../pending";
 import { answer, show } from "../ui";
 import type { Texts } from "../locales";
 import type { PendingInput } from "../../bot-state/chat-memory";
+import { telegramActor } from "../../bot-state/audit";
 import { cancelKeyboard, esc, sessionCard, withFormButton } from "../views";
 import { qrOwner, replyToQrOutcome } from "./qr-login";
 
@@ -203,7 +204,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
           return void (await ctx.reply(ctx.t.add.badPhone, { parse_mode: "HTML" }));
         }
         await ctx.reply(ctx.t.add.starting(phone));
-        outcome = await login.startLogin(phone, `tg:${ctx.admin.userId}`);
+        outcome = await login.startLogin(phone, telegramActor(ctx.admin.userId));
         break;
       case "code":
         phone = input.phone;

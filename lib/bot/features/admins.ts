@@ -5,6 +5,7 @@
 import { Composer, InlineKeyboard } from "grammy";
 import type { Message } from "grammy/types";
 import { AdminError, parseUserId } from "../../bot-state/admins";
+import { telegramActor } from "../../bot-state/audit";
 import { cb, buttons, onButton } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
 import { pendingOf } from "../pending";
@@ -58,12 +59,16 @@ export function adminsFeature(deps: BotDeps): Composer<BotContext> {
     const name = nameFrom(ctx.message);
     const { created } = await admins.add({
       userId,
-      addedBy: `tg:${ctx.admin.userId}`,
+      addedBy: telegramActor(ctx.admin.userId),
       ...(name ? { name } : {}),
     });
     await memory.clearPending(ctx.admin.userId);
     if (created)
-      await deps.audit.record({ action: "admin.added", actor: `tg:${ctx.admin.userId}`, detail: userId });
+      await deps.audit.record({
+        action: "admin.added",
+        actor: telegramActor(ctx.admin.userId),
+        detail: userId,
+      });
     await list(ctx, created ? ctx.t.admins.added(userId) : ctx.t.admins.already(userId));
   });
 
@@ -91,7 +96,7 @@ export function adminsFeature(deps: BotDeps): Composer<BotContext> {
       await answer(ctx, ctx.t.admins.lastOwner, true);
       return list(ctx, ctx.t.admins.lastOwner);
     }
-    await deps.audit.record({ action: "admin.removed", actor: `tg:${ctx.admin.userId}`, detail: id });
+    await deps.audit.record({ action: "admin.removed", actor: telegramActor(ctx.admin.userId), detail: id });
     await answer(ctx, ctx.t.admins.removed(id));
     await list(ctx, ctx.t.admins.removed(id));
   });

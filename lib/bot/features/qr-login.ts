@@ -13,11 +13,12 @@ import { applyPendingChange, loginEndedText, pendingAfterQr } from "../login-pen
 import { pendingOf } from "../pending";
 import { answer, show } from "../ui";
 import { cancelKeyboard, esc, sessionCard, withFormButton } from "../views";
+import { telegramActor } from "../../bot-state/audit";
 
 /** How long one "I scanned it" press waits for the scan before answering "not yet" (the callback must be answered). */
 export const QR_POLL_WAIT_MS = 4_000;
 
-export const qrOwner = (ctx: BotContext) => `tg:${ctx.admin.userId}`;
+export const qrOwner = (ctx: BotContext) => telegramActor(ctx.admin.userId);
 
 export function qrLoginFeature(deps: BotDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();

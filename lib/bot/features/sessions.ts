@@ -24,6 +24,7 @@ import {
 } from "../views";
 import { MENU_COUNTS_MAX_AGE_MS } from "../ui";
 import { ConfigError } from "../../config";
+import { telegramActor } from "../../bot-state/audit";
 
 export const PAGE_SIZE = 10;
 /** A check must finish well inside the webhook's time budget (grammY's timeout, then Telegram's). */
@@ -124,7 +125,7 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
 
   onButton(composer, buttons.action, async (ctx, { action, phone, version }) => {
     const t = ctx.t;
-    const actor = `tg:${ctx.admin.userId}`;
+    const actor = telegramActor(ctx.admin.userId);
     try {
       switch (action) {
         case "ask-delete": {
@@ -189,7 +190,7 @@ async function checkNow(ctx: BotContext, deps: BotDeps, phone: Phone, version: n
     const { userbots } = await deps.userbots();
     const result = await userbots.checkSession(phone, {
       deadlineMs: CHECK_DEADLINE_MS,
-      actor: `check-now:${ctx.admin.userId}`,
+      actor: `check-now:${telegramActor(ctx.admin.userId)}`,
     });
     notice = describeCheck(t, result);
   } catch (err) {
