@@ -36,6 +36,7 @@ import { BY_STATUS_INDEX } from "../lib/tables";
 import { botStateGrants, SESSION_KEY_USE } from "./access";
 import type { FunctionName } from "./bundling";
 import { DeadLetterQueue } from "./constructs/dead-letter-queue";
+import { EdgeDistribution } from "./constructs/edge-distribution";
 import { FleetDashboard } from "./constructs/fleet-dashboard";
 import { ScheduledJob } from "./constructs/scheduled-job";
 import { SessionKeeperFunction } from "./constructs/session-keeper-function";
@@ -81,6 +82,8 @@ export interface ServiceStackProps extends StackProps {
   readonly settings: DeploymentSettings;
   /** The functions' role names, as the session key's policy names them (`roleName` in `infra/access.ts`). */
   readonly roleNames: Readonly<Record<FunctionName, string>>;
+  /** The edge stack's web ACL, when per-caller rate limiting is on: a CloudFront distribution fronts the API. */
+  readonly edgeWebAclArn?: string;
 }
 
 export class ServiceStack extends Stack {
@@ -98,6 +101,8 @@ export class ServiceStack extends Stack {
   readonly webhookUrl: string;
   /** The Mini App login page's https URL (the AdminBot's `MINI_APP_URL`). */
   readonly miniAppUrl: string;
+  /** With per-caller rate limiting on (setting `edgeRateLimit`): the CloudFront distribution in front of the API. */
+  readonly edge?: EdgeDistribution;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -253,7 +258,11 @@ export class ServiceStack extends Stack {
     // CloudFormation refuses route settings for a route it has not created yet.
     stage.node.addDependency(...loginRoutes);
 
-    const baseUrl = stage.url.replace(/\/$/, "");
+    // With per-caller limiting on, Telegram and the Mini App are given the distribution's address, so their calls
+    // pass the web ACL; the API's own address keeps its stage throttling.
+    if (props.edgeWebAclArn)
+      this.edge = new EdgeDistribution(this, "Edge", { api: this.api, webAclArn: props.edgeWebAclArn });
+    const baseUrl = this.edge ? this.edge.baseUrl : stage.url.replace(/\/$/, "");
     this.webhookUrl = `${baseUrl}${WEBHOOK_ROUTE}`;
     // Built from the API's id alone (the $default stage has no path), so the function depends on the API and not
     // the other way round: the API's routes depend on the function's ARN, not on its environment.

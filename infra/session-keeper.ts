@@ -4,6 +4,7 @@
  */
 import type { App } from "aws-cdk-lib";
 import { roleName } from "./access";
+import { EDGE_REGION, EdgeStack } from "./edge-stack";
 import { ServiceStack } from "./service-stack";
 import { type DeploymentSettings, type ResolvedEnvironment } from "./settings";
 import { StatefulStack } from "./stateful-stack";
@@ -11,6 +12,8 @@ import { StatefulStack } from "./stateful-stack";
 export interface SessionKeeperStacks {
   readonly stateful: StatefulStack;
   readonly service: ServiceStack;
+  /** Only with the setting `edgeRateLimit`: the web ACL in us-east-1. */
+  readonly edge?: EdgeStack;
 }
 
 export function addSessionKeeperStacks(
@@ -34,12 +37,24 @@ export function addSessionKeeperStacks(
     description: "Session Keeper: sessions and bot-state tables, encryption keys, secrets (kept on delete)",
     aliasPrefix: prefix.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase(),
   });
+  const edge =
+    settings.edgeRateLimit === undefined
+      ? undefined
+      : new EdgeStack(app, `${prefix}-Edge`, {
+          env: { account: env.account, region: EDGE_REGION },
+          description:
+            "Session Keeper: per-caller rate limit (WAF web ACL for CloudFront, always in us-east-1)",
+          rateLimit: settings.edgeRateLimit,
+          metricPrefix: prefix,
+        });
   const service = new ServiceStack(app, `${prefix}-Service`, {
     env,
+    ...(edge ? { edgeWebAclArn: edge.webAcl.attrArn, crossRegionReferences: true } : {}),
     description: "Session Keeper: AdminBot webhook, health check, cleanup, alarms",
     stateful,
     settings,
     roleNames,
   });
-  return { stateful, service };
+  if (edge) service.addDependency(edge);
+  return { stateful, service, ...(edge ? { edge } : {}) };
 }

@@ -58,6 +58,13 @@ export interface DeploymentSettings {
    * `sts:AssumeRole` on the role
    */
   readonly operatorPrincipals?: readonly string[];
+  /**
+   * Per-caller rate limiting, off unless set: requests one client IP may make in 5 minutes before it is answered
+   * 429. Setting it puts a CloudFront distribution with a WAF web ACL (stack `<prefix>-Edge`, in us-east-1) in
+   * front of the API; the webhook and the Mini App are then served at the distribution's address. Telegram's webhook
+   * senders are never counted. Between 10 and 2,000,000,000 (WAF's bounds). @default none (no edge)
+   */
+  readonly edgeRateLimit?: number;
 }
 
 export const DEFAULT_SETTINGS: DeploymentSettings = {
@@ -112,6 +119,8 @@ export function readSettings(node: Node): DeploymentSettings {
     throw new SettingsError(
       `Context webhookPathVersion is ${webhookPathVersion}: set it to the VersionId that put-secret-value printed.`,
     );
+  const edgeRate = text("edgeRateLimit");
+  const edgeRateLimit = edgeRate === undefined ? undefined : integer("edgeRateLimit", 0, 10, 2_000_000_000);
   const operatorPrincipals = list(node, "operatorPrincipals");
   for (const p of operatorPrincipals ?? [])
     if (!OPERATOR_PRINCIPAL.test(p))
@@ -137,6 +146,7 @@ export function readSettings(node: Node): DeploymentSettings {
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(operatorPrincipals?.length ? { operatorPrincipals } : {}),
     ...(webhookPathVersion ? { webhookPathVersion } : {}),
+    ...(edgeRateLimit !== undefined ? { edgeRateLimit } : {}),
   };
 }
 

@@ -22,6 +22,8 @@ export interface Synthesized extends SessionKeeperStacks {
   readonly app: App;
   readonly statefulTemplate: Template;
   readonly serviceTemplate: Template;
+  /** Only when the edge (setting `edgeRateLimit`) is on. */
+  readonly edgeTemplate?: Template;
 }
 
 export function synthesize(
@@ -46,6 +48,7 @@ export function synthesize(
     ...stacks,
     statefulTemplate: Template.fromStack(stacks.stateful),
     serviceTemplate: Template.fromStack(stacks.service),
+    ...(stacks.edge ? { edgeTemplate: Template.fromStack(stacks.edge) } : {}),
   };
 }
 
