@@ -17,6 +17,9 @@ export type AuditAction =
   | "session.deleted"
   | "session.failed"
   | "session.checked"
+  | "session.proxy-set"
+  | "session.proxy-cleared"
+  | "session.identity-changed"
   | "cleanup.deleted"
   | "admin.added"
   | "admin.removed";

@@ -116,6 +116,24 @@ export function sessionCard(t: Texts, s: Session, notice?: string): View {
     ...(s.frozen ? [c.frozen(s.frozen.until && formatTime(s.frozen.until, t), s.frozen.appealUrl)] : []),
     `${c.lastCheck}: ${formatTime(s.lastCheckedAt, t)}`,
     ...(s.authorizationTtlDays && s.status !== "deleted" ? [idleExpiry(t, s, s.authorizationTtlDays)] : []),
+    ...(s.identity && s.status !== "deleted"
+      ? [
+          c.identity(
+            esc(
+              [
+                s.identity.deviceModel,
+                s.identity.systemVersion,
+                s.identity.appVersion,
+                s.identity.langCode,
+              ].join(" · "),
+            ),
+            s.apiId,
+          ),
+        ]
+      : []),
+    ...(s.proxy && s.status !== "deleted"
+      ? [c.proxy(esc(`${s.proxy.kind === "socks5" ? "SOCKS5" : "MTProxy"} ${s.proxy.host}:${s.proxy.port}`))]
+      : []),
     `${c.created}: ${formatTime(s.createdAt, t)}`,
     `${c.updated}: ${formatTime(s.updatedAt, t)}`,
     ...(s.status === "error" ? ["", c.errorHint] : []),

@@ -159,7 +159,32 @@ export function sessionJson(s: Session) {
         }
       : null,
     authorizationTtlDays: s.authorizationTtlDays ?? null,
+    identity: s.identity
+      ? {
+          deviceModel: s.identity.deviceModel,
+          systemVersion: s.identity.systemVersion,
+          appVersion: s.identity.appVersion,
+          langCode: s.identity.langCode,
+          systemLangCode: s.identity.systemLangCode,
+        }
+      : null,
+    apiId: s.apiId ?? null,
+    testServers: s.testServers === true,
+    proxy: s.proxy ? { kind: s.proxy.kind, host: s.proxy.host, port: s.proxy.port } : null,
   };
+}
+
+/** "Session Keeper · server · app 0.1.0 · en/en": the device a session presents to Telegram. */
+export function identityLabel(s: Session): string {
+  if (!s.identity) return "not fixed yet (the first check fixes the default)";
+  const d = s.identity;
+  return `${d.deviceModel} · ${d.systemVersion} · app ${d.appVersion} · ${d.langCode}/${d.systemLangCode}`;
+}
+
+/** "SOCKS5 203.0.113.7:1080", "none". */
+export function proxyLabel(s: Session): string {
+  if (!s.proxy) return "none (straight to Telegram)";
+  return `${s.proxy.kind === "socks5" ? "SOCKS5" : "MTProxy"} ${s.proxy.host}:${s.proxy.port}`;
 }
 
 /** The session as a card of labelled lines (for `show`, and before a `remove` asks). */
@@ -212,6 +237,18 @@ export function sessionCard(s: Session, colors: Colors, now: Date = new Date()):
           `appeal: ${s.frozen.appealUrl ?? "@SpamBot"} (found ${at(s.frozen.detectedAt)})`,
       ),
     ]);
+  }
+  if (s.status !== "deleted") {
+    rows.push(
+      ["Identity", identityLabel(s)],
+      [
+        "API id",
+        s.apiId !== undefined
+          ? `${s.apiId}${s.testServers ? " (Telegram's test servers)" : ""}`
+          : "the deployment's (API_ID)",
+      ],
+      ["Proxy", proxyLabel(s)],
+    );
   }
   if (s.leaseOwner && s.leaseUntil) rows.push(["In use by", `${s.leaseOwner} until ${s.leaseUntil}`]);
   rows.push(["Created", at(s.createdAt)], ["Updated", at(s.updatedAt)]);

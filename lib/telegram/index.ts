@@ -10,6 +10,7 @@ import { endDevice, endOtherDevices, listDevices } from "./devices";
 import { importSession } from "./import-session";
 import { StatelessLogin } from "./login";
 import { StatelessQrLogin } from "./qr-login";
+import { testProxy, type ProxyTestOutcome } from "./proxy-test";
 import { revokeSession } from "./revocation";
 import { setTwoFaPassword, twoFaPosture } from "./two-fa";
 import { checkSession, useSession, type UserbotJob, type WithUserbotOptions } from "./userbot";
@@ -21,6 +22,11 @@ export interface UserbotServices {
   readonly userbots: UserbotService;
   /** Runs one job on a stored session under its lease and a deadline (see `useSession`). */
   withUserbot<T>(phone: Phone, job: UserbotJob<T>, options: WithUserbotOptions): Promise<T>;
+  /**
+   * Whether Telegram is reachable through the session's proxy and how fast, on a connection of its own (never the
+   * session's key or lease). Throws `SessionNotFoundError` or `NoProxyError`.
+   */
+  testProxy(phone: Phone, options?: { readonly deadlineMs?: number }): Promise<ProxyTestOutcome>;
 }
 
 export function createUserbotServices(deps: UserbotDeps): UserbotServices {
@@ -40,6 +46,7 @@ export function createUserbotServices(deps: UserbotDeps): UserbotServices {
       setTwoFaPassword: (phone, input, options) => setTwoFaPassword(resolved, phone, input, options),
     },
     withUserbot: (phone, job, options) => useSession(resolved, phone, job, options),
+    testProxy: (phone, options) => testProxy(resolved, phone, options),
   };
 }
 
@@ -49,6 +56,7 @@ export { clientParams, createTelegramClient, type CreateClient } from "./client"
 export { InvalidSessionStringError, parseSessionString } from "./session-string";
 export { InvalidImportError, SessionImportFailedError, WrongAccountError } from "./import-session";
 export { ProxyFailedError } from "./errors";
+export { NoProxyError, type ProxyTestOutcome } from "./proxy-test";
 export { InvalidAuthorizationHashError } from "./devices";
 export { InvalidTwoFaPasswordError } from "./two-fa";
 export type { UserbotDeps } from "./deps";

@@ -96,6 +96,10 @@ export interface Texts {
     readonly frozen: (until?: string, appealUrl?: string) => string;
     /** Telegram ends an unused session after `days`; `expiresOn` counts from `lastUsed` (formatted). */
     readonly expiry: (days: number, lastUsed: string, expiresOn?: string) => string;
+    /** The device the session presents to Telegram (escaped, joined), and the API id it logs in under. */
+    readonly identity: (device: string, apiId?: number) => string;
+    /** The proxy every connection goes through: "SOCKS5 host:port" (escaped). */
+    readonly proxy: (address: string) => string;
   };
   readonly actions: {
     readonly deleteConfirm: (phone: string) => string;
@@ -300,6 +304,8 @@ export const en: Texts = {
     expiry: (d, last, on) =>
       `Expires if unused for ${d} days (Telegram's setting); the daily check keeps it alive. Last used ${last}` +
       `${on ? `; without checks it would end ${on}` : ""}.`,
+    identity: (d, id) => `Presents itself as: ${d}${id !== undefined ? ` · API id ${id}` : ""}`,
+    proxy: (a) => `Proxy: ${a}`,
   },
   actions: {
     deleteConfirm: (p) =>

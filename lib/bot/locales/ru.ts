@@ -54,6 +54,8 @@ export const ru: Texts = {
     expiry: (d, last, on) =>
       `Истекает, если не использовать ${d} дн. (настройка Telegram); ежедневная проверка поддерживает её. ` +
       `Последнее использование ${last}${on ? `; без проверок закончилась бы ${on}` : ""}.`,
+    identity: (d, id) => `Представляется как: ${d}${id !== undefined ? ` · API id ${id}` : ""}`,
+    proxy: (a) => `Прокси: ${a}`,
   },
   actions: {
     deleteConfirm: (p) =>

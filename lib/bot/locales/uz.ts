@@ -56,6 +56,8 @@ export const uz: Texts = {
     expiry: (d, last, on) =>
       `${d} kun ishlatilmasa tugaydi (Telegram sozlamasi); kundalik tekshiruv uni tirik saqlaydi. ` +
       `Oxirgi marta ishlatilgan: ${last}${on ? `; tekshiruvlarsiz ${on} da tugagan bo‘lardi` : ""}.`,
+    identity: (d, id) => `Telegramga ko‘rinishi: ${d}${id !== undefined ? ` · API id ${id}` : ""}`,
+    proxy: (a) => `Proksi: ${a}`,
   },
   actions: {
     deleteConfirm: (p) =>

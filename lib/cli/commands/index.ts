@@ -21,6 +21,7 @@ import { command as cleanup } from "./cleanup";
 import { command as importSession } from "./import";
 import { command as list } from "./list";
 import { pause, resume } from "./pause-resume";
+import { command as proxy } from "./proxy";
 import { command as remove } from "./remove";
 import { command as removeErrors } from "./remove-errors";
 import { command as show } from "./show";
@@ -85,6 +86,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     group: "Sessions",
     summary: "check one session (or --all active ones) with Telegram now",
     command: check,
+  },
+  {
+    name: "proxy",
+    group: "Sessions",
+    summary: "set, clear or test the proxy one session connects through (SOCKS5 or MTProxy)",
+    command: proxy,
   },
   {
     name: "admins",
