@@ -17,6 +17,9 @@ export interface ReliabilityCounts {
   /** Log lines scanned for the secrets used, and secrets found in them. */
   logLinesScanned: number;
   secretsInLogs: number;
+  /** Secrets logged on purpose in a shape a mask must hold against (a token in a URL, a wrapped session string, a
+   * Buffer, a 3-character password, …), each through the real logger and then scanned. */
+  maskProbes: number;
 }
 
 declare module "vitest" {
@@ -26,7 +29,15 @@ declare module "vitest" {
 }
 
 export function zeroCounts(): ReliabilityCounts {
-  return { inputs: 0, faults: 0, forgedRefused: 0, itemsLost: 0, logLinesScanned: 0, secretsInLogs: 0 };
+  return {
+    inputs: 0,
+    faults: 0,
+    forgedRefused: 0,
+    itemsLost: 0,
+    logLinesScanned: 0,
+    secretsInLogs: 0,
+    maskProbes: 0,
+  };
 }
 
 /** This test's counters (created on first use); mutate them as the test goes. */
@@ -43,6 +54,6 @@ export function formatSummary(c: ReliabilityCounts): string {
   return (
     `Reliability: ${n(c.inputs)} inputs tried, ${n(c.faults)} faults injected, ` +
     `${n(c.forgedRefused)} forged calls refused, ${n(c.itemsLost)} items lost, ` +
-    `${n(c.secretsInLogs)} secrets in logs (${n(c.logLinesScanned)} log lines scanned)`
+    `${n(c.secretsInLogs)} secrets in logs (${n(c.logLinesScanned)} log lines scanned, ${n(c.maskProbes)} mask probes)`
   );
 }
