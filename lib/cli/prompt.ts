@@ -2,7 +2,7 @@
  * Questions in the terminal: a yes/no confirmation before anything is destroyed, a plain line, and hidden input for
  * a 2FA password (nothing echoed, not even stars, so its length does not show on a shared screen).
  */
-import { createInterface } from "node:readline";
+import { createInterface, emitKeypressEvents, type Key } from "node:readline";
 import { UsageError } from "./command";
 
 export interface PromptInput extends NodeJS.ReadableStream {
@@ -70,8 +70,10 @@ export async function confirm(question: string, options: ConfirmOptions): Promis
 }
 
 /**
- * Reads a secret. On a terminal, raw mode keeps the typed characters off the screen (Backspace edits, Enter ends,
- * Ctrl-C aborts). From a pipe it reads one line, so scripts can pass the secret on stdin.
+ * Reads a secret. On a terminal, raw mode keeps the typed characters off the screen. Keys are read as keypresses
+ * (readline decodes the escape sequences), so ← → Home End move an invisible cursor, Backspace and Delete edit at it,
+ * and no arrow key ever becomes "[D" inside the password; Enter ends, Ctrl-C/Ctrl-D abort. From a pipe it reads one
+ * line, so scripts can pass the secret on stdin.
  */
 export function readHidden(
   input: PromptInput,
@@ -82,28 +84,41 @@ export function readHidden(
   const setRawMode = input.setRawMode.bind(input);
   // Echo off before the question shows: an answer typed the instant it appears must not reach the screen.
   setRawMode(true);
+  emitKeypressEvents(input);
   output.write(question);
   return new Promise((resolve, reject) => {
-    let value = "";
+    const chars: string[] = [];
+    let cursor = 0;
     const finish = (err?: Error) => {
-      input.removeListener("data", onData);
+      input.removeListener("keypress", onKey);
       input.removeListener("end", onEnd);
       setRawMode(false);
       input.pause();
       output.write("\n");
       if (err) reject(err);
-      else resolve(value);
+      else resolve(chars.join(""));
     };
     const onEnd = () => finish(new PromptAbortedError());
-    const onData = (chunk: Buffer | string) => {
-      for (const ch of chunk.toString()) {
-        if (ch === "\r" || ch === "\n") return finish();
-        if (ch === "\u0003" || ch === "\u0004") return finish(new PromptAbortedError());
-        if (ch === "\u007f" || ch === "\b") value = [...value].slice(0, -1).join("");
-        else if (ch >= " ") value += ch;
+    const onKey = (str: string | undefined, key: Key | undefined) => {
+      const name = key?.name;
+      if (name === "return" || name === "enter") return finish();
+      if (key?.ctrl && (name === "c" || name === "d")) return finish(new PromptAbortedError());
+      if (name === "backspace") {
+        if (cursor > 0) chars.splice(--cursor, 1);
+      } else if (name === "delete") chars.splice(cursor, 1);
+      else if (name === "left") cursor = Math.max(0, cursor - 1);
+      else if (name === "right") cursor = Math.min(chars.length, cursor + 1);
+      else if (name === "home" || (key?.ctrl && name === "a")) cursor = 0;
+      else if (name === "end" || (key?.ctrl && name === "e")) cursor = chars.length;
+      else if (key?.ctrl && name === "u") {
+        chars.splice(0, cursor);
+        cursor = 0;
+      } else if (str !== undefined && !key?.ctrl && !key?.meta && !str.startsWith("\u001b")) {
+        // A printable character (one keypress each, also when pasted); other control keys are dropped.
+        for (const ch of str) if (ch >= " " && ch !== "\u007f") chars.splice(cursor++, 0, ch);
       }
     };
-    input.on("data", onData);
+    input.on("keypress", onKey);
     input.once("end", onEnd);
     input.resume();
   });

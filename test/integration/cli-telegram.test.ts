@@ -190,6 +190,21 @@ describe("sessions add: a login in the terminal", () => {
     expect((await store.sessions().require(phone)).status).toBe("active");
   });
 
+  it("in a terminal: arrow keys at the hidden password move the cursor, never become characters", async () => {
+    // abc, ←, →, d is "abcd" (not "abc[D[Cd", which Telegram would refuse as a wrong password).
+    const phone = account({ password: "abcd" });
+    const r = await converseInTerminal(["add", phone], {
+      env,
+      exchanges: [
+        { prompt: "Login code (5 digits): ", answer: "24680" },
+        { prompt: "2FA password (not shown): ", answer: "abc\u001b[D\u001b[Cd" },
+      ],
+    });
+    expect(r.screen).toContain(`Logged in: ${phone} as @aziza${userId}`);
+    expect(r.code).toBe(0);
+    expect(r.screen).not.toContain("abcd");
+  });
+
   it("Ctrl-C at the password cancels the login: exit 130, nothing stored, the flow gone", async () => {
     const phone = account({ password: "never typed" });
     const r = await converseInTerminal(["add", phone], {

@@ -83,6 +83,19 @@ describe("hidden input (2FA password)", () => {
     expect(t.input.raw).toEqual([true, false]);
   });
 
+  it.each([
+    ["abc, ←, →, d", "abc\u001b[D\u001b[Cd\r", "abcd"],
+    ["ac, ←, b (typed where the cursor is)", "ac\u001b[Db\r", "abc"],
+    ["xbc, Home, Delete, a", "xbc\u001b[H\u001b[3~a\r", "abc"],
+    ["abc, ↑, ↓, Esc", "abc\u001b[A\u001b[B\u001b\u001b\r", "abc"],
+  ])("arrow and editing keys never become password characters: %s", async (_, typed, expected) => {
+    const t = terminal();
+    const pending = readHidden(t.input, t.output, "2FA password: ");
+    t.input.write(typed);
+    expect(await pending).toBe(expected);
+    expect(t.shown()).toBe("2FA password: \n");
+  });
+
   it("reads one line from a pipe, for scripts", async () => {
     const input = new PassThrough();
     const output = new PassThrough();
