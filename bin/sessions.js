@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /* global require, process */
 /**
- * The `sessions` command. It runs the TypeScript sources through tsx (a devDependency, present after `npm ci`),
+ * The `sessions` command. It runs the TypeScript sources through tsx (a runtime dependency, so an install without
+ * dev dependencies runs it too),
  * so the CLI is always the code in the checkout: no build step to forget before an emergency, no stale `dist/`.
  */
 "use strict";

@@ -31,7 +31,7 @@ import { AuditLog } from "../../lib/bot-state/audit";
 import { ChatMemory, createBot, setBotCommands } from "../../lib/bot";
 import { loadBotInfo } from "../../lib/bot/bot-info";
 import { healthCheckNotifier } from "../../lib/bot/health-summary";
-import { createNotifier } from "../../lib/bot/notifier";
+import { createNotifier, withNotifierRetries } from "../../lib/bot/notifier";
 import { checkAll } from "../../lib/jobs/check-all";
 import { runCleanup } from "../../lib/jobs/cleanup";
 import { needsAttention } from "../../lib/jobs/summary";
@@ -225,7 +225,7 @@ async function main(): Promise<number> {
       }));
 
     const token = await secrets.botToken();
-    const botApi = new Api(token, apiRoot ? { apiRoot } : undefined);
+    const botApi = withNotifierRetries(new Api(token, apiRoot ? { apiRoot } : undefined));
     const notifier = healthCheckNotifier(createNotifier(botApi, admins, logger), logger);
 
     // --- The AdminBot --------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import type { HealthCheckNotifier, HealthCheckSummary } from "../jobs/summary";
 import type { Logger } from "../log";
 import type { AdminRepository } from "../bot-state/admins";
 import type { Texts } from "./locales";
-import { createNotifier, type Notifier } from "./notifier";
+import { createNotifier, withNotifierRetries, type Notifier } from "./notifier";
 import { formatTime } from "./views";
 
 export function renderHealthSummary(t: Texts, s: HealthCheckSummary): string {
@@ -66,7 +66,9 @@ export function botApiNotifier(options: {
   readonly apiRoot?: string;
 }): HealthCheckNotifier {
   return async (summary) => {
-    const api = new Api(await options.botToken(), options.apiRoot ? { apiRoot: options.apiRoot } : undefined);
+    const api = withNotifierRetries(
+      new Api(await options.botToken(), options.apiRoot ? { apiRoot: options.apiRoot } : undefined),
+    );
     return healthCheckNotifier(createNotifier(api, options.admins, options.logger), options.logger)(summary);
   };
 }

@@ -2,7 +2,8 @@
  * Messages every admin, each in their own language. The health check sends one summary per run through this.
  * An admin who blocked the bot (or any send that fails) does not stop the others; the result says who got it.
  */
-import type { Api } from "grammy";
+import { autoRetry } from "@grammyjs/auto-retry";
+import type { Api, Transformer } from "grammy";
 import type { Logger } from "../log";
 import type { Admin, AdminRepository, Language } from "../bot-state/admins";
 import { DEFAULT_LANGUAGE, LOCALES, type Texts } from "./locales";
@@ -17,6 +18,24 @@ export interface NotifyResult {
 
 export interface Notifier {
   notifyAdmins(text: NotificationText): Promise<NotifyResult>;
+}
+
+/**
+ * Telegram answers 429 (Too Many Requests, `retry_after` seconds) when a bot sends too fast, as a summary to many
+ * admins can. The notifier's Bot API client waits that long and sends again, at most twice and only for waits up to
+ * 10 s, so a job Lambda never sleeps into its timeout; a longer wait fails that admin's message as before. Other
+ * errors are not retried here: the jobs retry an unsent summary on their own.
+ */
+export const NOTIFIER_RETRY = { maxRetryAttempts: 2, maxDelaySeconds: 10 } as const;
+
+export function notifierRetries(): Transformer {
+  return autoRetry({ ...NOTIFIER_RETRY, rethrowInternalServerErrors: true, rethrowHttpErrors: true });
+}
+
+/** A Bot API client for notifications: `api` with the bounded 429 retry installed. */
+export function withNotifierRetries<A extends Api>(api: A): A {
+  api.config.use(notifierRetries());
+  return api;
 }
 
 export function createNotifier(

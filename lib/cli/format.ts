@@ -1,8 +1,11 @@
 /**
  * Plain-text formatting for the terminal: colours (off for NO_COLOR, TERM=dumb and anything that is not a
- * terminal, so pipes and logs get clean text), aligned tables, relative times, and the words operators read.
+ * terminal, so pipes and logs get clean text), tables aligned by display width, relative times, and the words
+ * operators read.
  */
+import stringWidth from "string-width";
 import type { Env } from "../config";
+import { pluralWord } from "../plural";
 import type { Session, SessionStatus, TelegramAccount } from "../sessions";
 
 export interface Colors {
@@ -42,24 +45,30 @@ export function colorsFor(stream: { isTTY?: boolean }, env: Env): Colors {
   };
 }
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;]*m/g;
-
-/** Width of a string as the terminal shows it (colour codes take no room). */
+/**
+ * Columns a string takes on the terminal: colour codes none, CJK and emoji two each (a 👩‍💻 is one emoji of two
+ * columns, not five code points), combining marks none. Counting characters put every row with such a name out of
+ * line.
+ */
 export function visibleWidth(s: string): number {
-  return [...s.replace(ANSI, "")].length;
+  return stringWidth(s);
 }
 
-/** Cuts `s` to `max` characters, ending with "…" when cut; newlines become spaces. */
+const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" });
+
+/** Cuts `s` to at most `max` terminal columns, ending with "…" when cut; newlines become spaces. */
 export function truncate(s: string, max: number): string {
   const flat = s.replace(/\s+/g, " ").trim();
-  const chars = [...flat];
-  return chars.length <= max
-    ? flat
-    : `${chars
-        .slice(0, Math.max(0, max - 1))
-        .join("")
-        .trimEnd()}…`;
+  if (stringWidth(flat) <= max) return flat;
+  let kept = "";
+  let width = 0;
+  for (const { segment } of graphemes.segment(flat)) {
+    const w = stringWidth(segment);
+    if (width + w > max - 1) break;
+    kept += segment;
+    width += w;
+  }
+  return `${kept.trimEnd()}…`;
 }
 
 /** Left-aligned columns separated by two spaces, with a header row. */
@@ -122,9 +131,9 @@ export function count(n: number): string {
   return n.toLocaleString("en-US");
 }
 
-/** "1 session", "12 sessions". */
-export function plural(n: number, word: string, pluralWord = `${word}s`): string {
-  return `${count(n)} ${n === 1 ? word : pluralWord}`;
+/** "1 session", "1,234 sessions": English plural rules (`Intl.PluralRules`), the number with separators. */
+export function plural(n: number, word: string, other = `${word}s`): string {
+  return `${count(n)} ${pluralWord("en", n, { one: word, other })}`;
 }
 
 /** The stable JSON shape of a session for scripts (`list --json`, `show --json`): every key always present. */

@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
+import { english } from "../plural";
 import { formatCheckMessage, type CheckMessage } from "./messages";
 import { WORKER_BATCH_SIZE } from "./scale";
 
@@ -23,7 +24,7 @@ export class QueueSendError extends Error {
     reason: string,
   ) {
     super(
-      `${unsent} health check message(s) could not be queued after ${SEND_ATTEMPTS} attempts (${reason}). ` +
+      `${english(unsent, "health check message")} could not be queued after ${SEND_ATTEMPTS} attempts (${reason}). ` +
         "Those sessions are not checked in this run; check the queue's permissions and the SQS service health.",
     );
     this.name = "QueueSendError";

@@ -134,7 +134,7 @@ describe("the code keypad of ➕ Add Session", () => {
     for (const d of "11111") await press(d);
     await press("✅");
     const retry = api.lastMessage(OWNER.id);
-    expect(retry.text).toContain("❌ Wrong code. 2 attempt(s) left.");
+    expect(retry.text).toContain("❌ Wrong code. 2 attempts left.");
     expect(retry.text).toContain("🔢 Code: ○○○○○");
     expect(retry.buttons.map((b) => b.text)).toContain("✅");
 

@@ -140,7 +140,7 @@ describe("QR login from the bot", () => {
       expect(await call("/login/password", { password: "wrong horse" })).toMatchObject({
         step: "password",
         failed: true,
-        message: "❌ Wrong password (hint: stable). 2 attempt(s) left.",
+        message: "❌ Wrong password (hint: stable). 2 attempts left.",
       });
       expect(await call("/login/password", { password: "qr horse" })).toMatchObject({
         done: true,

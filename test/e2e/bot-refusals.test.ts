@@ -212,7 +212,7 @@ describe("➕ Add Session refusals, on the real userbot layer", () => {
     const wrong = h.updates.text(OWNER, "1 1 1 1 1");
     await h.post(wrong);
     expect(deleted()).toContain(wrong.message!.message_id);
-    expect(h.api.lastMessage(OWNER.id).text).toContain("❌ Wrong code. 2 attempt(s) left.");
+    expect(h.api.lastMessage(OWNER.id).text).toContain("❌ Wrong code. 2 attempts left.");
     expect(await h.store.sessions().get(PHONE)).toBeUndefined();
     expect(await loginFlow()).toMatchObject({ attemptsLeft: 2, step: "code" });
     // The right code still works afterwards, on the same key.
@@ -224,7 +224,7 @@ describe("➕ Add Session refusals, on the real userbot layer", () => {
   it("too short a code is refused without spending an attempt or asking Telegram", async () => {
     await toCodeStep();
     await h.say(OWNER, "1 2");
-    expect(h.api.lastMessage(OWNER.id).text).toContain("❌ Wrong code. 3 attempt(s) left.");
+    expect(h.api.lastMessage(OWNER.id).text).toContain("❌ Wrong code. 3 attempts left.");
     expect(telegramCalls()).toEqual(["auth.SendCode"]);
   });
 
@@ -255,7 +255,7 @@ describe("➕ Add Session refusals, on the real userbot layer", () => {
     const wrong = h.updates.text(OWNER, "pw-wrong");
     await h.post(wrong);
     expect(deleted()).toContain(wrong.message!.message_id);
-    expect(h.api.lastMessage(OWNER.id).text).toContain("❌ Wrong password (hint: pet). 2 attempt(s) left.");
+    expect(h.api.lastMessage(OWNER.id).text).toContain("❌ Wrong password (hint: pet). 2 attempts left.");
     expect(await h.store.sessions().get(PHONE)).toBeUndefined();
     // The right one then logs in.
     await h.say(OWNER, PASSWORD);

@@ -128,7 +128,7 @@ describe("the Mini App login form in headless Chromium", () => {
         "Something failed on our side; nothing was lost. Press the button again in a minute.",
       );
       expect(await page.isEnabled("#submit")).toBe(true);
-      expect(await submit(page, "13579")).toBe("❌ Wrong code. 2 attempt(s) left.");
+      expect(await submit(page, "13579")).toBe("❌ Wrong code. 2 attempts left.");
       expect(await submit(page, "24680")).toBe(
         "Code accepted. This account has two-step verification: enter its password.",
       );
@@ -137,7 +137,7 @@ describe("the Mini App login form in headless Chromium", () => {
       await screenshot(page, "miniapp-password-step");
       // The login's three tries are shared by its code and password steps: one went on the wrong code.
       expect(await submit(page, "wrong horse")).toBe(
-        "❌ Wrong password (hint: the horse one). 1 attempt(s) left.",
+        "❌ Wrong password (hint: the horse one). 1 attempt left.",
       );
       expect(await submit(page, PASSWORD)).toBe(
         "✅ Logged in. The session card is in the chat; this form closes.",

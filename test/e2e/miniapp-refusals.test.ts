@@ -111,7 +111,7 @@ describe("the form's steps", () => {
     expect(res1.body).toMatchObject({
       step: "code",
       failed: true,
-      message: "❌ Wrong code. 2 attempt(s) left.",
+      message: "❌ Wrong code. 2 attempts left.",
     });
     await call("/login/code", { initData: own(), code: "00001" });
     const res3 = await call("/login/code", { initData: own(), code: "00002" });

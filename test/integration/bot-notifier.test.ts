@@ -2,7 +2,7 @@
 import { Api } from "grammy";
 import { describe, expect, it } from "vitest";
 import { setBotCommands } from "../../lib/bot/commands";
-import { createNotifier } from "../../lib/bot/notifier";
+import { createNotifier, NOTIFIER_RETRY, withNotifierRetries } from "../../lib/bot/notifier";
 import { AdminRepository } from "../../lib/bot-state/admins";
 import { FakeBotApi } from "../support/bot-api";
 import { BOT_TOKEN } from "../support/bot-harness";
@@ -67,6 +67,48 @@ describe("createNotifier", () => {
     expect(text).toContain("<code>+998900000000</code>: AUTH_KEY_UNREGISTERED: &lt;revoked&gt;");
     expect(text).toContain("…va yana 5 ta");
     expect(text).not.toContain("+998900000024");
+  });
+});
+
+describe("the notifier when Telegram says Too Many Requests (429)", () => {
+  async function setup() {
+    const store = await createTestStore();
+    const admins = new AdminRepository(store.doc, store.botStateTable);
+    await admins.add({ userId: "1", role: "owner", addedBy: "cli" });
+    await admins.add({ userId: "2", addedBy: "cli" });
+    const fake = new FakeBotApi();
+    const api = new Api(BOT_TOKEN);
+    api.config.use(fake.transformer);
+    return { admins, fake, api: withNotifierRetries(api) };
+  }
+
+  it("waits the seconds Telegram asked and sends again: every admin gets the message", async () => {
+    const { admins, fake, api } = await setup();
+    fake.tooManyRequestsNext("sendMessage", 1);
+    const started = Date.now();
+    const result = await createNotifier(api, admins).notifyAdmins({ uz: "x", en: "x", ru: "x" });
+    expect(result).toEqual({ sent: ["1", "2"], failed: [] });
+    expect(fake.callsOf("sendMessage").map((c) => c.payload.chat_id)).toEqual([1, 1, 2]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+  });
+
+  it("does not sleep through a long wait: a 429 for an hour fails that admin at once, the others still get it", async () => {
+    const { admins, fake, api } = await setup();
+    fake.tooManyRequestsNext("sendMessage", 3600);
+    const started = Date.now();
+    const result = await createNotifier(api, admins).notifyAdmins({ uz: "x", en: "x", ru: "x" });
+    expect(result).toEqual({ sent: ["2"], failed: ["1"] });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("gives up after a bounded number of retries", async () => {
+    const { admins, fake, api } = await setup();
+    for (let i = 0; i <= NOTIFIER_RETRY.maxRetryAttempts; i++) fake.tooManyRequestsNext("sendMessage", 1);
+    const result = await createNotifier(api, admins).notifyAdmins({ uz: "x", en: "x", ru: "x" });
+    expect(result).toEqual({ sent: ["2"], failed: ["1"] });
+    expect(fake.callsOf("sendMessage").filter((c) => c.payload.chat_id === 1)).toHaveLength(
+      NOTIFIER_RETRY.maxRetryAttempts + 1,
+    );
   });
 });
 

@@ -59,7 +59,7 @@ describe("the health check's message to the admins", () => {
     const [uz, en] = sent.map((c) => String(c.payload.text));
     expect(uz).toContain("1 ta sessiya ishlamay qoldi");
     expect(uz).toContain(`<code>${dead}</code>: AUTH_KEY_UNREGISTERED`);
-    expect(en).toContain("1 session(s) stopped working and were paused");
+    expect(en).toContain("1 session stopped working and were paused");
     expect(en).toContain(`<code>${dead}</code>: AUTH_KEY_UNREGISTERED`);
     expect(en).toContain("delete them, then ➕ Add Session to log in again");
     expect(en).toContain("Checked 2: 🟢 1 healthy, 🔴 1 failed");

@@ -166,7 +166,7 @@ describe("frozen accounts in the health check run", () => {
     expect(await hh.sessions.require(healthy)).toMatchObject({ status: "active" });
 
     const message = renderHealthSummary(en, summary);
-    expect(message).toContain("🧊 <b>Health check</b>: Telegram froze 1 account(s).");
+    expect(message).toContain("🧊 <b>Health check</b>: Telegram froze 1 account.");
     expect(message).toContain(`• <code>${frozen}</code>: until 2027-01-30 00:00 UTC; appeal: ${APPEAL}`);
     expect(message).toContain("🧊 1 frozen by Telegram");
     expect(message).not.toContain(healthy);

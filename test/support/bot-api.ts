@@ -42,7 +42,12 @@ export class FakeBotApi {
   /** The bot's messages per chat id, by message id. */
   readonly chats = new Map<number, Map<number, ChatMessage>>();
   private nextMessageId = 1000;
-  private failures: { method: string; code: number; description: string }[] = [];
+  private failures: {
+    method: string;
+    code: number;
+    description: string;
+    parameters?: { retry_after?: number };
+  }[] = [];
 
   readonly transformer: Transformer = async (_prev, method, payload) => {
     const p = (payload ?? {}) as Record<string, unknown>;
@@ -50,7 +55,12 @@ export class FakeBotApi {
     const failure = this.failures.findIndex((f) => f.method === method);
     if (failure >= 0) {
       const [f] = this.failures.splice(failure, 1);
-      return { ok: false, error_code: f!.code, description: f!.description } as never;
+      return {
+        ok: false,
+        error_code: f!.code,
+        description: f!.description,
+        ...(f!.parameters ? { parameters: f!.parameters } : {}),
+      } as never;
     }
     return { ok: true, result: this.answer(method, p) } as never;
   };
@@ -58,6 +68,16 @@ export class FakeBotApi {
   /** The next call of `method` fails as Telegram would fail it. */
   failNext(method: string, code = 400, description = "Bad Request: something"): void {
     this.failures.push({ method, code, description });
+  }
+
+  /** The next call of `method` is refused with 429, as Telegram throttles a bot: retry after `seconds`. */
+  tooManyRequestsNext(method: string, seconds: number): void {
+    this.failures.push({
+      method,
+      code: 429,
+      description: `Too Many Requests: retry after ${seconds}`,
+      parameters: { retry_after: seconds },
+    });
   }
 
   private answer(method: string, p: Record<string, unknown>): unknown {

@@ -71,6 +71,31 @@ describe("table cells", () => {
     ).toEqual(["A   STATUS  C", "x   error   1", "yy  ok      2"]);
     expect(visibleWidth(colors.red("error"))).toBe(5);
   });
+
+  it("keeps columns in line with emoji and CJK names: measured in terminal columns, not characters", () => {
+    const colors = colorsFor({ isTTY: false }, {});
+    const lines = renderTable(
+      ["NAME", "STATUS"],
+      [
+        ["王小明", "active"],
+        ["👩‍💻 Dev", "error"],
+        ["Zoë", "paused"],
+        ["plain", "active"],
+      ],
+      colors,
+    );
+    // The STATUS column starts at the same terminal column on every row.
+    const at = lines.map((l) => visibleWidth(l.slice(0, l.search(/(STATUS|active|error|paused)$/))));
+    expect(new Set(at)).toEqual(new Set([8]));
+    expect(lines[1]).toBe("王小明  active");
+    expect(visibleWidth("👩‍💻")).toBe(2);
+  });
+
+  it("truncates by terminal columns and never splits an emoji", () => {
+    expect(truncate("王小明王小明", 7)).toBe("王小明…");
+    expect(visibleWidth(truncate("王小明王小明", 7))).toBeLessThanOrEqual(7);
+    expect(truncate("ab👩‍💻cd", 4)).toBe("ab…");
+  });
 });
 
 describe("colour", () => {

@@ -3,6 +3,7 @@
  * error. Texts are HTML (parse_mode "HTML"); every value put in them passes through `esc()` first.
  */
 import type { SessionStatus } from "../../sessions/session";
+import { english } from "../../plural";
 import { esc } from "../html";
 
 export type StatusCounts = Record<SessionStatus, number>;
@@ -327,7 +328,8 @@ export const en: Texts = {
     healthy: (a) => `✅ The session works: logged in as ${a}.`,
     failed: (m) => `🔴 The session is dead and was marked error: ${m}\nDelete it and add it again.`,
     flood: (u) => `⏳ Telegram asks to wait (flood wait) until ${u}. The session is not marked as failed.`,
-    transient: (m, n) => `⚠️ Could not reach the session (${m}). ${n} failure(s) in a row; try again later.`,
+    transient: (m, n) =>
+      `⚠️ Could not reach the session (${m}). ${english(n, "failure")} in a row; try again later.`,
     frozen: (u, url) =>
       `🧊 The session works, but Telegram froze the account${u ? ` until ${u}` : ""}. ` +
       `Appeal: ${url ? esc(url) : "@SpamBot"}. It is not marked as failed.`,
@@ -368,8 +370,8 @@ export const en: Texts = {
     askPassword: (h) =>
       `This account has two-step verification. Send its 2FA password${h ? ` (hint: ${h})` : ""}.\nYour message is deleted right after reading. /cancel to stop.`,
     wrongCode: (n) =>
-      `❌ Wrong code. ${n} attempt(s) left. Tap it again on the keypad, or send it with spaces between the digits.`,
-    wrongPassword: (n, h) => `❌ Wrong password${h ? ` (hint: ${h})` : ""}. ${n} attempt(s) left.`,
+      `❌ Wrong code. ${english(n, "attempt")} left. Tap it again on the keypad, or send it with spaces between the digits.`,
+    wrongPassword: (n, h) => `❌ Wrong password${h ? ` (hint: ${h})` : ""}. ${english(n, "attempt")} left.`,
     codeExpired:
       "⌛ The code expired (or was sent in a chat without spaces). Press ➕ Add Session to get a new one.",
     noFlow: "This login is no longer in progress. Press ➕ Add Session to start again.",
@@ -422,8 +424,8 @@ export const en: Texts = {
     network: "No connection to the server. Check the network and press Log in again.",
     retry: "Something failed on our side; nothing was lost. Press the button again in a minute.",
     close: "Close",
-    wrongCode: (n) => `❌ Wrong code. ${n} attempt(s) left.`,
-    wrongPassword: (n, h) => `❌ Wrong password${h ? ` (hint: ${h})` : ""}. ${n} attempt(s) left.`,
+    wrongCode: (n) => `❌ Wrong code. ${english(n, "attempt")} left.`,
+    wrongPassword: (n, h) => `❌ Wrong password${h ? ` (hint: ${h})` : ""}. ${english(n, "attempt")} left.`,
     passwordNeeded: "Code accepted. This account has two-step verification: enter its password.",
     loggedIn: (r) =>
       `✅ Logged in${r ? ": the old session was replaced" : ""}. The session card is in the chat; this form closes.`,
@@ -455,14 +457,14 @@ export const en: Texts = {
   language: { choose: "Choose the language:", set: "Language: English." },
   notify: {
     sessionsFailed: (failed) =>
-      `🔴 <b>Health check</b>: ${failed.length} session(s) stopped working and were paused:\n` +
+      `🔴 <b>Health check</b>: ${english(failed.length, "session")} stopped working and were paused:\n` +
       listFailed(failed, (n) => `…and ${n} more`) +
       "\n\nOpen 📋 Sessions → 🔴 error, delete them, then ➕ Add Session to log in again.",
     runCounts: (c) =>
       `Checked ${c.checked}: 🟢 ${c.healthy} healthy, 🔴 ${c.failed} failed, ⏳ ${c.floodWaited} flood wait, ` +
       `⚠️ ${c.transient} temporary errors (retried next run)${c.frozen > 0 ? `, 🧊 ${c.frozen} frozen by Telegram` : ""}.`,
     sessionsFrozen: (f) =>
-      `🧊 <b>Health check</b>: Telegram froze ${f.length} account(s). Their sessions work, but the accounts can only ` +
+      `🧊 <b>Health check</b>: Telegram froze ${english(f.length, "account")}. Their sessions work, but the accounts can only ` +
       "read and are deleted on the date shown unless the owner appeals:\n" +
       listFrozen(
         f,
@@ -471,10 +473,10 @@ export const en: Texts = {
         (n) => `…and ${n} more`,
       ),
     notChecked: (s) =>
-      `⚠️ <b>${s.length} session(s) could not be checked</b> (they will be checked again next run):\n` +
+      `⚠️ <b>${english(s.length, "session")} could not be checked</b> (they will be checked again next run):\n` +
       listFailed(s, (n) => `…and ${n} more`),
     runUnfinished: (n) =>
-      `⚠️ <b>The last health check did not finish</b>: ${n} check(s) never ended. See the function's logs and ` +
+      `⚠️ <b>The last health check did not finish</b>: ${english(n, "check")} never ended. See the function's logs and ` +
       "the dead-letter queue.",
   },
   commands: {

@@ -4,7 +4,7 @@
  */
 import { AdminError, parseUserId } from "../../bot-state/admins";
 import { CliError, UsageError, type Command } from "../command";
-import { relativeTime, renderTable } from "../format";
+import { plural, relativeTime, renderTable } from "../format";
 import { confirm } from "../prompt";
 
 const USER_ID_ARG = {
@@ -59,7 +59,7 @@ export const list: Command = {
       ctx.out(line);
     ctx.out();
     ctx.out(
-      `${all.length} admin${all.length === 1 ? "" : "s"}, ${all.filter((a) => a.role === "owner").length} owner(s).`,
+      `${plural(all.length, "admin")}, ${plural(all.filter((a) => a.role === "owner").length, "owner")}.`,
     );
     return 0;
   },
