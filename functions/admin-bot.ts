@@ -118,7 +118,14 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
     options.configureApi?.(bot.api);
     return bot;
   };
-  const webhook = createWebhookHandler({ bot: buildBot, secret, logger });
+  const webhook = createWebhookHandler({
+    bot: buildBot,
+    secret,
+    // After a rotation the warm container's cached secret is stale: the webhook reads it again (rate-limited).
+    refreshSecret: () => secrets.webhookSecret({ fresh: true }),
+    logger,
+    ...(now ? { now: () => now().getTime() } : {}),
+  });
 
   let api: Api | undefined;
   const miniApp = createMiniAppHandler({

@@ -42,7 +42,34 @@ const appSecretJson = z.object({
 export interface SecretSource {
   botToken(): Promise<string>;
   telegramApi(): Promise<TelegramApiCredentials>;
-  webhookSecret(): Promise<string>;
+  /** The webhook secret; `fresh` reads it again past the cache (the webhook does so once after a mismatch). */
+  webhookSecret(options?: { readonly fresh?: boolean }): Promise<string>;
+}
+
+/** Telegram's `secret_token` allows 1–256 of these; we ask for at least 16 so it cannot be guessed. */
+const WEBHOOK_SECRET_CHARSET = /^[A-Za-z0-9_-]*$/;
+export const WEBHOOK_SECRET_MIN_LENGTH = 16;
+const WEBHOOK_SECRET_MAX_LENGTH = 256;
+
+/**
+ * Checks a webhook secret read from Secrets Manager and says what is wrong with it without echoing it: blank, too
+ * short, too long, or with characters Telegram refuses in `secret_token` (setWebhook would fail, or every update
+ * would be refused with 401).
+ */
+export function checkWebhookSecret(value: unknown, arn: string): string {
+  const fix =
+    `Put a new one with aws secretsmanager put-secret-value --secret-id ${arn} ` +
+    `--secret-string "$(openssl rand -hex 24)", then run npm run webhook:set.`;
+  const fail = (what: string) =>
+    new ConfigError("WEBHOOK_SECRET_ARN", `The webhook secret in ${arn} ${what}. ${fix}`);
+  if (typeof value !== "string" || value.trim() === "") throw fail("is blank");
+  if (!WEBHOOK_SECRET_CHARSET.test(value))
+    throw fail("has characters Telegram refuses in a secret token (it allows only A-Z a-z 0-9 _ -)");
+  if (value.length < WEBHOOK_SECRET_MIN_LENGTH)
+    throw fail(`is ${value.length} characters long; it needs at least ${WEBHOOK_SECRET_MIN_LENGTH}`);
+  if (value.length > WEBHOOK_SECRET_MAX_LENGTH)
+    throw fail(`is ${value.length} characters long; Telegram allows at most ${WEBHOOK_SECRET_MAX_LENGTH}`);
+  return value;
 }
 
 function maxAge(env: Env): number {
@@ -84,14 +111,16 @@ export function secretsManagerSource(env: Env = process.env): SecretSource {
       }
       return { apiId: a.API_ID, apiHash: a.API_HASH };
     },
-    webhookSecret: async () => {
+    webhookSecret: async (options = {}) => {
       if (!WEBHOOK_SECRET_ARN) throw new ConfigError("WEBHOOK_SECRET_ARN", "Missing WEBHOOK_SECRET_ARN.");
       const { getSecret } = await import("@aws-lambda-powertools/parameters/secrets");
-      const value = await getSecret(WEBHOOK_SECRET_ARN, { maxAge: maxAge(env) });
-      if (typeof value !== "string")
-        throw new ConfigError("WEBHOOK_SECRET_ARN", "The webhook secret is empty.");
-      registerSecret(value);
-      return value;
+      const raw = await getSecret(WEBHOOK_SECRET_ARN, {
+        maxAge: maxAge(env),
+        ...(options.fresh ? { forceFetch: true } : {}),
+      });
+      // Masked before it is judged: even a malformed value is someone's secret.
+      if (typeof raw === "string") registerSecret(raw);
+      return checkWebhookSecret(raw, WEBHOOK_SECRET_ARN);
     },
   };
 }

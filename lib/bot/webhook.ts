@@ -2,6 +2,9 @@
  * The webhook: API Gateway HTTP API (payload 2.0) in, grammY in the middle, a status code out.
  *
  * - The secret header is compared in constant time; wrong or missing is 401 before anything is parsed or written.
+ *   On a mismatch a warm container reads the secret again, at most once per `SECRET_REREAD_SECONDS`, before
+ *   answering 401: after a rotation (put a new value, `webhook:set`) Telegram's first update with the new value
+ *   is accepted at once instead of refused until the cache expires or the container is recycled.
  * - A body that is not an update is dropped with 200: Telegram would only re-send it forever.
  * - A failure the admin was told about was absorbed by the bot's error boundary: 200. What escapes (DynamoDB down,
  *   Telegram unreachable, the same update running elsewhere) is 503, so Telegram delivers the update again later;
@@ -16,6 +19,9 @@ import type { BotContext } from "./context";
 import { UpdateInProgressError } from "./features/once";
 
 export const SECRET_HEADER = "x-telegram-bot-api-secret-token";
+
+/** At most one re-read of the secret per this many seconds, so forged calls cannot make us hammer Secrets Manager. */
+export const SECRET_REREAD_SECONDS = 30;
 
 export type WebhookHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -50,9 +56,39 @@ export function createWebhookHandler(options: {
   /** The bot, or how to build it: built on the first authenticated call, so a forged call never causes work. */
   bot: Bot<BotContext> | (() => Promise<Bot<BotContext>>);
   secret: string;
+  /** Reads the secret again past any cache (Secrets Manager); without it the secret never changes. */
+  refreshSecret?: () => Promise<string>;
   logger: Logger;
+  /** The clock for the re-read's rate limit (tests). */
+  now?: () => number;
 }): WebhookHandler {
-  const { secret, logger } = options;
+  const { logger, refreshSecret } = options;
+  const now = options.now ?? Date.now;
+  let secret = options.secret;
+  let lastReread = -Infinity;
+  let rereading: Promise<void> | undefined;
+  /** One re-read at a time, and none within SECRET_REREAD_SECONDS of the last; a failed read keeps the old value. */
+  const reread = (): Promise<void> => {
+    if (!refreshSecret) return Promise.resolve();
+    if (rereading) return rereading;
+    if (now() - lastReread < SECRET_REREAD_SECONDS * 1000) return Promise.resolve();
+    lastReread = now();
+    rereading = refreshSecret()
+      .then((fresh) => {
+        if (fresh !== secret)
+          logger.info("Webhook secret changed in Secrets Manager; the new one is used now");
+        secret = fresh;
+      })
+      .catch((err: unknown) => {
+        logger.error("Webhook secret could not be read again; keeping the one this container has", {
+          error: redactText(err instanceof Error ? err.message : String(err)),
+        });
+      })
+      .finally(() => {
+        rereading = undefined;
+      });
+    return rereading;
+  };
   let botReady: Promise<Bot<BotContext>> | undefined;
   const getBot = () => {
     const source = options.bot;
@@ -64,8 +100,14 @@ export function createWebhookHandler(options: {
     return botReady;
   };
   if (!secret) throw new Error("The webhook secret is empty: refusing to accept unauthenticated updates.");
+  const authenticated = async (given: string | undefined): Promise<boolean> => {
+    if (secretMatches(given, secret)) return true;
+    if (!given) return false;
+    await reread();
+    return secretMatches(given, secret);
+  };
   return async (event) => {
-    if (!secretMatches(header(event, SECRET_HEADER), secret)) {
+    if (!(await authenticated(header(event, SECRET_HEADER)))) {
       logger.warn("Webhook call refused: wrong or missing secret header", {
         sourceIp: event.requestContext?.http?.sourceIp,
       });
