@@ -30,7 +30,18 @@ import { AuditLog } from "../../lib/bot-state/audit";
 import type { LoginOutcome } from "../../lib/telegram/contract";
 import { createTestStore, type TestStore } from "../support/dynamo";
 import { harness, newPhone, seedSession, type Harness } from "../support/fake-telegram-harness";
-import { faultsFor, faultyStore, type FaultKind, type FaultyStore } from "../support/faults";
+import { createHandler } from "../../functions/admin-bot";
+import { AdminRepository } from "../../lib/bot-state/admins";
+import { FakeBotApi, Updates } from "../support/bot-api";
+import { apiGatewayEvent, BOT_TOKEN, WEBHOOK_SECRET } from "../support/bot-harness";
+import {
+  addFaults,
+  faultsFor,
+  faultyStore,
+  type FaultKind,
+  type FaultyClient,
+  type FaultyStore,
+} from "../support/faults";
 import { counters, type ReliabilityCounts } from "../support/reliability-counters";
 import { scanLogs } from "../support/reliability-logs";
 
@@ -713,4 +724,93 @@ describe("a check that outlives its deadline", () => {
       },
     );
   });
+});
+
+// ------------------------------------------------------------------ (d) the webhook's processed-once marker
+
+describe("faults in the webhook's processed-once marker", () => {
+  const owner = { id: 4_310_001, is_bot: false, first_name: "Owner", language_code: "en" } as const;
+  // One source of update ids for every handler below: the tables are shared, and so are the processed-once marks.
+  const updates = new Updates();
+
+  /** The real admin-bot handler on the shared tables, its DynamoDB client faulted, Telegram's Bot API faked. */
+  async function webhook() {
+    const api = new FakeBotApi();
+    let faults: FaultyClient | undefined;
+    const clock = clockAt(new Date(Math.floor(Date.now() / 1000) * 1000).toISOString());
+    const handler = createHandler({
+      env: { ...store.env, BOT_TOKEN, WEBHOOK_SECRET },
+      configureApi: (a) => a.config.use(api.transformer),
+      configureDynamo: (client) => {
+        faults = addFaults(client);
+      },
+      now: clock.now,
+    });
+    // The first call builds the container (reads the bot's info): done before any fault is planned.
+    await handler(apiGatewayEvent(updates.text(owner, "/help"), WEBHOOK_SECRET));
+    return { api, handler, clock, faults: () => faults! };
+  }
+
+  it(
+    "at every write of /start: an answer the admin got is a 200, and no update is answered twice",
+    { timeout: 120_000 },
+    async (ctx) => {
+      const c = counters(ctx);
+      await new AdminRepository(store.doc, store.botStateTable).add({
+        userId: String(owner.id),
+        role: "owner",
+        addedBy: "cli",
+      });
+      const clean = await webhook();
+      clean.faults().reset();
+      const before = clean.api.callsOf("sendMessage").length;
+      expect(
+        (await clean.handler(apiGatewayEvent(updates.text(owner, "/start"), WEBHOOK_SECRET))).statusCode,
+      ).toBe(200);
+      expect(clean.api.callsOf("sendMessage").length - before).toBe(1);
+      const cleanWrites = [...clean.faults().writes];
+      expect(cleanWrites.length).toBeGreaterThanOrEqual(1);
+
+      const report: string[] = [];
+      await scanLogs(
+        c,
+        () => [BOT_TOKEN, WEBHOOK_SECRET],
+        async () => {
+          for (const write of cleanWrites) {
+            for (const kind of faultsFor(write)) {
+              for (const afterLanding of [false, true]) {
+                const w = await webhook();
+                const update = updates.text(owner, "/start");
+                const sent = () => w.api.callsOf("sendMessage").length;
+                const start = sent();
+                w.faults().reset();
+                w.faults().failWrite(write.n, kind, { afterLanding });
+                const line = `write ${write.n} ${write.command} ${write.target.split("/")[0]} ${kind}${afterLanding ? " after landing" : ""}`;
+                // Delivered as Telegram delivers: again after anything but a 2xx, a minute later.
+                const answers: number[] = [];
+                for (let i = 0; i < 4 && answers.at(-1) !== 200; i++) {
+                  if (i > 0) w.clock.advance(61_000);
+                  const before = sent();
+                  const out = await w.handler(apiGatewayEvent(update, WEBHOOK_SECRET));
+                  answers.push(out.statusCode ?? 0);
+                  // Whatever failed after the admin got the answer, Telegram must not deliver it again.
+                  if (sent() > before)
+                    expect(out.statusCode, `${line}: answered, then ${out.statusCode}`).toBe(200);
+                }
+                expect(w.faults().faultsInjected, `${line}: reached`).toBe(1);
+                c.faults++;
+                expect(answers.at(-1), `${line}: ${answers.join(" → ")}`).toBe(200);
+                // A duplicate of the finished update (a response Telegram never got) changes nothing.
+                await w.handler(apiGatewayEvent(update, WEBHOOK_SECRET));
+                expect(sent() - start, `${line}: replies`).toBe(1);
+                report.push(`${line}: ${answers.join(" → ")}`);
+                c.inputs++;
+              }
+            }
+          }
+        },
+      );
+      console.log(`Webhook marker faults:\n${report.join("\n")}`);
+    },
+  );
 });

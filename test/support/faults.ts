@@ -94,13 +94,12 @@ function targetOf(input: Record<string, unknown>): string {
   return String(input.TableName ?? "");
 }
 
-export function faultyStore(store: TestStore): FaultyStore {
-  const client = createDynamoClient({ endpoint: store.endpoint, region: "local" });
-  const doc = createDocumentClient(client);
+/** Counts and faults the writes of any DynamoDB client: the code under test's own (a handler's `configureDynamo`). */
+export type FaultyClient = Omit<FaultyStore, "client" | "doc" | "sessions" | "destroy">;
+
+export function addFaults(client: DynamoDBClient): FaultyClient {
   let planned: { at: number; kind: FaultKind; afterLanding?: boolean }[] = [];
-  const self: FaultyStore = {
-    client,
-    doc,
+  const self: FaultyClient = {
     writes: [],
     faultsInjected: 0,
     failWrite(n, kind, options = {}) {
@@ -114,8 +113,6 @@ export function faultyStore(store: TestStore): FaultyStore {
       self.writes.length = 0;
       planned = [];
     },
-    sessions: (options) => new SessionRepository(doc, store.sessionsTable, store.cipher, options),
-    destroy: () => client.destroy(),
   };
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -144,6 +141,20 @@ export function faultyStore(store: TestStore): FaultyStore {
     { step: "initialize", name: "reliabilityFaults", priority: "high" },
   );
   return self;
+}
+
+export function faultyStore(store: TestStore): FaultyStore {
+  const client = createDynamoClient({ endpoint: store.endpoint, region: "local" });
+  const doc = createDocumentClient(client);
+  const faults = addFaults(client);
+  // The same object: counts and plans live on it, so `faulty.faultsInjected` reads what the middleware wrote.
+  return Object.assign(faults, {
+    client,
+    doc,
+    sessions: (options?: RepositoryOptions) =>
+      new SessionRepository(doc, store.sessionsTable, store.cipher, options),
+    destroy: () => client.destroy(),
+  });
 }
 
 /** The faults worth injecting at a write: throttling anywhere, a conditional-check failure only where one can occur. */

@@ -4,8 +4,10 @@
  * first delivery is still running (or crashed less than a minute ago) is answered non-2xx so Telegram retries.
  *
  * This runs after access, so a stranger's update writes no marker (the refusal mark is all a stranger writes).
+ * Once the work succeeded the update is answered 200 even if marking it done fails: a 503 would run it twice.
  */
 import { Composer } from "grammy";
+import { redactText } from "../../log";
 import type { BotContext, BotDeps } from "../context";
 
 /** Thrown (and turned into a 503 by the webhook) when the same update is being processed elsewhere right now. */
@@ -33,7 +35,15 @@ export function onceFeature(deps: BotDeps): Composer<BotContext> {
       await deps.memory.releaseUpdate(id).catch(() => undefined);
       throw err;
     }
-    await deps.memory.completeUpdate(id);
+    // The work is done and the admin has their answer: the update must be answered 200 now, whatever happens to
+    // the mark. A 503 here would make Telegram deliver it again and run it a second time. Without the mark, the
+    // claim's lock still turns away a duplicate for UPDATE_LOCK_SECONDS.
+    await deps.memory.completeUpdate(id).catch((err: unknown) => {
+      deps.logger.error("Update processed, but marking it done failed; answered 200 anyway", {
+        updateId: id,
+        error: redactText(err instanceof Error ? `${err.name}: ${err.message}` : String(err)),
+      });
+    });
   });
   return composer;
 }
