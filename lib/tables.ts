@@ -127,7 +127,7 @@ export const BOT_STATE_ITEMS = {
     key: "UPDATE#",
     match: "prefix",
     owner: "lib/bot-state/chat-memory.ts",
-    holds: "a Telegram update processed once (`UPDATE#<update_id>`, `sk` = `update`)",
+    holds: "a Telegram update processed once, per bot (`UPDATE#<bot id>#<update_id>`, `sk` = `update`)",
   },
   stranger: {
     key: "STRANGER#",

@@ -234,8 +234,10 @@ async function main(): Promise<number> {
       botName = await serveWebhook();
     } else {
       const botInfo = await loadBotInfo(token, memory, (api) => redirect(api));
+      // Long polling: getUpdates' offset confirms each update handled, so no processed-once markers (an earlier run's,
+      // or a Bot API server's whose ids start again at 1, would swallow this run's updates).
       const bot = createBot(
-        { token, botInfo, ...(apiRoot ? { client: { apiRoot } } : {}) },
+        { token, botInfo, delivery: "polling", ...(apiRoot ? { client: { apiRoot } } : {}) },
         { sessions, admins, audit, memory, userbots, logger },
       );
       bot.catch((err) => logger.error("Update failed", { error: (err.error as Error)?.message }));

@@ -2,7 +2,7 @@
  * The bot's own short-lived state in the bot-state table. Every item here carries `expiresAt` (epoch seconds) so
  * DynamoDB's TTL removes it; TTL deletion may lag by a day, so reads also compare a logical expiry themselves.
  *
- *   UPDATE#<update_id> / update    processed-once marker: IN_PROGRESS (lockedUntil) → COMPLETED, kept 24 h
+ *   UPDATE#<bot id>#<update_id> / update   processed-once marker: IN_PROGRESS (lockedUntil) → COMPLETED, kept 24 h
  *   STRANGER#<user id> / refusal   "refused this stranger within the hour", kept 1 h
  *   PAGE#<id>          / page      a list page's start cursor, referenced by an 8-character id in callback data
  *   INPUT#<admin id>   / input     what this admin's next text message means (phone, code, password, QR, admin id)
@@ -32,7 +32,16 @@ export const PAGE_KEEP_SECONDS = 24 * 3600;
 /** How long the bot waits for a phone number or an admin id before the step expires. */
 export const INPUT_WAIT_SECONDS = 10 * 60;
 
-const updateKey = (updateId: number) => itemKey(BOT_STATE_ITEMS.update, String(updateId));
+/**
+ * Update ids are unique per bot (and per Bot API server), not per table: a table that served another bot, or a local
+ * Bot API server whose ids restart at 1, must not turn this bot's updates away as duplicates. The bot's id is the
+ * numeric prefix of its token.
+ */
+export interface UpdateRef {
+  readonly botId: number;
+  readonly updateId: number;
+}
+const updateKey = ({ botId, updateId }: UpdateRef) => itemKey(BOT_STATE_ITEMS.update, `${botId}#${updateId}`);
 const inputKey = (adminId: string) => itemKey(BOT_STATE_ITEMS.input, adminId);
 
 export type UpdateClaim = "claimed" | "done" | "busy";
@@ -92,14 +101,14 @@ export class ChatMemory {
    * crashed less than `UPDATE_LOCK_SECONDS` ago): answer non-2xx so Telegram retries later. A claim whose lock
    * expired is taken over, so a crash never makes Telegram's retry skip the update forever.
    */
-  async claimUpdate(updateId: number): Promise<UpdateClaim> {
+  async claimUpdate(update: UpdateRef): Promise<UpdateClaim> {
     const now = this.seconds();
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            pk: updateKey(updateId),
+            pk: updateKey(update),
             sk: "update",
             state: "IN_PROGRESS",
             lockedUntil: now + UPDATE_LOCK_SECONDS,
@@ -119,11 +128,11 @@ export class ChatMemory {
     }
   }
 
-  async completeUpdate(updateId: number): Promise<void> {
+  async completeUpdate(update: UpdateRef): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: updateKey(updateId), sk: "update" },
+        Key: { pk: updateKey(update), sk: "update" },
         UpdateExpression: "SET #state = :done REMOVE lockedUntil",
         ExpressionAttributeNames: { "#state": "state" },
         ExpressionAttributeValues: { ":done": "COMPLETED" },
@@ -132,11 +141,11 @@ export class ChatMemory {
   }
 
   /** Gives a claim back after a failure nobody was told about, so Telegram's retry runs it again at once. */
-  async releaseUpdate(updateId: number): Promise<void> {
+  async releaseUpdate(update: UpdateRef): Promise<void> {
     await this.doc.send(
       new DeleteCommand({
         TableName: this.tableName,
-        Key: { pk: updateKey(updateId), sk: "update" },
+        Key: { pk: updateKey(update), sk: "update" },
         ConditionExpression: "#state = :inProgress",
         ExpressionAttributeNames: { "#state": "state" },
         ExpressionAttributeValues: { ":inProgress": "IN_PROGRESS" },

@@ -3,7 +3,7 @@
  * given, so a cold start does not ask Telegram getMe.
  *
  * Order matters: access first (a stranger stops there, having written at most the hourly refusal mark), then the
- * processed-once claim, then the features inside an error boundary that tells the admin and answers 200, so one
+ * processed-once claim (webhook delivery only), then the features inside an error boundary that tells the admin and answers 200, so one
  * failing update never blocks the chat behind it.
  */
 import { Bot, type BotConfig as GrammyBotConfig } from "grammy";
@@ -15,7 +15,7 @@ import { addSessionFeature } from "./features/add-session";
 import { adminsFeature } from "./features/admins";
 import { languageFeature } from "./features/language";
 import { menuFeature } from "./features/menu";
-import { onceFeature } from "./features/once";
+import { botIdOf, onceFeature } from "./features/once";
 import { qrLoginFeature } from "./features/qr-login";
 import { sessionsFeature } from "./features/sessions";
 import { answer, show } from "./ui";
@@ -27,6 +27,12 @@ export interface BotConfig {
   readonly botInfo: UserFromGetMe;
   /** Only for tests and a local Bot API server. */
   readonly client?: GrammyBotConfig<BotContext>["client"];
+  /**
+   * How updates arrive. `webhook` (the default): Telegram re-sends any update not answered 2xx, so each update id is
+   * claimed once in the bot-state table. `polling` (`npm run dev`): getUpdates' offset already confirms what was
+   * handled, so no marker is written or read.
+   */
+  readonly delivery?: "webhook" | "polling";
 }
 
 export function createBot(config: BotConfig, deps: BotDeps): Bot<BotContext> {
@@ -36,7 +42,7 @@ export function createBot(config: BotConfig, deps: BotDeps): Bot<BotContext> {
   });
 
   bot.use(accessFeature(deps));
-  bot.use(onceFeature(deps));
+  if (config.delivery !== "polling") bot.use(onceFeature(deps, botIdOf(config.token)));
 
   const features = bot.errorBoundary(async (err) => {
     const ctx = err.ctx;

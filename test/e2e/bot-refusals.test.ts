@@ -9,7 +9,7 @@ import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { Api } from "telegram";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Phone } from "../../lib/sessions/phone";
-import { createBotHarness, type BotHarness } from "../support/bot-harness";
+import { BOT_TOKEN, createBotHarness, type BotHarness } from "../support/bot-harness";
 import { API_ID } from "../support/fake-telegram-harness";
 
 const OWNER = { id: 1001, is_bot: false, first_name: "Owner", language_code: "en" };
@@ -38,7 +38,9 @@ describe("the webhook", () => {
     expect((await h.post(update)).statusCode).toBe(200);
     expect((await h.post(update)).statusCode).toBe(200);
     expect(h.api.callsOf("sendMessage")).toHaveLength(1);
-    const marker = (await h.botStateItems()).find((i) => i.pk === `UPDATE#${update.update_id}`);
+    const marker = (await h.botStateItems()).find(
+      (i) => i.pk === `UPDATE#${BOT_TOKEN.split(":")[0]}#${update.update_id}`,
+    );
     expect(marker).toMatchObject({ state: "COMPLETED" });
   });
 

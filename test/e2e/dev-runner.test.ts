@@ -2,7 +2,8 @@
  * `npm run dev` end to end, as a developer runs it: the dev runner as its own process (DynamoDB Local's JVM, the
  * tables, the AdminBot by long polling) against a Bot API emulator (telegram-test-api) in this process; the first
  * admin added with the `sessions` CLI; then `/start` → 📋 Sessions as that admin, and a stranger refused with their
- * id. Ctrl-C (SIGINT) then stops everything: exit 0, and the JVM is gone.
+ * id. Ctrl-C (SIGINT) then stops everything: exit 0, and the JVM is gone. A second run on the same data folder, against
+ * a new emulator whose update ids start at 1 again, still answers the admin (no marker of the first run swallows it).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -81,22 +82,14 @@ function alive(pid: number): boolean {
   }
 }
 
-beforeAll(async () => {
-  server = new TelegramServer({ port: await freePort(), host: "127.0.0.1", storeTimeout: 600 });
-  await server.start();
-  const dynamoPort = await freePort();
-  env = cliEnv(undefined, {
-    BOT_TOKEN,
-    TELEGRAM_API_ROOT: server.config.apiURL,
-    DYNAMODB_ENDPOINT: `http://127.0.0.1:${dynamoPort}`,
-    LOG_LEVEL: "WARN",
-  });
-  delete env.API_ID;
-  delete env.API_HASH;
+let cwd: string;
+
+/** Starts `npm run dev` (as its own process, in `cwd`, whose `.data` holds DynamoDB Local's files) and waits for the bot. */
+async function startDev(): Promise<void> {
+  output = "";
   dev = spawn(process.execPath, ["--import", TSX, join(ROOT, "infra/local/dev.ts")], {
     env,
-    // Away from a developer's own .env.
-    cwd: mkdtempSync(join(tmpdir(), "sk-dev-")),
+    cwd,
     stdio: ["ignore", "pipe", "pipe"],
   });
   devExit = new Promise((done) => dev!.once("exit", (code) => done(code)));
@@ -105,6 +98,28 @@ beforeAll(async () => {
   const up = await waitForOutput(/DynamoDB Local is up at \S+ \(pid (\d+)\)/);
   jvmPid = Number(up[1]);
   await waitForOutput(/\[dev\] Bot ready in [\d.]+s: @\w+ by long polling\./);
+}
+
+/** A fresh Bot API emulator: its update ids start at 1, as a new local Bot API server's do. */
+async function startBotApi(): Promise<void> {
+  server = new TelegramServer({ port: await freePort(), host: "127.0.0.1", storeTimeout: 600 });
+  await server.start();
+  env.TELEGRAM_API_ROOT = server.config.apiURL;
+}
+
+beforeAll(async () => {
+  const dynamoPort = await freePort();
+  env = cliEnv(undefined, {
+    BOT_TOKEN,
+    DYNAMODB_ENDPOINT: `http://127.0.0.1:${dynamoPort}`,
+    LOG_LEVEL: "WARN",
+  });
+  delete env.API_ID;
+  delete env.API_HASH;
+  // Away from a developer's own .env.
+  cwd = mkdtempSync(join(tmpdir(), "sk-dev-"));
+  await startBotApi();
+  await startDev();
 });
 
 afterAll(async () => {
@@ -150,5 +165,18 @@ describe("npm run dev", () => {
     expect(await devExit).toBe(0);
     expect(output).toContain("[dev] DynamoDB Local stopped");
     expect(alive(jvmPid!)).toBe(false);
+  });
+
+  it("a second run on the same data folder, against a Bot API whose update ids start again at 1, answers /start", async () => {
+    // The first run handled updates 1, 2 and 3; this emulator numbers its updates from 1 again.
+    await server.stop();
+    await startBotApi();
+    await startDev();
+    const owner = server.getClient(BOT_TOKEN, { userId: OWNER, chatId: OWNER, firstName: "Owner" });
+    await owner.sendCommand(owner.makeCommand("/start", EN));
+    const menu = await botSays(OWNER, "Fleet: 🟢 0 active · ⏸ 0 paused · 🔴 0 error");
+    expect(JSON.stringify(menu.message.reply_markup)).toContain("📋 Sessions");
+    dev!.kill("SIGINT");
+    expect(await devExit).toBe(0);
   });
 });

@@ -60,7 +60,7 @@ const KEYS = {
   audit: "AUDIT#2026-12-02",
   loginFlows: "LOGIN#+14155550100",
   qrFlows: "LOGIN#QR#123456789",
-  updates: "UPDATE#987654321",
+  updates: "UPDATE#7000000001#987654321",
   strangers: "STRANGER#555",
   pages: "PAGE#a1b2",
   input: "INPUT#123456789",

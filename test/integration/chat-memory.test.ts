@@ -14,17 +14,25 @@ async function stateWithClock() {
 describe("processed-once claims", () => {
   it("a finished update is done; one in progress is busy; a crashed one is taken over after its lock", async () => {
     const { state, advance } = await stateWithClock();
-    expect(await state.claimUpdate(1)).toBe("claimed");
-    expect(await state.claimUpdate(1)).toBe("busy");
+    const u = (updateId: number, botId = 7000000001) => ({ botId, updateId });
+    expect(await state.claimUpdate(u(1))).toBe("claimed");
+    expect(await state.claimUpdate(u(1))).toBe("busy");
     // The invocation died (Lambda timeout) without releasing: the retry after the lock runs it again.
     advance(UPDATE_LOCK_SECONDS + 1);
-    expect(await state.claimUpdate(1)).toBe("claimed");
-    await state.completeUpdate(1);
+    expect(await state.claimUpdate(u(1))).toBe("claimed");
+    await state.completeUpdate(u(1));
     advance(3600);
-    expect(await state.claimUpdate(1)).toBe("done");
-    expect(await state.claimUpdate(2)).toBe("claimed");
-    await state.releaseUpdate(2);
-    expect(await state.claimUpdate(2)).toBe("claimed");
+    expect(await state.claimUpdate(u(1))).toBe("done");
+    expect(await state.claimUpdate(u(2))).toBe("claimed");
+    await state.releaseUpdate(u(2));
+    expect(await state.claimUpdate(u(2))).toBe("claimed");
+  });
+
+  it("update ids are per bot: another bot's update 1 on the same table is not this bot's update 1", async () => {
+    const { state } = await stateWithClock();
+    await state.claimUpdate({ botId: 7000000001, updateId: 1 });
+    await state.completeUpdate({ botId: 7000000001, updateId: 1 });
+    expect(await state.claimUpdate({ botId: 7000000002, updateId: 1 })).toBe("claimed");
   });
 });
 

@@ -80,7 +80,9 @@ describe("forged webhook calls", () => {
               status = (await rig.call(rig.event(JSON.stringify(update), WEBHOOK_SECRET))).statusCode;
               // Only the claim is tried (a conditional write that fails): nothing else is read or written.
               const writes = rig.requests.slice(requestsBefore).filter((r) => r.write);
-              expect(writes.map((w) => w.key)).toEqual([`UPDATE#${update.update_id}/update`]);
+              expect(writes.map((w) => w.key)).toEqual([
+                `UPDATE#${BOT_TOKEN.split(":")[0]}#${update.update_id}/update`,
+              ]);
               expect(status).toBe(200);
               replays++;
             } else {

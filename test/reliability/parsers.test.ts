@@ -469,7 +469,7 @@ describe("webhook bodies", () => {
             id !== undefined &&
             // An update from an admin: its claim, and what the admin's command legitimately does; from anyone else,
             // the hourly refusal mark (by design the only thing a stranger can make the bot write).
-            (w.key === `UPDATE#${id}/update` ||
+            (w.key === `UPDATE#${BOT_TOKEN.split(":")[0]}#${id}/update` ||
               w.key === `INPUT#${OWNER.id}/input` ||
               w.key.startsWith("PAGE#") ||
               w.key.startsWith("STRANGER#"));

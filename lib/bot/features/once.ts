@@ -5,6 +5,10 @@
  *
  * This runs after access, so a stranger's update writes no marker (the refusal mark is all a stranger writes).
  * Once the work succeeded the update is answered 200 even if marking it done fails: a 503 would run it twice.
+ *
+ * Update ids are unique per bot, so the marker carries the bot's id. Long polling (`npm run dev`) needs no marker at
+ * all: getUpdates' offset already confirms each update handled, and markers left by an earlier run (or another Bot
+ * API server whose ids start again at 1) must not swallow new updates; createBot leaves this feature out there.
  */
 import { Composer } from "grammy";
 import { redactText } from "../../log";
@@ -18,16 +22,28 @@ export class UpdateInProgressError extends Error {
   }
 }
 
-export function onceFeature(deps: BotDeps): Composer<BotContext> {
+/** The bot's id: the numeric prefix of its token (`123456789:AA…`), which is all of it that is not secret. */
+export function botIdOf(token: string): number {
+  const id = Number(token.split(":")[0]);
+  if (!Number.isSafeInteger(id) || id <= 0) {
+    throw new Error(
+      "The bot token does not start with the bot's numeric id: check BOT_TOKEN (from @BotFather).",
+    );
+  }
+  return id;
+}
+
+export function onceFeature(deps: BotDeps, botId: number): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.use(async (ctx, next) => {
-    const id = ctx.update.update_id;
+    const updateId = ctx.update.update_id;
+    const id = { botId, updateId };
     const claim = await deps.memory.claimUpdate(id);
     if (claim === "done") {
-      deps.logger.info("Duplicate update dropped", { updateId: id });
+      deps.logger.info("Duplicate update skipped: already processed", { updateId, botId });
       return;
     }
-    if (claim === "busy") throw new UpdateInProgressError(id);
+    if (claim === "busy") throw new UpdateInProgressError(updateId);
     try {
       await next();
     } catch (err) {
@@ -40,7 +56,7 @@ export function onceFeature(deps: BotDeps): Composer<BotContext> {
     // claim's lock still turns away a duplicate for UPDATE_LOCK_SECONDS.
     await deps.memory.completeUpdate(id).catch((err: unknown) => {
       deps.logger.error("Update processed, but marking it done failed; answered 200 anyway", {
-        updateId: id,
+        updateId,
         error: redactText(err instanceof Error ? `${err.name}: ${err.message}` : String(err)),
       });
     });
