@@ -21,7 +21,7 @@
  * without asking Telegram again.
  */
 import { randomBytes } from "node:crypto";
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   GetCommand,
@@ -30,6 +30,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { EnvelopeCipher } from "../crypto/envelope";
 import { firstConditionFailed } from "../dynamo";
 import type { Phone } from "../sessions/phone";
@@ -166,6 +167,17 @@ export class FlowBusyError extends Error {
   }
 }
 
+/**
+ * Another actor's login of this phone is still live: a new start (without taking it over) does not replace it.
+ * `held` says whose it is and until when.
+ */
+export class FlowHeldError extends Error {
+  constructor(readonly held: LoginFlowView) {
+    super(`A login of ${held.phone} started by ${held.startedBy} is in progress until ${held.expiresAt}.`);
+    this.name = "FlowHeldError";
+  }
+}
+
 /** What a step may change when it releases its claim. */
 export interface FlowPatch<Step extends string, Secret> {
   readonly step?: Step;
@@ -201,11 +213,16 @@ class FlowTable<Id, View, Secret, Item extends BaseItem> {
     return this.deps.cipher.encrypt(JSON.stringify(secret), { purpose: "login", id: this.kind.cipherId(id) });
   }
 
-  /** Stores a new flow, replacing any earlier one with the same key. */
+  /**
+   * Stores a new flow, replacing any earlier one with the same key; with `only`, only when the earlier item meets
+   * that condition (`:now` is bound to the current time), else DynamoDB's ConditionalCheckFailedException (with
+   * the earlier item) is thrown.
+   */
   protected async put(
     id: Id,
     fields: Omit<Item, keyof BaseItem> & { step: Item["step"] },
     secret: Secret,
+    only?: { readonly condition: string; readonly values: Record<string, unknown> },
   ): Promise<View> {
     const expires = new Date(this.deps.now().getTime() + FLOW_TTL_MS);
     const item = {
@@ -219,7 +236,19 @@ class FlowTable<Id, View, Secret, Item extends BaseItem> {
       expiresAtIso: expires.toISOString(),
       expiresAt: Math.floor(expires.getTime() / 1000),
     } as Item;
-    await this.deps.doc.send(new PutCommand({ TableName: this.deps.botStateTable, Item: item }));
+    await this.deps.doc.send(
+      new PutCommand({
+        TableName: this.deps.botStateTable,
+        Item: item,
+        ...(only
+          ? {
+              ConditionExpression: only.condition,
+              ExpressionAttributeValues: { ...only.values, ":now": this.deps.now().toISOString() },
+              ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+            }
+          : {}),
+      }),
+    );
     return this.kind.toView(item);
   }
 
@@ -433,8 +462,24 @@ export class LoginFlowStore extends FlowTable<Phone, LoginFlowView, FlowSecret, 
     });
   }
 
-  /** Stores a new flow at the code step, replacing any earlier one for the phone. */
-  start(flow: NewFlow, secret: FlowSecret): Promise<LoginFlowView> {
+  /**
+   * Stores a new flow at the code step, replacing an earlier one for the phone only when it is over (expired), the
+   * same actor's, or the flow `takingOver` names (an owner's explicit take-over). Another actor's live flow is
+   * left alone: `FlowHeldError` says whose it is and until when.
+   */
+  async start(flow: NewFlow, secret: FlowSecret, takingOver?: FlowRef): Promise<LoginFlowView> {
+    try {
+      return await this.startOnly(flow, secret, takingOver);
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const held = err.Item ? unmarshall(err.Item as Record<string, AttributeValue>) : undefined;
+      if (held) throw new FlowHeldError(phoneView(held as PhoneItem));
+      // Gone again between the write and its refusal: the next start finds the phone free.
+      throw err;
+    }
+  }
+
+  private startOnly(flow: NewFlow, secret: FlowSecret, takingOver?: FlowRef): Promise<LoginFlowView> {
     return this.put(
       flow.phone,
       {
@@ -446,6 +491,10 @@ export class LoginFlowStore extends FlowTable<Phone, LoginFlowView, FlowSecret, 
         ...(flow.codeLength ? { codeLength: flow.codeLength } : {}),
       },
       secret,
+      {
+        condition: `attribute_not_exists(pk) OR expiresAtIso <= :now OR startedBy = :by${takingOver ? " OR flowId = :replaced" : ""}`,
+        values: { ":by": flow.startedBy, ...(takingOver ? { ":replaced": takingOver.flowId } : {}) },
+      },
     );
   }
 }

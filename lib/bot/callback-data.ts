@@ -7,6 +7,7 @@
  *   l:<st>            first page of a status  p:<pageId>     a later page (cursor kept in the bot-state table)
  *   o:<phone>         session card            x|r|c|d|D:<phone>:<version>  pause, resume, check, ask delete, delete
  *   n                 add a session           q              cancel what the bot waits for
+ *   t:<phone>         take over another admin's login (asks)          T:<phone>   take it over (confirmed)
  *   k:<0-9|e|s>       the code keypad: a digit, erase, submit
  *   Q                 QR login: new code      Qs             QR login: "I scanned it"
  *   a                 admins                  aa             add admin    ar|aR:<id>  ask remove, remove
@@ -120,6 +121,16 @@ export const buttons = {
     (key) => `k:${KEY.code[key]}`,
     ([k]) => KEY.valueOf(k),
   ),
+  takeOver: codec<Phone>(
+    /^t:(\+\d{6,15})$/,
+    (phone) => `t:${phone}`,
+    ([p]) => phoneOf(p),
+  ),
+  confirmTakeOver: codec<Phone>(
+    /^T:(\+\d{6,15})$/,
+    (phone) => `T:${phone}`,
+    ([p]) => phoneOf(p),
+  ),
   askRemoveAdmin: codec<string>(
     /^ar:(\d{1,16})$/,
     (id) => `ar:${id}`,
@@ -149,6 +160,8 @@ export const cb = {
   key: (key: KeypadKey) => buttons.keypad.pack(key),
   addSession: "n",
   cancel: "q",
+  takeOver: (phone: Phone) => buttons.takeOver.pack(phone),
+  confirmTakeOver: (phone: Phone) => buttons.confirmTakeOver.pack(phone),
   qrStart: "Q",
   qrScanned: "Qs",
   admins: "a",

@@ -8,6 +8,7 @@ import type { LoginOutcome, QrLoginOutcome } from "../telegram/contract";
 import type { BotDeps } from "./context";
 import type { Texts } from "./locales";
 import type { PendingInput } from "../bot-state/chat-memory";
+import { esc } from "./html";
 
 export type PendingChange =
   | { readonly change: "set"; readonly input: PendingInput; readonly until?: string }
@@ -35,11 +36,33 @@ export function pendingAfterLogin(o: LoginOutcome, phone: Phone, knownLength?: n
       return { change: "set", input: { kind: "password", phone }, until: o.flow.expiresAt };
     case "invalid-phone":
       return { change: "set", input: { kind: "phone" } };
+    // Another admin's login ("flow-held"): at the start the phone step waits for another number (or the
+    // take-over); at a step, the admin's own step stays as it was until it expires (what they send is refused the
+    // same way).
     case "unavailable":
+    case "flow-held":
       return { change: "keep" };
     default:
       return clear;
   }
+}
+
+/**
+ * Who started a login, in the admin's words and escaped for HTML: "Dilnoza (id 2002)", "admin 2002", "the CLI
+ * (ops)". `startedBy` is the flow's "tg:<admin id>" or "cli:<user>".
+ */
+export async function whoStarted(
+  deps: Pick<BotDeps, "admins">,
+  t: Texts,
+  startedBy: string,
+): Promise<string> {
+  const [kind, id = ""] = startedBy.split(/:(.*)/s, 2);
+  if (kind === "tg") {
+    const admin = await deps.admins.get(id).catch(() => undefined);
+    return esc(t.add.adminLabel(id, admin?.name));
+  }
+  if (kind === "cli") return esc(t.add.cliLabel(id));
+  return esc(startedBy);
 }
 
 export function pendingAfterQr(o: QrLoginOutcome): PendingChange {

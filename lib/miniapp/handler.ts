@@ -195,8 +195,8 @@ async function phoneStep(
   const { login } = await deps.userbots();
   const o: LoginOutcome =
     step === "code"
-      ? await login.submitCode(flow.phone, secret.replace(/\D/g, ""))
-      : await login.submitPassword(flow.phone, secret);
+      ? await login.submitCode(flow.phone, secret.replace(/\D/g, ""), telegramActor(adminId))
+      : await login.submitPassword(flow.phone, secret, telegramActor(adminId));
   await applyPendingChange(
     { memory: deps.memory },
     adminId,

@@ -82,7 +82,8 @@ export interface CheckOptions {
 
 /** Every outcome of a login step. Each failure kind has its own message in the bot and the CLI. */
 export type LoginOutcome =
-  | { readonly kind: "code-sent"; readonly flow: LoginFlowView }
+  /** `tookOverFrom`: the actor whose live login of the phone this start took over (and whose key was logged out). */
+  | { readonly kind: "code-sent"; readonly flow: LoginFlowView; readonly tookOverFrom?: string }
   | { readonly kind: "password-needed"; readonly flow: LoginFlowView }
   | { readonly kind: "logged-in"; readonly session: Session; readonly replaced: boolean }
   /** Retry with the right code; `flow.attemptsLeft` says how many tries remain (0 ends the flow). */
@@ -94,6 +95,11 @@ export type LoginOutcome =
   | { readonly kind: "no-flow" }
   /** Too many wrong tries: the flow is gone. */
   | { readonly kind: "too-many-attempts" }
+  /**
+   * The phone's login in progress is another actor's (`flow.startedBy`, live until `flow.expiresAt`): nothing was
+   * sent or changed. A start may take it over explicitly (`takeOver`); a step or a cancel never acts on it.
+   */
+  | { readonly kind: "flow-held"; readonly flow: LoginFlowView }
   | { readonly kind: "invalid-phone" }
   | { readonly kind: "phone-banned" }
   /** The number has no Telegram account (sign-up is not something this tool does). */
@@ -106,12 +112,24 @@ export type LoginOutcome =
 
 /** The stateless login: each step may run in a different process (a separate Lambda invocation). */
 export interface LoginService {
-  /** Sends the code. A login already in progress for this phone is replaced. */
-  startLogin(phone: Phone, startedBy: string): Promise<LoginOutcome>;
-  /** Accepts the code with any separators ("1 2 3 4 5", "1a2b3c4d5"). */
-  submitCode(phone: Phone, text: string): Promise<LoginOutcome>;
-  submitPassword(phone: Phone, password: string): Promise<LoginOutcome>;
-  cancel(phone: Phone): Promise<void>;
+  /**
+   * Sends the code. The same actor's earlier login of this phone is replaced; another actor's live one is refused
+   * (`flow-held`) unless `takeOver` is set, which replaces it and logs its temporary key out at Telegram.
+   */
+  startLogin(
+    phone: Phone,
+    startedBy: string,
+    options?: { readonly takeOver?: boolean },
+  ): Promise<LoginOutcome>;
+  /**
+   * Accepts the code with any separators ("1 2 3 4 5", "1a2b3c4d5"). With `actor`, only on a login that actor
+   * started (another's answers `flow-held`, nothing changed); without, on whoever's (tests and tools).
+   */
+  submitCode(phone: Phone, text: string, actor?: string): Promise<LoginOutcome>;
+  /** As `submitCode`, for the 2FA password. */
+  submitPassword(phone: Phone, password: string, actor?: string): Promise<LoginOutcome>;
+  /** Ends the phone's login; with `actor`, only if that actor started it (another's goes on untouched). */
+  cancel(phone: Phone, actor?: string): Promise<void>;
   getFlow(phone: Phone): Promise<LoginFlowView | undefined>;
 }
 

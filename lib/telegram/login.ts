@@ -28,6 +28,7 @@ import { newKeyIdentity, profileOf, type ResolvedDeps } from "./deps";
 import { classifyError } from "./errors";
 import {
   FlowBusyError,
+  FlowHeldError,
   LoginFlowStore,
   type FlowRef,
   type FlowSecret,
@@ -54,7 +55,16 @@ export type StepFailure =
   | { readonly kind: "password-needed" }
   | Exclude<
       LoginOutcome,
-      { kind: "code-sent" | "password-needed" | "logged-in" | "wrong-code" | "wrong-password" | "no-flow" }
+      {
+        kind:
+          | "code-sent"
+          | "password-needed"
+          | "logged-in"
+          | "wrong-code"
+          | "wrong-password"
+          | "no-flow"
+          | "flow-held";
+      }
     >;
 
 /** Telegram's login errors by name, each to its own outcome. */
@@ -175,7 +185,11 @@ export class StatelessLogin implements LoginService {
     this.flows = new LoginFlowStore(deps);
   }
 
-  async startLogin(phone: Phone, startedBy: string): Promise<LoginOutcome> {
+  async startLogin(
+    phone: Phone,
+    startedBy: string,
+    options: { readonly takeOver?: boolean } = {},
+  ): Promise<LoginOutcome> {
     // A login of this phone that Telegram completed but whose session was not stored: finished, not started anew.
     // (A flow that cannot be read is replaced by the new one, as any earlier flow is.)
     const earlier = await this.flows.get(phone).catch((err: unknown) => {
@@ -183,6 +197,17 @@ export class StatelessLogin implements LoginService {
       return undefined;
     });
     if (earlier && isSignedIn(earlier)) return this.resume(earlier);
+    // Another admin's login of this phone is theirs until it ends: refused before Telegram sends a code, unless
+    // taken over explicitly (an owner's confirmed choice in the bot).
+    const other = earlier && earlier.view.startedBy !== startedBy ? earlier : undefined;
+    if (other && !options.takeOver) {
+      this.deps.logger.info("Login refused: another actor's login of the phone is in progress", {
+        phone,
+        startedBy,
+        heldBy: other.view.startedBy,
+      });
+      return { kind: "flow-held", flow: other.view };
+    }
     const credentials = await this.deps.credentials();
     const existing = await this.deps.sessions.get(phone);
     const replacesExisting = existing !== undefined && existing.status !== "deleted";
@@ -224,25 +249,46 @@ export class StatelessLogin implements LoginService {
     }
     const { sent, session } = step.value;
     const length = codeLength(sent.type);
-    const flow = await this.flows.start(
-      {
+    let flow: LoginFlowView;
+    try {
+      flow = await this.flows.start(
+        {
+          phone,
+          startedBy,
+          replacesExisting,
+          codeDelivery: codeDelivery(sent.type),
+          ...(length ? { codeLength: length } : {}),
+        },
+        { session, phoneCodeHash: sent.phoneCodeHash },
+        other,
+      );
+    } catch (err) {
+      if (!(err instanceof FlowHeldError)) throw err;
+      // Another actor started a login of this phone meanwhile: theirs stays, and this code's key is ended.
+      await this.logOut(session);
+      this.deps.logger.info("Login refused: another actor's login of the phone started meanwhile", {
         phone,
         startedBy,
-        replacesExisting,
-        codeDelivery: codeDelivery(sent.type),
-        ...(length ? { codeLength: length } : {}),
-      },
-      { session, phoneCodeHash: sent.phoneCodeHash },
-    );
+        heldBy: err.held.startedBy,
+      });
+      return { kind: "flow-held", flow: err.held };
+    }
+    if (other) {
+      // The replaced login's temporary key would otherwise stay registered at Telegram with nobody holding it.
+      await this.logOut(other.secret.session);
+      this.deps.logger.info("Login taken over", { phone, startedBy, from: other.view.startedBy });
+    }
     this.deps.logger.info("Login code sent", { phone, delivery: flow.codeDelivery, startedBy });
-    return { kind: "code-sent", flow };
+    return { kind: "code-sent", flow, ...(other ? { tookOverFrom: other.view.startedBy } : {}) };
   }
 
-  async submitCode(phone: Phone, text: string): Promise<LoginOutcome> {
+  async submitCode(phone: Phone, text: string, actor?: string): Promise<LoginOutcome> {
     // Codes are asked for with separators ("1 2 3 4 5"): Telegram blocks a code typed into a chat as it is.
     const code = text.replace(/\D/g, "");
     const stored = await this.flows.get(phone);
     if (!stored) return { kind: "no-flow" };
+    if (actor !== undefined && stored.view.startedBy !== actor)
+      return { kind: "flow-held", flow: stored.view };
     // Telegram took this login's code (or password) already; what is left is storing it.
     if (isSignedIn(stored)) return this.resume(stored);
     if (stored.view.step === "password") return { kind: "password-needed", flow: stored.view };
@@ -264,9 +310,11 @@ export class StatelessLogin implements LoginService {
     });
   }
 
-  async submitPassword(phone: Phone, password: string): Promise<LoginOutcome> {
+  async submitPassword(phone: Phone, password: string, actor?: string): Promise<LoginOutcome> {
     const stored = await this.flows.get(phone);
     if (!stored) return { kind: "no-flow" };
+    if (actor !== undefined && stored.view.startedBy !== actor)
+      return { kind: "flow-held", flow: stored.view };
     if (isSignedIn(stored)) return this.resume(stored);
     if (stored.view.step === "code") return { kind: "code-sent", flow: stored.view };
     if (password.length === 0) return { kind: "wrong-password", flow: stored.view };
@@ -279,7 +327,19 @@ export class StatelessLogin implements LoginService {
     });
   }
 
-  async cancel(phone: Phone): Promise<void> {
+  async cancel(phone: Phone, actor?: string): Promise<void> {
+    if (actor !== undefined) {
+      // Only one's own login is cancelled: another admin's (one that took this phone over, say) goes on.
+      const view = await this.flows.view(phone);
+      if (view && view.startedBy !== actor) {
+        this.deps.logger.info("Login not cancelled: another actor's", {
+          phone,
+          actor,
+          heldBy: view.startedBy,
+        });
+        return;
+      }
+    }
     // Read only to learn whether a signed-in key is left over: a flow that cannot be read is still cancelled.
     const stored = await this.flows.get(phone).catch(() => undefined);
     if (stored && isSignedIn(stored) && !stored.busy && (await this.flows.delete(phone, stored))) {

@@ -37,6 +37,38 @@ function flowOf(outcome: LoginOutcome) {
 }
 
 describe("adding a session by logging in, one step per process", () => {
+  it("two admins starting the same phone at once: one login is theirs, the other is refused and its key logged out", async () => {
+    const h = harness(store);
+    const phone = newPhone();
+    h.fake.addAccount({ phone, userId: 555090, username: "raced", firstName: "Raced" });
+    // Both read "no login in progress" before either stores its flow: the flow's write decides.
+    h.fake.failOn(phone, "auth.SendCode", { delayMs: 150 }, 2);
+    // The same code to both keys, so the test knows the winner's whichever key got its code last.
+    h.fake.nextCode = "40917";
+
+    const [a, b] = await Promise.all([
+      h.another().login.startLogin(phone, "tg:1"),
+      h.another().login.startLogin(phone, "tg:2"),
+    ]);
+    const kinds = [a.kind, b.kind].sort();
+    expect(kinds).toEqual(["code-sent", "flow-held"]);
+    const won = a.kind === "code-sent" ? a : b;
+    const lost = a.kind === "code-sent" ? b : a;
+    expect(lost).toMatchObject({ kind: "flow-held", flow: { phone, startedBy: flowOf(won).startedBy } });
+    expect(await h.another().login.getFlow(phone)).toEqual(flowOf(won));
+    // The refused start's key had a code sent to it: it is ended at Telegram rather than left behind.
+    expect(h.fake.loggedOutKeys(phone)).toBe(1);
+    // The winner's login goes on; the loser's steps and cancel do not touch it.
+    const loser = flowOf(won).startedBy === "tg:1" ? "tg:2" : "tg:1";
+    expect(await h.another().login.submitCode(phone, "1 2 3 4 5", loser)).toMatchObject({
+      kind: "flow-held",
+    });
+    await h.another().login.cancel(phone, loser);
+    expect(
+      await h.another().login.submitCode(phone, spaced(codeOf(h, phone)), flowOf(won).startedBy),
+    ).toMatchObject({ kind: "logged-in" });
+  });
+
   it("logs in with a code typed with separators, and the stored session works", async () => {
     const h = harness(store);
     const phone = newPhone();

@@ -79,6 +79,8 @@ interface KeyState {
   authorized: boolean;
   pendingCode?: { phone: string; hash: string; code: string };
   passwordPending?: boolean;
+  /** Ended by auth.LogOut. */
+  loggedOut?: boolean;
   srp?: { id: bigint; b: ReturnType<typeof readBigIntFromBuffer>; B: Buffer };
 }
 
@@ -312,7 +314,20 @@ export class FakeTelegram {
       state.authorized = true;
       return new Api.auth.Authorization({ user: this.user(account) });
     }
+    if (request instanceof Api.auth.LogOut) {
+      // The key is ended: a code sent to it, a password step and a sign-in are all gone with it.
+      state.authorized = false;
+      state.pendingCode = undefined;
+      state.passwordPending = false;
+      state.loggedOut = true;
+      return new Api.auth.LoggedOut({});
+    }
     throw new Error(`The fake Telegram does not answer ${request.className}.`);
+  }
+
+  /** How many keys `auth.LogOut` ended for `phone` (a temporary login key counts once a code was sent to it). */
+  loggedOutKeys(phone: string): number {
+    return [...this.keys.values()].filter((k) => k.loggedOut && k.phone === phone).length;
   }
 
   private user(account: FakeAccount): Api.User {

@@ -17,13 +17,14 @@ import { InvalidPhoneError, normalizePhone, type Phone } from "../../sessions/ph
 import type { LoginOutcome } from "../../telegram/contract";
 import { buttons, cb, onButton, type KeypadKey } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
-import { applyPendingChange, loginEndedText, pendingAfterLogin } from "../login-pending";
+import { applyPendingChange, loginEndedText, pendingAfterLogin, whoStarted } from "../login-pending";
+import { DEFAULT_LANGUAGE, LOCALES } from "../locales";
 import { deleteSecretMessage, pendingOf } from "../pending";
 import { answer, show } from "../ui";
 import type { Texts } from "../locales";
 import type { PendingInput } from "../../bot-state/chat-memory";
 import { telegramActor } from "../../bot-state/audit";
-import { cancelKeyboard, esc, sessionCard, withFormButton } from "../views";
+import { cancelKeyboard, esc, formatTime, sessionCard, withFormButton } from "../views";
 import { qrOwner, replyToQrOutcome } from "./qr-login";
 
 /** The most digits the keypad takes when Telegram did not say the code's length. */
@@ -79,7 +80,8 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
     const input = pending.input;
     if (input.kind === "code" || input.kind === "password") {
       const { login } = await deps.userbots();
-      await login.cancel(input.phone);
+      // Only this admin's own login ends: one an owner took over goes on.
+      await login.cancel(input.phone, actorOf(ctx));
       // Not forgotten but ended: a code or password the admin sends after /cancel (already typing it, say) is
       // still deleted from the chat, and answered as cancelled rather than "not understood".
       await memory.setPending(
@@ -122,7 +124,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
       await answer(ctx);
       await memory.clearPending(ctx.admin.userId);
       const { login } = await deps.userbots();
-      await login.cancel(pending.input.phone);
+      await login.cancel(pending.input.phone, actorOf(ctx));
       return void (await show(ctx, { text: ctx.t.add.expired }));
     }
     const input = pending.input;
@@ -137,7 +139,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
       await show(ctx, { text: ctx.t.add.keypadSent(input.phone, keypadDots(digits.length, input.length)) });
       const { login } = await deps.userbots();
       // With separators, like a typed code: the login layer takes any.
-      const outcome = await login.submitCode(input.phone, digits.split("").join(" "));
+      const outcome = await login.submitCode(input.phone, digits.split("").join(" "), actorOf(ctx));
       return replyToOutcome(ctx, deps, input.phone, outcome, input.length);
     }
     // A digit or an erase, applied to the digits as they are now (another press may have landed meanwhile).
@@ -162,6 +164,39 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
     await answer(ctx, ctx.t.add.keypadRetry);
   });
 
+  // "⚠️ Take over" under a refused start: an owner is asked to confirm, with whose login it is and until when.
+  onButton(composer, buttons.takeOver, async (ctx, phone) => {
+    if (ctx.admin.role !== "owner") return void (await answer(ctx, ctx.t.add.takeOverOwnersOnly, true));
+    await answer(ctx);
+    const { login } = await deps.userbots();
+    const flow = await login.getFlow(phone);
+    if (!flow || flow.startedBy === actorOf(ctx)) {
+      await memory.setPending(ctx.admin.userId, { kind: "phone" });
+      return void (await show(ctx, { text: ctx.t.add.takeOverGone(phone), keyboard: cancelKeyboard(ctx.t) }));
+    }
+    const who = await whoStarted(deps, ctx.t, flow.startedBy);
+    await show(ctx, {
+      text: ctx.t.add.takeOverConfirm(phone, who, formatTime(flow.expiresAt, ctx.t)),
+      keyboard: new InlineKeyboard()
+        .text(ctx.t.add.takeOverYes, cb.confirmTakeOver(phone))
+        .row()
+        .text(ctx.t.add.cancelButton, cb.cancel),
+    });
+  });
+
+  // Confirmed: the other login ends (its key logged out at Telegram), a new code is sent, its admin is told.
+  onButton(composer, buttons.confirmTakeOver, async (ctx, phone) => {
+    if (ctx.admin.role !== "owner") return void (await answer(ctx, ctx.t.add.takeOverOwnersOnly, true));
+    await answer(ctx);
+    await show(ctx, { text: ctx.t.add.starting(phone) });
+    const { login } = await deps.userbots();
+    const outcome = await login.startLogin(phone, actorOf(ctx), { takeOver: true });
+    if (outcome.kind === "code-sent" && outcome.tookOverFrom) {
+      await tellTakenOver(ctx, deps, phone, outcome.tookOverFrom);
+    }
+    await replyToOutcome(ctx, deps, phone, outcome, undefined, true);
+  });
+
   composer.on("message:text", async (ctx, next) => {
     // Another command (/start, /sessions) is not an answer; the step keeps waiting.
     if (ctx.message.text.startsWith("/")) return next();
@@ -177,7 +212,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
       if (secret && input.cancelled) return void (await ctx.reply(ctx.t.add.cancelledLate));
       if (input.kind === "code" || input.kind === "password") {
         const { login } = await deps.userbots();
-        await login.cancel(input.phone);
+        await login.cancel(input.phone, actorOf(ctx));
       } else if (input.kind === "qr" || input.kind === "qr-password") {
         const { qr } = await deps.userbots();
         await qr.cancelQr(qrOwner(ctx));
@@ -204,21 +239,59 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
           return void (await ctx.reply(ctx.t.add.badPhone, { parse_mode: "HTML" }));
         }
         await ctx.reply(ctx.t.add.starting(phone));
-        outcome = await login.startLogin(phone, telegramActor(ctx.admin.userId));
+        outcome = await login.startLogin(phone, actorOf(ctx));
         break;
       case "code":
         phone = input.phone;
-        outcome = await login.submitCode(phone, text);
+        outcome = await login.submitCode(phone, text, actorOf(ctx));
         break;
       case "password":
         phone = input.phone;
-        outcome = await login.submitPassword(phone, text);
+        outcome = await login.submitPassword(phone, text, actorOf(ctx));
         break;
     }
-    await replyToOutcome(ctx, deps, phone, outcome);
+    await replyToOutcome(ctx, deps, phone, outcome, undefined, input.kind === "phone");
   });
 
   return composer;
+}
+
+/** The login flows' name for this admin. */
+function actorOf(ctx: BotContext): string {
+  return telegramActor(ctx.admin.userId);
+}
+
+/**
+ * An owner took over the login `from` started: that admin's step (if it is still this phone's) ends as a cancel
+ * does (a code typed after it is still deleted), and they are told by whom, in their language.
+ */
+async function tellTakenOver(ctx: BotContext, deps: BotDeps, phone: Phone, from: string): Promise<void> {
+  if (!from.startsWith("tg:")) return;
+  const adminId = from.slice(3);
+  try {
+    const pending = await deps.memory.getPending(adminId);
+    if (
+      pending.state !== "none" &&
+      (pending.input.kind === "code" || pending.input.kind === "password") &&
+      pending.input.phone === phone
+    ) {
+      await deps.memory.setPending(
+        adminId,
+        { kind: pending.input.kind, phone, cancelled: true },
+        new Date((deps.now?.() ?? new Date()).getTime() - 1_000),
+      );
+    }
+    const admin = await deps.admins.get(adminId);
+    const t = LOCALES[admin?.language ?? DEFAULT_LANGUAGE];
+    const who = esc(t.add.adminLabel(ctx.admin.userId, ctx.admin.name));
+    await ctx.api.sendMessage(Number(adminId), t.add.takenOver(phone, who), { parse_mode: "HTML" });
+  } catch (err) {
+    // The take-over itself is done; only the notice (or the old step's end) did not get through.
+    deps.logger.warn("Could not tell an admin their login was taken over", {
+      userId: adminId,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
 }
 
 /** Every login outcome gets its own message that says what to do next, and moves the pending step along. */
@@ -228,6 +301,7 @@ async function replyToOutcome(
   phone: Phone,
   o: LoginOutcome,
   knownLength?: number,
+  atStart = false,
 ): Promise<void> {
   const t = ctx.t.add;
   await applyPendingChange(deps, ctx.admin.userId, pendingAfterLogin(o, phone, knownLength));
@@ -273,6 +347,23 @@ async function replyToOutcome(
       // Safe to retry the same step: the pending input stays as it is.
       await say(t.unavailable(esc(o.message)), cancelKeyboard(ctx.t));
       return;
+    case "flow-held": {
+      const who = await whoStarted(deps, ctx.t, o.flow.startedBy);
+      const until = formatTime(o.flow.expiresAt, ctx.t);
+      if (atStart) {
+        const owner = ctx.admin.role === "owner";
+        const keyboard = owner
+          ? new InlineKeyboard()
+              .text(t.takeOverButton, cb.takeOver(phone))
+              .row()
+              .text(t.cancelButton, cb.cancel)
+          : cancelKeyboard(ctx.t);
+        await say(t.heldByOther(phone, who, until, owner), keyboard);
+      } else {
+        await say(t.notYours(phone, who, until));
+      }
+      return;
+    }
     default:
       await say(loginEndedText(ctx.t, o) ?? t.noFlow);
   }

@@ -166,6 +166,21 @@ export interface Texts {
     readonly expired: string;
     readonly replacesExisting: string;
     readonly cancelButton: string;
+    /** Who started a login, for the texts below: an admin (name and id) or the CLI (its user). */
+    readonly adminLabel: (id: string, name?: string) => string;
+    readonly cliLabel: (user: string) => string;
+    /** A start refused: another admin's login of the phone runs until `until`; `canTakeOver` for an owner. */
+    readonly heldByOther: (phone: string, who: string, until: string, canTakeOver: boolean) => string;
+    readonly takeOverButton: string;
+    readonly takeOverConfirm: (phone: string, who: string, until: string) => string;
+    readonly takeOverYes: string;
+    readonly takeOverOwnersOnly: string;
+    /** The login to take over ended meanwhile: the phone is free. */
+    readonly takeOverGone: (phone: string) => string;
+    /** A code or password sent for a login that another admin took over: not used. */
+    readonly notYours: (phone: string, who: string, until: string) => string;
+    /** Told to the admin whose login an owner took over. */
+    readonly takenOver: (phone: string, who: string) => string;
   };
   readonly admins: {
     readonly title: string;
@@ -392,6 +407,24 @@ export const en: Texts = {
     expired: "⌛ Your ➕ Add Session flow expired after a while without an answer. Start again when ready.",
     replacesExisting: "This phone already has a session; it is replaced only if the new login succeeds.",
     cancelButton: "✖️ Cancel",
+    adminLabel: (id, name) => (name ? `${name} (id ${id})` : `admin ${id}`),
+    cliLabel: (user) => `the CLI (${user})`,
+    heldByOther: (p, who, until, canTakeOver) =>
+      `⛔ A login of ${p} is already in progress, started by ${who}, until ${until}. Nothing was sent.\n` +
+      (canTakeOver
+        ? "Wait for it to end, or take it over: theirs ends, and Telegram sends a new code."
+        : "Wait for it to end, or ask them (or an owner) to cancel it."),
+    takeOverButton: "⚠️ Take over",
+    takeOverConfirm: (p, who, until) =>
+      `Take over the login of ${p}? It was started by ${who} and runs until ${until}.\n` +
+      "Their login ends now (its code stops working) and Telegram sends a new code to the phone.",
+    takeOverYes: "✅ Yes, take it over",
+    takeOverOwnersOnly: "Only an owner can take over another admin's login.",
+    takeOverGone: (p) => `The other login of ${p} has ended meanwhile. Send the number again to start yours.`,
+    notYours: (p, who, until) =>
+      `⛔ The login of ${p} is no longer yours: ${who} took it over (until ${until}). What you sent was not used.`,
+    takenOver: (p, who) =>
+      `ℹ️ ${who} took over the login of ${p}. Yours has ended; nothing was stored. Codes for it are no longer needed.`,
   },
   admins: {
     title: "<b>👥 Admins</b>",

@@ -146,6 +146,25 @@ export const uz: Texts = {
       "⌛ ➕ Sessiya qo‘shish jarayoni javobsiz qolgani uchun muddati tugadi. Tayyor bo‘lganingizda qaytadan boshlang.",
     replacesExisting: "Bu telefonda sessiya bor; yangi kirish muvaffaqiyatli bo‘lsagina u almashtiriladi.",
     cancelButton: "✖️ Bekor qilish",
+    adminLabel: (id, name) => (name ? `${name} (id ${id})` : `admin ${id}`),
+    cliLabel: (user) => `CLI (${user})`,
+    heldByOther: (p, who, until, canTakeOver) =>
+      `⛔ ${p} raqamiga kirish allaqachon davom etmoqda: uni ${who} boshlagan, ${until} gacha. Hech narsa yuborilmadi.\n` +
+      (canTakeOver
+        ? "Tugashini kuting yoki uni o‘zingizga oling: ularning kirishi tugaydi, Telegram yangi kod yuboradi."
+        : "Tugashini kuting yoki undan (yoki egadan) bekor qilishni so‘rang."),
+    takeOverButton: "⚠️ O‘zimga olish",
+    takeOverConfirm: (p, who, until) =>
+      `${p} raqamiga kirishni o‘zingizga olasizmi? Uni ${who} boshlagan, ${until} gacha davom etadi.\n` +
+      "Ularning kirishi hozir tugaydi (kodi ishlamay qoladi), Telegram telefonga yangi kod yuboradi.",
+    takeOverYes: "✅ Ha, o‘zimga olaman",
+    takeOverOwnersOnly: "Boshqa adminning kirishini faqat ega o‘ziga olishi mumkin.",
+    takeOverGone: (p) =>
+      `${p} raqamiga boshqa kirish allaqachon tugadi. O‘zingiznikini boshlash uchun raqamni qayta yuboring.`,
+    notYours: (p, who, until) =>
+      `⛔ ${p} raqamiga kirish endi sizniki emas: uni ${who} o‘ziga oldi (${until} gacha). Yuborganingiz ishlatilmadi.`,
+    takenOver: (p, who) =>
+      `ℹ️ ${who} ${p} raqamiga kirishni o‘ziga oldi. Sizning kirishingiz tugadi, hech narsa saqlanmadi. Uning kodlari endi kerak emas.`,
   },
   admins: {
     title: "<b>👥 Adminlar</b>",

@@ -55,6 +55,12 @@ function finalLine(outcome: LoginOutcome, phone: Phone, ctx: CliContext): { line
       return fail(`the login is gone (it expired, or was cancelled or finished elsewhere). ${again}`);
     case "too-many-attempts":
       return fail(`too many wrong tries; the login was ended. ${again}`);
+    case "flow-held":
+      return fail(
+        `a login of ${phone} started by ${outcome.flow.startedBy} is in progress until ${outcome.flow.expiresAt}; ` +
+          "it is theirs. Wait for it to end (or ask them to cancel it), then start again. An owner may take it " +
+          "over in the AdminBot.",
+      );
     case "invalid-phone":
       return fail(
         `Telegram says ${phone} is not a valid phone number. Check the number and its country code.`,
@@ -90,7 +96,7 @@ async function converse(
         ctx.err(`Telegram sent a login code${where ? ` ${where}` : ""}.`);
         ctx.err("Type it here only: Telegram blocks a code that was shared in any chat.");
         outcome = await step(
-          login.submitCode(phone, await readSecret(prompter.line(codeQuestion(outcome.flow)))),
+          login.submitCode(phone, await readSecret(prompter.line(codeQuestion(outcome.flow))), ctx.actor),
         );
         continue;
       }
@@ -98,7 +104,7 @@ async function converse(
         if (outcome.flow.attemptsLeft <= 0) break;
         ctx.err(`Wrong code (${attemptsLeft(outcome.flow)}).`);
         outcome = await step(
-          login.submitCode(phone, await readSecret(prompter.line(codeQuestion(outcome.flow)))),
+          login.submitCode(phone, await readSecret(prompter.line(codeQuestion(outcome.flow))), ctx.actor),
         );
         continue;
       case "password-needed":
@@ -106,7 +112,11 @@ async function converse(
           `This account has a two-step verification password${outcome.flow.passwordHint ? ` (hint: ${outcome.flow.passwordHint})` : ""}.`,
         );
         outcome = await step(
-          login.submitPassword(phone, await readSecret(prompter.hidden("2FA password (not shown): "))),
+          login.submitPassword(
+            phone,
+            await readSecret(prompter.hidden("2FA password (not shown): ")),
+            ctx.actor,
+          ),
         );
         continue;
       case "wrong-password":
@@ -115,7 +125,11 @@ async function converse(
           `Wrong password (${attemptsLeft(outcome.flow)})${outcome.flow.passwordHint ? `; the hint is: ${outcome.flow.passwordHint}` : ""}.`,
         );
         outcome = await step(
-          login.submitPassword(phone, await readSecret(prompter.hidden("2FA password (not shown): "))),
+          login.submitPassword(
+            phone,
+            await readSecret(prompter.hidden("2FA password (not shown): ")),
+            ctx.actor,
+          ),
         );
         continue;
     }
@@ -176,7 +190,7 @@ export const command: Command = {
       interrupted = true;
       void inFlight
         .catch(() => undefined)
-        .then(() => (phone && login ? login.cancel(phone) : undefined))
+        .then(() => (phone && login ? login.cancel(phone, ctx.actor) : undefined))
         .catch(() => undefined)
         .finally(() => {
           ctx.err(`\nCancelled: ${phone ? `the login of ${phone} was stopped; ` : ""}nothing was stored.`);
@@ -204,7 +218,7 @@ export const command: Command = {
       return await converse(ctx, login, phone, prompter, step);
     } catch (err) {
       if (err instanceof PromptAbortedError && phone && login) {
-        await login.cancel(phone).catch(() => undefined);
+        await login.cancel(phone, ctx.actor).catch(() => undefined);
         ctx.err(`Cancelled: the login of ${phone} was stopped; nothing was stored.`);
         return EXIT.interrupted;
       }
