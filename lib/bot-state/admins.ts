@@ -36,16 +36,29 @@ export class AdminError extends Error {
   }
 }
 
-/** A Telegram user id: a positive integer up to 2^52, kept as a decimal string. */
+/**
+ * A Telegram user id as it is kept everywhere (the admin list, callback data, the audit trail, the CLI): a decimal
+ * string of digits without a leading zero, at most 20 digits (any 64-bit id). Never a JavaScript number on the way:
+ * Telegram's ids fit in 52 bits today, but a number silently rounds past 2^53 (9007199254740993 would become
+ * …992, another person).
+ */
+const USER_ID = /^[1-9]\d{0,19}$/;
+
+export function isUserId(value: string): boolean {
+  return USER_ID.test(value);
+}
+
+/** Reads a user id typed by a person (spaces around are fine); anything else is an AdminError saying what to type. */
 export function parseUserId(input: string): string {
   const trimmed = input.trim();
-  if (!/^\d{1,16}$/.test(trimmed) || Number(trimmed) <= 0) {
+  if (!isUserId(trimmed)) {
     throw new AdminError(
-      `"${trimmed.slice(0, 20)}" is not a Telegram user id. It is a number such as 123456789; ` +
-        "a person can see theirs by writing to the bot, which answers strangers with their id.",
+      `"${trimmed.slice(0, 24)}" is not a Telegram user id. It is a number such as 123456789 (digits only, no ` +
+        "leading zero, at most 20 digits); a person can see theirs by writing to the bot, which answers strangers " +
+        "with their id.",
     );
   }
-  return String(Number(trimmed));
+  return trimmed;
 }
 
 const PK = itemKey(BOT_STATE_ITEMS.admin);

@@ -18,7 +18,7 @@
  * value, never the raw string.
  */
 import type { Composer } from "grammy";
-import { LANGUAGES, type Language } from "../bot-state/admins";
+import { isUserId, LANGUAGES, type Language } from "../bot-state/admins";
 import { isPhone, type Phone } from "../sessions/phone";
 import type { SessionStatus } from "../sessions/session";
 import type { BotContext } from "./context";
@@ -87,9 +87,9 @@ const KEY = twoWay<KeypadKey>({
 
 const phoneOf = (raw: string | undefined): Phone | undefined =>
   raw !== undefined && isPhone(raw) ? raw : undefined;
-/** A Telegram user id as the admin list keeps it: a decimal string without leading zeros. */
+/** A Telegram user id as the admin list keeps it (a decimal string, see isUserId), never through a number. */
 const userIdOf = (raw: string | undefined): string | undefined =>
-  raw !== undefined && /^[1-9]\d{0,15}$/.test(raw) ? raw : undefined;
+  raw !== undefined && isUserId(raw) ? raw : undefined;
 
 export const buttons = {
   list: codec<ListableStatus>(
@@ -132,12 +132,12 @@ export const buttons = {
     ([p]) => phoneOf(p),
   ),
   askRemoveAdmin: codec<string>(
-    /^ar:(\d{1,16})$/,
+    /^ar:(\d{1,20})$/,
     (id) => `ar:${id}`,
     ([id]) => userIdOf(id),
   ),
   removeAdmin: codec<string>(
-    /^aR:(\d{1,16})$/,
+    /^aR:(\d{1,20})$/,
     (id) => `aR:${id}`,
     ([id]) => userIdOf(id),
   ),

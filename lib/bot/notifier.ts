@@ -49,7 +49,7 @@ export function createNotifier(
       for (const admin of await admins.list()) {
         const lang = admin.language ?? DEFAULT_LANGUAGE;
         try {
-          await api.sendMessage(Number(admin.userId), render(text, admin, lang), { parse_mode: "HTML" });
+          await api.sendMessage(admin.userId, render(text, admin, lang), { parse_mode: "HTML" });
           result.sent.push(admin.userId);
         } catch (err) {
           result.failed.push(admin.userId);

@@ -160,6 +160,23 @@ describe("👥 Admins", () => {
     expect(h.api.lastMessage(ADMIN.id).buttons.map((b) => b.text)).toContain("➕ Sessiya qo‘shish");
   });
 
+  it("an owner adds and removes an admin whose id is past 2^53 or 17 digits long: kept exactly, never a failure", async () => {
+    for (const id of ["9007199254740993", "12345678901234567"]) {
+      await h.say(OWNER, "/admins");
+      await h.press(OWNER, "➕ Add admin");
+      await h.say(OWNER, id);
+      expect(h.api.lastMessage(OWNER.id).text).toContain(`✅ ${id} is now an admin.`);
+      expect(h.api.lastMessage(OWNER.id).text).toContain(`<code>${id}</code>`);
+      expect((await h.admins.get(id))?.userId).toBe(id);
+    }
+    expect(await h.admins.get("9007199254740992")).toBeUndefined();
+    await h.press(OWNER, "🗑️ 12345678901234567");
+    await h.press(OWNER, "Yes, remove");
+    expect(h.api.lastMessage(OWNER.id).text).toContain("Admin 12345678901234567 removed.");
+    expect(await h.admins.get("12345678901234567")).toBeUndefined();
+    await h.admins.remove("9007199254740993");
+  });
+
   it("an owner adds an admin from a forwarded message", async () => {
     await h.say(OWNER, "/start");
     await h.press(OWNER, "👥 Admins");

@@ -40,8 +40,23 @@ describe("admins", () => {
     expect((await admins.get("3001"))?.language).toBe("uz");
   });
 
-  it.each(["", "abc", "-5", "0", "12345678901234567", "1e5", "1.5"])("refuses %j as a user id", (input) => {
-    expect(() => parseUserId(input)).toThrow(AdminError);
+  it.each(["", "abc", "-5", "0", "0123", "123456789012345678901", "1e5", "1.5", "１２３", "12 34", "+12"])(
+    "refuses %j as a user id, saying what one looks like",
+    (input) => {
+      expect(() => parseUserId(input)).toThrow(/is not a Telegram user id.*digits only, no leading zero/);
+    },
+  );
+
+  it("keeps ids past 2^53 and up to 20 digits exactly as typed, through the table and back", async () => {
+    const admins = new AdminRepository(store.doc, store.botStateTable);
+    for (const id of ["9007199254740993", "12345678901234567", "18446744073709551615"]) {
+      expect(parseUserId(` ${id} `)).toBe(id);
+      expect((await admins.add({ userId: id, addedBy: "cli" })).admin.userId).toBe(id);
+      expect((await admins.get(id))?.userId).toBe(id);
+    }
+    // 9007199254740992 is someone else: it must not be found as the person added above.
+    expect(await admins.get("9007199254740992")).toBeUndefined();
+    expect((await admins.remove("9007199254740993")).userId).toBe("9007199254740993");
   });
 });
 

@@ -30,9 +30,9 @@ describe("createNotifier", () => {
 
     const sent = fake.callsOf("sendMessage").map((c) => [c.payload.chat_id, c.payload.text]);
     expect(sent).toEqual([
-      [1, "2 sessions failed"],
-      [2, "2 ta sessiya ishlamay qoldi"],
-      [3, "2 сессии сломались"],
+      ["1", "2 sessions failed"],
+      ["2", "2 ta sessiya ishlamay qoldi"],
+      ["3", "2 сессии сломались"],
     ]);
     expect(result).toEqual({ sent: ["2", "3"], failed: ["1"] });
   });
@@ -88,7 +88,7 @@ describe("the notifier when Telegram says Too Many Requests (429)", () => {
     const started = Date.now();
     const result = await createNotifier(api, admins).notifyAdmins({ uz: "x", en: "x", ru: "x" });
     expect(result).toEqual({ sent: ["1", "2"], failed: [] });
-    expect(fake.callsOf("sendMessage").map((c) => c.payload.chat_id)).toEqual([1, 1, 2]);
+    expect(fake.callsOf("sendMessage").map((c) => c.payload.chat_id)).toEqual(["1", "1", "2"]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
   });
 
@@ -106,7 +106,7 @@ describe("the notifier when Telegram says Too Many Requests (429)", () => {
     for (let i = 0; i <= NOTIFIER_RETRY.maxRetryAttempts; i++) fake.tooManyRequestsNext("sendMessage", 1);
     const result = await createNotifier(api, admins).notifyAdmins({ uz: "x", en: "x", ru: "x" });
     expect(result).toEqual({ sent: ["2"], failed: ["1"] });
-    expect(fake.callsOf("sendMessage").filter((c) => c.payload.chat_id === 1)).toHaveLength(
+    expect(fake.callsOf("sendMessage").filter((c) => c.payload.chat_id === "1")).toHaveLength(
       NOTIFIER_RETRY.maxRetryAttempts + 1,
     );
   });

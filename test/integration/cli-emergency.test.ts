@@ -230,6 +230,24 @@ describe("admins: add-admin, admins, remove-admin", () => {
     expect(admins.map((a) => [a.userId, a.role])).toEqual([["333333", "owner"]]);
   });
 
+  it("keeps a user id past 2^53 exactly (no rounding through a number), and refuses a leading zero", async () => {
+    const added = await runCli(["add-admin", "9007199254740993"], { env });
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain("Added 9007199254740993 as admin");
+    const listed = await runCli(["admins", "--json"], { env });
+    expect((JSON.parse(listed.stdout) as { userId: string }[]).map((a) => a.userId)).toContain(
+      "9007199254740993",
+    );
+    const zero = await runCli(["add-admin", "0123456"], { env });
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain("no leading zero");
+    const removed = await runCli(["remove-admin", "9007199254740993", "--yes"], { env });
+    expect(removed.code).toBe(0);
+    expect((await new AdminRepository(store.doc, store.botStateTable).list()).map((a) => a.userId)).toEqual([
+      "333333",
+    ]);
+  });
+
   it("refuses a malformed user id, exit 2, and an unknown one, exit 1", async () => {
     const bad = await runCli(["add-admin", "@someone"], { env });
     expect(bad.code).toBe(2);

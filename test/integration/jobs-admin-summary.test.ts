@@ -55,7 +55,7 @@ describe("the health check's message to the admins", () => {
   it("tells every admin once, in their language, which session died and what to do", async () => {
     const { fake, healthy, dead } = await runHealthCheck("dead");
     const sent = fake.callsOf("sendMessage");
-    expect(sent.map((c) => c.payload.chat_id)).toEqual([501, 502]);
+    expect(sent.map((c) => c.payload.chat_id)).toEqual(["501", "502"]);
     const [uz, en] = sent.map((c) => String(c.payload.text));
     expect(uz).toContain("1 ta sessiya ishlamay qoldi");
     expect(uz).toContain(`<code>${dead}</code>: AUTH_KEY_UNREGISTERED`);
