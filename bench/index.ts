@@ -18,6 +18,7 @@ import { countPerUpdate } from "./counts";
 import { FLEET, measureHealthCheck } from "./health-check";
 import { round } from "./lib/stats";
 import { createBenchStore } from "./lib/store";
+import { measureLoad } from "./load";
 import { measureWarm, seedSessions, WARM_KINDS, type WarmKind } from "./warm";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -252,7 +253,32 @@ async function main(): Promise<void> {
       cleanupSeedSeconds: cl.seedSeconds,
     });
 
-    // 5. Cost on paper
+    // 5. Load held: a burst through the real handler, duplicates and throttling included
+    const load = await measureLoad({
+      updates: quick ? 300 : 2_000,
+      endpoint: dynamo.endpoint,
+      log,
+    });
+    rows.push({
+      figure: `Load: ${load.updates.toLocaleString("en")} updates, 50 admins, 20% twice, 5% of DynamoDB attempts throttled`,
+      measured: `lost ${load.updatesLost}, twice ${load.updatesProcessedTwice}; p99 ${load.p99Ms} ms`,
+      reference: `${load.deliveries.toLocaleString("en")} deliveries, ${load.throttled} throttled`,
+      ratio: "-",
+      goal: "0 lost, 0 twice",
+      pass: load.updatesLost === 0 && load.updatesProcessedTwice === 0,
+    });
+    Object.assign(json, {
+      loadUpdatesLost: load.updatesLost,
+      loadUpdatesProcessedTwice: load.updatesProcessedTwice,
+      loadUpdates: load.updates,
+      loadDeliveries: load.deliveries,
+      loadThrottledAttempts: load.throttled,
+      loadP50Ms: load.p50Ms,
+      loadP99Ms: load.p99Ms,
+      loadSeconds: load.seconds,
+    });
+
+    // 6. Cost on paper
     const inputs = { cold, warm, perUpdate, hc, cleanup: cl };
     const costs = [1_000, 100_000].map((n) => monthlyCost(n, inputs));
     for (const c of costs) {
