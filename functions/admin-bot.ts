@@ -7,30 +7,19 @@
  * login form that this same handler serves at GET /login (POST /login/* for its steps; lib/miniapp); every other
  * path is the webhook. TELEGRAM_API_ROOT (optional) points the Bot API client at a local Bot API
  * server or a stand-in (the benchmark's); unset, it is Telegram's https://api.telegram.org. Everything is built once
- * per container, on the first request; a failed build is retried by the next request. The userbot layer (GramJS) is imported only when a login step or a check runs.
+ * per container, on the first request, by lib/wiring.ts; a failed build is retried by the next request. The userbot
+ * layer (GramJS) is imported only when a login step or a check runs.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { Api } from "grammy";
-import {
-  createBot,
-  createWebhookHandler,
-  ChatMemory,
-  type UserbotLoader,
-  type WebhookHandler,
-} from "../lib/bot";
-import { loadBotInfo } from "../lib/bot/bot-info";
-import { loadDefaultDeviceIdentity, loadMiniAppUrl, loadStoreConfig, type Env } from "../lib/config";
-import { createCipher } from "../lib/crypto";
-import { createDocumentClient, createDynamoClient } from "../lib/dynamo";
+import type { Api } from "grammy";
+import { createWebhookHandler, type UserbotLoader, type WebhookHandler } from "../lib/bot";
+import { buildAdminBot, lazyBotApi } from "../lib/bot/build";
+import { loadMiniAppUrl, type Env } from "../lib/config";
 import { createLogger } from "../lib/log";
 import { createMiniAppHandler, isMiniAppRequest } from "../lib/miniapp/handler";
-import { createSecretSource } from "../lib/secrets";
-import { SessionRepository } from "../lib/sessions";
-import { AdminRepository } from "../lib/bot-state/admins";
-import { AuditLog } from "../lib/bot-state/audit";
 import type { CreateClient } from "../lib/telegram/client";
-import type { UserbotDeps } from "../lib/telegram/deps";
+import { createDependencies, importTelegram } from "../lib/wiring";
 
 export interface AdminBotOptions {
   readonly env?: Env;
@@ -58,101 +47,45 @@ export function createHandler(options: AdminBotOptions = {}): WebhookHandler {
 
 async function build(options: AdminBotOptions): Promise<WebhookHandler> {
   const env = options.env ?? process.env;
-  const logger = createLogger({ service: "admin-bot" });
-  const store = loadStoreConfig(env);
-  const client = createDynamoClient(store);
-  options.configureDynamo?.(client);
-  const doc = createDocumentClient(client);
-  const cipher = createCipher(store.encryption, store.region);
-  const secrets = createSecretSource(env);
-  const now = options.now;
-  const sessions = new SessionRepository(doc, store.sessionsTable, cipher, {
-    logger,
-    ...(now ? { now } : {}),
+  const deps = createDependencies({
+    env,
+    logger: createLogger({ service: "admin-bot" }),
+    telegram: importTelegram,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.configureDynamo ? { configureDynamo: options.configureDynamo } : {}),
+    ...(options.createClient ? { createClient: options.createClient } : {}),
   });
-  const admins = new AdminRepository(doc, store.botStateTable, { logger, ...(now ? { now } : {}) });
-  const audit = new AuditLog(doc, store.botStateTable, now);
-  const memory = new ChatMemory(doc, store.botStateTable, now);
-  const secret = await secrets.webhookSecret();
+  const secret = await deps.secrets.webhookSecret();
   const miniAppUrl = loadMiniAppUrl(env);
-  const apiRoot = env.TELEGRAM_API_ROOT;
-
-  let userbotsOnce: ReturnType<UserbotLoader> | undefined;
-  const userbots: UserbotLoader =
-    options.userbots ??
-    (() =>
-      (userbotsOnce ??= loadUserbotLayer({
-        sessions,
-        doc,
-        botStateTable: store.botStateTable,
-        cipher,
-        logger,
-        audit,
-        credentials: () => secrets.telegramApi(),
-        defaultIdentity: loadDefaultDeviceIdentity(env),
-        ...(options.createClient ? { createClient: options.createClient } : {}),
-        // The same clock as the bot: a login flow expires when the admin's pending step does.
-        ...(now ? { now } : {}),
-      }).catch((err: unknown) => {
-        userbotsOnce = undefined;
-        throw err;
-      })));
+  const apiOptions = {
+    ...(env.TELEGRAM_API_ROOT ? { apiRoot: env.TELEGRAM_API_ROOT } : {}),
+    ...(options.configureApi ? { configureApi: options.configureApi } : {}),
+  };
+  // The userbot layer (GramJS) is loaded on first use: a button press that needs no userbot never pays for it.
+  const userbots: UserbotLoader = options.userbots ?? deps.userbots;
 
   // Built on the first call that carries the right secret: a forged call reads no token and writes nothing.
-  const buildBot = async () => {
-    const token = await secrets.botToken();
-    const botInfo = await loadBotInfo(token, memory, options.configureApi);
-    const bot = createBot(
-      { token, botInfo, ...(apiRoot ? { client: { apiRoot } } : {}) },
-      {
-        sessions,
-        admins,
-        audit,
-        memory,
-        userbots,
-        logger,
-        ...(now ? { now } : {}),
-        ...(miniAppUrl ? { miniAppUrl } : {}),
-      },
-    );
-    options.configureApi?.(bot.api);
-    return bot;
-  };
+  const buildBot = () =>
+    buildAdminBot({ ...deps, userbots, ...(miniAppUrl ? { miniAppUrl } : {}) }, apiOptions);
   const webhook = createWebhookHandler({
     bot: buildBot,
     secret,
     // After a rotation the warm container's cached secret is stale: the webhook reads it again (rate-limited).
-    refreshSecret: () => secrets.webhookSecret({ fresh: true }),
-    logger,
-    ...(now ? { now: () => now().getTime() } : {}),
+    refreshSecret: () => deps.secrets.webhookSecret({ fresh: true }),
+    logger: deps.logger,
+    ...(options.now ? { now: () => deps.now().getTime() } : {}),
   });
 
-  let api: Api | undefined;
   const miniApp = createMiniAppHandler({
-    botToken: () => secrets.botToken(),
-    api: async () => {
-      if (!api) {
-        api = new Api(await secrets.botToken(), apiRoot ? { apiRoot } : undefined);
-        options.configureApi?.(api);
-      }
-      return api;
-    },
-    admins,
-    memory,
+    botToken: () => deps.secrets.botToken(),
+    api: lazyBotApi(deps.secrets, apiOptions),
+    admins: deps.admins,
+    memory: deps.memory,
     userbots,
-    logger,
-    ...(now ? { now } : {}),
+    logger: deps.logger,
+    now: deps.now,
   });
   return (event) => (isMiniAppRequest(event) ? miniApp(event) : webhook(event));
-}
-
-/**
- * Loads lib/telegram (GramJS) on first use: a button press that needs no userbot never pays for GramJS's start-up
- * (it parses the whole TL schema when imported).
- */
-async function loadUserbotLayer(deps: UserbotDeps): Promise<Awaited<ReturnType<UserbotLoader>>> {
-  const telegram = await import("../lib/telegram/index.js");
-  return telegram.createUserbotServices(deps);
 }
 
 export const handler = createHandler();
