@@ -8,10 +8,10 @@
  * Whether GramJS runs on the /start path is read from V8's own coverage of one extra run, mapped back to source
  * files through the bundle's source map.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { ChatMemory } from "../lib/bot-state/chat-memory";
 import { AdminRepository } from "../lib/bot-state/admins";
 import type { BotApiServer } from "./lib/bot-api-server";
@@ -32,19 +32,22 @@ export interface ColdRun {
   readonly status: number;
 }
 
+// import(), as Lambda's runtime loads a handler: the admin bot's asset is ES modules (infra/bundling.ts).
 const COLD_PROGRAM = `
 const { performance } = require("node:perf_hooks");
+const { pathToFileURL } = require("node:url");
 const t0 = performance.now();
-const m = require(process.env.BENCH_BUNDLE);
-const t1 = performance.now();
-Promise.resolve(m.handler(JSON.parse(process.env.BENCH_EVENT), { getRemainingTimeInMillis: () => 29000 })).then(
-  (r) => {
-    const t2 = performance.now();
-    process.stdout.write("\\nBENCH " + JSON.stringify({ loadMs: t1 - t0, firstMs: t2 - t1, totalMs: t2, status: r && r.statusCode }) + "\\n");
-    process.exit(0);
-  },
-  (e) => { console.error(e); process.exit(1); },
-);`;
+import(pathToFileURL(process.env.BENCH_BUNDLE).href).then((m) => {
+  const t1 = performance.now();
+  const handler = m.handler ?? m.default.handler;
+  return Promise.resolve(handler(JSON.parse(process.env.BENCH_EVENT), { getRemainingTimeInMillis: () => 29000 })).then(
+    (r) => {
+      const t2 = performance.now();
+      process.stdout.write("\\nBENCH " + JSON.stringify({ loadMs: t1 - t0, firstMs: t2 - t1, totalMs: t2, status: r && r.statusCode }) + "\\n");
+      process.exit(0);
+    },
+  );
+}).catch((e) => { console.error(e); process.exit(1); });`;
 
 /** The environment both handlers get: the tables, the secrets as a developer machine has them, the Bot API. */
 export async function prepareWebhookStore(store: BenchStore): Promise<void> {
@@ -105,7 +108,12 @@ export interface ColdStartFigures {
   readonly reference: ColdSummary;
   /** Median (load + first /start) of the admin bot over the reference's. */
   readonly ratio: number;
-  readonly gramjs: { readonly modulesInBundle: number; readonly modulesRunOnStart: number };
+  readonly gramjs: {
+    readonly modulesInBundle: number;
+    readonly modulesRunOnStart: number;
+    /** The asset's code files read on a cold /start (entry and the chunks it imports statically). */
+    readonly bytesLoadedOnStart: number;
+  };
 }
 
 export async function measureColdStart(options: {
@@ -155,26 +163,38 @@ interface V8Coverage {
 }
 
 /**
- * One more cold /start with NODE_V8_COVERAGE: every function V8 ran in the bundle, mapped through the bundle's source
- * map to its original file. Counts the GramJS source files (node_modules/telegram/…) in the bundle and those with
- * at least one function run. (A module's top level counts: esbuild wraps each module in a function.)
+ * One more cold /start with NODE_V8_COVERAGE: every function V8 ran in the asset's files (entry and chunks), mapped
+ * through each file's source map to its original file. Counts the GramJS source files (node_modules/telegram/…) in
+ * the asset and those with at least one function run. (A module's top level counts: esbuild wraps each CommonJS
+ * module in a function.)
  */
 async function gramjsOnStartPath(bundle: Bundle, env: Record<string, string>) {
   const dir = mkdtempSync(path.join(tmpdir(), "bench-coverage-"));
   try {
     await coldRun(bundle, env, { NODE_V8_COVERAGE: dir });
-    const lookup = readSourceMap(
-      readFileSync(bundle.file, "utf8"),
-      readFileSync(`${bundle.file}.map`, "utf8"),
+    const assetDir = path.dirname(bundle.file);
+    const files = readdirSync(assetDir, { recursive: true, encoding: "utf8" }).filter((f) =>
+      /\.m?js$/.test(f),
+    );
+    const lookups = new Map(
+      files.map((f) => {
+        const file = path.join(assetDir, f);
+        return [
+          pathToFileURL(file).href,
+          readSourceMap(readFileSync(file, "utf8"), readFileSync(`${file}.map`, "utf8")),
+        ] as const;
+      }),
     );
     const isGramjs = (source: string | undefined) =>
       source !== undefined && /node_modules\/telegram\//.test(source);
     const ran = new Set<string>();
-    const url = pathToFileURL(bundle.file).href;
+    const loaded = new Set<string>();
     for (const file of readdirSync(dir)) {
       const coverage = JSON.parse(readFileSync(path.join(dir, file), "utf8")) as V8Coverage;
       for (const script of coverage.result) {
-        if (script.url !== url) continue;
+        const lookup = lookups.get(script.url);
+        if (!lookup) continue;
+        loaded.add(script.url);
         for (const fn of script.functions) {
           const range = fn.ranges[0];
           if (!range || range.count === 0) continue;
@@ -183,7 +203,9 @@ async function gramjsOnStartPath(bundle: Bundle, env: Record<string, string>) {
         }
       }
     }
-    return { modulesInBundle: lookup.sources.filter(isGramjs).length, modulesRunOnStart: ran.size };
+    const inAsset = new Set([...lookups.values()].flatMap((l) => l.sources.filter(isGramjs)));
+    const bytesLoadedOnStart = [...loaded].reduce((sum, url) => sum + statSync(fileURLToPath(url)).size, 0);
+    return { modulesInBundle: inAsset.size, modulesRunOnStart: ran.size, bytesLoadedOnStart };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

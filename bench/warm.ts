@@ -20,11 +20,16 @@ export type WarmKind = (typeof WARM_KINDS)[number];
 const WARM_PROGRAM = `
 const { performance } = require("node:perf_hooks");
 const fs = require("node:fs");
-const bot = require(process.env.BENCH_ADMIN_BOT).handler;
-const ref = require(process.env.BENCH_REFERENCE).handler;
+const { pathToFileURL } = require("node:url");
+const load = async (file) => {
+  const m = await import(pathToFileURL(file).href);
+  return m.handler ?? m.default.handler;
+};
 const ctx = { getRemainingTimeInMillis: () => 29000 };
 const { warmup, measured } = JSON.parse(fs.readFileSync(process.env.BENCH_EVENTS, "utf8"));
 (async () => {
+  const bot = await load(process.env.BENCH_ADMIN_BOT);
+  const ref = await load(process.env.BENCH_REFERENCE);
   for (const [, event] of warmup) { await bot(event, ctx); await ref(event, ctx); }
   const out = { bot: {}, ref: [] , failures: 0};
   for (const [kind, event] of measured) {

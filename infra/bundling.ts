@@ -53,23 +53,66 @@ export const LAMBDA_BUNDLING: BundlingOptions = {
 };
 
 /**
- * The esbuild `build()` options that produce exactly what CDK puts in the function's asset for `name`:
- * `<outdir>/index.js` and `<outdir>/index.js.map`. Plain data, so this module does not need esbuild installed.
+ * Functions whose asset is ES modules split into chunks: the entry (`index.mjs`) and, under `chunks/`, the code it
+ * shares with what it loads on first use (`import()`). For the AdminBot this keeps GramJS and the QR image library
+ * out of the module graph that loads for `/start` and the session list: they sit in their own chunk files, read from
+ * disk only when a login step, a QR code or a check runs. CommonJS cannot split, and a second CommonJS bundle would
+ * carry its own copies of lib/ (so an `instanceof` across the two would fail).
+ */
+export const SPLIT_FUNCTIONS: readonly FunctionName[] = ["adminBot"];
+
+/** The file Lambda's `index.handler` names inside the asset. */
+export function handlerFile(name: FunctionName): "index.mjs" | "index.js" {
+  return SPLIT_FUNCTIONS.includes(name) ? "index.mjs" : "index.js";
+}
+
+/**
+ * Prepended to every ES module file: the bundled CommonJS packages (grammY's node-fetch, GramJS) call `require` for
+ * Node's built-ins and read `__dirname`, neither of which an ES module has.
+ */
+export const ESM_BANNER =
+  'import { createRequire as __skRequire } from "node:module";' +
+  'import { fileURLToPath as __skPath } from "node:url";' +
+  'import { dirname as __skDir } from "node:path";' +
+  "const require = __skRequire(import.meta.url);" +
+  "const __filename = __skPath(import.meta.url);" +
+  "const __dirname = __skDir(__filename);";
+
+/**
+ * The esbuild `build()` options that produce exactly what goes in the function's asset for `name`: `<outdir>/index.js`
+ * and its map (NodejsFunction, CommonJS), or for `SPLIT_FUNCTIONS` `<outdir>/index.mjs`, `<outdir>/chunks/*.mjs` and
+ * their maps (bundled by the construct with these very options). Plain data, so this module does not need esbuild
+ * installed.
  */
 export function esbuildOptions(name: FunctionName, outdir: string) {
-  return {
-    entryPoints: [path.join(PROJECT_ROOT, ENTRY_POINTS[name])],
-    outfile: path.join(outdir, "index.js"),
+  const common = {
     absWorkingDir: PROJECT_ROOT,
     bundle: true,
     platform: "node" as const,
     target: ESBUILD_TARGET,
-    format: "cjs" as const,
     minify: true,
     keepNames: true,
     sourcemap: true,
     sourcesContent: false,
     external: [...EXTERNAL_MODULES],
     logLevel: "warning" as const,
+  };
+  if (SPLIT_FUNCTIONS.includes(name)) {
+    return {
+      ...common,
+      entryPoints: [{ in: path.join(PROJECT_ROOT, ENTRY_POINTS[name]), out: "index" }],
+      outdir,
+      format: "esm" as const,
+      splitting: true,
+      outExtension: { ".js": ".mjs" },
+      chunkNames: "chunks/[name]-[hash]",
+      banner: { js: ESM_BANNER },
+    };
+  }
+  return {
+    ...common,
+    entryPoints: [path.join(PROJECT_ROOT, ENTRY_POINTS[name])],
+    outfile: path.join(outdir, "index.js"),
+    format: "cjs" as const,
   };
 }
