@@ -5,3 +5,4 @@ export * from "./repository";
 export * from "./revocation";
 export * from "./session";
 export * from "./proxy";
+export * from "./identity";

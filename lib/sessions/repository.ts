@@ -55,6 +55,7 @@ import {
   type ProxyCredentials,
   type ProxySettings,
 } from "./proxy";
+import { validateDeviceIdentity } from "./identity";
 import {
   DEVICE_IDENTITY_FIELDS,
   SESSION_STATUSES,
@@ -552,6 +553,47 @@ export class SessionRepository {
           ? { proxy: `${updated.proxy.kind} ${updated.proxy.host}:${updated.proxy.port}` }
           : {}),
       });
+      return updated;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new SessionNotFoundError(phone);
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- identity
+
+  /**
+   * Changes the device a session presents to Telegram from its next connection on (the operator's explicit
+   * `sessions identity`; nothing else ever changes a stored identity). Not allowed on a deleted session.
+   */
+  async setIdentity(phone: Phone, device: DeviceIdentity): Promise<Session> {
+    const valid = validateDeviceIdentity(device);
+    const names: Record<string, string> = { "#status": "status" };
+    const values: Record<string, unknown> = {
+      ":now": this.now().toISOString(),
+      ":one": 1,
+      ":deleted": "deleted",
+    };
+    const sets = ["updatedAt = :now", "version = version + :one"];
+    for (const field of DEVICE_IDENTITY_FIELDS) {
+      sets.push(`#${field} = :${field}`);
+      names[`#${field}`] = field;
+      values[`:${field}`] = valid[field];
+    }
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { phone },
+          ConditionExpression: "attribute_exists(phone) AND #status <> :deleted",
+          UpdateExpression: `SET ${sets.join(", ")}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      const updated = toSession(out.Attributes as SessionItem);
+      this.logger?.info("Session identity changed", { phone, deviceModel: valid.deviceModel });
       return updated;
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) throw new SessionNotFoundError(phone);

@@ -29,6 +29,17 @@ async function readAll(ctx: CliContext): Promise<string> {
   return text;
 }
 
+function parseApiId(raw: string | boolean | undefined): number | undefined {
+  if (raw === undefined || typeof raw === "boolean") return undefined;
+  const n = /^\d{1,10}$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!(n >= 1 && n <= 2_147_483_647))
+    throw new UsageError(
+      `--api-id must be a positive whole number (got "${raw}"); nothing was stored.`,
+      "Run `sessions import --help`.",
+    );
+  return n;
+}
+
 export const command: Command = {
   name: "import",
   description: [
@@ -39,9 +50,21 @@ export const command: Command = {
     "Needs API_ID and API_HASH (my.telegram.org).",
   ].join("\n"),
   positionals: [PHONE_ARG],
-  examples: ["sessions import +998901234567 < session.txt", "sessions import +998901234567"],
+  options: {
+    "api-id": {
+      type: "string",
+      value: "N",
+      help: "the API id the string was made under, for GramJS and Telethon strings (a Pyrogram string carries its own); default: the deployment's API_ID",
+    },
+  },
+  examples: [
+    "sessions import +998901234567 < session.txt",
+    "sessions import +998901234567 --api-id 2040 < telethon-session.txt",
+    "sessions import +998901234567",
+  ],
   async run(ctx, args) {
     const phone = normalizePhone(args.positionals[0]!);
+    const apiId = parseApiId(args.values["api-id"]);
     const raw = await readAll(ctx);
     const sessionString = raw.trim();
     if (!sessionString)
@@ -54,13 +77,20 @@ export const command: Command = {
     const telegram = loadTelegramLayer();
     ctx.err(`Checking the session string with Telegram…`);
     try {
-      const session = await services.userbots.importSession(phone, sessionString, ctx.actor);
+      const session = await services.userbots.importSession(
+        phone,
+        sessionString,
+        ctx.actor,
+        apiId !== undefined ? { apiId } : {},
+      );
       ctx.out(
         `${ctx.colors.green("Imported")}: ${phone} as ${accountLabel(session.account)}` +
           `${session.account ? ` (id ${session.account.userId})` : ""}; stored encrypted, status ${session.status}.`,
       );
+      if (apiId !== undefined) ctx.out(`It presents API id ${session.apiId} on every connection.`);
       return EXIT.ok;
     } catch (err) {
+      if (err instanceof telegram.InvalidImportError) throw new UsageError(err.message);
       if (err instanceof telegram.InvalidSessionStringError)
         throw new CliError(`${err.message} Nothing was stored.`);
       if (err instanceof telegram.WrongAccountError || err instanceof telegram.SessionImportFailedError)

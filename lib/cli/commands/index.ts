@@ -18,6 +18,7 @@ import { command as add } from "./add";
 import { command as backup } from "./backup";
 import { command as check } from "./check";
 import { command as cleanup } from "./cleanup";
+import { command as identity } from "./identity";
 import { command as importSession } from "./import";
 import { command as list } from "./list";
 import { pause, resume } from "./pause-resume";
@@ -92,6 +93,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     group: "Sessions",
     summary: "set, clear or test the proxy one session connects through (SOCKS5 or MTProxy)",
     command: proxy,
+  },
+  {
+    name: "identity",
+    group: "Sessions",
+    summary: "show or change the device one session presents to Telegram (audited)",
+    command: identity,
   },
   {
     name: "admins",
