@@ -60,6 +60,7 @@ import {
   DEVICE_IDENTITY_FIELDS,
   SESSION_STATUSES,
   type AccountFreeze,
+  type RestrictionReading,
   type DeviceIdentity,
   type SessionProxyView,
   type Session,
@@ -129,6 +130,10 @@ interface SessionItem {
   leaseUntil?: string;
   consecutiveFailures?: number;
   floodWaitUntil?: string;
+  restrictionState?: RestrictionReading["state"];
+  restrictionUntil?: string;
+  restrictionText?: string;
+  restrictionCheckedAt?: string;
   frozenDetectedAt?: string;
   frozenSince?: string;
   frozenUntil?: string;
@@ -257,6 +262,37 @@ function proxyOf(item: SessionItem): SessionProxyView | undefined {
 
 const PROXY_ATTRIBUTES = ["proxyKind", "proxyHost", "proxyPort", "proxyCiphertext"] as const;
 
+const RESTRICTION_ATTRIBUTES = [
+  "restrictionState",
+  "restrictionUntil",
+  "restrictionText",
+  "restrictionCheckedAt",
+] as const;
+
+function restrictionOf(item: SessionItem): RestrictionReading | undefined {
+  const { restrictionState: state, restrictionCheckedAt: checkedAt } = item;
+  if (state === undefined || checkedAt === undefined) return undefined;
+  switch (state) {
+    case "limited":
+      return item.restrictionUntil !== undefined
+        ? { state, until: item.restrictionUntil, checkedAt }
+        : undefined;
+    case "unknown":
+      return { state, text: item.restrictionText ?? "", checkedAt };
+    default:
+      return { state, checkedAt };
+  }
+}
+
+function restrictionAttributes(r: RestrictionReading): Partial<SessionItem> {
+  return {
+    restrictionState: r.state,
+    restrictionCheckedAt: r.checkedAt,
+    ...(r.state === "limited" ? { restrictionUntil: r.until } : {}),
+    ...(r.state === "unknown" ? { restrictionText: r.text } : {}),
+  };
+}
+
 /** The freeze's flat attributes (an operator reading the table sees `frozenUntil` beside `floodWaitUntil`). */
 const FREEZE_ATTRIBUTES = ["frozenDetectedAt", "frozenSince", "frozenUntil", "frozenAppealUrl"] as const;
 
@@ -289,6 +325,7 @@ function toSession(item: SessionItem): Session {
       }
     : undefined;
   const frozen = freezeOf(item);
+  const restriction = restrictionOf(item);
   const revocation = revocationOf(item);
   const identity = deviceOf(item);
   const proxy = proxyOf(item);
@@ -309,6 +346,7 @@ function toSession(item: SessionItem): Session {
     ...(item.leaseUntil !== undefined ? { leaseUntil: item.leaseUntil } : {}),
     ...(item.floodWaitUntil !== undefined ? { floodWaitUntil: item.floodWaitUntil } : {}),
     ...(frozen ? { frozen } : {}),
+    ...(restriction ? { restriction } : {}),
     ...(item.authorizationTtlDays !== undefined ? { authorizationTtlDays: item.authorizationTtlDays } : {}),
     ...(identity ? { identity } : {}),
     ...(item.apiId !== undefined ? { apiId: item.apiId } : {}),
@@ -361,6 +399,8 @@ export interface SessionPatch {
    * identity it was first presented with. Never changes what a row already has.
    */
   readonly identity?: SessionIdentity;
+  /** What @SpamBot said (replaces the stored reading whole). */
+  readonly restriction?: RestrictionReading;
 }
 
 export interface RepositoryOptions {
@@ -984,6 +1024,7 @@ export class SessionRepository {
       ...(patch.consecutiveFailures !== undefined ? { consecutiveFailures: patch.consecutiveFailures } : {}),
       ...(typeof patch.floodWaitUntil === "string" ? { floodWaitUntil: patch.floodWaitUntil } : {}),
       ...(patch.frozen ? freezeAttributes(patch.frozen) : {}),
+      ...(patch.restriction ? restrictionAttributes(patch.restriction) : {}),
       ...(patch.authorizationTtlDays !== undefined
         ? { authorizationTtlDays: patch.authorizationTtlDays }
         : {}),
@@ -1003,6 +1044,10 @@ export class SessionRepository {
     }
     if (patch.floodWaitUntil === null) removes.push("floodWaitUntil");
     // A freeze is written whole: the attributes it does not have (or all, for `null`) are removed.
+    if (patch.restriction) {
+      const kept = restrictionAttributes(patch.restriction);
+      removes.push(...RESTRICTION_ATTRIBUTES.filter((a) => !(a in kept)));
+    }
     if (patch.frozen !== undefined) {
       const kept = patch.frozen ? freezeAttributes(patch.frozen) : {};
       removes.push(...FREEZE_ATTRIBUTES.filter((a) => !(a in kept)));

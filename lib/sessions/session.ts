@@ -85,6 +85,25 @@ export interface SessionProxyView {
   readonly port: number;
 }
 
+/**
+ * What @SpamBot last said about the account (an owner-started check, never the daily one): free, limited until a
+ * date, limited for good, or a reply we do not recognise, kept verbatim for a person to read.
+ */
+export type RestrictionReading =
+  | { readonly state: "free"; readonly checkedAt: string }
+  | { readonly state: "limited"; readonly until: string; readonly checkedAt: string }
+  | { readonly state: "limited-forever"; readonly checkedAt: string }
+  | { readonly state: "unknown"; readonly text: string; readonly checkedAt: string };
+
+export type RestrictionState = RestrictionReading["state"];
+
+/** Limited now, as far as the last reading says (a limitation whose date has passed no longer counts). */
+export function isRestricted(reading: RestrictionReading | undefined, now: Date = new Date()): boolean {
+  if (!reading) return false;
+  if (reading.state === "limited-forever") return true;
+  return reading.state === "limited" && reading.until > now.toISOString();
+}
+
 export interface Session {
   readonly phone: Phone;
   readonly status: SessionStatus;
@@ -125,6 +144,8 @@ export interface Session {
   readonly testServers?: boolean;
   /** The proxy every connection of this session goes through, if any. */
   readonly proxy?: SessionProxyView;
+  /** What @SpamBot said when last asked (`sessions spambot`), with when. */
+  readonly restriction?: RestrictionReading;
   readonly deletedAt?: string;
   /**
    * Once deleted: the key's logout at Telegram (revocation.ts). `pending` keeps the ciphertext (`hasSecret`) until a

@@ -4,7 +4,8 @@
  */
 import type { Phone } from "../sessions/phone";
 import type { OpenUserbot } from "./client";
-import type { LoginService, QrLoginService, UserbotService } from "./contract";
+import type { RestrictionReading } from "../sessions/session";
+import type { CheckOptions, LoginService, QrLoginService, UserbotService } from "./contract";
 import { resolveDeps, type UserbotDeps } from "./deps";
 import { endDevice, endOtherDevices, listDevices } from "./devices";
 import { importSession } from "./import-session";
@@ -12,6 +13,7 @@ import { StatelessLogin } from "./login";
 import { StatelessQrLogin } from "./qr-login";
 import { testProxy, type ProxyTestOutcome } from "./proxy-test";
 import { revokeSession } from "./revocation";
+import { checkRestriction } from "./spambot";
 import { setTwoFaPassword, twoFaPosture } from "./two-fa";
 import { checkSession, useSession, type UserbotJob, type WithUserbotOptions } from "./userbot";
 
@@ -27,6 +29,11 @@ export interface UserbotServices {
    * session's key or lease). Throws `SessionNotFoundError` or `NoProxyError`.
    */
   testProxy(phone: Phone, options?: { readonly deadlineMs?: number }): Promise<ProxyTestOutcome>;
+  /**
+   * Sends /start to @SpamBot from the session, classifies its answer and stores it on the row (an owner's request
+   * only: never part of the daily check). Throws what `withUserbot` throws.
+   */
+  checkRestriction(phone: Phone, options: CheckOptions): Promise<RestrictionReading>;
 }
 
 export function createUserbotServices(deps: UserbotDeps): UserbotServices {
@@ -47,6 +54,7 @@ export function createUserbotServices(deps: UserbotDeps): UserbotServices {
     },
     withUserbot: (phone, job, options) => useSession(resolved, phone, job, options),
     testProxy: (phone, options) => testProxy(resolved, phone, options),
+    checkRestriction: (phone, options) => checkRestriction(resolved, phone, options),
   };
 }
 
@@ -57,6 +65,8 @@ export { InvalidSessionStringError, parseSessionString } from "./session-string"
 export { InvalidImportError, SessionImportFailedError, WrongAccountError } from "./import-session";
 export { ProxyFailedError } from "./errors";
 export { NoProxyError, type ProxyTestOutcome } from "./proxy-test";
+export { classifySpamBotReply } from "./spambot-reply";
+export { DEFAULT_SPAMBOT_DEADLINE_MS } from "./spambot";
 export { InvalidAuthorizationHashError } from "./devices";
 export { InvalidTwoFaPasswordError } from "./two-fa";
 export type { UserbotDeps } from "./deps";

@@ -90,6 +90,7 @@ import { returnBigInt } from "telegram/Helpers";
 import { StringSession } from "telegram/sessions";
 import { AccountSecurity, type AuthorizationView, type DeviceSpec } from "./account-security";
 import { findInitConnection, InitConnectionLog, type InitConnectionRecord } from "./init-connections";
+import { SpamBotDialog } from "./spambot-dialog";
 import { KeyExchange } from "./key-exchange";
 import { TELEGRAM_PRIME_BYTES } from "./math";
 import { srpChallenge, srpVerify, type PasswordRecord, type SrpChallenge } from "./srp";
@@ -294,6 +295,8 @@ export class LoopbackDc {
     [...this.keys.values()].filter((k) => k.account === account),
   );
   private readonly initLog = new InitConnectionLog();
+  /** @SpamBot's dialog with each account: script its answer with `spamBot.script(phone, text)`. */
+  readonly spamBot = new SpamBotDialog();
   private accepted = 0;
   private answered = 0;
   private badServerSalts = 0;
@@ -824,6 +827,8 @@ export class LoopbackDc {
       this.security.logOut(key);
       return { rpc: new Api.auth.LoggedOut({}).getBytes() };
     }
+    const dialog = this.spamBot.execute(account, request);
+    if (dialog) return dialog;
     const secured = await this.security.execute(key, account, request);
     if (secured && "error" in secured) throw new RpcFailure(secured.error.code, secured.error.message);
     if (secured) return secured;
