@@ -4,16 +4,12 @@
  * "<aws.scheduler.scheduled-time>"}` (an EventBridge rule's `time` works too): the run id comes from it, so the same
  * event delivered twice dispatches once.
  */
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
 import { botApiNotifier } from "../lib/bot/health-summary";
 import { parseEnv } from "../lib/config";
-import { createSecretSource } from "../lib/secrets";
 import { runDispatch, type DispatchDeps, type DispatchResult } from "../lib/jobs/dispatch";
 import { isRunId, runIdFor } from "../lib/jobs/messages";
-import { SqsCheckQueue } from "../lib/jobs/queue";
-import { HealthCheckRuns } from "../lib/jobs/runs";
-import { AdminRepository } from "../lib/bot-state/admins";
+import { sqsCheckQueue } from "../lib/jobs/queue";
 import { createJobRuntime, dispatchEnvShape } from "../lib/jobs/runtime";
 
 const dispatchEvent = z.looseObject({
@@ -50,12 +46,11 @@ export const handler = createDispatchHandler(() => {
   const runtime = createJobRuntime("health-check-dispatch");
   return {
     ...runtime,
-    runs: new HealthCheckRuns(runtime.doc, runtime.botStateTable, runtime.now),
-    queue: new SqsCheckQueue(new SQSClient({}), HEALTH_CHECK_QUEUE_URL),
+    queue: sqsCheckQueue(HEALTH_CHECK_QUEUE_URL),
     // The dispatcher ends a run itself when no session was due, or when the workers finished before its last page.
     notify: botApiNotifier({
-      botToken: () => createSecretSource(process.env).botToken(),
-      admins: new AdminRepository(runtime.doc, runtime.botStateTable),
+      botToken: () => runtime.secrets.botToken(),
+      admins: runtime.admins,
       logger: runtime.logger,
     }),
   };

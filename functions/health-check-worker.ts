@@ -4,22 +4,26 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { botApiNotifier } from "../lib/bot/health-summary";
-import { loadDefaultDeviceIdentity, parseEnv } from "../lib/config";
-import { HealthCheckRuns } from "../lib/jobs/runs";
-import { AdminRepository } from "../lib/bot-state/admins";
+import { parseEnv } from "../lib/config";
 import { createJobRuntime, workerEnvShape } from "../lib/jobs/runtime";
 import { handleWorkerBatch, type WorkerDeps } from "../lib/jobs/worker";
-import { createSecretSource } from "../lib/secrets";
-import { createUserbotServices } from "../lib/telegram";
+import { importTelegram } from "../lib/wiring";
 
 /** The handler over its dependencies; tests build it on DynamoDB Local, `handler` on the Lambda's environment. */
-export function createWorkerHandler(build: () => WorkerDeps) {
-  let deps: WorkerDeps | undefined;
+export function createWorkerHandler(build: () => WorkerDeps | Promise<WorkerDeps>) {
+  let ready: Promise<WorkerDeps> | undefined;
   return async (
     event: SQSEvent,
     context: Pick<Context, "getRemainingTimeInMillis">,
   ): Promise<SQSBatchResponse> => {
-    deps ??= build();
+    // Built on the first invocation; a failed build (a bad setting) is tried again by the next one.
+    ready ??= Promise.resolve()
+      .then(build)
+      .catch((err: unknown) => {
+        ready = undefined;
+        throw err;
+      });
+    const deps = await ready;
     try {
       return await handleWorkerBatch(event, deps, {
         remainingTimeMs: () => context.getRemainingTimeInMillis(),
@@ -30,29 +34,16 @@ export function createWorkerHandler(build: () => WorkerDeps) {
   };
 }
 
-export const handler = createWorkerHandler(() => {
+export const handler = createWorkerHandler(async () => {
   const { WORKER_CONCURRENCY, CHECK_DEADLINE_MS } = parseEnv(workerEnvShape, process.env);
-  const runtime = createJobRuntime("health-check-worker");
-  const secrets = createSecretSource(process.env);
+  const runtime = createJobRuntime("health-check-worker", process.env, { telegram: importTelegram });
   return {
     ...runtime,
-    runs: new HealthCheckRuns(runtime.doc, runtime.botStateTable, runtime.now),
-    userbots: createUserbotServices({
-      sessions: runtime.sessions,
-      doc: runtime.doc,
-      botStateTable: runtime.botStateTable,
-      cipher: runtime.cipher,
-      // Asked on each check and cached by Powertools Parameters: a rotated API hash is picked up without a deploy.
-      credentials: () => secrets.telegramApi(),
-      defaultIdentity: loadDefaultDeviceIdentity(process.env),
-      logger: runtime.logger,
-      audit: runtime.audit,
-      now: runtime.now,
-    }).userbots,
+    userbots: (await runtime.userbots()).userbots,
     // One message per run, to every admin in their language; the bot token is read only when a summary is sent.
     notify: botApiNotifier({
-      botToken: () => secrets.botToken(),
-      admins: new AdminRepository(runtime.doc, runtime.botStateTable),
+      botToken: () => runtime.secrets.botToken(),
+      admins: runtime.admins,
       logger: runtime.logger,
     }),
     concurrency: WORKER_CONCURRENCY,

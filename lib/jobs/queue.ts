@@ -3,7 +3,7 @@
  * messages are handed to the real worker handler as real SQS events.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { english } from "../plural";
 import { formatCheckMessage, type CheckMessage } from "./messages";
@@ -29,6 +29,11 @@ export class QueueSendError extends Error {
     );
     this.name = "QueueSendError";
   }
+}
+
+/** The health check queue at `queueUrl`, over an SQS client of the Lambda's region and role. */
+export function sqsCheckQueue(queueUrl: string): SqsCheckQueue {
+  return new SqsCheckQueue(new SQSClient({}), queueUrl);
 }
 
 export class SqsCheckQueue implements CheckQueue {

@@ -1,16 +1,20 @@
 /**
- * What every job Lambda builds once per container: the configuration it reads, the tables, the logger and the
- * metrics. Kept here so the three handlers stay a few lines each.
+ * What every job Lambda builds once per container: its settings, its logger and metrics, and the dependencies
+ * lib/wiring.ts builds from the configuration (the tables, the cipher, the secrets, the userbot layer for the
+ * worker). Kept here so the three handlers stay a few lines each.
  */
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
-import { loadStoreConfig, parseEnv, registerHints, type Env } from "../config";
-import { createCipher, type EnvelopeCipher } from "../crypto";
-import { createDocumentClient, createDynamoClient } from "../dynamo";
+import { parseEnv, registerHints, type Env } from "../config";
+import type { EnvelopeCipher } from "../crypto";
 import { createLogger, type Logger } from "../log";
-import { SessionRepository } from "../sessions/repository";
-import { AuditLog } from "../bot-state/audit";
+import type { SecretSource } from "../secrets";
+import type { SessionRepository } from "../sessions/repository";
+import type { AdminRepository } from "../bot-state/admins";
+import type { AuditLog } from "../bot-state/audit";
+import { createDependencies, type TelegramLoader, type UserbotServices } from "../wiring";
+import type { HealthCheckRuns } from "./runs";
 import { DEFAULT_CLEANUP_AFTER_DAYS } from "./cleanup";
 import { powertoolsMetrics, type JobMetrics } from "./metrics";
 import { DEFAULT_CHECK_DEADLINE_MS, DEFAULT_WORKER_CONCURRENCY } from "./scale";
@@ -57,36 +61,50 @@ export interface JobRuntime {
   readonly cipher: EnvelopeCipher;
   readonly botStateTable: string;
   readonly sessions: SessionRepository;
+  readonly admins: AdminRepository;
   readonly audit: AuditLog;
+  readonly runs: HealthCheckRuns;
+  readonly secrets: SecretSource;
+  /** The userbot layer, loaded on first call (only where `createJobRuntime` was given its loader). */
+  userbots(): Promise<UserbotServices>;
   readonly logger: Logger;
   readonly metrics: JobMetrics;
   readonly now: () => Date;
 }
 
-/** Builds the shared dependencies of a job from the environment. `job` names the function in logs and metrics. */
-export function createJobRuntime(job: string, env: Env = process.env): JobRuntime {
+/**
+ * Builds the shared dependencies of a job from the environment. `job` names the function in logs and metrics;
+ * `telegram` loads the userbot layer, for the job that checks sessions.
+ */
+export function createJobRuntime(
+  job: string,
+  env: Env = process.env,
+  options: { telegram?: TelegramLoader } = {},
+): JobRuntime {
   const { POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE } = parseEnv(jobEnvShape, env);
-  const store = loadStoreConfig(env);
   const logger = createLogger({ service: POWERTOOLS_SERVICE_NAME, persistentKeys: { function: job } });
-  const doc = createDocumentClient(createDynamoClient(store));
-  const now = () => new Date();
-  const cipher = createCipher(store.encryption, store.region);
+  const deps = createDependencies({
+    env,
+    logger,
+    ...(options.telegram ? { telegram: options.telegram } : {}),
+  });
   const metrics = new Metrics({
     namespace: POWERTOOLS_METRICS_NAMESPACE,
     serviceName: POWERTOOLS_SERVICE_NAME,
     defaultDimensions: { job },
   });
   return {
-    doc,
-    cipher,
-    botStateTable: store.botStateTable,
-    sessions: new SessionRepository(doc, store.sessionsTable, cipher, {
-      logger,
-      now,
-    }),
-    audit: new AuditLog(doc, store.botStateTable, now),
+    doc: deps.doc,
+    cipher: deps.cipher,
+    botStateTable: deps.config.botStateTable,
+    sessions: deps.sessions,
+    admins: deps.admins,
+    audit: deps.audit,
+    runs: deps.runs,
+    secrets: deps.secrets,
+    userbots: deps.userbots,
     logger,
     metrics: powertoolsMetrics(metrics),
-    now,
+    now: deps.now,
   };
 }
