@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { parseEnv } from "../lib/config";
 import { runCleanup, type CleanupDeps, type CleanupResult } from "../lib/jobs/cleanup";
+import { CleanupLog } from "../lib/jobs/cleanup-log";
 import { cleanupEnvShape, createJobRuntime } from "../lib/jobs/runtime";
 
 const cleanupEvent = z.looseObject({ dryRun: z.boolean().optional() });
@@ -37,5 +38,10 @@ export function createCleanupHandler(build: () => CleanupHandlerDeps) {
 
 export const handler = createCleanupHandler(() => {
   const { CLEANUP_AFTER_DAYS } = parseEnv(cleanupEnvShape, process.env);
-  return { ...createJobRuntime("cleanup"), olderThanDays: CLEANUP_AFTER_DAYS };
+  const runtime = createJobRuntime("cleanup");
+  return {
+    ...runtime,
+    cleanups: new CleanupLog(runtime.doc, runtime.botStateTable, runtime.now),
+    olderThanDays: CLEANUP_AFTER_DAYS,
+  };
 });

@@ -33,6 +33,7 @@ export const BOT_STATE_FAMILIES = {
   botInfo: pattern(I.botInfo),
   runs: pattern(I.run),
   runList: pattern(I.runList),
+  cleanups: pattern(I.cleanupList),
 } as const satisfies Record<string, readonly string[]>;
 
 export type BotStateFamily = keyof typeof BOT_STATE_FAMILIES;
@@ -75,6 +76,8 @@ export const BOT_STATE_ACCESS: Record<FunctionName, readonly FamilyAccess[]> = {
   cleanup: [
     // Each deletion is recorded in the same transaction.
     { family: "audit", actions: ["put"] },
+    // One record per cleanup, for the history.
+    { family: "cleanups", actions: ["put"] },
   ],
 };
 

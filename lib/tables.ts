@@ -166,6 +166,12 @@ export const BOT_STATE_ITEMS = {
     owner: "lib/jobs/runs.ts",
     holds: "every health check run by start (`sk` = `<startedAt>#<run id>`)",
   },
+  cleanupList: {
+    key: "CLEANUPS",
+    match: "exact",
+    owner: "lib/jobs/cleanup-log.ts",
+    holds: "every cleanup that deleted, by start (`sk` = `<startedAt>#<random>`)",
+  },
 } as const satisfies Record<string, ItemFamily>;
 
 /** The partition key of an item of `family`: its exact key, or its prefix followed by `rest`. */

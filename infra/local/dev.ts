@@ -34,6 +34,8 @@ import { healthCheckNotifier } from "../../lib/bot/health-summary";
 import { createNotifier, withNotifierRetries } from "../../lib/bot/notifier";
 import { checkAll } from "../../lib/jobs/check-all";
 import { runCleanup } from "../../lib/jobs/cleanup";
+import { CleanupLog } from "../../lib/jobs/cleanup-log";
+import { HealthCheckRuns } from "../../lib/jobs/runs";
 import { needsAttention } from "../../lib/jobs/summary";
 import { noMetrics } from "../../lib/jobs/metrics";
 
@@ -199,6 +201,9 @@ async function main(): Promise<number> {
     const sessions = new SessionRepository(doc, store.sessionsTable, cipher, { logger });
     const admins = new AdminRepository(doc, store.botStateTable, { logger });
     const audit = new AuditLog(doc, store.botStateTable);
+    // The local runs and cleanups are recorded like the scheduled ones: `sessions history` and the chart show them.
+    const runs = new HealthCheckRuns(doc, store.botStateTable);
+    const cleanups = new CleanupLog(doc, store.botStateTable);
     const memory = new ChatMemory(doc, store.botStateTable);
     const userbotDeps = {
       sessions,
@@ -279,14 +284,14 @@ async function main(): Promise<number> {
         return;
       }
       const summary = await checkAll(
-        { sessions, userbots: (await userbots()).userbots, logger, now: () => new Date() },
+        { sessions, userbots: (await userbots()).userbots, logger, now: () => new Date(), runs },
         { actor: "dev:health-check" },
       );
       if (needsAttention(summary)) await notifier(summary);
     });
     every("Cleanup", options.cleanupEveryMs, async () => {
       await runCleanup(
-        { sessions, audit, logger, metrics: noMetrics, now: () => new Date() },
+        { sessions, audit, logger, metrics: noMetrics, now: () => new Date(), cleanups },
         { olderThanDays, actor: "dev:cleanup" },
       );
     });

@@ -87,23 +87,46 @@ export class AuditLog {
     };
   }
 
-  /** Entries of one UTC day, oldest first. */
+  /** Entries of one UTC day, oldest first (every page: a busy day is more than one). */
   async day(date: string): Promise<AuditEntry[]> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": itemKey(BOT_STATE_ITEMS.audit, date) },
-      }),
-    );
-    return ((out.Items ?? []) as (AuditEntry & { pk: string; sk: string; expiresAt: number })[]).map(
-      ({ at, action, actor, phone, detail }) => ({
-        at,
-        action,
-        actor,
-        ...(phone ? { phone } : {}),
-        ...(detail ? { detail } : {}),
-      }),
-    );
+    const entries: AuditEntry[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": itemKey(BOT_STATE_ITEMS.audit, date) },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const { at, action, actor, phone, detail } of (out.Items ?? []) as AuditEntry[])
+        entries.push({ at, action, actor, ...(phone ? { phone } : {}), ...(detail ? { detail } : {}) });
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return entries;
+  }
+
+  /** Entries from `since` to now, newest first: one query per UTC day (the trail is kept by day), a few at a time. */
+  async since(since: Date): Promise<AuditEntry[]> {
+    const days: string[] = [];
+    const today = this.now().toISOString().slice(0, 10);
+    for (
+      let d = new Date(`${since.toISOString().slice(0, 10)}T00:00:00Z`);
+      ;
+      d = new Date(d.getTime() + 86_400_000)
+    ) {
+      const day = d.toISOString().slice(0, 10);
+      days.push(day);
+      if (day >= today) break;
+    }
+    const perDay: AuditEntry[][] = [];
+    for (let i = 0; i < days.length; i += 8)
+      perDay.push(...(await Promise.all(days.slice(i, i + 8).map((day) => this.day(day)))));
+    const from = since.toISOString();
+    return perDay
+      .flat()
+      .filter((e) => e.at >= from)
+      .reverse();
   }
 }

@@ -22,7 +22,7 @@ const EXIT_CODES =
 
 export function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
-  const groups: CommandGroup[] = ["Sessions", "Admins", "Emergency and upkeep"];
+  const groups: CommandGroup[] = ["Sessions", "Fleet", "Admins", "Emergency and upkeep"];
   const sections = groups.map((group) => {
     const lines = COMMANDS.filter((c) => c.group === group).map(
       (c) => `  ${c.name.padEnd(width)}${c.summary}${c.command ? "" : " (coming)"}`,

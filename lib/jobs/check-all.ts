@@ -1,7 +1,8 @@
 /**
  * The health check in one process, without SQS: `sessions check --all` in the CLI and the local dev runner. Same
  * choice of sessions, same userbot call, same log lines and summary as the scheduled run; progress reported as it
- * goes. Nothing is sent to the admins: the operator is watching.
+ * goes. Nothing is sent to the admins: the operator is watching. Given `runs`, the finished run is written to the run
+ * records like a scheduled one, so `sessions history` and the fleet chart show it.
  */
 import { redactText, type Logger } from "../log";
 import type { Phone } from "../sessions/phone";
@@ -24,6 +25,7 @@ import {
   type SessionNeedingAttention,
 } from "./summary";
 import { reportCheck } from "./report";
+import type { HealthCheckRuns } from "./runs";
 
 export interface CheckAllDeps {
   readonly sessions: SessionRepository;
@@ -31,6 +33,8 @@ export interface CheckAllDeps {
   readonly logger: Logger;
   readonly metrics?: JobMetrics;
   readonly now: () => Date;
+  /** Where the finished run is recorded (the run records of the scheduled health check). */
+  readonly runs?: Pick<HealthCheckRuns, "recordFinished">;
 }
 
 export interface CheckProgress {
@@ -130,5 +134,16 @@ export async function checkAll(
     failedByReason: summary.failedByReason,
     fleet,
   });
+  if (deps.runs) {
+    try {
+      await deps.runs.recordFinished(summary);
+    } catch (err) {
+      // The checks are done and recorded on each session; only the history line is missing.
+      deps.logger.warn("Health check finished, but its run record could not be written", {
+        runId,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
   return summary;
 }

@@ -13,6 +13,7 @@ import type { Phone } from "../sessions/phone";
 import type { SessionRepository } from "../sessions/repository";
 import type { SessionStatus } from "../sessions/session";
 import type { AuditLog } from "../bot-state/audit";
+import type { CleanupLog } from "./cleanup-log";
 import { createLimiter } from "./limit";
 import { countFleet, type JobMetrics } from "./metrics";
 import { CLEANUP_DELETE_CONCURRENCY, CLEANUP_PAGE_SIZE } from "./scale";
@@ -25,6 +26,8 @@ export interface CleanupDeps {
   readonly logger: Logger;
   readonly metrics: JobMetrics;
   readonly now: () => Date;
+  /** Where a cleanup that deleted for real is recorded, for `sessions history`. */
+  readonly cleanups?: Pick<CleanupLog, "record">;
 }
 
 export interface CleanupOptions {
@@ -58,6 +61,7 @@ export async function runCleanup(deps: CleanupDeps, options: CleanupOptions = {}
     throw new RangeError(`The cleanup age must be a whole number of days, at least 1 (got ${days}).`);
   }
   const dryRun = options.dryRun ?? false;
+  const startedAt = deps.now().toISOString();
   const actor = options.actor ?? "schedule:cleanup";
   const cutoff = new Date(deps.now().getTime() - days * 86_400_000);
   const deleted: CleanupResult["deleted"][number][] = [];
@@ -118,5 +122,23 @@ export async function runCleanup(deps: CleanupDeps, options: CleanupOptions = {}
     kept: kept.length,
     fleet,
   });
+  if (!dryRun && deps.cleanups) {
+    try {
+      await deps.cleanups.record({
+        startedAt,
+        finishedAt: deps.now().toISOString(),
+        actor,
+        olderThanDays: days,
+        deleted: deleted.length,
+        kept: kept.length,
+        fleet,
+      });
+    } catch (err) {
+      // The deletions are done and each is in the audit trail; only the history line is missing.
+      deps.logger.warn("Cleanup finished, but its record could not be written", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
   return { dryRun, cutoff: cutoff.toISOString(), deleted, kept, fleet };
 }

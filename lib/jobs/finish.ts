@@ -105,7 +105,7 @@ async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean):
   }
   // Sent: from here the claim stays, whatever happens, or a retry would send the admins the summary again.
   try {
-    await deps.runs.finish(runId, notify);
+    await deps.runs.finish(runId, notify, summary.fleet);
   } catch (err) {
     deps.logger.warn("Health check summary sent, but the run could not be marked finished", {
       runId,

@@ -16,10 +16,14 @@
  * A run that never completes (the dispatcher died half-way, a message vanished) would never be summarised; so each
  * dispatch first closes the runs started more than `CLOSE_UNFINISHED_RUN_AFTER_MS` before it that are still open,
  * found through `pk = "RUNS"`, and the admins get that run's summary marked unfinished.
- * Everything expires after `RUN_RETENTION_DAYS`.
+ * The run's record and its entry in the list expire after `RUN_RETENTION_DAYS` (90): `finish` writes the fleet per
+ * status into it, so the records are the fleet's history (`sessions history`, the fleet chart). The per-session
+ * marks expire after `RUN_MARK_RETENTION_DAYS`. A run done in one process (`checkAll`: `sessions check --all`, the
+ * dev runner) is written whole at its end by `recordFinished`, so it shows in the history like a scheduled one.
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
+  BatchGetCommand,
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -27,8 +31,15 @@ import {
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import type { Phone } from "../sessions/phone";
-import { RUN_RETENTION_DAYS } from "./scale";
-import type { FrozenSessionNote, RunCounts, RunOutcome, SessionNeedingAttention } from "./summary";
+import type { SessionStatus } from "../sessions/session";
+import { RUN_MARK_RETENTION_DAYS, RUN_RETENTION_DAYS } from "./scale";
+import type {
+  FrozenSessionNote,
+  HealthCheckSummary,
+  RunCounts,
+  RunOutcome,
+  SessionNeedingAttention,
+} from "./summary";
 import { firstConditionFailed } from "../dynamo";
 import { BOT_STATE_ITEMS, itemKey } from "../tables";
 
@@ -44,6 +55,14 @@ export interface RunRecord extends Omit<RunCounts, "frozen"> {
   readonly processed: number;
   readonly summaryClaimedAt?: string;
   readonly summarySentAt?: string;
+  /** When the summary step ended (absent while the run is open). */
+  readonly finishedAt?: string;
+  /** Whether the admins were sent a summary. */
+  readonly notified?: boolean;
+  /** The fleet per status when the run ended; absent on runs finished before this was recorded. */
+  readonly fleet?: Readonly<Record<SessionStatus, number>>;
+  /** Where it ran: "schedule" (dispatcher and workers; also the default when absent) or "local" (`checkAll`). */
+  readonly source?: "schedule" | "local";
 }
 
 export interface RunLookup {
@@ -67,8 +86,8 @@ export class HealthCheckRuns {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  private expiresAt(): number {
-    return Math.floor(this.now().getTime() / 1000) + RUN_RETENTION_DAYS * 86_400;
+  private expiresAt(days = RUN_RETENTION_DAYS): number {
+    return Math.floor(this.now().getTime() / 1000) + days * 86_400;
   }
 
   /**
@@ -228,7 +247,7 @@ export class HealthCheckRuns {
   ): Promise<boolean> {
     const pk = runKey(runId);
     const at = this.now().toISOString();
-    const expiresAt = this.expiresAt();
+    const expiresAt = this.expiresAt(RUN_MARK_RETENTION_DAYS);
     const reachedTelegram = outcome !== "skipped" && outcome !== "gaveUp";
     try {
       await this.doc.send(
@@ -323,17 +342,133 @@ export class HealthCheckRuns {
     );
   }
 
-  /** Marks the run finished; `notified` says whether the admins were told (false when nothing needed them). */
-  async finish(runId: string, notified: boolean): Promise<void> {
+  /**
+   * Marks the run finished; `notified` says whether the admins were told (false when nothing needed them). `fleet`,
+   * the sessions per status as the run ended, makes the record a point of the fleet's history.
+   */
+  async finish(
+    runId: string,
+    notified: boolean,
+    fleet?: Readonly<Record<SessionStatus, number>>,
+  ): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: runKey(runId), sk: RUN_SK },
-        UpdateExpression: "SET #finished = :now, #notified = :notified",
-        ExpressionAttributeNames: { "#finished": "finishedAt", "#notified": "notified" },
-        ExpressionAttributeValues: { ":now": this.now().toISOString(), ":notified": notified },
+        UpdateExpression: `SET #finished = :now, #notified = :notified${fleet ? ", #fleet = :fleet" : ""}`,
+        ExpressionAttributeNames: {
+          "#finished": "finishedAt",
+          "#notified": "notified",
+          ...(fleet ? { "#fleet": "fleet" } : {}),
+        },
+        ExpressionAttributeValues: {
+          ":now": this.now().toISOString(),
+          ":notified": notified,
+          ...(fleet ? { ":fleet": { ...fleet } } : {}),
+        },
       }),
     );
+  }
+
+  /**
+   * Writes a run done in one process (`checkAll`) whole, after the fact: complete, its summary claimed (so no
+   * dispatch ever closes it as unfinished), with the fleet as it ended. Same list, same record shape as a scheduled
+   * run, so the history and the chart need not tell them apart.
+   */
+  async recordFinished(summary: HealthCheckSummary, notified = false): Promise<void> {
+    const { runId, startedAt, finishedAt } = summary;
+    const c = summary.counts;
+    const expiresAt = this.expiresAt();
+    await this.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                pk: runKey(runId),
+                sk: RUN_SK,
+                runId,
+                startedAt,
+                queued: summary.queued,
+                notQueuedFloodWait: summary.notQueued.floodWait,
+                notQueuedLeased: summary.notQueued.leased,
+                dispatchComplete: true,
+                processed: summary.queued,
+                checked: c.checked,
+                healthy: c.healthy,
+                failed: c.failed,
+                floodWaited: c.floodWaited,
+                transient: c.transient,
+                frozen: c.frozen,
+                skipped: c.skipped,
+                gaveUp: c.gaveUp,
+                summaryClaimedAt: finishedAt,
+                finishedAt,
+                notified,
+                fleet: { ...summary.fleet },
+                source: "local",
+                expiresAt,
+              },
+            },
+          },
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { pk: RUNS_PK, sk: `${startedAt}#${runId}`, runId, startedAt, expiresAt },
+            },
+          },
+        ],
+      }),
+    );
+  }
+
+  /**
+   * The runs started since `since` (all kept ones when absent), newest first, at most `limit`: the list, then the
+   * records in batches of 100. A listed run whose record is gone (expired a moment apart) is left out.
+   */
+  async recent(options: { limit: number; since?: Date }): Promise<RunRecord[]> {
+    const ids: { runId: string; startedAt: string }[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: options.since ? "pk = :pk AND sk >= :since" : "pk = :pk",
+          ExpressionAttributeValues: {
+            ":pk": RUNS_PK,
+            ...(options.since ? { ":since": options.since.toISOString() } : {}),
+          },
+          ScanIndexForward: false,
+          Limit: Math.min(options.limit - ids.length, 500),
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? [])
+        ids.push({ runId: String(item.runId), startedAt: String(item.startedAt) });
+      start = out.LastEvaluatedKey;
+    } while (start && ids.length < options.limit);
+    const records = new Map<string, RunRecord>();
+    for (let i = 0; i < ids.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = ids
+        .slice(i, i + 100)
+        .map(({ runId }) => ({ pk: runKey(runId), sk: RUN_SK }));
+      // Unprocessed keys (throttling) are asked again, a few times.
+      for (let attempt = 0; keys && keys.length > 0 && attempt < 5; attempt++) {
+        const out = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          const { pk: _pk, sk: _sk, expiresAt: _e, ...record } = item;
+          records.set(String(item.runId), record as RunRecord);
+        }
+        keys = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    return ids.flatMap(({ runId }) => {
+      const r = records.get(runId);
+      return r ? [r] : [];
+    });
   }
 
   /** The sessions the run noted for the admins, by outcome. */

@@ -52,7 +52,16 @@ export const DISPATCH_SEND_CONCURRENCY = 10;
 export const CLEANUP_TIMEOUT_SECONDS = 300;
 export const CLEANUP_PAGE_SIZE = 100;
 export const CLEANUP_DELETE_CONCURRENCY = 10;
-/** How long a run's bookkeeping stays in the bot-state table. */
-export const RUN_RETENTION_DAYS = 14;
+/**
+ * How long a run's record (its counters and the fleet when it ended) stays in the bot-state table: what
+ * `sessions history`, `sessions status` and the fleet chart read. 90 days, so a quarter can be looked back on.
+ */
+export const RUN_RETENTION_DAYS = 90;
+/**
+ * How long a run's per-session marks (`CHECKED#`, `NOTE#`) stay: they only guard against a message delivered twice
+ * and feed the run's one summary, so a fortnight is plenty; at 10,000 sessions a day, 90 days of them would be
+ * 900,000 items nobody reads.
+ */
+export const RUN_MARK_RETENTION_DAYS = 14;
 /** A run still open this long after it started never completed: the next dispatch closes it. */
 export const CLOSE_UNFINISHED_RUN_AFTER_MS = 2 * 3_600_000;

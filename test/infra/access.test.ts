@@ -67,6 +67,7 @@ const KEYS = {
   botInfo: "BOTINFO",
   runs: "RUN#2026-12-02T03:00:00Z",
   runList: "RUNS",
+  cleanups: "CLEANUPS",
 } as const;
 
 const WRITES = ["PutItem", "UpdateItem", "DeleteItem"] as const;
@@ -133,6 +134,14 @@ describe("the bot-state table, function by function", () => {
     expect(allows("worker", "PutItem", KEYS.runList)).toBe(false);
     for (const fn of ["adminBot", "cleanup"] as const)
       expect(allows(fn, "PutItem", KEYS.runs), fn).toBe(false);
+  });
+
+  it("lets the cleanup append its own record for the history, and no other function write it", () => {
+    expect(allows("cleanup", "PutItem", KEYS.cleanups)).toBe(true);
+    for (const action of ["DeleteItem", "UpdateItem"])
+      expect(allows("cleanup", action, KEYS.cleanups), action).toBe(false);
+    for (const fn of ["adminBot", "dispatch", "worker"] as const)
+      expect(allows(fn, "PutItem", KEYS.cleanups), fn).toBe(false);
   });
 
   it("lets nothing through without a partition key (a Scan, or a batch the condition cannot see)", () => {

@@ -136,6 +136,21 @@ describe("sessions check --all", () => {
     const again = await runCli(["check", "--all"], { env });
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("4 healthy, 0 failed");
+
+    // Both runs are in the run records, as a scheduled run would be: `sessions history` lists them.
+    const history = await runCli(["history", "--json"], { env });
+    const runs = (JSON.parse(history.stdout) as { runs: Record<string, unknown>[] }).runs;
+    expect(runs).toHaveLength(2);
+    expect(runs[1]).toMatchObject({
+      source: "local",
+      checked: 5,
+      healthy: 4,
+      newlyFailed: 1,
+      finished: true,
+      complete: true,
+      fleet: { active: 4, paused: 1, error: 1, deleted: 0 },
+    });
+    expect(runs[0]).toMatchObject({ checked: 4, healthy: 4, newlyFailed: 0 });
   });
 });
 

@@ -5,6 +5,7 @@
  * the operator is watching.
  */
 import { checkAll, type CheckProgress } from "../../jobs/check-all";
+import { runRecords } from "../records";
 import { DEFAULT_CHECK_DEADLINE_MS } from "../../jobs/scale";
 import type { HealthCheckSummary } from "../../jobs/summary";
 import { normalizePhone, type Phone } from "../../sessions";
@@ -151,9 +152,15 @@ export function summaryLines(summary: HealthCheckSummary, ctx: CliContext): stri
 
 async function checkEverything(ctx: CliContext, concurrency: number): Promise<number> {
   const userbots = await loadUserbots(ctx);
-  const { sessions } = await ctx.store();
+  const store = await ctx.store();
   const summary = await checkAll(
-    { sessions, userbots: userbots.userbots, logger: cliLogger(ctx.env), now: () => new Date() },
+    {
+      sessions: store.sessions,
+      userbots: userbots.userbots,
+      logger: cliLogger(ctx.env),
+      now: () => new Date(),
+      runs: runRecords(store),
+    },
     { concurrency, actor: ctx.actor, onProgress: progressReporter(ctx) },
   );
   if (summary.queued === 0) {

@@ -9,6 +9,7 @@ import { noMetrics } from "../../jobs/metrics";
 import { CliError, EXIT, UsageError, type Command } from "../command";
 import { count, plural, relativeTime, truncate } from "../format";
 import { confirm } from "../prompt";
+import { cleanupRecords } from "../records";
 import { cliLogger } from "../userbots";
 
 function parseDays(raw: string | boolean | undefined): number {
@@ -53,8 +54,15 @@ export const command: Command = {
   async run(ctx, args) {
     const days = parseDays(args.values["older-than-days"]);
     const dryRun = args.values["dry-run"] === true;
-    const { sessions, audit } = await ctx.store();
-    const deps = { sessions, audit, logger: cliLogger(ctx.env), metrics: noMetrics, now: () => new Date() };
+    const store = await ctx.store();
+    const deps = {
+      sessions: store.sessions,
+      audit: store.audit,
+      logger: cliLogger(ctx.env),
+      metrics: noMetrics,
+      now: () => new Date(),
+      cleanups: cleanupRecords(store),
+    };
     const which = `in error and unchanged for more than ${plural(days, "day")}`;
 
     // Always a dry run first: the count (and the list) the operator confirms is what is about to be deleted.

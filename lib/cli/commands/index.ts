@@ -15,9 +15,11 @@
 import type { Command } from "../command";
 import { add as addAdmin, list as listAdmins, remove as removeAdmin } from "./admins";
 import { command as add } from "./add";
+import { command as audit } from "./audit";
 import { command as backup } from "./backup";
 import { command as check } from "./check";
 import { command as cleanup } from "./cleanup";
+import { command as history } from "./history";
 import { command as identity } from "./identity";
 import { command as importSession } from "./import";
 import { command as list } from "./list";
@@ -27,7 +29,7 @@ import { command as remove } from "./remove";
 import { command as removeErrors } from "./remove-errors";
 import { command as show } from "./show";
 
-export type CommandGroup = "Sessions" | "Admins" | "Emergency and upkeep";
+export type CommandGroup = "Sessions" | "Fleet" | "Admins" | "Emergency and upkeep";
 
 export interface CommandEntry {
   readonly name: string;
@@ -117,6 +119,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     group: "Admins",
     summary: "take a user's AdminBot access away (never the last owner)",
     command: removeAdmin,
+  },
+  {
+    name: "history",
+    group: "Fleet",
+    summary: "the health check runs and cleanups, newest first, with a chart of the fleet",
+    command: history,
+  },
+  {
+    name: "audit",
+    group: "Fleet",
+    summary: "who did what to which session, when (--phone, --since, --actor)",
+    command: audit,
   },
   {
     name: "backup",
