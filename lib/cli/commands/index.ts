@@ -19,6 +19,7 @@ import { command as audit } from "./audit";
 import { command as backup } from "./backup";
 import { command as check } from "./check";
 import { command as cleanup } from "./cleanup";
+import { command as doctor } from "./doctor";
 import { command as history } from "./history";
 import { command as identity } from "./identity";
 import { command as importSession } from "./import";
@@ -28,6 +29,7 @@ import { command as proxy } from "./proxy";
 import { command as remove } from "./remove";
 import { command as removeErrors } from "./remove-errors";
 import { command as show } from "./show";
+import { command as status } from "./status";
 
 export type CommandGroup = "Sessions" | "Fleet" | "Admins" | "Emergency and upkeep";
 
@@ -119,6 +121,19 @@ export const COMMANDS: readonly CommandEntry[] = [
     group: "Admins",
     summary: "take a user's AdminBot access away (never the last owner)",
     command: removeAdmin,
+  },
+  {
+    name: "status",
+    group: "Fleet",
+    summary:
+      "the fleet on one screen: counts, frozen, flood waits, the last and next health check and cleanup",
+    command: status,
+  },
+  {
+    name: "doctor",
+    group: "Fleet",
+    summary: "check this machine and the stack are ready: ✓/✗ per check, with the fix for each ✗",
+    command: doctor,
   },
   {
     name: "history",
