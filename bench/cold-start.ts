@@ -56,7 +56,7 @@ export async function prepareWebhookStore(store: BenchStore): Promise<void> {
     role: "owner",
     addedBy: "cli",
   });
-  await new ChatMemory(store.doc, store.botStateTable).saveBotInfo(BOT_INFO);
+  await new ChatMemory(store.doc, store.botStateTable, store.cipher).saveBotInfo(BOT_INFO);
 }
 
 export function webhookEnv(store: BenchStore, api: BotApiServer): Record<string, string> {

@@ -139,7 +139,7 @@ export function createDependencies(options: DependencyOptions): Dependencies {
     sessions,
     admins,
     audit,
-    memory: new ChatMemory(doc, config.botStateTable, now),
+    memory: new ChatMemory(doc, config.botStateTable, cipher, now),
     runs: new HealthCheckRuns(doc, config.botStateTable, now),
     userbots: () =>
       (userbots ??= loadUserbots().catch((err: unknown) => {

@@ -204,7 +204,7 @@ async function main(): Promise<number> {
     // The local runs and cleanups are recorded like the scheduled ones: `sessions history` and the chart show them.
     const runs = new HealthCheckRuns(doc, store.botStateTable);
     const cleanups = new CleanupLog(doc, store.botStateTable);
-    const memory = new ChatMemory(doc, store.botStateTable);
+    const memory = new ChatMemory(doc, store.botStateTable, cipher);
     const userbotDeps = {
       sessions,
       doc,

@@ -5,7 +5,8 @@
  *   UPDATE#<bot id>#<update_id> / update   processed-once marker: IN_PROGRESS (lockedUntil) → COMPLETED, kept 24 h
  *   STRANGER#<user id> / refusal   "refused this stranger within the hour", kept 1 h
  *   PAGE#<id>          / page      a list page's start cursor, referenced by an 8-character id in callback data
- *   INPUT#<admin id>   / input     what this admin's next text message means (phone, code, password, QR, admin id)
+ *   INPUT#<admin id>   / input     what this admin's next text message means (phone, code, password, QR, admin id);
+ *                                  the keypad's digits entered so far, encrypted like a login flow (`digitsCiphertext`)
  *   BOTINFO            / me        the bot's own getMe, cached so no cold start calls getMe
  */
 import { randomBytes } from "node:crypto";
@@ -21,6 +22,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { UserFromGetMe } from "grammy/types";
 import type { Phone } from "../sessions/phone";
 import type { SessionStatus } from "../sessions/session";
+import type { EnvelopeCipher, SecretContext } from "../crypto/envelope";
 import { BOT_STATE_ITEMS, itemKey } from "../tables";
 
 /** How long a crashed invocation's marker blocks a retry of the same update. */
@@ -64,10 +66,13 @@ export type PendingInput =
       /** How many digits Telegram's code has, when it said: the keypad shows that many dots. */
       readonly length?: number;
       /**
-       * The digits entered on the keypad so far. A secret: never logged, never shown (the keypad shows dots), and
-       * gone with the item on submit, cancel or expiry. Useless without the login's encrypted temporary key.
+       * The digits entered on the keypad so far, as read (decrypted). A secret: never logged, never shown (the keypad
+       * shows dots), stored only encrypted like a login flow (the item keeps them until a day after the step
+       * expires, and backups keep the item), and gone on submit and cancel.
        */
       readonly digits?: string;
+      /** Which write of the digits this read saw: `setCodeDigits` replaces them only if nothing wrote since. */
+      readonly digitsRev?: number;
       /** Set by /cancel: the step is over, but a code typed after it must still be deleted from the chat. */
       readonly cancelled?: true;
     }
@@ -84,11 +89,18 @@ export type PendingRead =
   | { readonly state: "waiting"; readonly input: PendingInput };
 
 export class ChatMemory {
+  /** `cipher` encrypts the keypad's digits (a login secret), bound to the admin's item. */
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     readonly tableName: string,
+    private readonly cipher: EnvelopeCipher,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** The keypad digits' encryption context: a login's secret, bound to this admin's item. */
+  private static digitsContext(adminId: string): SecretContext {
+    return { purpose: "login", id: `keypad:${adminId}` };
+  }
 
   private seconds(): number {
     return Math.floor(this.now().getTime() / 1000);
@@ -216,9 +228,16 @@ export class ChatMemory {
 
   // ------------------------------------------------------------ pending input
 
-  /** Waits for the admin's next text until `until` (default: `INPUT_WAIT_SECONDS` from now). */
-  async setPending(adminId: string, input: PendingInput, until?: Date): Promise<void> {
+  /**
+   * Waits for the admin's next text until `until` (default: `INPUT_WAIT_SECONDS` from now). Replaces the whole step:
+   * digits entered for an earlier one are gone; digits given here are stored encrypted.
+   */
+  async setPending(adminId: string, given: PendingInput, until?: Date): Promise<void> {
     const untilSeconds = until ? Math.floor(until.getTime() / 1000) : this.seconds() + INPUT_WAIT_SECONDS;
+    const { input, digits } = splitDigits(given);
+    const digitsCiphertext = digits
+      ? await this.cipher.encrypt(digits, ChatMemory.digitsContext(adminId))
+      : undefined;
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
@@ -227,6 +246,7 @@ export class ChatMemory {
           pk: inputKey(adminId),
           sk: "input",
           input,
+          ...(digitsCiphertext ? { digitsCiphertext, digitsRev: 1 } : {}),
           until: untilSeconds,
           expiresAt: untilSeconds + 86_400,
         },
@@ -242,31 +262,45 @@ export class ChatMemory {
         ConsistentRead: true,
       }),
     );
-    const item = out.Item as { input: PendingInput; until: number } | undefined;
+    const item = out.Item as
+      { input: PendingInput; until: number; digitsCiphertext?: string; digitsRev?: number } | undefined;
     if (!item) return { state: "none" };
-    return item.until < this.seconds()
-      ? { state: "expired", input: item.input }
-      : { state: "waiting", input: item.input };
+    let input = item.input;
+    if (input.kind === "code" && item.digitsRev !== undefined) {
+      const digits = item.digitsCiphertext
+        ? await this.cipher.decrypt(item.digitsCiphertext, ChatMemory.digitsContext(adminId))
+        : "";
+      input = { ...input, ...(digits ? { digits } : {}), digitsRev: item.digitsRev };
+    }
+    return item.until < this.seconds() ? { state: "expired", input } : { state: "waiting", input };
   }
 
   /**
-   * Replaces the keypad's digits of a pending code step, only if they still are `expected` (two presses handled at
-   * once must not lose a digit). False when they changed, or the step is no longer a code step.
+   * Replaces the keypad's digits of a pending code step (encrypted; "" removes them), only if nothing wrote them
+   * since `read` (the step as `getPending` returned it): two presses handled at once must not lose a digit. False
+   * when they changed, or the step is no longer a code step.
    */
-  async setCodeDigits(adminId: string, expected: string, next: string): Promise<boolean> {
-    const same =
-      expected === ""
-        ? "(attribute_not_exists(#input.#digits) OR #input.#digits = :expected)"
-        : "#input.#digits = :expected";
+  async setCodeDigits(
+    adminId: string,
+    read: { readonly digitsRev?: number },
+    next: string,
+  ): Promise<boolean> {
+    const values: Record<string, unknown> = { ":code": "code", ":next": (read.digitsRev ?? 0) + 1 };
+    if (read.digitsRev !== undefined) values[":rev"] = read.digitsRev;
+    if (next) values[":digits"] = await this.cipher.encrypt(next, ChatMemory.digitsContext(adminId));
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: inputKey(adminId), sk: "input" },
-          UpdateExpression: "SET #input.#digits = :next",
-          ConditionExpression: `#input.#kind = :code AND ${same}`,
-          ExpressionAttributeNames: { "#input": "input", "#digits": "digits", "#kind": "kind" },
-          ExpressionAttributeValues: { ":code": "code", ":expected": expected, ":next": next },
+          UpdateExpression: next
+            ? "SET digitsRev = :next, digitsCiphertext = :digits"
+            : "SET digitsRev = :next REMOVE digitsCiphertext",
+          ConditionExpression: `#input.#kind = :code AND ${
+            read.digitsRev === undefined ? "attribute_not_exists(digitsRev)" : "digitsRev = :rev"
+          }`,
+          ExpressionAttributeNames: { "#input": "input", "#kind": "kind" },
+          ExpressionAttributeValues: values,
         }),
       );
       return true;
@@ -299,4 +333,11 @@ export class ChatMemory {
       }),
     );
   }
+}
+
+/** The step as stored (never with its digits, nor a read's revision) and the digits to encrypt beside it. */
+function splitDigits(given: PendingInput): { input: PendingInput; digits?: string } {
+  if (given.kind !== "code") return { input: given };
+  const { digits, digitsRev: _rev, ...input } = given;
+  return { input, ...(digits ? { digits } : {}) };
 }

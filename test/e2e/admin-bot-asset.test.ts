@@ -45,7 +45,7 @@ beforeAll(async () => {
     role: "owner",
     addedBy: "cli",
   });
-  await new ChatMemory(store.doc, store.botStateTable).saveBotInfo(BOT_INFO);
+  await new ChatMemory(store.doc, store.botStateTable, store.cipher).saveBotInfo(BOT_INFO);
 }, 120_000);
 
 afterAll(async () => {

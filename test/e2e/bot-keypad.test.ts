@@ -94,7 +94,8 @@ describe("the code keypad of ➕ Add Session", () => {
       await press("✅");
       expect(api.toasts()).toContain("Enter all 5 digits first.");
       expect(h.fake.calls.map((c) => c.request)).not.toContain("auth.SignIn");
-      // While typing, the digits wait in the bot state, not in any message.
+      // While typing, the digits wait in the bot state, not in any message, and only encrypted: the raw item
+      // (what a backup or a console read holds) has no digits, only a ciphertext bound to this admin's step.
       const waiting = (
         await store.doc.send(
           new GetCommand({
@@ -102,8 +103,14 @@ describe("the code keypad of ➕ Add Session", () => {
             Key: { pk: `INPUT#${OWNER.id}`, sk: "input" },
           }),
         )
-      ).Item as { input: { digits?: string } } | undefined;
-      expect(waiting?.input.digits).toBe("40");
+      ).Item as { input: Record<string, unknown>; digitsCiphertext?: string } | undefined;
+      expect(waiting?.input).toEqual({ kind: "code", phone: PHONE, length: 5 });
+      expect(waiting?.digitsCiphertext).toMatch(/^skenc1\.local\./);
+      const { digitsCiphertext, ...plain } = waiting!;
+      expect(JSON.stringify(plain)).not.toMatch(/"40"|"4"|\b40\b/);
+      expect(
+        await store.cipher.decrypt(digitsCiphertext!, { purpose: "login", id: `keypad:${OWNER.id}` }),
+      ).toBe("40");
 
       for (const d of ["9", "1", "7"]) await press(d);
       expect(api.lastMessage(OWNER.id).text).toContain("●●●●●");
@@ -158,6 +165,7 @@ describe("the code keypad of ➕ Add Session", () => {
     // The admin's step is kept only as "cancelled" (so a code typed after it is still deleted), without digits.
     const inputs = (items.Items ?? []).filter((i) => String(i.pk).startsWith("INPUT#"));
     expect(inputs.map((i) => (i.input as { digits?: string }).digits)).toEqual([undefined]);
+    expect(inputs.map((i) => i.digitsCiphertext)).toEqual([undefined]);
     expect(inputs.map((i) => (i.input as { cancelled?: boolean }).cancelled)).toEqual([true]);
     expect((items.Items ?? []).some((i) => String(i.pk).startsWith("LOGIN#"))).toBe(false);
 

@@ -125,7 +125,7 @@ describe("a login in progress belongs to the admin who started it", () => {
     await startLogin(OWNER);
     const mine = await flowItem();
     // The admin's chat still waits for a code of this phone (their own login of it was taken over, say).
-    const memory = new ChatMemory(h.store.doc, h.store.botStateTable, h.now);
+    const memory = new ChatMemory(h.store.doc, h.store.botStateTable, h.store.cipher, h.now);
     await memory.setPending(String(ADMIN.id), { kind: "code", phone: PHONE, length: 5 });
 
     const typed = h.updates.text(ADMIN, h.telegram.codes.get(PHONE)!.split("").join(" "));

@@ -4,8 +4,8 @@
  *
  * Telegram watches its chats and blocks a login whose code was sent anywhere as it is (digits separated by dashes
  * included). So the code prompt carries a keypad: its presses arrive as callback queries, the code never becomes a
- * message, and the keypad's message shows only dots. The digits entered so far wait on the admin's INPUT item
- * (never logged, gone on submit, cancel or expiry). Typing the code with spaces between the digits still works;
+ * message, and the keypad's message shows only dots. The digits entered so far wait on the admin's INPUT item,
+ * encrypted like a login flow (never logged, gone on submit and cancel). Typing the code with spaces between the digits still works;
  * messages that carried a code or password are deleted right after reading.
  *
  * Two ways keep the code out of the chat altogether and come first: the Mini App form (a `web_app` button under
@@ -134,7 +134,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
       if (digits.length < needed) return void (await answer(ctx, ctx.t.add.keypadIncomplete(needed)));
       await answer(ctx);
       // The digits leave the bot state before Telegram is asked: a retry starts from an empty keypad.
-      await memory.setCodeDigits(ctx.admin.userId, digits, "");
+      await memory.setCodeDigits(ctx.admin.userId, input, "");
       // The keypad goes away while Telegram is asked; the outcome replaces (or follows) this message.
       await show(ctx, { text: ctx.t.add.keypadSent(input.phone, keypadDots(digits.length, input.length)) });
       const { login } = await deps.userbots();
@@ -149,7 +149,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
       const max = current.length ?? KEYPAD_MAX_DIGITS;
       const after =
         pressed === "erase" ? before.slice(0, -1) : before.length < max ? before + pressed : before;
-      if (after !== before && !(await memory.setCodeDigits(ctx.admin.userId, before, after))) {
+      if (after !== before && !(await memory.setCodeDigits(ctx.admin.userId, current, after))) {
         const again = await memory.getPending(ctx.admin.userId);
         if (again.state !== "waiting") break;
         current = again.input;
