@@ -4,16 +4,14 @@
  * usage errors never touch the network.
  */
 import { userInfo } from "node:os";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { loadStoreConfig, type Env, type StoreConfig } from "../config";
-import { createCipher, EnvelopeCipher, LocalKeyProvider, type KeyProvider } from "../crypto";
-import { createDocumentClient, createDynamoClient } from "../dynamo";
-import { SessionRepository } from "../sessions";
-import { AdminRepository } from "../bot-state/admins";
-import { AuditLog, cliActor } from "../bot-state/audit";
-import { assertEndpointReachable } from "./reachable";
+import type { Env, StoreConfig } from "../config";
+import { createLogger, type Logger, type LogLevel } from "../log";
+import { cliActor } from "../bot-state/audit";
+import type * as TelegramModule from "../telegram";
+import type * as TestDcModule from "../telegram/test-dc";
+import { createDependencies, type Dependencies, type TelegramLoader } from "../wiring";
 import { colorsFor, type Colors } from "./format";
+import { assertEndpointReachable } from "./reachable";
 
 export interface Terminal {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -21,16 +19,8 @@ export interface Terminal {
   readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
 }
 
-export interface Store {
-  readonly config: StoreConfig;
-  readonly client: DynamoDBClient;
-  readonly doc: DynamoDBDocumentClient;
-  /** The session cipher (the userbot layer seals a half-finished login with it). */
-  readonly cipher: EnvelopeCipher;
-  readonly sessions: SessionRepository;
-  readonly admins: AdminRepository;
-  readonly audit: AuditLog;
-}
+/** What lib/wiring.ts builds: the clients, the cipher, the repositories, and the userbot layer on first use. */
+export type Store = Dependencies;
 
 export interface CliContext {
   readonly term: Terminal;
@@ -60,19 +50,25 @@ function osUser(env: Env): string {
 }
 
 /**
- * A key provider that reads (or creates) the local key file only when a secret is actually sealed or opened:
- * listing or deleting sessions never needs it, and should not create `.data/session-encryption.key` as a side
- * effect on a machine that has none yet.
+ * The CLI's logger: silent by default (the command prints what happened in words), DEBUG with `DEBUG=1`, which then
+ * shows the structured lines of the store and the userbot layer (secrets masked as everywhere).
  */
-function lazyLocalProvider(dataDir: string): KeyProvider {
-  let provider: LocalKeyProvider | undefined;
-  const get = () => (provider ??= LocalKeyProvider.fromDataDir(dataDir));
-  return {
-    name: "local",
-    generateDataKey: (context) => get().generateDataKey(context),
-    unwrapDataKey: (wrapped, context) => get().unwrapDataKey(wrapped, context),
-  };
+export function cliLogger(env: Env): Logger {
+  const level: LogLevel = env.DEBUG ? "DEBUG" : "SILENT";
+  return createLogger({ service: "cli", level });
 }
+
+/**
+ * lib/telegram (GramJS) and the loopback-DC test seam, loaded on first use. The CLI runs as CommonJS through tsx's
+ * require hook (bin/sessions.js), where an `import()` of our own TypeScript source does not resolve; a `require`
+ * inside a function keeps the load as lazy.
+ */
+export const requireTelegram: TelegramLoader = {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  layer: () => Promise.resolve(require("../telegram") as typeof TelegramModule),
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  testDc: () => Promise.resolve(require("../telegram/test-dc") as typeof TestDcModule),
+};
 
 export function createContext(term: Terminal, env: Env): CliContext {
   let store: Store | undefined;
@@ -88,29 +84,21 @@ export function createContext(term: Terminal, env: Env): CliContext {
     err: (line = "") => void term.stderr.write(`${line}\n`),
     async store() {
       if (store) return store;
-      const config = loadStoreConfig(env);
-      loaded = config;
-      if (config.target === "local" && config.endpoint) await assertEndpointReachable(config.endpoint);
-      const client = createDynamoClient(config);
-      const doc = createDocumentClient(client);
-      const cipher =
-        config.encryption.kind === "local" && !config.encryption.key
-          ? new EnvelopeCipher(lazyLocalProvider(config.encryption.dataDir))
-          : createCipher(config.encryption, config.region);
-      store = {
-        config,
-        client,
-        doc,
-        cipher,
-        sessions: new SessionRepository(doc, config.sessionsTable, cipher),
-        admins: new AdminRepository(doc, config.botStateTable),
-        audit: new AuditLog(doc, config.botStateTable),
-      };
+      const deps = createDependencies({ env, logger: cliLogger(env), telegram: requireTelegram });
+      loaded = deps.config;
+      try {
+        if (deps.config.target === "local" && deps.config.endpoint)
+          await assertEndpointReachable(deps.config.endpoint);
+      } catch (err) {
+        deps.close();
+        throw err;
+      }
+      store = deps;
       return store;
     },
     loadedConfig: () => loaded,
     close() {
-      store?.client.destroy();
+      store?.close();
     },
   };
 }
