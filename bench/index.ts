@@ -6,7 +6,7 @@
  * Needs Java 17+ (DynamoDB Local) and port 80 on loopback addresses (the loopback MTProto DC; root or
  * CAP_NET_BIND_SERVICE). Everything runs on this machine: no AWS, no Telegram.
  */
-import { WORKER_MAX_CONCURRENCY, WORKER_TIMEOUT_SECONDS } from "../lib/jobs/scale";
+import { PER_DC_CONCURRENCY, WORKER_MAX_CONCURRENCY, WORKER_TIMEOUT_SECONDS } from "../lib/jobs/scale";
 import { startDynamoDbLocal, type LocalDynamo } from "../infra/local/dynamodb-local";
 import { measureColdStart, prepareWebhookStore, webhookEnv, type ColdStartFigures } from "./cold-start";
 import { startBotApiServer, type BotApiServer } from "./lib/bot-api-server";
@@ -166,7 +166,7 @@ async function main(): Promise<void> {
       },
       {
         figure: `Health check: ${FLEET.toLocaleString("en")} sessions projected`,
-        measured: `${hc.projectedSeconds} s (max concurrency ${WORKER_MAX_CONCURRENCY})`,
+        measured: `${hc.projectedSeconds} s (max concurrency ${WORKER_MAX_CONCURRENCY}, ${PER_DC_CONCURRENCY} per DC)`,
         reference: `${hc.sequentialProjectedSeconds} s (seed loop)`,
         ratio: `${hc.speedup}×`,
         goal: "< 900 s; ≥ 50×",
@@ -192,6 +192,8 @@ async function main(): Promise<void> {
     Object.assign(json, {
       healthCheckSpeedup: hc.speedup,
       healthCheckProjectedSeconds: hc.projectedSeconds,
+      healthCheckProjectedSeconds100k: hc.projectedSeconds,
+      healthCheckFleetProjected: FLEET,
       healthCheckSequentialProjectedSeconds: hc.sequentialProjectedSeconds,
       healthCheckSessionsMeasured: hc.sessions,
       healthCheckSequentialSample: hc.sequentialSample,

@@ -27,7 +27,8 @@ export interface DeploymentSettings {
   readonly checkDeadlineSeconds: number;
   /**
    * Worker invocations running at once (SQS event source maximum concurrency): caps how many Telegram connections
-   * the fleet opens from Lambda's IP ranges at one time. Between 2 and 1000. @default 5
+   * the fleet opens from Lambda's IP ranges at one time (× `workerConcurrency`, and × 8 per data centre). Between 2
+   * and 1000. @default 10
    */
   readonly healthCheckMaxConcurrency: number;
   /** `LOG_LEVEL` of every function: DEBUG, INFO, WARN, ERROR or SILENT. @default "INFO" */
@@ -75,7 +76,7 @@ export const DEFAULT_SETTINGS: DeploymentSettings = {
   cleanupAfterDays: 30,
   workerConcurrency: 10,
   checkDeadlineSeconds: 20,
-  healthCheckMaxConcurrency: 5,
+  healthCheckMaxConcurrency: 10,
   logLevel: "INFO",
   logRetentionDays: 30,
   webhookRateLimit: 20,

@@ -10,9 +10,15 @@ import type { SessionRepository } from "../sessions/repository";
 import type { CheckResult, UserbotService } from "../telegram/contract";
 import { sessionsDueForCheck } from "./due";
 import { createLimiter } from "./limit";
+import { createDcPacer } from "./pacing";
 import { runIdFor } from "./messages";
 import { countFleet, noMetrics, type JobMetrics } from "./metrics";
-import { DEFAULT_CHECK_DEADLINE_MS, DEFAULT_WORKER_CONCURRENCY } from "./scale";
+import {
+  CHECK_JITTER_MS,
+  DEFAULT_CHECK_DEADLINE_MS,
+  DEFAULT_WORKER_CONCURRENCY,
+  PER_DC_CONCURRENCY,
+} from "./scale";
 import {
   countByReason,
   emptyCounts,
@@ -67,9 +73,11 @@ export async function checkAll(
   const runId = runIdFor(undefined, startedAt);
   const actor = options.actor ?? `health-check:${runId}`;
   const due: Phone[] = [];
+  const dcOf = new Map<Phone, number>();
   const notQueued = { floodWait: 0, leased: 0 };
   for await (const page of sessionsDueForCheck(deps.sessions, deps.now)) {
     due.push(...page.due);
+    for (const [phone, dc] of page.dcOf) dcOf.set(phone, dc);
     notQueued.floodWait += page.floodWait;
     notQueued.leased += page.leased;
   }
@@ -80,35 +88,40 @@ export async function checkAll(
   const notChecked: SessionNeedingAttention[] = [];
   const frozen: FrozenSessionNote[] = [];
   const limit = createLimiter(options.concurrency ?? DEFAULT_WORKER_CONCURRENCY);
+  // The same pacing as the deployed workers: a slot at the session's data centre, after a random start delay.
+  const pace = createDcPacer({ perDc: PER_DC_CONCURRENCY, jitterMs: CHECK_JITTER_MS });
   let done = 0;
   await Promise.all(
     due.map((phone) =>
-      limit(async () => {
-        let result: CheckResult;
-        try {
-          result = await deps.userbots.checkSession(phone, {
-            deadlineMs: options.deadlineMs ?? DEFAULT_CHECK_DEADLINE_MS,
-            actor,
-          });
-        } catch (err) {
-          // One session's unexpected error must not stop the check of the others.
-          const reason = redactText(err instanceof Error ? err.message : String(err));
-          deps.logger.error("Session check could not be completed", { phone, error: reason });
-          tally(counts, "gaveUp");
-          notChecked.push({ phone, code: "CHECK_ERROR", reason });
+      pace(dcOf.get(phone), () =>
+        limit(async () => {
+          let result: CheckResult;
+          try {
+            result = await deps.userbots.checkSession(phone, {
+              deadlineMs: options.deadlineMs ?? DEFAULT_CHECK_DEADLINE_MS,
+              actor,
+            });
+          } catch (err) {
+            // One session's unexpected error must not stop the check of the others.
+            const reason = redactText(err instanceof Error ? err.message : String(err));
+            deps.logger.error("Session check could not be completed", { phone, error: reason });
+            tally(counts, "gaveUp");
+            notChecked.push({ phone, code: "CHECK_ERROR", reason });
+            done += 1;
+            options.onProgress?.({ done, total: due.length, phone, outcome: "gaveUp" });
+            return;
+          }
+          reportCheck({ logger: deps.logger, metrics }, runId, result);
+          tally(counts, outcomeOf(result));
+          if (result.outcome === "failed") {
+            failed.push({ phone, code: result.failure.code, reason: result.failure.message });
+          }
+          if (result.outcome === "frozen" && result.newlyFrozen)
+            frozen.push(frozenNote(phone, result.freeze));
           done += 1;
-          options.onProgress?.({ done, total: due.length, phone, outcome: "gaveUp" });
-          return;
-        }
-        reportCheck({ logger: deps.logger, metrics }, runId, result);
-        tally(counts, outcomeOf(result));
-        if (result.outcome === "failed") {
-          failed.push({ phone, code: result.failure.code, reason: result.failure.message });
-        }
-        if (result.outcome === "frozen" && result.newlyFrozen) frozen.push(frozenNote(phone, result.freeze));
-        done += 1;
-        options.onProgress?.({ done, total: due.length, phone, outcome: outcomeOf(result), result });
-      }),
+          options.onProgress?.({ done, total: due.length, phone, outcome: outcomeOf(result), result });
+        }),
+      ),
     ),
   );
 

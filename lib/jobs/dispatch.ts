@@ -39,7 +39,10 @@ export async function runDispatch(
   let floodWait = 0;
   let leased = 0;
   for await (const page of sessionsDueForCheck(deps.sessions, deps.now)) {
-    const messages: CheckMessage[] = page.due.map((phone) => ({ phone, runId }));
+    const messages: CheckMessage[] = page.due.map((phone) => {
+      const dc = page.dcOf.get(phone);
+      return { phone, runId, ...(dc !== undefined ? { dc } : {}) };
+    });
     // Ten per SendMessageBatch call, DISPATCH_SEND_CONCURRENCY calls at a time: 10,000 messages in seconds.
     const tens: CheckMessage[][] = [];
     for (let i = 0; i < messages.length; i += 10) tens.push(messages.slice(i, i + 10));

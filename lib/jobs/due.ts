@@ -9,6 +9,8 @@ import { DISPATCH_PAGE_SIZE } from "./scale";
 
 export interface DuePage {
   readonly due: Phone[];
+  /** The data centre of those due sessions whose row knows it. */
+  readonly dcOf: ReadonlyMap<Phone, number>;
   readonly floodWait: number;
   readonly leased: number;
 }
@@ -27,13 +29,16 @@ export async function* sessionsDueForCheck(
       ...(cursor ? { cursor } : {}),
     });
     const at = now().toISOString();
-    const out = { due: [] as Phone[], floodWait: 0, leased: 0 };
+    const out = { due: [] as Phone[], dcOf: new Map<Phone, number>(), floodWait: 0, leased: 0 };
     for (const session of page.items) {
       if (seen.has(session.phone)) continue;
       seen.add(session.phone);
       if (session.floodWaitUntil && session.floodWaitUntil > at) out.floodWait += 1;
       else if (session.leaseUntil && session.leaseUntil > at) out.leased += 1;
-      else out.due.push(session.phone);
+      else {
+        out.due.push(session.phone);
+        if (session.dcId !== undefined) out.dcOf.set(session.phone, session.dcId);
+      }
     }
     yield out;
     cursor = page.cursor;

@@ -9,6 +9,8 @@ import { InvalidPhoneError, normalizePhone, type Phone } from "../sessions/phone
 export interface CheckMessage {
   readonly phone: Phone;
   readonly runId: string;
+  /** The session's data centre when the row knows it (its last check recorded it): the worker paces by it. */
+  readonly dc?: number;
 }
 
 /** Run ids go into keys and log lines: letters, digits and `:._-` only. */
@@ -45,6 +47,7 @@ export class MalformedCheckMessageError extends Error {
 const body = z.object({
   phone: z.string(),
   runId: z.string().regex(RUN_ID, "runId has characters a run id never has"),
+  dc: z.number().int().min(1).max(1000).optional(),
 });
 
 export function parseCheckMessage(messageId: string, text: string): CheckMessage {
@@ -66,7 +69,11 @@ export function parseCheckMessage(messageId: string, text: string): CheckMessage
     const phone = normalizePhone(parsed.data.phone);
     // Only the normalised form is a session key: a message with any other spelling was not written by us.
     if (phone !== parsed.data.phone) throw new InvalidPhoneError(parsed.data.phone);
-    return { phone, runId: parsed.data.runId };
+    return {
+      phone,
+      runId: parsed.data.runId,
+      ...(parsed.data.dc !== undefined ? { dc: parsed.data.dc } : {}),
+    };
   } catch (err) {
     if (err instanceof InvalidPhoneError)
       throw new MalformedCheckMessageError(messageId, "phone is not an E.164 number");
@@ -75,5 +82,9 @@ export function parseCheckMessage(messageId: string, text: string): CheckMessage
 }
 
 export function formatCheckMessage(message: CheckMessage): string {
-  return JSON.stringify({ phone: message.phone, runId: message.runId });
+  return JSON.stringify({
+    phone: message.phone,
+    runId: message.runId,
+    ...(message.dc !== undefined ? { dc: message.dc } : {}),
+  });
 }

@@ -2,8 +2,8 @@
  * The numbers the health check is designed for. The CDK service stack should read these constants (infra imports
  * lib/ only for shared constants), so the queue, the event source and the code cannot disagree.
  *
- * Target: 10,000 active sessions checked in one run in under 15 minutes of wall time when Telegram answers getMe in
- * 300 ms, with no invocation past its timeout and without flooding Telegram from one IP range.
+ * Target: 100,000 active sessions checked in one run in under 15 minutes of wall time when Telegram answers getMe in
+ * 300 ms, with no invocation past its timeout and without flooding Telegram from one IP range or one data centre.
  *
  * One check = lease (DynamoDB) + decrypt (KMS) + MTProto connect with the stored key + getMe (300 ms) + destroy +
  * record. Budget ≈ 1.5 s; its hard deadline is CHECK_DEADLINE_MS (20 s).
@@ -12,10 +12,12 @@
  *   wave: ≈ 1.5 s typical, ≤ 20 s + margin worst case.
  * - Worker timeout 60 s: the worst batch (every check running to its 20 s deadline) ends by ~25 s, with room for a
  *   cold start. A check is started only if `MIN_CHECK_MS` remains before `timeout − DEADLINE_MARGIN_MS`.
- * - Event source maximum concurrency 5 (ScalingConfig.MaximumConcurrency). That, not reserved concurrency, is the
+ * - Event source maximum concurrency 10 (ScalingConfig.MaximumConcurrency). That, not reserved concurrency, is the
  *   bound: with reserved concurrency alone SQS pollers get throttled and messages burn receive counts into the DLQ.
- *   5 × 10 = 50 connections in flight fleet-wide: ≈ 33 checks/s at 1.5 s each → 10,000 in ≈ 5 min; still ≈ 11 min
- *   if each check takes 3.3 s. Raising it floods Telegram from Lambda's IP ranges sooner than it saves time.
+ *   10 × 10 = 100 connections in flight fleet-wide, at most 10 × 8 = 80 to one data centre (`PER_DC_CONCURRENCY`),
+ *   each check started after a random delay of up to `CHECK_JITTER_MS`: the bench measures a batch of 10 in
+ *   ≈ 0.5 s on loopback (getMe 300 ms), so 100,000 in ≈ 8 min (`healthCheckProjectedSeconds100k`). Raising it
+ *   floods Telegram from Lambda's IP ranges sooner than it saves time.
  * - Visibility timeout 360 s (6 × the worker timeout, AWS's rule for Lambda sources); maxReceiveCount
  *   `MAX_RECEIVES` (3), then the DLQ. On the last receive a message that still fails is counted as "gave up" so the
  *   run's summary still completes.
@@ -40,8 +42,15 @@ export const DEADLINE_MARGIN_MS = 5_000;
 /** Below this much time a check is not started: the message goes back to the queue instead. */
 export const MIN_CHECK_MS = 3_000;
 export const WORKER_TIMEOUT_SECONDS = 60;
-/** Event source maximum concurrency: worker invocations at once. */
-export const WORKER_MAX_CONCURRENCY = 5;
+/** Event source maximum concurrency: worker invocations at once (setting `healthCheckMaxConcurrency`). */
+export const WORKER_MAX_CONCURRENCY = 10;
+/**
+ * Checks of one invocation connecting to the same Telegram data centre at once (lib/jobs/pacing.ts): with
+ * `WORKER_MAX_CONCURRENCY` invocations, at most 10 × 8 = 80 connections to one data centre fleet-wide, 100 in all.
+ */
+export const PER_DC_CONCURRENCY = 8;
+/** A check starts after a random delay of up to this many ms, so a batch's handshakes are spread out. */
+export const CHECK_JITTER_MS = 200;
 export const QUEUE_VISIBILITY_TIMEOUT_SECONDS = 6 * WORKER_TIMEOUT_SECONDS;
 /** Receives before SQS moves a message to the DLQ (`maxReceiveCount`). */
 export const MAX_RECEIVES = 3;

@@ -12,8 +12,9 @@ import type { CheckResult, UserbotService } from "../telegram/contract";
 import { reportCheck } from "./report";
 import { finishRunIfComplete, type FinishDeps } from "./finish";
 import { createLimiter } from "./limit";
+import { createDcPacer } from "./pacing";
 import { parseCheckMessage, type CheckMessage } from "./messages";
-import { DEADLINE_MARGIN_MS, MAX_RECEIVES, MIN_CHECK_MS } from "./scale";
+import { CHECK_JITTER_MS, DEADLINE_MARGIN_MS, MAX_RECEIVES, MIN_CHECK_MS, PER_DC_CONCURRENCY } from "./scale";
 import { frozenNote, outcomeOf, type SessionNeedingAttention } from "./summary";
 
 export interface WorkerDeps extends FinishDeps {
@@ -22,6 +23,10 @@ export interface WorkerDeps extends FinishDeps {
   readonly concurrency: number;
   /** The longest one check may take (`CHECK_DEADLINE_MS`); less when the invocation has less time left. */
   readonly checkDeadlineMs: number;
+  /** Checks connecting to one data centre at once. Default `PER_DC_CONCURRENCY`. */
+  readonly perDcConcurrency?: number;
+  /** Random start delay bound, ms. Default `CHECK_JITTER_MS`. */
+  readonly jitterMs?: number;
 }
 
 export interface Invocation {
@@ -52,6 +57,10 @@ export async function handleWorkerBatch(
   invocation: Invocation,
 ): Promise<SQSBatchResponse> {
   const limit = createLimiter(deps.concurrency);
+  const pace = createDcPacer({
+    perDc: deps.perDcConcurrency ?? PER_DC_CONCURRENCY,
+    jitterMs: deps.jitterMs ?? CHECK_JITTER_MS,
+  });
   const runIds = new Set<string>();
 
   const checkRecord = async (record: SQSRecord): Promise<void> => {
@@ -69,7 +78,8 @@ export async function handleWorkerBatch(
     runIds.add(message.runId);
     const receiveCount = Number(record.attributes.ApproximateReceiveCount);
     try {
-      await limit(() => checkOne(deps, invocation, message, receiveCount));
+      // Paced first (jitter, then a slot at its data centre), then a slot of this invocation.
+      await pace(message.dc, () => limit(() => checkOne(deps, invocation, message, receiveCount)));
     } catch (err) {
       const error = errorText(err);
       deps.logger.error("Session check could not be completed; the message goes back to the queue", {

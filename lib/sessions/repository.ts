@@ -139,6 +139,7 @@ interface SessionItem {
   frozenUntil?: string;
   frozenAppealUrl?: string;
   authorizationTtlDays?: number;
+  dcId?: number;
   deviceModel?: string;
   systemVersion?: string;
   appVersion?: string;
@@ -348,6 +349,7 @@ function toSession(item: SessionItem): Session {
     ...(frozen ? { frozen } : {}),
     ...(restriction ? { restriction } : {}),
     ...(item.authorizationTtlDays !== undefined ? { authorizationTtlDays: item.authorizationTtlDays } : {}),
+    ...(item.dcId !== undefined ? { dcId: item.dcId } : {}),
     ...(identity ? { identity } : {}),
     ...(item.apiId !== undefined ? { apiId: item.apiId } : {}),
     ...(item.testServers ? { testServers: true } : {}),
@@ -394,6 +396,8 @@ export interface SessionPatch {
   /** The freeze a check found (replaces the stored one whole); `null` clears it. */
   readonly frozen?: AccountFreeze | null;
   readonly authorizationTtlDays?: number;
+  /** The data centre the session's last successful connection reached. */
+  readonly dcId?: number;
   /**
    * The identity (device, API id), for a row older than identities: written once by its first use, so it keeps the
    * identity it was first presented with. Never changes what a row already has.
@@ -1028,6 +1032,7 @@ export class SessionRepository {
       ...(patch.authorizationTtlDays !== undefined
         ? { authorizationTtlDays: patch.authorizationTtlDays }
         : {}),
+      ...(patch.dcId !== undefined ? { dcId: patch.dcId } : {}),
     };
     // An identity is only ever added to a row that has none: the condition below keeps an existing one.
     if (patch.identity) {

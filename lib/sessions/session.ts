@@ -133,6 +133,11 @@ export interface Session {
    * many days is terminated by Telegram. Recorded by the health check, whose getMe counts as a use.
    */
   readonly authorizationTtlDays?: number;
+  /**
+   * The Telegram data centre the session's key lives on (1–5), as its last successful check connected to it. Not
+   * secret; the health check's dispatcher reads it (it cannot open the key) to cap connections per data centre.
+   */
+  readonly dcId?: number;
   /** The device this session presents on every connection (absent only on rows older than identities). */
   readonly identity?: DeviceIdentity;
   /**

@@ -255,13 +255,21 @@ interface CheckReading {
   readonly account: TelegramAccount;
   readonly freeze: FreezeReading;
   readonly authorizationTtlDays?: number;
+  /** The data centre the key lives on, as this connection reached it. */
+  readonly dcId?: number;
 }
 
 async function readAccount(userbot: OpenUserbot): Promise<CheckReading> {
   const account = await getMe(userbot);
   // Both on the same connection at once; neither can fail the check unless the account is frozen.
   const [freeze, ttl] = await Promise.all([readFreeze(userbot), readAuthorizationTtl(userbot)]);
-  return { account, freeze, ...(ttl !== undefined ? { authorizationTtlDays: ttl } : {}) };
+  const dcId = userbot.session.dcId;
+  return {
+    account,
+    freeze,
+    ...(ttl !== undefined ? { authorizationTtlDays: ttl } : {}),
+    ...(Number.isInteger(dcId) && dcId > 0 ? { dcId } : {}),
+  };
 }
 
 /**
@@ -297,6 +305,7 @@ export async function checkSession(
             ? { frozen: null }
             : {}),
         ...(r.authorizationTtlDays !== undefined ? { authorizationTtlDays: r.authorizationTtlDays } : {}),
+        ...(r.dcId !== undefined && r.dcId !== row.dcId ? { dcId: r.dcId } : {}),
       }),
     });
     const { account, freeze } = reading;

@@ -291,14 +291,14 @@ describe("the health-check queue", () => {
     expect(healthQueue()[1].Properties?.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
   });
 
-  it("feeds the worker 10 at a time, reports partial failures, and runs at most 5 workers at once", () => {
+  it("feeds the worker 10 at a time, reports partial failures, and runs at most 10 workers at once", () => {
     const [workerId] = fn("worker");
     s.serviceTemplate.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
       FunctionName: { Ref: workerId },
       EventSourceArn: { "Fn::GetAtt": [healthQueue()[0], "Arn"] },
       BatchSize: 10,
       FunctionResponseTypes: ["ReportBatchItemFailures"],
-      ScalingConfig: { MaximumConcurrency: 5 },
+      ScalingConfig: { MaximumConcurrency: 10 },
     });
   });
 

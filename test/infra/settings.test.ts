@@ -7,13 +7,13 @@ import { DEFAULT_SETTINGS, OFFLINE_ACCOUNT, readSettings, resolveEnvironment } f
 const node = (context: Record<string, unknown> = {}) => new App({ context }).node;
 
 describe("deployment settings", () => {
-  it("default to a daily check, a Sunday cleanup after 30 days, and at most 5 concurrent workers", () => {
+  it("default to a daily check, a Sunday cleanup after 30 days, and at most 10 concurrent workers", () => {
     expect(readSettings(node())).toEqual(DEFAULT_SETTINGS);
     expect(DEFAULT_SETTINGS).toMatchObject({
       cleanupSchedule: "cron(0 0 ? * SUN *)",
       cleanupAfterDays: 30,
       workerConcurrency: 10,
-      healthCheckMaxConcurrency: 5,
+      healthCheckMaxConcurrency: 10,
       loginRateLimit: 5,
       loginBurstLimit: 10,
     });

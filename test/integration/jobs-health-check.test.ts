@@ -1,5 +1,6 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { SQSEvent } from "aws-lambda";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { createDispatchHandler } from "../../functions/health-check-dispatch";
 import { createWorkerHandler } from "../../functions/health-check-worker";
@@ -438,6 +439,59 @@ describe("the daily health check (dispatch + workers)", () => {
     // concurrency is 4 in this fleet: parallel, but never more than that.
     expect(f.userbots.maxInFlight).toBeLessThanOrEqual(4);
     expect(f.userbots.maxInFlight).toBeGreaterThan(1);
+  });
+
+  it("paces a batch by data centre: each message names its row's DC, and one DC's checks never exceed the cap", async () => {
+    const f = await fleet();
+    const dcOf = new Map<Phone, number | undefined>();
+    for (let i = 0; i < 10; i += 1) {
+      const phone = await f.add();
+      // Six on DC 2, three on DC 4, one never checked (no DC recorded yet).
+      const dc = i < 6 ? 2 : i < 9 ? 4 : undefined;
+      dcOf.set(phone, dc);
+      if (dc !== undefined)
+        await f.store.doc.send(
+          new UpdateCommand({
+            TableName: f.store.sessionsTable,
+            Key: { phone },
+            UpdateExpression: "SET dcId = :dc",
+            ExpressionAttributeValues: { ":dc": dc },
+          }),
+        );
+    }
+    await f.dispatch({ scheduledTime: "2026-11-27T00:00:00Z" });
+    const [event] = f.queue.drain(10);
+    const bodies = event!.Records.map((r) => JSON.parse(r.body) as { phone: Phone; dc?: number });
+    expect(new Map(bodies.map((b) => [b.phone, b.dc]))).toEqual(dcOf);
+
+    const peak = new Map<number | undefined, number>();
+    f.userbots.holdMs = 30;
+    f.userbots.onStart = (checking) => {
+      const perDc = new Map<number | undefined, number>();
+      for (const phone of checking) perDc.set(dcOf.get(phone), (perDc.get(dcOf.get(phone)) ?? 0) + 1);
+      for (const [dc, n] of perDc) peak.set(dc, Math.max(peak.get(dc) ?? 0, n));
+    };
+    const worker = createWorkerHandler(() => ({
+      sessions: f.sessions,
+      runs: f.runs,
+      logger: createLogger({ service: "test", level: "WARN" }),
+      now: () => new Date("2026-11-27T00:00:00Z"),
+      metrics: powertoolsMetrics(new Metrics({ namespace: "SessionKeeperTest", serviceName: "test" })),
+      notify: () => Promise.resolve(),
+      userbots: f.userbots,
+      concurrency: 10,
+      perDcConcurrency: 2,
+      jitterMs: 0,
+      checkDeadlineMs: 20_000,
+    }));
+    const out = await worker(event!, { getRemainingTimeInMillis: () => 55_000 });
+    expect(out.batchItemFailures).toEqual([]);
+    expect(f.userbots.calls).toHaveLength(10);
+    // Two at a time per DC (the unknown one in a bucket of its own), and the DCs in parallel.
+    expect(peak.get(2)).toBe(2);
+    expect(peak.get(4)).toBe(2);
+    expect(f.userbots.maxInFlight).toBeGreaterThan(2);
+    expect(f.userbots.maxInFlight).toBeLessThanOrEqual(5);
   });
 
   it("gives each check a deadline inside the invocation's remaining time, and starts none it cannot finish", async () => {

@@ -87,6 +87,8 @@ describe("a healthy session", () => {
     const row = await h.sessions.require(ali.phone);
     expect(row).toMatchObject({ status: "active", isPaused: false, consecutiveFailures: 0, account });
     expect(row.lastCheckedAt! >= before).toBe(true);
+    // The DC it reached, for the health check's pacing by data centre.
+    expect(row.dcId).toBe(dc.dcId);
     expect(row.leaseOwner).toBeUndefined();
     // The session string is unchanged: a check must never rewrite the key.
     expect(await h.sessions.readSessionString(ali.phone)).toBe(ali.sessionString);

@@ -65,6 +65,12 @@ export class FakeUserbots implements UserbotService {
   /** The most checks that were in flight at once. */
   maxInFlight = 0;
   private inFlight = 0;
+  /** The sessions being checked right now. */
+  readonly checking = new Set<Phone>();
+  /** Called as each check starts, with the sessions in flight (this one included). */
+  onStart?: (checking: ReadonlySet<Phone>) => void;
+  /** How long each check holds its connection, ms (0: as fast as DynamoDB answers). */
+  holdMs = 0;
   private readonly script = new Map<Phone, ScriptedAnswer>();
   private leaseSeq = 0;
 
@@ -84,10 +90,14 @@ export class FakeUserbots implements UserbotService {
     this.calls.push({ phone, options });
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    this.checking.add(phone);
+    this.onStart?.(this.checking);
     try {
+      if (this.holdMs > 0) await new Promise((resolve) => setTimeout(resolve, this.holdMs));
       return await this.check(phone, options);
     } finally {
       this.inFlight -= 1;
+      this.checking.delete(phone);
     }
   }
 

@@ -1,7 +1,12 @@
 import type { SQSClient, SendMessageBatchCommand, SendMessageBatchCommandOutput } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { createLimiter } from "../../lib/jobs/limit";
-import { MalformedCheckMessageError, parseCheckMessage, runIdFor } from "../../lib/jobs/messages";
+import {
+  formatCheckMessage,
+  MalformedCheckMessageError,
+  parseCheckMessage,
+  runIdFor,
+} from "../../lib/jobs/messages";
 import { InMemoryCheckQueue, QueueSendError, SqsCheckQueue } from "../../lib/jobs/queue";
 import { normalizePhone } from "../../lib/sessions";
 
@@ -48,9 +53,7 @@ describe("sending check messages to SQS", () => {
       new SqsCheckQueue(client, "https://sqs.local/q", () => Promise.resolve()).sendBatch(
         messages.slice(0, 4),
       ),
-    ).rejects.toThrow(
-      /^4 health check message\(s\) could not be queued after 3 attempts \(ServiceUnavailable/,
-    );
+    ).rejects.toThrow(/^4 health check messages could not be queued after 3 attempts \(ServiceUnavailable/);
     expect(sent).toHaveLength(3);
   });
 
@@ -86,6 +89,12 @@ describe("check messages", () => {
     expect(parseCheckMessage("m1", JSON.stringify(messages[0]))).toEqual(messages[0]);
   });
 
+  it("reads the data centre a message names, and writes it back the same", () => {
+    const withDc = { phone: phones[0]!, runId: "r1", dc: 4 };
+    expect(parseCheckMessage("m1", formatCheckMessage(withDc))).toEqual(withDc);
+    expect(formatCheckMessage({ phone: phones[0]!, runId: "r1" })).not.toContain("dc");
+  });
+
   it.each([
     ["not JSON", "{", /the body is not JSON/],
     ["no runId", JSON.stringify({ phone: phones[0] }), /runId: /],
@@ -100,6 +109,12 @@ describe("check messages", () => {
       /phone is not an E.164/,
     ],
     ["a run id with a newline", JSON.stringify({ phone: phones[0], runId: "r1\nx" }), /run id never has/],
+    [
+      "a data centre that is not a number",
+      JSON.stringify({ phone: phones[0], runId: "r1", dc: "2" }),
+      /dc: /,
+    ],
+    ["data centre 0", JSON.stringify({ phone: phones[0], runId: "r1", dc: 0 }), /dc: /],
   ])("refuses %s, naming the message and what to do", (_what, body, reason) => {
     const error = (() => {
       try {
