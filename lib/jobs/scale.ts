@@ -15,9 +15,10 @@
  * - Event source maximum concurrency 10 (ScalingConfig.MaximumConcurrency). That, not reserved concurrency, is the
  *   bound: with reserved concurrency alone SQS pollers get throttled and messages burn receive counts into the DLQ.
  *   10 × 10 = 100 connections in flight fleet-wide, at most 10 × 8 = 80 to one data centre (`PER_DC_CONCURRENCY`),
- *   each check started after a random delay of up to `CHECK_JITTER_MS`: the bench measures a batch of 10 in
- *   ≈ 0.5 s on loopback (getMe 300 ms), so 100,000 in ≈ 8 min (`healthCheckProjectedSeconds100k`). Raising it
- *   floods Telegram from Lambda's IP ranges sooner than it saves time.
+ *   each check started after a random delay of up to `CHECK_JITTER_MS`: a batch of 10 takes ≈ 0.45 s on loopback
+ *   (getMe 300 ms) plus up to 0.1 s of jitter, so 100,000 in ≈ 10,000 / 10 × 0.55 s ≈ 9 min
+ *   (`healthCheckProjectedSeconds100k` in `npm run bench`). Raising it floods Telegram from Lambda's IP ranges
+ *   sooner than it saves time.
  * - Visibility timeout 360 s (6 × the worker timeout, AWS's rule for Lambda sources); maxReceiveCount
  *   `MAX_RECEIVES` (3), then the DLQ. On the last receive a message that still fails is counted as "gave up" so the
  *   run's summary still completes.
@@ -50,7 +51,7 @@ export const WORKER_MAX_CONCURRENCY = 10;
  */
 export const PER_DC_CONCURRENCY = 8;
 /** A check starts after a random delay of up to this many ms, so a batch's handshakes are spread out. */
-export const CHECK_JITTER_MS = 200;
+export const CHECK_JITTER_MS = 100;
 export const QUEUE_VISIBILITY_TIMEOUT_SECONDS = 6 * WORKER_TIMEOUT_SECONDS;
 /** Receives before SQS moves a message to the DLQ (`maxReceiveCount`). */
 export const MAX_RECEIVES = 3;
