@@ -134,6 +134,16 @@ export function sessionCard(t: Texts, s: Session, notice?: string): View {
     ...(s.proxy && s.status !== "deleted"
       ? [c.proxy(esc(`${s.proxy.kind === "socks5" ? "SOCKS5" : "MTProxy"} ${s.proxy.host}:${s.proxy.port}`))]
       : []),
+    ...(s.restriction && s.status !== "deleted"
+      ? [
+          c.restriction(
+            s.restriction.state,
+            formatTime(s.restriction.checkedAt, t),
+            s.restriction.state === "limited" ? formatTime(s.restriction.until, t) : undefined,
+            s.restriction.state === "unknown" ? esc(s.restriction.text.slice(0, 300)) : undefined,
+          ),
+        ]
+      : []),
     `${c.created}: ${formatTime(s.createdAt, t)}`,
     `${c.updated}: ${formatTime(s.updatedAt, t)}`,
     ...(s.status === "error" ? ["", c.errorHint] : []),

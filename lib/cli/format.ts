@@ -6,7 +6,13 @@
 import stringWidth from "string-width";
 import type { Env } from "../config";
 import { pluralWord } from "../plural";
-import type { Session, SessionStatus, TelegramAccount } from "../sessions";
+import {
+  isRestricted,
+  type RestrictionReading,
+  type Session,
+  type SessionStatus,
+  type TelegramAccount,
+} from "../sessions";
 
 export interface Colors {
   readonly enabled: boolean;
@@ -180,7 +186,30 @@ export function sessionJson(s: Session) {
     apiId: s.apiId ?? null,
     testServers: s.testServers === true,
     proxy: s.proxy ? { kind: s.proxy.kind, host: s.proxy.host, port: s.proxy.port } : null,
+    restriction: s.restriction
+      ? {
+          state: s.restriction.state,
+          until: s.restriction.state === "limited" ? s.restriction.until : null,
+          text: s.restriction.state === "unknown" ? s.restriction.text : null,
+          checkedAt: s.restriction.checkedAt,
+        }
+      : null,
   };
+}
+
+/** What @SpamBot last said, in words: "free", "limited until …", "limited for good", "unknown reply: …". */
+export function restrictionLabel(r: RestrictionReading, now: Date = new Date()): string {
+  const asked = `asked ${relativeTime(r.checkedAt, now)}`;
+  switch (r.state) {
+    case "free":
+      return `free (${asked})`;
+    case "limited":
+      return `limited until ${r.until} (${relativeTime(r.until, now)}; ${asked})`;
+    case "limited-forever":
+      return `limited for good (${asked}); the owner can appeal at @SpamBot`;
+    case "unknown":
+      return `unknown reply (${asked}): ${truncate(r.text, 200)}`;
+  }
 }
 
 /** "Session Keeper · server · app 0.1.0 · en/en": the device a session presents to Telegram. */
@@ -258,6 +287,11 @@ export function sessionCard(s: Session, colors: Colors, now: Date = new Date()):
       ],
       ["Proxy", proxyLabel(s)],
     );
+    if (s.restriction) {
+      const restricted = isRestricted(s.restriction, now);
+      const text = restrictionLabel(s.restriction, now);
+      rows.push(["@SpamBot", restricted ? colors.red(text) : text]);
+    }
   }
   if (s.leaseOwner && s.leaseUntil) rows.push(["In use by", `${s.leaseOwner} until ${s.leaseUntil}`]);
   rows.push(["Created", at(s.createdAt)], ["Updated", at(s.updatedAt)]);

@@ -207,6 +207,7 @@ describe("list and show", () => {
           "apiId",
           "testServers",
           "proxy",
+          "restriction",
           "isPaused",
           "lastCheckedAt",
           "lastError",

@@ -101,6 +101,16 @@ export interface Texts {
     readonly identity: (device: string, apiId?: number) => string;
     /** The proxy every connection goes through: "SOCKS5 host:port" (escaped). */
     readonly proxy: (address: string) => string;
+    /**
+     * What @SpamBot last said (`sessions spambot`): its state, the end of a limitation and when it was asked
+     * (formatted), and an unknown reply's text (escaped, shortened).
+     */
+    readonly restriction: (
+      state: "free" | "limited" | "limited-forever" | "unknown",
+      asked: string,
+      until?: string,
+      text?: string,
+    ) => string;
   };
   readonly actions: {
     readonly deleteConfirm: (phone: string) => string;
@@ -322,6 +332,14 @@ export const en: Texts = {
       `${on ? `; without checks it would end ${on}` : ""}.`,
     identity: (d, id) => `Presents itself as: ${d}${id !== undefined ? ` · API id ${id}` : ""}`,
     proxy: (a) => `Proxy: ${a}`,
+    restriction: (state, asked, until, text) =>
+      state === "free"
+        ? `@SpamBot: ✅ no limits (asked ${asked})`
+        : state === "limited"
+          ? `@SpamBot: ⛔ limited until ${until} (asked ${asked})`
+          : state === "limited-forever"
+            ? `@SpamBot: ⛔ limited for good (asked ${asked})`
+            : `@SpamBot: ❔ unknown reply (asked ${asked}): <i>${text}</i>`,
   },
   actions: {
     deleteConfirm: (p) =>

@@ -56,6 +56,14 @@ export const ru: Texts = {
       `Последнее использование ${last}${on ? `; без проверок закончилась бы ${on}` : ""}.`,
     identity: (d, id) => `Представляется как: ${d}${id !== undefined ? ` · API id ${id}` : ""}`,
     proxy: (a) => `Прокси: ${a}`,
+    restriction: (state, asked, until, text) =>
+      state === "free"
+        ? `@SpamBot: ✅ ограничений нет (проверено ${asked})`
+        : state === "limited"
+          ? `@SpamBot: ⛔ ограничен до ${until} (проверено ${asked})`
+          : state === "limited-forever"
+            ? `@SpamBot: ⛔ ограничен бессрочно (проверено ${asked})`
+            : `@SpamBot: ❔ непонятный ответ (проверено ${asked}): <i>${text}</i>`,
   },
   actions: {
     deleteConfirm: (p) =>

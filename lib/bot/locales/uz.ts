@@ -58,6 +58,14 @@ export const uz: Texts = {
       `Oxirgi marta ishlatilgan: ${last}${on ? `; tekshiruvlarsiz ${on} da tugagan bo‘lardi` : ""}.`,
     identity: (d, id) => `Telegramga ko‘rinishi: ${d}${id !== undefined ? ` · API id ${id}` : ""}`,
     proxy: (a) => `Proksi: ${a}`,
+    restriction: (state, asked, until, text) =>
+      state === "free"
+        ? `@SpamBot: ✅ cheklov yo‘q (${asked} tekshirilgan)`
+        : state === "limited"
+          ? `@SpamBot: ⛔ ${until} gacha cheklangan (${asked} tekshirilgan)`
+          : state === "limited-forever"
+            ? `@SpamBot: ⛔ muddatsiz cheklangan (${asked} tekshirilgan)`
+            : `@SpamBot: ❔ noma’lum javob (${asked} tekshirilgan): <i>${text}</i>`,
   },
   actions: {
     deleteConfirm: (p) =>

@@ -29,6 +29,7 @@ import { command as proxy } from "./proxy";
 import { command as remove } from "./remove";
 import { command as removeErrors } from "./remove-errors";
 import { command as show } from "./show";
+import { command as spambot } from "./spambot";
 import { command as status } from "./status";
 
 export type CommandGroup = "Sessions" | "Fleet" | "Admins" | "Emergency and upkeep";
@@ -103,6 +104,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     group: "Sessions",
     summary: "show or change the device one session presents to Telegram (audited)",
     command: identity,
+  },
+  {
+    name: "spambot",
+    group: "Sessions",
+    summary: "ask @SpamBot whether Telegram limits one account (or --all, slowly); sends /start from it",
+    command: spambot,
   },
   {
     name: "admins",

@@ -1,6 +1,7 @@
 /** `sessions list`: the seed's listSessions.js, as a table for people or JSON for scripts. */
 import {
   SESSION_STATUSES,
+  isRestricted,
   isSessionStatus,
   type Session,
   type SessionRepository,
@@ -44,6 +45,10 @@ export const command: Command = {
     "first. The last line counts the sessions in each status. Reads the status index page by page; never scans.",
   ].join("\n"),
   options: {
+    restricted: {
+      type: "boolean",
+      help: "only sessions @SpamBot last said are limited (until a date not yet passed, or for good)",
+    },
     status: {
       type: "string",
       value: "status",
@@ -83,7 +88,9 @@ export const command: Command = {
       Promise.all(order.map((s) => listAll(repo, s))),
       repo.countByStatus(),
     ]);
-    const sessions = lists.flat();
+    const restricted = args.values.restricted === true;
+    // --restricted: what @SpamBot last said limits the account now (read by `sessions spambot`, never the daily check).
+    const sessions = lists.flat().filter((s) => !restricted || isRestricted(s.restriction));
 
     if (args.values.json) {
       ctx.out(JSON.stringify({ sessions: sessions.map(sessionJson), counts }, null, 2));
@@ -91,9 +98,11 @@ export const command: Command = {
     }
     if (sessions.length === 0) {
       ctx.out(
-        only
-          ? `No sessions in status ${only}.`
-          : "No sessions yet. Add one through the AdminBot: /start → ➕ Add Session.",
+        restricted
+          ? `No${only ? ` ${only}` : ""} session is restricted, as far as @SpamBot last said (\`sessions spambot --all\` asks it).`
+          : only
+            ? `No sessions in status ${only}.`
+            : "No sessions yet. Add one through the AdminBot: /start → ➕ Add Session.",
       );
     } else {
       const now = new Date();
@@ -119,6 +128,12 @@ export const command: Command = {
     }
     ctx.out();
     ctx.out(countsLine(counts, ctx.colors));
+    const limited = lists.flat().filter((s) => s.status !== "deleted" && isRestricted(s.restriction)).length;
+    if (limited > 0)
+      ctx.out(
+        `${count(limited)} restricted by Telegram as @SpamBot last said` +
+          `${restricted ? "" : " (`sessions list --restricted` lists them)"}.`,
+      );
     return 0;
   },
 };
