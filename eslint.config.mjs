@@ -22,6 +22,23 @@ export default tseslint.config(
     },
   },
   {
+    // The Mini App shares the bot's texts and its login progress (lib/bot/login-progress.ts), nothing else of it.
+    files: ["lib/miniapp/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["../bot/*", "!../bot/locales", "!../bot/login-progress"],
+              message: "lib/miniapp uses only the bot's texts and lib/bot/login-progress.ts.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["test/**/*.ts", "infra/**/*.ts", "lib/cli/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts"],
     rules: { "no-console": "off" },
   },

@@ -23,11 +23,16 @@ import { forgetSecret, redactText, registerSecret } from "../log";
 import type { AdminRepository } from "../bot-state/admins";
 import { telegramActor } from "../bot-state/audit";
 import type { LoginFlowView, LoginOutcome, QrLoginOutcome, QrLoginView } from "../telegram/contract";
-import type { UserbotLoader } from "../bot/context";
 import { LOCALES, languageFromCode, type Texts } from "../bot/locales";
-import { applyPendingChange, loginEndedText, pendingAfterLogin, pendingAfterQr } from "../bot/login-pending";
+import {
+  applyPendingChange,
+  loggedInCard,
+  loginEndedText,
+  pendingAfterLogin,
+  pendingAfterQr,
+  type LoginServicesLoader,
+} from "../bot/login-progress";
 import type { ChatMemory } from "../bot-state/chat-memory";
-import { sessionCard } from "../bot/views";
 import { verifyInitData } from "./init-data";
 import { LOGIN_PAGE_CSP, LOGIN_PAGE_HTML } from "./page";
 import { LOGIN_PATH, LOGIN_STEPS } from "./routes";
@@ -45,7 +50,7 @@ export interface MiniAppDeps {
   readonly api: () => Promise<Api>;
   readonly admins: AdminRepository;
   readonly memory: ChatMemory;
-  readonly userbots: UserbotLoader;
+  readonly userbots: LoginServicesLoader;
   readonly logger: Logger;
   readonly now?: () => Date;
 }
@@ -288,7 +293,7 @@ async function loggedIn(
   adminId: string,
   o: Extract<LoginOutcome, { kind: "logged-in" }>,
 ): Promise<PageAnswer> {
-  const card = sessionCard(t, o.session, t.add.loggedIn(o.replaced));
+  const card = loggedInCard(t, o);
   await tellChat(deps, adminId, card.text, card.keyboard);
   return { done: true, success: true, message: t.miniapp.loggedIn(o.replaced) };
 }

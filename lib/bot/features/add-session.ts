@@ -17,14 +17,20 @@ import { InvalidPhoneError, normalizePhone, type Phone } from "../../sessions/ph
 import type { LoginOutcome } from "../../telegram/contract";
 import { buttons, cb, onButton, type KeypadKey } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
-import { applyPendingChange, loginEndedText, pendingAfterLogin, whoStarted } from "../login-pending";
+import {
+  applyPendingChange,
+  loggedInCard,
+  loginEndedText,
+  pendingAfterLogin,
+  whoStarted,
+} from "../login-progress";
 import { DEFAULT_LANGUAGE, LOCALES } from "../locales";
 import { deleteSecretMessage, pendingOf } from "../pending";
 import { answer, show } from "../ui";
 import type { Texts } from "../locales";
 import type { PendingInput } from "../../bot-state/chat-memory";
 import { telegramActor } from "../../bot-state/audit";
-import { cancelKeyboard, esc, formatTime, sessionCard, withFormButton } from "../views";
+import { cancelKeyboard, esc, formatTime, withFormButton } from "../views";
 import { qrOwner, replyToQrOutcome } from "./qr-login";
 
 /** The most digits the keypad takes when Telegram did not say the code's length. */
@@ -337,7 +343,7 @@ async function replyToOutcome(
       return;
     case "logged-in":
       // The userbot layer records the login in the audit trail (it knows the account it logged in as).
-      await show(ctx, sessionCard(ctx.t, o.session, t.loggedIn(o.replaced)));
+      await show(ctx, loggedInCard(ctx.t, o));
       return;
     case "invalid-phone":
       // Wait for another number.

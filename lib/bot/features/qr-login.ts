@@ -9,10 +9,10 @@ import { Composer, GrammyError, InlineKeyboard, InputFile } from "grammy";
 import type { QrLoginOutcome } from "../../telegram/contract";
 import { cb } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
-import { applyPendingChange, loginEndedText, pendingAfterQr } from "../login-pending";
+import { applyPendingChange, loggedInCard, loginEndedText, pendingAfterQr } from "../login-progress";
 import { pendingOf } from "../pending";
 import { answer, show } from "../ui";
-import { cancelKeyboard, esc, sessionCard, withFormButton } from "../views";
+import { cancelKeyboard, esc, withFormButton } from "../views";
 import { telegramActor } from "../../bot-state/audit";
 
 /** How long one "I scanned it" press waits for the scan before answering "not yet" (the callback must be answered). */
@@ -100,7 +100,7 @@ export async function replyToQrOutcome(ctx: BotContext, deps: BotDeps, o: QrLogi
     case "logged-in": {
       await answer(ctx);
       if (onPhoto) await closePhoto(ctx, t.qr.loggedInCaption);
-      const card = sessionCard(t, o.session, t.add.loggedIn(o.replaced));
+      const card = loggedInCard(t, o);
       await say(card.text, card.keyboard);
       return;
     }

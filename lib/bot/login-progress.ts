@@ -1,14 +1,26 @@
 /**
- * What the admin's pending step becomes after a login outcome, the same whether the outcome came from the chat
- * (keypad, typed text) or from the Mini App form: the next code or password prompt waits until the flow expires,
- * a finished or failed login waits for nothing, and a step Telegram could not answer stays as it was (retry).
+ * A login's progress as the admin sees it, shared by the chat (➕ Add Session, QR login) and the Mini App form:
+ * what a login outcome makes the admin's pending step (the next code or password prompt waits until the flow
+ * expires, a finished or failed login waits for nothing, a step Telegram could not answer stays as it was, for a
+ * retry), the words for a login that ended without a session, the card of one that succeeded, and who started a
+ * login. The login itself (phone, step, expiry, tries, owner) is the flow's (lib/bot-state/login-flows.ts); the
+ * pending step only says which login the admin's next message answers.
+ *
+ * The Mini App imports nothing else of the bot but its texts: what it needs of the bot is here.
  */
 import type { Phone } from "../sessions/phone";
-import type { LoginOutcome, QrLoginOutcome } from "../telegram/contract";
+import type { LoginOutcome, LoginService, QrLoginOutcome, QrLoginService } from "../telegram/contract";
 import type { BotDeps } from "./context";
+import { sessionCard, type View } from "./views";
 import type { Texts } from "./locales";
 import type { PendingInput } from "../bot-state/chat-memory";
 import { esc } from "./html";
+
+/** The login services, loaded on first use (they import GramJS). */
+export type LoginServicesLoader = () => Promise<{
+  readonly login: LoginService;
+  readonly qr: QrLoginService;
+}>;
 
 export type PendingChange =
   | { readonly change: "set"; readonly input: PendingInput; readonly until?: string }
@@ -107,6 +119,14 @@ export function loginEndedText(t: Texts, o: LoginOutcome | QrLoginOutcome): stri
     default:
       return undefined;
   }
+}
+
+/** The new session's card, said the same in the chat whether the login finished there or on the form. */
+export function loggedInCard(
+  t: Texts,
+  o: Extract<LoginOutcome | QrLoginOutcome, { kind: "logged-in" }>,
+): View {
+  return sessionCard(t, o.session, t.add.loggedIn(o.replaced));
 }
 
 /** Moves the admin's pending step along after a login outcome (chat and Mini App alike). */
