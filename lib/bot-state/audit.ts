@@ -15,6 +15,8 @@ export type AuditAction =
   | "session.paused"
   | "session.resumed"
   | "session.deleted"
+  /** A retry of a deleted session's pending logout at Telegram: settled, still pending, or given up. */
+  | "session.logout"
   | "session.failed"
   | "session.checked"
   | "session.proxy-set"

@@ -8,7 +8,11 @@
  * check's bookkeeping (`lastCheckedAt`, failure counters, leases) does not move it, so the cleanup cut-off
  * ("error sessions not touched for 30 days") and list ordering stay stable while checks run.
  */
-import { ConditionalCheckFailedException, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  type AttributeValue,
+} from "@aws-sdk/client-dynamodb";
 import {
   GetCommand,
   PutCommand,
@@ -863,10 +867,22 @@ export class SessionRepository {
    *   - not confirmed: a `deleted` tombstone that KEEPS its ciphertext, with no expiry, and says the logout is pending
    *     (first try now, given up after `revocationGiveUpDays`); `listPendingRevocations` finds it for the retry, and
    *     `retryRevocation` settles it.
+   * `alsoPut` (the audit entry) is written in the same transaction: the delete and its record happen together.
    */
-  deleteWithRevocation(phone: Phone, attempt: RevocationAttempt, expectedVersion?: number): Promise<Session> {
+  deleteWithRevocation(
+    phone: Phone,
+    attempt: RevocationAttempt,
+    expectedVersion?: number,
+    options: {
+      alsoPut?:
+        | { TableName: string; Item: Record<string, unknown> }
+        /** The put for the revocation this delete records (an audit entry that says how the key ended). */
+        | ((revocation: KeyRevocation) => { TableName: string; Item: Record<string, unknown> } | undefined);
+    } = {},
+  ): Promise<Session> {
     const now = this.now();
     const revocation = nextRevocation(undefined, attempt, now, this.revocationGiveUpDays);
+    const alsoPut = typeof options.alsoPut === "function" ? options.alsoPut(revocation) : options.alsoPut;
     const pending = revocation.state === "pending";
     return this.applyEvent(
       phone,
@@ -880,6 +896,7 @@ export class SessionRepository {
       pending
         ? ["leaseOwner", "leaseUntil", "expiresAt"]
         : ["sessionCiphertext", "leaseOwner", "leaseUntil", ...PROXY_ATTRIBUTES],
+      alsoPut,
     );
   }
 
@@ -893,7 +910,12 @@ export class SessionRepository {
   async retryRevocation(
     row: Session,
     attempt: RevocationAttempt,
-    options: { alsoPut?: { TableName: string; Item: Record<string, unknown> } } = {},
+    options: {
+      alsoPut?:
+        | { TableName: string; Item: Record<string, unknown> }
+        /** The put for the revocation this retry leads to (an audit entry that says how it ended). */
+        | ((next: KeyRevocation) => { TableName: string; Item: Record<string, unknown> } | undefined);
+    } = {},
   ): Promise<Session> {
     if (row.status !== "deleted" || !isRevocationPending(row.revocation)) {
       throw new RevocationSettledError(row.revocation?.state ?? "none");
@@ -935,10 +957,11 @@ export class SessionRepository {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     };
+    const alsoPut = typeof options.alsoPut === "function" ? options.alsoPut(next) : options.alsoPut;
     try {
-      if (options.alsoPut) {
+      if (alsoPut) {
         await this.doc.send(
-          new TransactWriteCommand({ TransactItems: [{ Update: update }, { Put: options.alsoPut }] }),
+          new TransactWriteCommand({ TransactItems: [{ Update: update }, { Put: alsoPut }] }),
         );
       } else {
         await this.doc.send(new UpdateCommand(update));
@@ -1089,6 +1112,7 @@ export class SessionRepository {
     expectedVersion: number | undefined,
     set: Record<string, unknown>,
     remove: string[] = [],
+    alsoPut?: { TableName: string; Item: Record<string, unknown> },
   ): Promise<Session> {
     let version = expectedVersion;
     if (version === undefined) {
@@ -1114,22 +1138,31 @@ export class SessionRepository {
     // An attribute both set and removed (e.g. the account on relogin) is only set.
     const removes = remove.filter((k) => !(k in set));
     removes.forEach((k) => (names[`#r_${k}`] = k));
+    const update = {
+      TableName: this.tableName,
+      Key: { phone },
+      ConditionExpression: `attribute_exists(phone) AND version = :v AND #status IN (${allowed.map((_, i) => `:from${i}`).join(", ")})`,
+      UpdateExpression:
+        `SET ${sets.join(", ")}` +
+        (removes.length ? ` REMOVE ${removes.map((k) => `#r_${k}`).join(", ")}` : ""),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+    };
     try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { phone },
-          ConditionExpression: `attribute_exists(phone) AND version = :v AND #status IN (${allowed.map((_, i) => `:from${i}`).join(", ")})`,
-          UpdateExpression:
-            `SET ${sets.join(", ")}` +
-            (removes.length ? ` REMOVE ${removes.map((k) => `#r_${k}`).join(", ")}` : ""),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: "ALL_NEW",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
-      const updated = toSession(out.Attributes as SessionItem);
+      let updated: Session;
+      if (alsoPut) {
+        // One transaction: the change and the item that records it (the audit entry), together or not at all.
+        await this.doc.send(
+          new TransactWriteCommand({ TransactItems: [{ Update: update }, { Put: alsoPut }] }),
+        );
+        const after = await this.get(phone);
+        if (!after) throw new SessionNotFoundError(phone);
+        updated = after;
+      } else {
+        const out = await this.doc.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW" }));
+        updated = toSession(out.Attributes as SessionItem);
+      }
       this.countsCache = undefined;
       this.logger?.info(EVENT_LOG_MESSAGE[event], {
         phone,
@@ -1144,7 +1177,8 @@ export class SessionRepository {
         if (old.status === "deleted" && event !== "delete") throw new SessionNotFoundError(phone);
         throw new IllegalTransitionError(old.status, event);
       }
-      if (err instanceof ConditionalCheckFailedException) throw new SessionNotFoundError(phone);
+      if (err instanceof ConditionalCheckFailedException || firstConditionFailed(err))
+        throw new SessionNotFoundError(phone);
       throw err;
     }
   }
@@ -1234,6 +1268,11 @@ function accountAttributes(account: TelegramAccount): Partial<SessionItem> {
 function conditionFailureItem(err: unknown): SessionItem | undefined {
   if (err instanceof ConditionalCheckFailedException && err.Item) {
     return unmarshall(err.Item as Record<string, AttributeValue>) as SessionItem;
+  }
+  // In a transaction, the first item's failed condition carries the old item in its cancellation reason.
+  const reason = err instanceof TransactionCanceledException ? err.CancellationReasons?.[0] : undefined;
+  if (reason?.Code === "ConditionalCheckFailed" && reason.Item) {
+    return unmarshall(reason.Item) as SessionItem;
   }
   return undefined;
 }

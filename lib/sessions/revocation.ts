@@ -100,3 +100,26 @@ export function isRevocationPending(
 ): revocation is Extract<KeyRevocation, { state: "pending" }> {
   return revocation?.state === "pending";
 }
+
+/**
+ * What became of the key, in the operator's words, for the audit trail and the CLI (the bot has its own per
+ * language). `code` is Telegram's error name for a key it already refused, when known.
+ */
+export function describeKeyRevocation(revocation: KeyRevocation, code?: string): string {
+  switch (revocation.state) {
+    case "logged-out":
+      return "logged out at Telegram and destroyed";
+    case "already-dead":
+      return `Telegram already refused the key${code ? ` (${code})` : ""}: destroyed`;
+    case "pending":
+      return (
+        `deleted here; Telegram could not be reached (${revocation.lastError}), the logout is retried until ` +
+        `${revocation.giveUpAt} (only for that, the ciphertext is kept until then)`
+      );
+    case "unconfirmed":
+      return (
+        `logout never confirmed after ${revocation.attempts} attempts (last: ${revocation.lastError}); ` +
+        "the ciphertext is destroyed anyway"
+      );
+  }
+}

@@ -7,6 +7,7 @@
 import type { Phone } from "../sessions/phone";
 import type { AccountFreeze, DeviceIdentity, Session, TelegramAccount } from "../sessions/session";
 import type { LoginFlowView, QrLoginView } from "../bot-state/login-flows";
+import type { AuditAction } from "../bot-state/audit";
 
 // What a login in progress looks like is its record's (the bot-state table's login flows), read without GramJS.
 export type { CodeDelivery, LoginFlowView, QrLoginView } from "../bot-state/login-flows";
@@ -203,6 +204,43 @@ export type RevocationOutcome =
    */
   | { readonly outcome: "not-confirmed"; readonly failure: ClassifiedFailure };
 
+/** Deleting a stored session: its key logged out at Telegram first, then the row deleted, under one lease. */
+export interface DeleteSessionOptions extends CheckOptions {
+  /**
+   * The version the operator saw (the card, `sessions remove`). A session changed since is not deleted and its key
+   * not touched: `StaleVersionError`.
+   */
+  readonly expectedVersion?: number;
+  /**
+   * Deleted only if this holds for the session as leased (cleanup: still an error, unchanged since the cut-off);
+   * otherwise `kept`, its key not touched.
+   */
+  readonly only?: (session: Session) => boolean;
+  /** The audit entry written in one transaction with the delete; the logout's outcome is added to its detail. */
+  readonly audit: {
+    readonly action: AuditAction;
+    readonly actor: string;
+    readonly detail?: string;
+  };
+}
+
+export type DeleteSessionResult =
+  /**
+   * The row is a `deleted` tombstone. `revocation` says what Telegram answered: logged out or already dead (the
+   * ciphertext is destroyed), or not confirmed (the tombstone keeps the ciphertext; `session.revocation` is
+   * `pending` with its give-up date, and the next cleanup retries).
+   */
+  | { readonly outcome: "deleted"; readonly session: Session; readonly revocation: RevocationOutcome }
+  /** `only` did not hold: nothing was changed. */
+  | { readonly outcome: "kept"; readonly session: Session };
+
+/** A retry of a pending logout: what Telegram answered, and the tombstone after it. */
+export interface RetryRevocationResult {
+  readonly revocation: RevocationOutcome;
+  /** `session.revocation.state`: settled (logged-out, already-dead, unconfirmed) or still `pending`. */
+  readonly session: Session;
+}
+
 /** One authorization (a logged-in device) of an account, as `account.getAuthorizations` lists it. */
 export interface DeviceAuthorization {
   /** Telegram's authorization hash (a 64-bit number as decimal text): what ending it names. */
@@ -315,6 +353,20 @@ export interface UserbotService {
    * nothing to the row. Throws only `SessionNotFoundError` (no stored key) and configuration errors.
    */
   revokeSession(phone: Phone, options: CheckOptions): Promise<RevocationOutcome>;
+  /**
+   * Deletes a stored session, its key logged out at Telegram first, under the session's lease (see
+   * `DeleteSessionOptions`). Throws `SessionNotFoundError`, `StaleVersionError`, `IllegalTransitionError` (already
+   * deleted), `LeaseHeldError` (another job uses it right now: nothing changed, try again) and configuration errors;
+   * never for Telegram's sake.
+   */
+  deleteSession(phone: Phone, options: DeleteSessionOptions): Promise<DeleteSessionResult>;
+  /**
+   * Tries a pending logout again (a deleted session whose key's logout was not confirmed), under its lease, and
+   * records the outcome with its audit entry: settled, still pending, or given up (`unconfirmed`, ciphertext
+   * destroyed) at or after its give-up date. Throws `RevocationSettledError` when it is not pending,
+   * `StaleVersionError` when it changed meanwhile, `LeaseHeldError` when another job holds it.
+   */
+  retryRevocation(phone: Phone, options: CheckOptions): Promise<RetryRevocationResult>;
   /** Every authorization of the account (`account.getAuthorizations`), ours flagged. */
   listDevices(phone: Phone, options: CheckOptions): Promise<AccountDevices>;
   /** Ends one other authorization by its hash (`account.resetAuthorization`). */

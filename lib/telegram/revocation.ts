@@ -14,7 +14,15 @@
 import { randomBytes } from "node:crypto";
 import { Api } from "telegram";
 import { DecryptionError } from "../crypto/envelope";
-import { LeaseHeldError } from "../sessions/errors";
+import { LeaseHeldError, SessionNotFoundError, StaleVersionError } from "../sessions/errors";
+import { IllegalTransitionError } from "../sessions/lifecycle";
+import {
+  describeKeyRevocation,
+  isRevocationPending,
+  RevocationSettledError,
+  type KeyRevocation,
+  type RevocationAttempt,
+} from "../sessions/revocation";
 import type { Phone } from "../sessions/phone";
 import { forgetSecret, registerSecret } from "../log";
 import { proxySecrets } from "../sessions/proxy";
@@ -22,7 +30,13 @@ import type { SessionIdentity } from "../sessions/repository";
 import type { Session } from "../sessions/session";
 import { DESTROY_GRACE_MS, runOneShot, type CreateClient } from "./client";
 import type { ConnectionProfile } from "./connection";
-import type { ClassifiedFailure, RevocationOutcome } from "./contract";
+import type {
+  ClassifiedFailure,
+  DeleteSessionOptions,
+  DeleteSessionResult,
+  RetryRevocationResult,
+  RevocationOutcome,
+} from "./contract";
 import { newKeyIdentity, profileOf, type ResolvedDeps } from "./deps";
 import { classifyError } from "./errors";
 import { identityOf, LEASE_MARGIN_MS, type WithUserbotOptions } from "./userbot";
@@ -50,14 +64,10 @@ export async function revokeSession(
   if (!(options.deadlineMs > 0)) throw new Error(`deadlineMs must be positive, not ${options.deadlineMs}.`);
   const startedAt = Date.now();
   const credentials = await deps.credentials();
-  const owner = `${options.actor}#${randomBytes(4).toString("hex")}`;
+  const owner = leaseOwner(options.actor);
   let leased: Session;
   try {
-    leased = await deps.sessions.acquireLease(
-      phone,
-      owner,
-      options.deadlineMs + DESTROY_GRACE_MS + LEASE_MARGIN_MS,
-    );
+    leased = await acquire(deps, phone, owner, options.deadlineMs);
   } catch (err) {
     if (!(err instanceof LeaseHeldError)) throw err;
     return notConfirmed(
@@ -66,36 +76,182 @@ export async function revokeSession(
     );
   }
   try {
-    let sessionString: string;
-    try {
-      sessionString = await deps.sessions.readSessionString(phone);
-    } catch (err) {
-      if (!(err instanceof DecryptionError)) throw err;
-      // The key cannot be opened here, so it cannot be logged out from here either; it may still be alive there.
-      return notConfirmed(
-        "SESSION_UNREADABLE",
-        "the stored session could not be decrypted, so it was not logged out",
-      );
-    }
-    // The key logs out as who it is: its own device, API id and proxy, like every connection of the session.
-    const proxy = leased.proxy ? await deps.sessions.readProxy(phone) : undefined;
-    const secrets = proxy ? proxySecrets(proxy) : [];
-    secrets.forEach(registerSecret);
-    let outcome: RevocationOutcome;
-    try {
-      outcome = await logOutWith(
-        sessionString,
-        await profileOf(deps, identityOf(deps, leased, credentials.apiId), proxy),
-        deps.createClient,
-        Math.max(1, options.deadlineMs - (Date.now() - startedAt)),
-      );
-    } finally {
-      secrets.forEach(forgetSecret);
-    }
-    deps.logger.info("Session key revocation", { phone, outcome: outcome.outcome, ...codeOf(outcome) });
-    return outcome;
+    return await logOutLeased(deps, leased, credentials.apiId, remaining(options.deadlineMs, startedAt));
   } finally {
+    await release(deps, phone, owner);
+  }
+}
+
+/**
+ * Deletes a stored session the only safe way: under its lease (no other job is using the key), the version the
+ * operator saw checked, its key logged out at Telegram, then the row deleted with the outcome and its audit entry in
+ * one transaction. Logged out or already dead: the ciphertext is destroyed. Not confirmed: the tombstone keeps the
+ * ciphertext and says the logout is pending, so a key is never destroyed here while it may be alive there.
+ *
+ * A failure after the logout (the delete's write) leaves the row as it was, with a key that is now dead: nothing is
+ * lost, the next check marks it in error, and the delete run again finds the key already dead.
+ */
+export async function deleteSession(
+  deps: ResolvedDeps,
+  phone: Phone,
+  options: DeleteSessionOptions,
+): Promise<DeleteSessionResult> {
+  if (!(options.deadlineMs > 0)) throw new Error(`deadlineMs must be positive, not ${options.deadlineMs}.`);
+  const startedAt = Date.now();
+  const credentials = await deps.credentials();
+  const owner = leaseOwner(options.actor);
+  // LeaseHeldError goes to the caller: another job is using the key right now, and nothing has changed yet.
+  const leased = await acquire(deps, phone, owner, options.deadlineMs);
+  try {
+    // A deleted row is leasable only while its logout is pending: it is deleted already.
+    if (leased.status === "deleted") throw new IllegalTransitionError("deleted", "delete");
+    if (options.expectedVersion !== undefined && leased.version !== options.expectedVersion) {
+      throw new StaleVersionError(phone, options.expectedVersion, leased.version);
+    }
+    if (options.only && !options.only(leased)) return { outcome: "kept", session: leased };
+    const revocation: RevocationOutcome = leased.hasSecret
+      ? await logOutLeased(deps, leased, credentials.apiId, remaining(options.deadlineMs, startedAt))
+      : { outcome: "already-dead", code: "NO_STORED_KEY" };
+    const audit = deps.audit;
+    const session = await deps.sessions.deleteWithRevocation(phone, attemptOf(revocation), leased.version, {
+      ...(audit
+        ? {
+            alsoPut: (r: KeyRevocation) =>
+              audit.prepare({
+                ...options.audit,
+                phone,
+                detail: [options.audit.detail, describeKeyRevocation(r, codeOf(revocation).code)]
+                  .filter(Boolean)
+                  .join("; "),
+              }).put,
+          }
+        : {}),
+    });
+    return { outcome: "deleted", session, revocation };
+  } finally {
+    await release(deps, phone, owner);
+  }
+}
+
+/**
+ * Tries the logout of a deleted session's key again (its tombstone is pending), under its lease, and records the
+ * outcome with an audit entry in the same transaction (`session.logout`): settled, still pending, or, at or after the
+ * give-up date, given up with the ciphertext destroyed and "never confirmed" in the record.
+ */
+export async function retryRevocation(
+  deps: ResolvedDeps,
+  phone: Phone,
+  options: WithUserbotOptions,
+): Promise<RetryRevocationResult> {
+  if (!(options.deadlineMs > 0)) throw new Error(`deadlineMs must be positive, not ${options.deadlineMs}.`);
+  const startedAt = Date.now();
+  const current = await deps.sessions.get(phone);
+  if (!current) throw new SessionNotFoundError(phone);
+  if (current.status !== "deleted" || !isRevocationPending(current.revocation)) {
+    throw new RevocationSettledError(
+      current.status === "deleted" ? (current.revocation?.state ?? "none") : "none",
+    );
+  }
+  const credentials = await deps.credentials();
+  const owner = leaseOwner(options.actor);
+  const leased = await acquire(deps, phone, owner, options.deadlineMs);
+  try {
+    const revocation = await logOutLeased(
+      deps,
+      leased,
+      credentials.apiId,
+      remaining(options.deadlineMs, startedAt),
+    );
+    const audit = deps.audit;
+    const session = await deps.sessions.retryRevocation(leased, attemptOf(revocation), {
+      ...(audit
+        ? {
+            alsoPut: (next: KeyRevocation) =>
+              audit.prepare({
+                action: "session.logout",
+                actor: options.actor,
+                phone,
+                detail: describeKeyRevocation(next, codeOf(revocation).code),
+              }).put,
+          }
+        : {}),
+    });
+    return { revocation, session };
+  } finally {
+    await release(deps, phone, owner);
+  }
+}
+
+function leaseOwner(actor: string): string {
+  return `${actor}#${randomBytes(4).toString("hex")}`;
+}
+
+function acquire(deps: ResolvedDeps, phone: Phone, owner: string, deadlineMs: number): Promise<Session> {
+  return deps.sessions.acquireLease(phone, owner, deadlineMs + DESTROY_GRACE_MS + LEASE_MARGIN_MS);
+}
+
+/** Gives the lease back; a failure to do so is logged, not thrown: the lease expires on its own. */
+async function release(deps: ResolvedDeps, phone: Phone, owner: string): Promise<void> {
+  try {
     await deps.sessions.releaseLease(phone, owner);
+  } catch (err) {
+    deps.logger.warn("Could not release the lease after a revocation; it expires on its own", {
+      phone,
+      error: err instanceof Error ? err.name : String(err),
+    });
+  }
+}
+
+function remaining(deadlineMs: number, startedAt: number): number {
+  return Math.max(1, deadlineMs - (Date.now() - startedAt));
+}
+
+/** The key of the leased row logged out, as who it is (its device, API id and proxy). Never throws for Telegram. */
+async function logOutLeased(
+  deps: ResolvedDeps,
+  leased: Session,
+  deploymentApiId: number,
+  deadlineMs: number,
+): Promise<RevocationOutcome> {
+  const phone = leased.phone;
+  let sessionString: string;
+  try {
+    sessionString = await deps.sessions.readSessionString(phone);
+  } catch (err) {
+    if (!(err instanceof DecryptionError)) throw err;
+    // The key cannot be opened here, so it cannot be logged out from here either; it may still be alive there.
+    return notConfirmed(
+      "SESSION_UNREADABLE",
+      "the stored session could not be decrypted, so it was not logged out",
+    );
+  }
+  const proxy = leased.proxy ? await deps.sessions.readProxy(phone) : undefined;
+  const secrets = proxy ? proxySecrets(proxy) : [];
+  secrets.forEach(registerSecret);
+  let outcome: RevocationOutcome;
+  try {
+    outcome = await logOutWith(
+      sessionString,
+      await profileOf(deps, identityOf(deps, leased, deploymentApiId), proxy),
+      deps.createClient,
+      deadlineMs,
+    );
+  } finally {
+    secrets.forEach(forgetSecret);
+  }
+  deps.logger.info("Session key revocation", { phone, outcome: outcome.outcome, ...codeOf(outcome) });
+  return outcome;
+}
+
+/** An outcome in the words the repository keeps. */
+export function attemptOf(outcome: RevocationOutcome): RevocationAttempt {
+  switch (outcome.outcome) {
+    case "logged-out":
+      return { confirmed: "logged-out" };
+    case "already-dead":
+      return { confirmed: "already-dead" };
+    case "not-confirmed":
+      return { notConfirmed: outcome.failure.message };
   }
 }
 

@@ -82,7 +82,11 @@ describe("the seed's runbook on a loopback DC (GramJS's real transport)", () => 
     expect(h.api.lastMessage(OWNER.id).text).toContain(`Delete the session <b>${BROKEN}</b>?`);
     expect((await h.store.sessions().get(BROKEN))?.status).toBe("error");
     await h.press(OWNER, "🗑️ Yes, delete");
-    expect(h.api.toasts()).toContain(`🗑️ Session ${BROKEN} deleted.`);
+    expect(h.api.toasts()).toContain(`🗑️ Logging ${BROKEN} out at Telegram…`);
+    // The key was revoked already (the 2FA change): nothing left to log out, destroyed at once, no retry.
+    expect(h.api.lastMessage(OWNER.id).text).toContain(
+      `🗑️ Session ${BROKEN} destroyed. Telegram already refused its key (AUTH_KEY_UNREGISTERED)`,
+    );
     expect(await h.store.sessions().get(BROKEN)).toMatchObject({ status: "deleted", hasSecret: false });
     expect(await h.store.sessions().countByStatus()).toMatchObject({ active: 2, error: 0 });
 
@@ -138,7 +142,7 @@ describe("the seed's runbook on a loopback DC (GramJS's real transport)", () => 
 });
 
 describe("runbook step 2 alone, in Uzbek", () => {
-  it("/start → 📋 Sessiyalar → 🔴 xato → 🗑️ O‘chirish → 🗑️ Ha, o‘chirish, without touching Telegram", async () => {
+  it("/start → 📋 Sessiyalar → 🔴 xato → 🗑️ O‘chirish → 🗑️ Ha, o‘chirish: its key logged out first, the only call to Telegram", async () => {
     const h = await createBotHarness({ owner: OWNER });
     const operator = { id: 3003, is_bot: false, first_name: "Jasur", language_code: "uz" };
     await h.admins.add({ userId: "3003", addedBy: "tg:1001" });
@@ -157,10 +161,14 @@ describe("runbook step 2 alone, in Uzbek", () => {
     await h.press(operator, "🗑️ O‘chirish");
     expect(h.api.lastMessage(operator.id).text).toContain("sessiyasi o‘chirilsinmi?");
     await h.press(operator, "🗑️ Ha, o‘chirish");
-    expect(h.api.toasts()).toContain(`🗑️ ${BROKEN} sessiyasi o‘chirildi.`);
+    expect(h.api.toasts()).toContain(`🗑️ ${BROKEN} Telegramdan chiqarilmoqda…`);
+    expect(h.api.lastMessage(operator.id).text).toContain(
+      `🗑️ ${BROKEN} sessiyasi Telegramdan chiqarildi va yo‘q qilindi.`,
+    );
     expect((await h.store.sessions().get(BROKEN))?.status).toBe("deleted");
-    // Ordinary presses never open a userbot.
-    expect(h.clientsBuilt()).toBe(0);
+    // Ordinary presses never open a userbot; the delete opens one, to log the key out.
+    expect(h.clientsBuilt()).toBe(1);
+    expect(h.telegramRequests.map((r) => r.className)).toEqual(["auth.LogOut"]);
   });
 });
 

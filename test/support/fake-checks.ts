@@ -174,6 +174,12 @@ export class FakeUserbots implements UserbotService {
   revokeSession(): Promise<never> {
     return Promise.reject(new Error("FakeUserbots does not revoke sessions."));
   }
+  deleteSession(): Promise<never> {
+    return Promise.reject(new Error("FakeUserbots does not delete sessions."));
+  }
+  retryRevocation(): Promise<never> {
+    return Promise.reject(new Error("FakeUserbots does not retry revocations."));
+  }
   listDevices(): Promise<never> {
     return Promise.reject(new Error("FakeUserbots does not list devices."));
   }

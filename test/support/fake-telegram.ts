@@ -237,6 +237,12 @@ export class FakeTelegram {
       if (!account) throw rpcError(401, "USER_DEACTIVATED", request);
       return [this.user(account)];
     }
+    if (request instanceof Api.auth.LogOut) {
+      // As Telegram: a key that is not logged in is refused; a logged-in one is logged out for good.
+      if (!state.authorized || !state.phone) throw rpcError(401, "AUTH_KEY_UNREGISTERED", request);
+      state.authorized = false;
+      return new Api.auth.LoggedOut({});
+    }
     if (request instanceof Api.help.GetAppConfig) {
       const account = state.authorized && state.phone ? this.accounts.get(state.phone) : undefined;
       return new Api.help.AppConfig({ hash: 1, config: appConfig(account?.frozen) });

@@ -4,11 +4,17 @@
  * after the session changed or vanished answers with a notice and the current state, never an error.
  */
 import { Composer } from "grammy";
-import { InvalidCursorError, SessionNotFoundError, StaleVersionError } from "../../sessions/errors";
+import {
+  InvalidCursorError,
+  LeaseHeldError,
+  SessionNotFoundError,
+  StaleVersionError,
+} from "../../sessions/errors";
 import { IllegalTransitionError } from "../../sessions/lifecycle";
 import { redactText } from "../../log";
 import type { Phone } from "../../sessions/phone";
-import type { CheckResult } from "../../telegram/contract";
+import type { Session } from "../../sessions/session";
+import type { CheckResult, RevocationOutcome } from "../../telegram/contract";
 import { buttons, cb, onButton, type ListableStatus } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
 import type { Texts } from "../locales";
@@ -134,15 +140,10 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
           await answer(ctx);
           return await show(ctx, deleteConfirm(t, s));
         }
-        case "delete": {
-          // Read first: the list to return to is the one the session was in (the tombstone says "deleted").
-          const before = await sessions.require(phone);
-          if (before.version !== version) throw new StaleVersionError(phone, version, before.version);
-          await sessions.delete(phone, version);
-          await deps.audit.record({ action: "session.deleted", actor, phone });
-          await answer(ctx, t.actions.deleted(phone));
-          return await page(ctx, before.status as ListableStatus, { pageNo: 1 }, t.actions.deleted(phone));
-        }
+        case "delete":
+          return await deleteNow(ctx, deps, phone, version, (status, notice) =>
+            page(ctx, status, { pageNo: 1 }, notice),
+          );
         case "pause": {
           const s = await sessions.pause(phone, version);
           await deps.audit.record({ action: "session.paused", actor, phone });
@@ -176,6 +177,79 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
   });
 
   return composer;
+}
+
+/**
+ * 🗑️ Yes, delete: the key logged out at Telegram first, then the session deleted (one lease, one transaction with
+ * its audit entry), and the list it was in shown with the truth of what happened at Telegram.
+ */
+async function deleteNow(
+  ctx: BotContext,
+  deps: BotDeps,
+  phone: Phone,
+  version: number,
+  toList: (status: ListableStatus, notice: string) => Promise<void>,
+): Promise<void> {
+  const t = ctx.t;
+  // Read first: the list to return to is the one the session was in (the tombstone says "deleted").
+  const before = await deps.sessions.require(phone);
+  if (before.version !== version) throw new StaleVersionError(phone, version, before.version);
+  await answer(ctx, t.actions.deleting(phone));
+  await show(ctx, { text: t.actions.deleting(phone) });
+  let notice: string;
+  try {
+    const { userbots } = await deps.userbots();
+    const result = await userbots.deleteSession(phone, {
+      deadlineMs: CHECK_DEADLINE_MS,
+      actor: `delete:tg:${ctx.admin.userId}`,
+      expectedVersion: version,
+      audit: { action: "session.deleted", actor: `tg:${ctx.admin.userId}`, detail: `was ${before.status}` },
+    });
+    notice =
+      result.outcome === "deleted" ? describeDeletion(t, phone, result.session, result.revocation) : "";
+  } catch (err) {
+    // The callback is answered already: every failure becomes a notice on the card (or the list, once it is gone).
+    if (err instanceof LeaseHeldError) {
+      notice = t.actions.busy(formatTime(err.until, t));
+    } else if (err instanceof ConfigError) {
+      deps.logger.warn("Delete cannot run: configuration missing", { variable: err.variable });
+      notice = t.check.notConfigured(esc(err.message));
+    } else if (err instanceof StaleVersionError) {
+      // Changed between the read above and the lease (a check, a new login): nothing was logged out or deleted.
+      notice = t.stale.changed;
+    } else if (err instanceof SessionNotFoundError || err instanceof IllegalTransitionError) {
+      notice = t.stale.gone;
+    } else {
+      deps.logger.error("Delete failed", {
+        phone,
+        error: redactText(err instanceof Error ? `${err.name}: ${err.message}` : String(err)),
+      });
+      notice = t.failed;
+    }
+    const after = await deps.sessions.get(phone);
+    if (!after || after.status === "deleted") return toList(before.status as ListableStatus, notice);
+    return show(ctx, sessionCard(t, after, notice));
+  }
+  await toList(before.status as ListableStatus, notice);
+}
+
+/** The truth of a delete, in the admin's language: logged out, already dead, or pending with its date. */
+export function describeDeletion(
+  t: Texts,
+  phone: Phone,
+  after: Session,
+  revocation: RevocationOutcome,
+): string {
+  switch (revocation.outcome) {
+    case "logged-out":
+      return t.actions.deletedLoggedOut(phone);
+    case "already-dead":
+      return t.actions.deletedAlreadyDead(phone, esc(revocation.code));
+    case "not-confirmed": {
+      const until = after.revocation?.state === "pending" ? after.revocation.giveUpAt : undefined;
+      return t.actions.deletedPending(phone, formatTime(until, t), esc(revocation.failure.message));
+    }
+  }
 }
 
 /** 🔄 Check now: the health check for this one session (getMe through it), then its fresh card with the result. */

@@ -116,7 +116,16 @@ export interface Texts {
     readonly deleteConfirm: (phone: string) => string;
     readonly deleteYes: string;
     readonly deleteNo: string;
-    readonly deleted: (phone: string) => string;
+    /** Shown while the key is being logged out at Telegram (a few seconds, up to the check's deadline). */
+    readonly deleting: (phone: string) => string;
+    /** Telegram answered the logout: the key is dead there and its ciphertext destroyed here. */
+    readonly deletedLoggedOut: (phone: string) => string;
+    /** Telegram already refused the key (`code`): nothing left to end there; destroyed here. */
+    readonly deletedAlreadyDead: (phone: string, code: string) => string;
+    /** Telegram could not be reached (`reason`): deleted here, the logout retried until `until` (formatted). */
+    readonly deletedPending: (phone: string, until: string, reason: string) => string;
+    /** Another job holds the session's lease until `until` (formatted): nothing changed. */
+    readonly busy: (until: string) => string;
     readonly paused: string;
     readonly resumed: string;
     readonly notAllowed: string;
@@ -343,10 +352,19 @@ export const en: Texts = {
   },
   actions: {
     deleteConfirm: (p) =>
-      `Delete the session <b>${p}</b>?\nIts session string is destroyed; to use this phone again you log in anew.`,
+      `Delete the session <b>${p}</b>?\nIts key is logged out at Telegram first, then its session string is ` +
+      "destroyed here; to use this phone again you log in anew.",
     deleteYes: "🗑️ Yes, delete",
     deleteNo: "Cancel",
-    deleted: (p) => `🗑️ Session ${p} deleted.`,
+    deleting: (p) => `🗑️ Logging ${p} out at Telegram…`,
+    deletedLoggedOut: (p) => `🗑️ Session ${p} logged out at Telegram and destroyed.`,
+    deletedAlreadyDead: (p, code) =>
+      `🗑️ Session ${p} destroyed. Telegram already refused its key (${code}), so nothing was left to log out.`,
+    deletedPending: (p, until, reason) =>
+      `🗑️ Session ${p} deleted here, but Telegram could not be reached (${reason}): its key may still work ` +
+      `there. The logout is retried by the cleanup until ${until}; only for that is its ciphertext kept until then.`,
+    busy: (u) =>
+      `⏳ Another job is using this session right now (until ${u}). Nothing was changed; try again in a minute.`,
     paused: "⏸ Paused: it is no longer checked or used.",
     resumed: "▶️ Resumed: it is active again.",
     notAllowed: "That is not possible in the session's current state; here is its card.",

@@ -69,10 +69,19 @@ export const uz: Texts = {
   },
   actions: {
     deleteConfirm: (p) =>
-      `<b>${p}</b> sessiyasi o‘chirilsinmi?\nSessiya satri yo‘q qilinadi; bu telefonni qayta ishlatish uchun yangidan kirasiz.`,
+      `<b>${p}</b> sessiyasi o‘chirilsinmi?\nAvval uning kaliti Telegramda chiqariladi, so‘ng sessiya satri bu ` +
+      "yerda yo‘q qilinadi; bu telefonni qayta ishlatish uchun yangidan kirasiz.",
     deleteYes: "🗑️ Ha, o‘chirish",
     deleteNo: "Bekor qilish",
-    deleted: (p) => `🗑️ ${p} sessiyasi o‘chirildi.`,
+    deleting: (p) => `🗑️ ${p} Telegramdan chiqarilmoqda…`,
+    deletedLoggedOut: (p) => `🗑️ ${p} sessiyasi Telegramdan chiqarildi va yo‘q qilindi.`,
+    deletedAlreadyDead: (p, code) =>
+      `🗑️ ${p} sessiyasi yo‘q qilindi. Telegram uning kalitini allaqachon rad etgan (${code}), chiqarishga hech narsa qolmagan.`,
+    deletedPending: (p, until, reason) =>
+      `🗑️ ${p} sessiyasi bu yerda o‘chirildi, lekin Telegramga ulanib bo‘lmadi (${reason}): uning kaliti u yerda ` +
+      `hali ishlashi mumkin. Tozalash chiqishni ${until} gacha qayta urinadi; faqat shu uchun shifrlangan satr shungacha saqlanadi.`,
+    busy: (u) =>
+      `⏳ Bu sessiyani hozir boshqa vazifa ishlatmoqda (${u} gacha). Hech narsa o‘zgarmadi; bir daqiqadan so‘ng qayta urinib ko‘ring.`,
     paused: "⏸ To‘xtatildi: endi tekshirilmaydi va ishlatilmaydi.",
     resumed: "▶️ Davom ettirildi: sessiya yana faol.",
     notAllowed: "Sessiyaning hozirgi holatida buni qilib bo‘lmaydi; mana uning kartasi.",
