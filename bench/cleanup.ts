@@ -13,6 +13,7 @@ import { createDocumentClient } from "../lib/dynamo";
 import { createLogger } from "../lib/log";
 import { SessionRepository } from "../lib/sessions";
 import { AuditLog } from "../lib/bot-state/audit";
+import { createUserbotServices } from "../lib/telegram";
 import { round } from "./lib/stats";
 import type { BenchStore } from "./lib/store";
 
@@ -127,10 +128,25 @@ export async function measureCleanup(options: {
   const logger = createLogger({ service: "bench-cleanup", level: "SILENT" });
   const sessions = new SessionRepository(doc, store.sessionsTable, store.cipher, { logger });
   const t1 = performance.now();
+  const audit = new AuditLog(doc, store.botStateTable);
   const result = await runCleanup(
     {
       sessions,
-      audit: new AuditLog(doc, store.botStateTable),
+      audit,
+      // The seeded rows hold no key, so nothing is logged out (each counts as "no stored key") and Telegram is never
+      // called: a client asked for would be a bug in the bench.
+      userbots: createUserbotServices({
+        sessions,
+        doc,
+        botStateTable: store.botStateTable,
+        cipher: store.cipher,
+        credentials: () => Promise.resolve({ apiId: 1, apiHash: "bench-no-telegram" }),
+        logger,
+        audit,
+        createClient: () => {
+          throw new Error("The cleanup bench must not call Telegram.");
+        },
+      }).userbots,
       logger,
       metrics: noMetrics,
       now: () => new Date(),

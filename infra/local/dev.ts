@@ -290,8 +290,23 @@ async function main(): Promise<number> {
       if (needsAttention(summary)) await notifier(summary);
     });
     every("Cleanup", options.cleanupEveryMs, async () => {
+      try {
+        await secrets.telegramApi();
+      } catch (err) {
+        // Cleanup logs keys out at Telegram before destroying them: without the API credentials it cannot.
+        logger.warn("Cleanup skipped: API_ID/API_HASH are not set", { error: (err as Error).message });
+        return;
+      }
       await runCleanup(
-        { sessions, audit, logger, metrics: noMetrics, now: () => new Date(), cleanups },
+        {
+          sessions,
+          audit,
+          userbots: (await userbots()).userbots,
+          logger,
+          metrics: noMetrics,
+          now: () => new Date(),
+          cleanups,
+        },
         { olderThanDays, actor: "dev:cleanup" },
       );
     });

@@ -22,6 +22,10 @@ export type JobMetricName =
   | "ChecksDispatched"
   | "MalformedMessages"
   | "SessionsDeletedByCleanup"
+  /** Deleted sessions whose key's logout at Telegram is still not confirmed after a cleanup run. */
+  | "LogoutsPending"
+  /** Pending logouts given up on (past the give-up date): ciphertext destroyed, logout never confirmed. */
+  | "LogoutsGivenUp"
   /** Dimension `status`: the fleet's size per status. */
   | "FleetSessions";
 

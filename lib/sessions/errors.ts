@@ -70,7 +70,7 @@ export class RevocationPendingError extends Error {
   ) {
     super(
       `The previous session of ${phone} was deleted but its logout at Telegram is not confirmed yet. ` +
-        `Retry the pending logouts (sessions cleanup) when Telegram is reachable, then add it again` +
+        `Retry the pending logouts (\`sessions revoke-pending\`) when Telegram is reachable, then add it again` +
         (giveUpAt ? `; after ${giveUpAt} it is given up and the phone is free.` : "."),
     );
     this.name = "RevocationPendingError";

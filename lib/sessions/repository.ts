@@ -986,57 +986,6 @@ export class SessionRepository {
   }
 
   /**
-   * Cleanup's delete: only if the session is still an `error` last updated before `cutoff`. A session logged in
-   * again (or touched) meanwhile survives. Returns false when the condition no longer holds.
-   */
-  async deleteIfOldError(
-    phone: Phone,
-    cutoff: Date,
-    options: { alsoPut?: { TableName: string; Item: Record<string, unknown> } } = {},
-  ): Promise<boolean> {
-    const now = this.now();
-    const update = {
-      TableName: this.tableName,
-      Key: { phone },
-      ConditionExpression: "#status = :error AND updatedAt < :cutoff",
-      UpdateExpression:
-        "SET #status = :deleted, isPaused = :true, updatedAt = :now, deletedAt = :now, expiresAt = :exp, " +
-        "version = version + :one REMOVE sessionCiphertext, leaseOwner, leaseUntil, " +
-        PROXY_ATTRIBUTES.join(", "),
-      ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: {
-        ":error": "error",
-        ":deleted": "deleted",
-        ":cutoff": cutoff.toISOString(),
-        ":now": now.toISOString(),
-        ":exp": Math.floor(now.getTime() / 1000) + TOMBSTONE_DAYS * 86_400,
-        ":true": true,
-        ":one": 1,
-      },
-    };
-    try {
-      if (options.alsoPut) {
-        // One transaction: the delete and the item that records it (the audit entry) happen together or not at all.
-        await this.doc.send(
-          new TransactWriteCommand({ TransactItems: [{ Update: update }, { Put: options.alsoPut }] }),
-        );
-      } else {
-        await this.doc.send(new UpdateCommand(update));
-      }
-      this.countsCache = undefined;
-      this.logger?.info("Deleted old error session", { phone });
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      // In a transaction a failed condition arrives as a cancellation whose first reason names it.
-      if (firstConditionFailed(err)) {
-        return false;
-      }
-      throw err;
-    }
-  }
-
-  /**
    * Bookkeeping of a check or use that does not change the status (and so does not move `updatedAt`):
    * the account as getMe reported it, `lastCheckedAt`, failure counters, flood waits. Conditional on the version.
    */

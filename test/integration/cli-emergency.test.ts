@@ -5,16 +5,48 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { userInfo } from "node:os";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AdminRepository } from "../../lib/bot-state/admins";
 import { AuditLog } from "../../lib/bot-state/audit";
-import { cliEnv, daysAgo, fakeSessionString, runCli, runCliInTerminal, seed } from "../support/cli-run";
+import type { Phone } from "../../lib/sessions";
+import { loopbackDcEnv } from "../support/cli-dc";
+import {
+  cliEnv as storeEnv,
+  daysAgo,
+  fakeSessionString,
+  runCli,
+  runCliInTerminal,
+  seed as seedFake,
+  type SeedSession,
+} from "../support/cli-run";
 import { createTestStore, type TestStore } from "../support/dynamo";
+import { startLoopbackDc, type LoopbackDc } from "../support/mtproto/loopback-dc";
 
 // Every test starts real `sessions` processes (about a second each, several on a busy two-core machine).
 vi.setConfig({ testTimeout: 90_000 });
 
 const today = () => new Date().toISOString().slice(0, 10);
+
+/** Removing a session logs its key out at Telegram first: the CLI talks to this loopback DC. */
+let dc: LoopbackDc;
+beforeAll(async () => {
+  dc = await startLoopbackDc();
+});
+afterAll(async () => {
+  await dc?.stop();
+});
+const cliEnv = (store: TestStore) => storeEnv(store, loopbackDcEnv(dc));
+let nextUserId = 674_000;
+/** Sessions whose keys are logged in at the DC (each phone an account there). */
+function seed(store: TestStore, sessions: readonly SeedSession[]): Promise<Phone[]> {
+  return seedFake(
+    store,
+    sessions.map((s) => ({
+      ...s,
+      sessionString: dc.addAccount({ phone: s.phone, userId: ++nextUserId, firstName: "Err" }).sessionString,
+    })),
+  );
+}
 
 describe("remove-errors: remove every session in status error", () => {
   let store: TestStore;
@@ -63,7 +95,10 @@ describe("remove-errors: remove every session in status error", () => {
     expect(r.stdout).toContain(
       "This will delete 3 sessions in error (older than 30 days): +998904440001, +998904440002, +998904440003.",
     );
-    expect(r.stdout).toContain("Deleted 3 sessions in error (older than 30 days).");
+    expect(r.stdout).toContain(
+      "Deleted 3 sessions in error (older than 30 days): 3 logged out at Telegram and destroyed, 0 already " +
+        "refused by Telegram and destroyed, 0 with the logout pending.",
+    );
     expect(await statuses()).toEqual({
       "+998904440001": "deleted",
       "+998904440002": "deleted",
@@ -72,9 +107,10 @@ describe("remove-errors: remove every session in status error", () => {
       "+998904440005": "active",
       "+998904440006": "paused",
     });
-    const audit = (await new AuditLog(store.doc, store.botStateTable).day(today())).filter(
-      (a) => a.detail === "remove-errors",
+    const audit = (await new AuditLog(store.doc, store.botStateTable).day(today())).filter((a) =>
+      a.detail?.startsWith("remove-errors; "),
     );
+    for (const a of audit) expect(a.detail).toBe("remove-errors; logged out at Telegram and destroyed");
     expect(audit.map((a) => a.phone).sort()).toEqual(["+998904440001", "+998904440002", "+998904440003"]);
     expect(new Set(audit.map((a) => a.actor))).toEqual(new Set([`cli:${userInfo().username}`]));
   });
@@ -83,7 +119,7 @@ describe("remove-errors: remove every session in status error", () => {
     const r = await runCli(["remove-errors", "--yes"], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("This will delete 1 session in error: +998904440004.");
-    expect(r.stdout).toContain("Deleted 1 session in error.");
+    expect(r.stdout).toContain("Deleted 1 session in error: 1 logged out at Telegram and destroyed");
     expect((await statuses())["+998904440004"]).toBe("deleted");
 
     const again = await runCli(["remove-errors", "--yes"], { env });
@@ -109,7 +145,7 @@ describe("remove-errors: remove every session in status error", () => {
     expect(yes.code).toBe(0);
     expect(yes.screen).toContain("Delete 2 sessions? [y/N]");
     expect(yes.screen).toMatch(/Deleting \[█+\] 2\/2 100%/);
-    expect(yes.screen).toContain("Deleted 2 sessions in error.");
+    expect(yes.screen).toContain("Deleted 2 sessions in error: 2 logged out at Telegram and destroyed");
     for (const p of phones) expect((await s.sessions().get(p))?.status).toBe("deleted");
   });
 
@@ -265,7 +301,7 @@ describe("backup", () => {
   it("exports both local tables as JSON lines into the data folder, session strings still encrypted", async () => {
     const store = await createTestStore();
     const env = cliEnv(store);
-    await seed(store, [{ phone: "+998905550001" }, { phone: "+998905550002", status: "error" }]);
+    await seedFake(store, [{ phone: "+998905550001" }, { phone: "+998905550002", status: "error" }]);
     await new AdminRepository(store.doc, store.botStateTable).add({
       userId: "1",
       role: "owner",

@@ -7,12 +7,17 @@ import { normalizePhone, SessionRepository, type ListOptions, type Phone } from 
 import { AuditLog } from "../../lib/bot-state/audit";
 import { captureOutput } from "../support/capture-logs";
 import { createTestStore, type TestStore } from "../support/dynamo";
+import { FakeTelegram } from "../support/fake-telegram";
+import { API_ID, wireUserbots } from "../support/fake-telegram-harness";
 
 const NOW = new Date("2026-11-29T00:00:00Z");
 const DAY = 86_400_000;
 const SESSION_STRING = `1${"B".repeat(220)}cleanupSecretTail==`;
 
 let store: TestStore;
+/** Telegram under GramJS: the cleanup logs each key out before destroying it. */
+let telegram: FakeTelegram;
+const strings: string[] = [];
 let seq = 0;
 function nextPhone(): Phone {
   seq += 1;
@@ -23,7 +28,10 @@ function nextPhone(): Phone {
 async function sessionFrom(daysAgo: number, state: "active" | "error" | "paused"): Promise<Phone> {
   const phone = nextPhone();
   const repo = store.sessions({ now: () => new Date(NOW.getTime() - daysAgo * DAY) });
-  await repo.create({ phone, sessionString: SESSION_STRING, account: { userId: String(5000 + seq) } });
+  telegram.addAccount({ phone, userId: 5000 + seq, firstName: "Old" });
+  const sessionString = await telegram.sessionFor(phone);
+  strings.push(sessionString);
+  await repo.create({ phone, sessionString, account: { userId: String(5000 + seq) } });
   if (state === "error") {
     await repo.markError(phone, {
       code: "AUTH_KEY_UNREGISTERED",
@@ -37,9 +45,12 @@ async function sessionFrom(daysAgo: number, state: "active" | "error" | "paused"
 function cleanupHandler(sessions: SessionRepository) {
   const logger = createLogger({ service: "test", level: "INFO" });
   const metrics = new Metrics({ namespace: "SessionKeeperTest", serviceName: "test" });
+  const audit = new AuditLog(store.doc, store.botStateTable, () => NOW);
   return createCleanupHandler(() => ({
     sessions,
-    audit: new AuditLog(store.doc, store.botStateTable, () => NOW),
+    audit,
+    userbots: wireUserbots(store, telegram.createClient, "test", { sessions, audit, logger, now: () => NOW })
+      .services.userbots,
     logger,
     metrics: powertoolsMetrics(metrics),
     now: () => NOW,
@@ -49,6 +60,8 @@ function cleanupHandler(sessions: SessionRepository) {
 
 beforeAll(async () => {
   store = await createTestStore();
+  telegram = new FakeTelegram();
+  telegram.validApiId = API_ID;
 });
 
 describe("weekly cleanup of old error sessions", () => {
@@ -90,7 +103,7 @@ describe("weekly cleanup of old error sessions", () => {
     for (const phone of oldErrors) {
       const row = await admin.get(phone);
       expect(row).toMatchObject({ status: "deleted", hasSecret: false });
-      expect(output).toMatch(new RegExp(`"message":"Deleted old error session"[^\\n]*"phone":"\\${phone}"`));
+      expect(output).toMatch(new RegExp(`"message":"Session deleted"[^\\n]*"phone":"\\${phone}"`));
     }
     expect(await admin.get(reloggedMeanwhile)).toMatchObject({ status: "active", hasSecret: true });
     expect(await admin.get(recentError)).toMatchObject({ status: "error" });
@@ -102,6 +115,9 @@ describe("weekly cleanup of old error sessions", () => {
     expect(cleaned.map((e) => e.phone).sort()).toEqual([...oldErrors].sort());
     expect(cleaned[0]).toMatchObject({ actor: "schedule:cleanup" });
     expect(cleaned[0]!.detail).toMatch(/older than 30 days\): AUTH_KEY_UNREGISTERED/);
+    // Each key was logged out at Telegram before its ciphertext was destroyed, and the audit says so.
+    for (const e of cleaned) expect(e.detail).toContain("; logged out at Telegram and destroyed");
+    expect(result.deleted.map((d) => d.revocation)).toEqual(["logged-out", "logged-out", "logged-out"]);
 
     // The count an operator's dashboard shows, in CloudWatch EMF.
     const emf = output
@@ -111,6 +127,7 @@ describe("weekly cleanup of old error sessions", () => {
     expect(emf.find((m) => "SessionsDeletedByCleanup" in m)).toMatchObject({ SessionsDeletedByCleanup: 3 });
     expect(emf.find((m) => m.status === "deleted")).toMatchObject({ FleetSessions: 3 });
     expect(output).not.toContain("cleanupSecretTail");
+    for (const secret of strings) expect(output).not.toContain(secret);
   });
 
   it("in a dry run lists the old error sessions and deletes nothing", async () => {

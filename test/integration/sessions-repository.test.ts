@@ -11,6 +11,7 @@ import {
   type Phone,
   type SessionRepository,
 } from "../../lib/sessions";
+import { AuditLog } from "../../lib/bot-state/audit";
 import { BY_STATUS_INDEX } from "../../lib/tables";
 import { createTestStore, type TestStore } from "../support/dynamo";
 
@@ -274,22 +275,34 @@ describe("the cleanup cut-off query", () => {
     expect(repo.readStats.capacityUnits - before.capacityUnits).toBeGreaterThan(0);
   });
 
-  it("deleteIfOldError deletes an old error session but spares one logged in again meanwhile", async () => {
+  it("deleteWithRevocation writes its audit entry in the same transaction; a stale version writes neither", async () => {
     const repo = store.sessions({ now: () => new Date("2026-01-01T00:00:00.000Z") });
-    const oldOne = nextPhone();
-    const reborn = nextPhone();
-    for (const phone of [oldOne, reborn]) {
-      await repo.create({ phone, sessionString: "s", account });
-      await repo.markError(phone, { message: "dead", code: "AUTH_KEY_UNREGISTERED" });
-    }
-    const later = store.sessions({ now: () => new Date("2026-03-01T00:00:00.000Z") });
-    await later.relogin(reborn, "new", account);
-    const cutoff = new Date("2026-02-01T00:00:00.000Z");
-    expect(await later.deleteIfOldError(oldOne, cutoff)).toBe(true);
-    expect(await later.deleteIfOldError(reborn, cutoff)).toBe(false);
-    expect((await later.get(oldOne))?.status).toBe("deleted");
-    expect((await later.get(reborn))?.status).toBe("active");
-    expect(await later.readSessionString(reborn)).toBe("new");
+    const audit = new AuditLog(store.doc, store.botStateTable, () => new Date("2026-01-01T00:00:00.000Z"));
+    const phone = nextPhone();
+    const created = await repo.create({ phone, sessionString: "s", account });
+    const put = (detail: string) =>
+      audit.prepare({ action: "session.deleted", actor: "test", phone, detail }).put;
+    await repo.markError(phone, { message: "dead", code: "AUTH_KEY_UNREGISTERED" });
+
+    // The version the caller saw is older than the row's: nothing is deleted, nothing audited.
+    await expect(
+      repo.deleteWithRevocation(phone, { confirmed: "logged-out" }, created.version, {
+        alsoPut: put("stale"),
+      }),
+    ).rejects.toBeInstanceOf(StaleVersionError);
+    expect((await repo.get(phone))?.status).toBe("error");
+
+    const current = await repo.require(phone);
+    const deleted = await repo.deleteWithRevocation(phone, { confirmed: "already-dead" }, current.version, {
+      alsoPut: (r) => put(`key ${r.state}`),
+    });
+    expect(deleted).toMatchObject({
+      status: "deleted",
+      hasSecret: false,
+      revocation: { state: "already-dead" },
+    });
+    const day = (await audit.day("2026-01-01")).filter((e) => e.phone === phone);
+    expect(day.map((e) => e.detail)).toEqual(["key already-dead"]);
   });
 });
 

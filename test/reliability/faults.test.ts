@@ -594,9 +594,13 @@ describe("faults in the weekly cleanup", () => {
             ];
             const keep = new Map([await make(recently, "error"), await make(longAgo, "active")]);
             const now = () => new Date(epoch);
+            const sessions = faulty.sessions({ now });
+            const auditLog = new AuditLog(faulty.doc, store.botStateTable, now);
             const deps = {
-              sessions: faulty.sessions({ now }),
-              audit: new AuditLog(faulty.doc, store.botStateTable, now),
+              sessions,
+              audit: auditLog,
+              // The real userbot layer on the faulty client: each key is logged out at Telegram before it goes.
+              userbots: h.another({ sessions, audit: auditLog, doc: faulty.doc, now }).userbots,
               logger: createLogger({ service: "rel-cleanup", level: "DEBUG" }),
               metrics: noMetrics,
               now,
@@ -616,8 +620,8 @@ describe("faults in the weekly cleanup", () => {
             }
             if (!kind) {
               const writes = faulty.writes.length;
-              // One transaction per deletion: the tombstone and its audit entry together.
-              expect(writes).toBeGreaterThanOrEqual(3);
+              // Per deletion: the lease, then one transaction (the tombstone and its audit entry together).
+              expect(writes).toBeGreaterThanOrEqual(6);
               for (let w = 1; w <= writes; w++)
                 for (const k of faultsFor(faulty.writes[w - 1]!)) plan.push({ n: w, kind: k });
             } else {
@@ -626,9 +630,12 @@ describe("faults in the weekly cleanup", () => {
             }
             const label = kind ? `write ${n} ${faulty.writes[n - 1]?.command} ${kind}` : "clean";
             expect(await lost(c, keep), label).toEqual([]);
-            for (const [phone] of old) {
+            for (const [phone, secret] of old) {
               const row = await store.sessions().get(phone);
               expect(row?.status, label).toBe("deleted");
+              // Logged out at Telegram before its ciphertext was destroyed: never destroyed here, alive there.
+              expect(await h.fake.isLoggedIn(secret), `${label}: ${phone} logged out`).toBe(false);
+              expect(row?.revocation?.state, label).toMatch(/^(logged-out|already-dead)$/);
               expect(
                 await store
                   .sessions()

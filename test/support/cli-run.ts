@@ -92,6 +92,8 @@ export interface SeedSession {
   readonly code?: string;
   /** When it was created and last changed. */
   readonly at?: Date;
+  /** The stored key (a loopback DC's, for commands that log keys out); default a fake-shaped string. */
+  readonly sessionString?: string;
 }
 
 /** A session string shaped like GramJS's (base64, ~350 characters): it must never show up in CLI output. */
@@ -107,7 +109,7 @@ export async function seed(store: TestStore, sessions: readonly SeedSession[]): 
     const phone = normalizePhone(s.phone);
     await repo.create({
       phone,
-      sessionString: fakeSessionString(phone),
+      sessionString: s.sessionString ?? fakeSessionString(phone),
       account: s.account ?? { userId: String(1000 + phones.length) },
     });
     if (s.status === "paused") await repo.pause(phone);

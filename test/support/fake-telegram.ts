@@ -163,6 +163,14 @@ export class FakeTelegram {
     return key;
   }
 
+  /** True while the key in `sessionString` is logged in here (not logged out, revoked or unknown). */
+  async isLoggedIn(sessionString: string): Promise<boolean> {
+    const session = new StringSession(sessionString);
+    await session.load();
+    const key = session.getAuthKey()?.getKey();
+    return key ? this.keys.get(key.toString("hex"))?.authorized === true : false;
+  }
+
   /** The account owner pressed "Terminate all other sessions": every key of the phone is logged out. */
   revokeAll(phone: string): void {
     for (const state of this.keys.values()) if (state.phone === phone) state.authorized = false;

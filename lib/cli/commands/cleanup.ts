@@ -1,16 +1,63 @@
 /**
  * `sessions cleanup`: the weekly cleanup now (SEED.md "Auto-cleanup"), the same `runCleanup` the scheduled Lambda
- * runs: sessions in `error` whose last change is older than N days (30 by default) are deleted, each on its own
- * conditional write, so one logged in again meanwhile is kept. `--dry-run` lists them and deletes nothing; a real
- * run says how many first and asks (unless `--yes`).
+ * runs: pending logouts at Telegram retried, then sessions in `error` whose last change is older than N days (30 by
+ * default) logged out at Telegram and deleted, each on its own conditional write, so one logged in again meanwhile
+ * is kept. `--dry-run` lists them and changes nothing; a real run says how many first and asks (unless `--yes`).
  */
-import { DEFAULT_CLEANUP_AFTER_DAYS, runCleanup, type CleanupResult } from "../../jobs/cleanup";
+import {
+  DEFAULT_CLEANUP_AFTER_DAYS,
+  runCleanup,
+  type CleanupDeps,
+  type CleanupResult,
+} from "../../jobs/cleanup";
 import { noMetrics } from "../../jobs/metrics";
+import type { UserbotServices } from "../../telegram";
 import { CliError, EXIT, UsageError, type Command } from "../command";
+import type { CliContext } from "../context";
 import { count, plural, relativeTime, truncate } from "../format";
 import { confirm } from "../prompt";
 import { cleanupRecords } from "../records";
-import { cliLogger } from "../userbots";
+import { cliLogger, loadUserbots } from "../userbots";
+
+/**
+ * What `runCleanup` needs, with the userbot layer loaded only when a key is really to be logged out: a dry run
+ * (and the count before the question) needs no API credentials and never loads GramJS.
+ */
+export async function cleanupDeps(ctx: CliContext): Promise<CleanupDeps> {
+  const store = await ctx.store();
+  const { sessions, audit } = store;
+  let loaded: Promise<UserbotServices> | undefined;
+  const userbots = () => (loaded ??= loadUserbots(ctx)).then((u) => u.userbots);
+  return {
+    sessions,
+    audit,
+    userbots: {
+      deleteSession: async (phone, options) => (await userbots()).deleteSession(phone, options),
+      retryRevocation: async (phone, options) => (await userbots()).retryRevocation(phone, options),
+    },
+    logger: cliLogger(ctx.env),
+    metrics: noMetrics,
+    now: () => new Date(),
+    cleanups: cleanupRecords(store),
+  };
+}
+
+/** How the pending logouts ended, in one line (or none when there were none). */
+export function logoutsLine(result: CleanupResult): string | undefined {
+  if (result.logouts.length === 0) return undefined;
+  const by = (state: string) => result.logouts.filter((l) => l.state === state).length;
+  const settled = by("logged-out") + by("already-dead");
+  const pending = result.logouts.filter((l) => l.state === "pending");
+  const until = pending
+    .map((l) => l.giveUpAt ?? "")
+    .sort()
+    .at(-1);
+  return (
+    `Pending logouts retried: ${count(result.logouts.length)}; ${count(settled)} confirmed and destroyed, ` +
+    `${count(by("unconfirmed"))} given up (never confirmed; destroyed anyway, audited), ` +
+    `${count(pending.length)} still pending${until ? ` (retried until ${until})` : ""}.`
+  );
+}
 
 function parseDays(raw: string | boolean | undefined): number {
   if (raw === undefined || typeof raw === "boolean") return DEFAULT_CLEANUP_AFTER_DAYS;
@@ -37,9 +84,11 @@ function listLines(result: CleanupResult): string[] {
 export const command: Command = {
   name: "cleanup",
   description: [
-    "Deletes the sessions in status error that have not changed for N days (30 by default), as the weekly",
-    "scheduled cleanup does. --dry-run only lists them. Otherwise it says how many, asks, and deletes each on its",
-    "own: a session logged in again meanwhile is kept. Deleted sessions leave a tombstone (status deleted).",
+    "Runs the weekly cleanup now: retries the pending logouts at Telegram of deleted sessions (past their give-up",
+    "date the key is destroyed anyway and audited as never confirmed), then logs out and deletes the sessions in",
+    "status error that have not changed for N days (30 by default). --dry-run only lists them. Otherwise it says",
+    "how many, asks, and does each on its own: a session logged in again meanwhile is kept. Deleted sessions leave",
+    "a tombstone (status deleted).",
   ].join("\n"),
   options: {
     "dry-run": { type: "boolean", help: "list what would be deleted, delete nothing" },
@@ -54,31 +103,31 @@ export const command: Command = {
   async run(ctx, args) {
     const days = parseDays(args.values["older-than-days"]);
     const dryRun = args.values["dry-run"] === true;
-    const store = await ctx.store();
-    const deps = {
-      sessions: store.sessions,
-      audit: store.audit,
-      logger: cliLogger(ctx.env),
-      metrics: noMetrics,
-      now: () => new Date(),
-      cleanups: cleanupRecords(store),
-    };
+    const deps = await cleanupDeps(ctx);
     const which = `in error and unchanged for more than ${plural(days, "day")}`;
 
     // Always a dry run first: the count (and the list) the operator confirms is what is about to be deleted.
     const preview = await runCleanup(deps, { olderThanDays: days, dryRun: true, actor: ctx.actor });
-    if (preview.deleted.length === 0) {
-      ctx.out(`No sessions ${which}. Nothing to delete.`);
+    const pendingLine =
+      preview.logouts.length > 0
+        ? `${plural(preview.logouts.length, "deleted session")} with a pending logout at Telegram to retry.`
+        : undefined;
+    if (preview.deleted.length === 0 && preview.logouts.length === 0) {
+      ctx.out(`No sessions ${which}, and no pending logouts. Nothing to do.`);
       return EXIT.ok;
     }
     if (dryRun) {
       ctx.out(`Would delete ${plural(preview.deleted.length, "session")} ${which}:`);
       for (const line of listLines(preview)) ctx.out(line);
-      ctx.out("Dry run: nothing was deleted. Run without --dry-run to delete them.");
+      if (pendingLine) ctx.out(`Would retry: ${pendingLine}`);
+      ctx.out("Dry run: nothing was changed. Run without --dry-run to do it.");
       return EXIT.ok;
     }
-    ctx.out(`This will delete ${plural(preview.deleted.length, "session")} ${which}:`);
+    ctx.out(
+      `This will log out at Telegram and delete ${plural(preview.deleted.length, "session")} ${which}:`,
+    );
     for (const line of listLines(preview)) ctx.out(line);
+    if (pendingLine) ctx.out(`It also retries: ${pendingLine}`);
     const yes = await confirm(`Delete ${plural(preview.deleted.length, "session")}?`, {
       yes: args.values.yes === true,
       interactive: ctx.interactive,
@@ -88,9 +137,21 @@ export const command: Command = {
     });
     if (!yes) throw new CliError("Nothing deleted: you did not confirm.");
 
-    ctx.err(`Deleting ${plural(preview.deleted.length, "session")}…`);
+    ctx.err(`Logging out and deleting ${plural(preview.deleted.length, "session")}…`);
     const result = await runCleanup(deps, { olderThanDays: days, actor: ctx.actor });
-    ctx.out(`Deleted ${plural(result.deleted.length, "session")} ${which}.`);
+    const logouts = logoutsLine(result);
+    if (logouts) ctx.out(logouts);
+    const by = (o: string) => result.deleted.filter((d) => d.revocation === o).length;
+    ctx.out(
+      `Deleted ${plural(result.deleted.length, "session")} ${which}: ${count(by("logged-out"))} logged out at ` +
+        `Telegram and destroyed, ${count(by("already-dead"))} already refused by Telegram and destroyed, ` +
+        `${count(by("not-confirmed"))} with the logout pending.`,
+    );
+    if (by("not-confirmed") > 0)
+      ctx.err(
+        "Telegram could not be reached for some keys: they may still work there. Their logout is retried by " +
+          "`sessions revoke-pending` and the weekly cleanup; only for that is their encrypted string kept.",
+      );
     if (result.kept.length)
       ctx.out(
         `Kept ${plural(result.kept.length, "session")} that changed meanwhile (logged in again): ${result.kept.join(", ")}.`,

@@ -28,6 +28,7 @@ import { pause, resume } from "./pause-resume";
 import { command as proxy } from "./proxy";
 import { command as remove } from "./remove";
 import { command as removeErrors } from "./remove-errors";
+import { command as revokePending } from "./revoke-pending";
 import { command as show } from "./show";
 import { command as spambot } from "./spambot";
 import { command as status } from "./status";
@@ -72,7 +73,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: "remove",
     group: "Sessions",
-    summary: "delete one session (asks first unless --yes)",
+    summary: "log one session out at Telegram and delete it (asks first unless --yes)",
     command: remove,
   },
   {
@@ -171,6 +172,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     group: "Emergency and upkeep",
     summary: "run the weekly cleanup now (--dry-run to see what it would delete)",
     command: cleanup,
+  },
+  {
+    name: "revoke-pending",
+    group: "Emergency and upkeep",
+    summary: "retry the logout at Telegram of deleted sessions whose logout is not confirmed",
+    command: revokePending,
   },
 ];
 

@@ -1,11 +1,14 @@
 /**
  * `sessions remove-errors`: the runbook's "remove every session in status error". Counts first, asks, then
- * deletes each one on its own conditional write (still `error`, still last updated before the cut-off), so a
- * session logged in again meanwhile survives, and an interrupted run loses nothing: run it again to continue.
+ * deletes each one under its lease, its key logged out at Telegram first (an error session's key is usually dead
+ * already: that is counted, not retried), on its own conditional write (still `error`, still last updated before the
+ * cut-off), so a session logged in again meanwhile survives, and an interrupted run loses nothing: run it again.
  */
-import type { Phone, SessionRepository } from "../../sessions";
+import { LeaseHeldError, StaleVersionError, type Phone, type SessionRepository } from "../../sessions";
+import { DEFAULT_CHECK_DEADLINE_MS } from "../../jobs/scale";
+import { loadUserbots } from "../userbots";
 import { CliError, EXIT, UsageError, type Command } from "../command";
-import { plural } from "../format";
+import { count, plural } from "../format";
 import { createProgress } from "../progress";
 import { confirm } from "../prompt";
 
@@ -35,7 +38,9 @@ export const command: Command = {
   name: "remove-errors",
   description: [
     "Counts the sessions in status error (only those unchanged for N days with --older-than-days), shows them,",
-    "asks, then deletes each. A session that is logged in again or changes while this runs is kept.",
+    "asks, then logs each one's key out at Telegram and deletes it (a key Telegram cannot be asked about now is",
+    "kept encrypted only to retry the logout: `sessions revoke-pending`). A session that is logged in again or",
+    "changes while this runs is kept.",
     "Each delete stands alone: if the run is interrupted, what was deleted stays deleted; run it again to continue.",
   ].join("\n"),
   options: {
@@ -70,7 +75,7 @@ export const command: Command = {
     }
 
     async function removeErrors(): Promise<number> {
-      const { sessions, audit } = await ctx.store();
+      const { sessions } = await ctx.store();
 
       const phones = await errorPhonesBefore(sessions, cutoff);
       if (phones.length === 0) {
@@ -89,10 +94,14 @@ export const command: Command = {
         action: `delete ${plural(phones.length, "session")}`,
       });
       if (!yes) throw new CliError("Nothing deleted: you did not confirm.");
+      // A missing API_ID/API_HASH stops here, before anything is touched.
+      const { userbots } = await loadUserbots(ctx);
 
       phase = "deleting";
       const progress = createProgress({ total: phones.length, label: "Deleting", stream: ctx.term.stderr });
       const kept: Phone[] = [];
+      const ended = { "logged-out": 0, "already-dead": 0, "not-confirmed": 0 };
+      let retryUntil: string | undefined;
       let deleted = 0;
       let failure: unknown;
       let next = 0;
@@ -100,19 +109,24 @@ export const command: Command = {
         while (!stopping && failure === undefined && next < phones.length) {
           const phone = phones[next++]!;
           try {
-            if (await sessions.deleteIfOldError(phone, cutoff)) {
+            const result = await userbots.deleteSession(phone, {
+              deadlineMs: DEFAULT_CHECK_DEADLINE_MS,
+              actor: ctx.actor,
+              only: (s) => s.status === "error" && s.updatedAt < cutoff.toISOString(),
+              audit: { action: "session.deleted", actor: ctx.actor, detail: "remove-errors" },
+            });
+            if (result.outcome === "deleted") {
               deleted++;
-              await audit.record({
-                action: "session.deleted",
-                actor: ctx.actor,
-                phone,
-                detail: "remove-errors",
-              });
+              ended[result.revocation.outcome]++;
+              const r = result.session.revocation;
+              if (r?.state === "pending" && (!retryUntil || r.giveUpAt > retryUntil)) retryUntil = r.giveUpAt;
             } else {
               kept.push(phone);
             }
           } catch (err) {
-            failure ??= err;
+            // Changed meanwhile (logged in again, another job using it right now): kept, as the description says.
+            if (err instanceof StaleVersionError || err instanceof LeaseHeldError) kept.push(phone);
+            else failure ??= err;
           }
           progress.tick();
         }
@@ -123,7 +137,17 @@ export const command: Command = {
         progress.stop();
       }
 
-      ctx.out(`Deleted ${plural(deleted, "session")} ${which}.`);
+      ctx.out(
+        `Deleted ${plural(deleted, "session")} ${which}: ${count(ended["logged-out"])} logged out at Telegram and ` +
+          `destroyed, ${count(ended["already-dead"])} already refused by Telegram and destroyed, ` +
+          `${count(ended["not-confirmed"])} with the logout pending.`,
+      );
+      if (ended["not-confirmed"] > 0)
+        ctx.err(
+          `Telegram could not be reached for ${plural(ended["not-confirmed"], "key")}: they may still work there. ` +
+            `Their logout is retried until ${retryUntil ?? "the give-up date"} (\`sessions revoke-pending\`, the ` +
+            "weekly cleanup); only for that is their encrypted string kept.",
+        );
       if (kept.length)
         ctx.out(
           `Kept ${plural(kept.length, "session")} that changed meanwhile (logged in again or touched): ${kept.join(", ")}.`,
