@@ -74,7 +74,7 @@ export const BOT_STATE_ACCESS: Record<FunctionName, readonly FamilyAccess[]> = {
     { family: "audit", actions: ["put"] },
   ],
   cleanup: [
-    // Each deletion is recorded in the same transaction.
+    // Each deletion, and each retried logout, is recorded in the same transaction.
     { family: "audit", actions: ["put"] },
     // One record per cleanup, for the history.
     { family: "cleanups", actions: ["put"] },
@@ -95,8 +95,9 @@ export type KeyUser = FunctionName | "operator";
 export const SESSION_KEY_USE: { readonly store: readonly KeyUser[]; readonly open: readonly KeyUser[] } = {
   // Logs in new sessions (seals them); the CLI's add, import and restore.
   store: ["adminBot", "operator"],
-  // "Check now" and logins (AdminBot), the daily check (worker). Cleanup deletes rows without opening them.
-  open: ["adminBot", "healthCheckWorker", "operator"],
+  // "Check now", logins and 🗑️ Delete (AdminBot), the daily check (worker), and the cleanup: a key is logged out at
+  // Telegram (auth.logOut with that key) before its ciphertext is destroyed, so whatever deletes a session opens it.
+  open: ["adminBot", "healthCheckWorker", "cleanup", "operator"],
 };
 
 /**

@@ -32,7 +32,7 @@ import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { MAX_RECEIVES, WORKER_BATCH_SIZE } from "../lib/jobs/scale";
-import { BY_STATUS_INDEX } from "../lib/tables";
+import { BY_REVOCATION_INDEX, BY_STATUS_INDEX } from "../lib/tables";
 import { botStateGrants, SESSION_KEY_USE } from "./access";
 import type { FunctionName } from "./bundling";
 import { DeadLetterQueue } from "./constructs/dead-letter-queue";
@@ -373,14 +373,18 @@ export class ServiceStack extends Stack {
 
     // --- Cleanup ---------------------------------------------------------------------------------------------
     this.cleanup = new ScheduledJob(this, "Cleanup", {
-      description: "Session Keeper: weekly deletion of sessions in error for longer than the cut-off",
+      description:
+        "Session Keeper: weekly retry of pending logouts, and logout and deletion of sessions in error for longer " +
+        "than the cut-off",
       schedule: settings.cleanupSchedule,
       timeZone: settings.scheduleTimeZone,
       alarmTopic: this.alarmTopic,
       function: {
         name: "cleanup",
         roleName: props.roleNames.cleanup,
-        description: `Session Keeper cleanup: deletes error sessions not updated for ${settings.cleanupAfterDays} days`,
+        description:
+          `Session Keeper cleanup: logs out and deletes error sessions not updated for ${settings.cleanupAfterDays} ` +
+          "days, retries pending logouts",
         environment: { ...common, CLEANUP_AFTER_DAYS: String(settings.cleanupAfterDays) },
         timeout: Duration.minutes(10),
         memorySize: 512,
@@ -388,9 +392,17 @@ export class ServiceStack extends Stack {
       },
     });
     const cleanup = this.cleanup.handler;
-    grantTableAccess(cleanup.role, { ...sessions, write: true, indexes: [BY_STATUS_INDEX] });
+    // byStatus finds the old errors, byRevocation the deleted sessions whose logout is still pending.
+    grantTableAccess(cleanup.role, {
+      ...sessions,
+      write: true,
+      indexes: [BY_STATUS_INDEX, BY_REVOCATION_INDEX],
+    });
     grantTableAccess(cleanup.role, { ...botState, items: botStateGrants("cleanup") });
-    // It deletes rows without opening them and calls neither Telegram nor the Bot API: no session key, no secret.
+    // It opens each key to log it out at Telegram before destroying it (the session key's open use, and the API
+    // id/hash from the app secret); it never seals a session and never calls the Bot API.
+    grantSessionKey(stateful, "cleanup", cleanup.role);
+    stateful.appSecret.grantRead(cleanup.role);
 
     // Every alarm made above (functions, dead-letter queues, the webhook), found rather than listed, so a new one
     // shows on the dashboard too.

@@ -161,3 +161,24 @@ describe("the bot-state table, function by function", () => {
     }
   });
 });
+
+describe("the cleanup, which logs each key out at Telegram before destroying it", () => {
+  const resourcesOf = (fn: Fn, action: string) =>
+    statementsOf(fn)
+      .filter((st) => st.Effect === "Allow" && [st.Action].flat().includes(action))
+      .map((st) => JSON.stringify(st.Resource));
+
+  it("may query the sessions table's byStatus (old errors) and byRevocation (pending logouts) indexes", () => {
+    const queried = resourcesOf("cleanup", "dynamodb:Query").join(" ");
+    expect(queried).toContain("/index/byStatus");
+    expect(queried).toContain("/index/byRevocation");
+    // The dispatcher reads active sessions only: no pending logouts.
+    expect(resourcesOf("dispatch", "dynamodb:Query").join(" ")).not.toContain("byRevocation");
+  });
+
+  it("may read the app secret (the API id and hash a logout connects with), and not the webhook secret", () => {
+    const read = resourcesOf("cleanup", "secretsmanager:GetSecretValue").join(" ");
+    expect(read).toContain("AppSecret");
+    expect(read).not.toContain("WebhookSecret");
+  });
+});

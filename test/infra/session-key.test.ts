@@ -110,10 +110,10 @@ describe("the session key's policy", () => {
       expect(keyPolicyAllows(ROLES[who], "kms:GenerateDataKey"), who).toBe(false);
   });
 
-  it("lets the AdminBot, the worker and the operator role open sessions; dispatch and cleanup cannot", () => {
-    for (const who of ["adminBot", "worker", "operator"] as const)
+  it("lets the AdminBot, the worker, the cleanup (it logs keys out) and the operator role open sessions; dispatch cannot", () => {
+    for (const who of ["adminBot", "worker", "cleanup", "operator"] as const)
       expect(keyPolicyAllows(ROLES[who], "kms:Decrypt"), who).toBe(true);
-    for (const who of ["dispatch", "cleanup", "accountAdmin"] as const)
+    for (const who of ["dispatch", "accountAdmin"] as const)
       expect(keyPolicyAllows(ROLES[who], "kms:Decrypt"), who).toBe(false);
   });
 

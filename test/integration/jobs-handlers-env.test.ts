@@ -35,12 +35,17 @@ describe("the deployed handlers", () => {
     await old.markError(phone, { code: "SESSION_REVOKED", message: "SESSION_REVOKED: log in again" });
 
     // The handlers read the environment on their first invocation, as a Lambda container does on a cold start.
-    const { result, output } = await captureOutput(() => cleanup({}));
+    const { result, output } = await captureOutput(() => cleanup({ dryRun: true }));
 
     expect(result.deleted.map((d) => d.phone)).toEqual([phone]);
-    expect(await store.sessions().get(phone)).toMatchObject({ status: "deleted" });
     expect(output).toContain('"function":"cleanup"');
     expect(output).toContain('"Namespace":"SessionKeeperTest"');
+
+    // A real run logs each key out at Telegram before destroying it: without the API credentials it cannot, so it
+    // fails saying how to set them (the schedule's dead-letter queue and alarm), and destroys nothing.
+    const run = await captureOutput(() => cleanup({}).catch((err: unknown) => err));
+    expect(String(run.result)).toMatch(/Missing API_ID: get it at my\.telegram\.org/);
+    expect(await store.sessions().get(phone)).toMatchObject({ status: "error", hasSecret: true });
   });
 
   it("the worker refuses a bad setting; and without the Telegram API credentials fails each check, saying how to set them, touching no session", async () => {
