@@ -72,6 +72,11 @@ describe("sessions history", () => {
       {
         sessions: store.sessions(),
         audit: new AuditLog(store.doc, store.botStateTable),
+        // Nothing here is old enough to delete, so no key is logged out at Telegram.
+        userbots: {
+          deleteSession: () => Promise.reject(new Error("this cleanup deletes nothing")),
+          retryRevocation: () => Promise.reject(new Error("this cleanup has no pending logout")),
+        },
         logger: createLogger({ service: "test", level: "SILENT" }),
         metrics: noMetrics,
         now: () => new Date(),
