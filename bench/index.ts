@@ -143,6 +143,20 @@ async function main(): Promise<void> {
 
     const perUpdate = await countPerUpdate(env, phones);
     log(`requests per update: ${JSON.stringify(perUpdate)}`);
+    // Round trips to DynamoDB per warm update, route by route (a transaction is one call); the goal is the worst.
+    const callsByRoute = Object.fromEntries(
+      WARM_KINDS.map((k) => [k, round(perUpdate[k].reads + perUpdate[k].writes, 2)]),
+    ) as Record<WarmKind, number>;
+    const ddbCallsPerWarmUpdate = Math.max(...Object.values(callsByRoute));
+    rows.push({
+      figure: "DynamoDB calls per warm update: /start / list / card",
+      measured: WARM_KINDS.map((k) => callsByRoute[k]).join(" / "),
+      reference: "1 (one admin read)",
+      ratio: "-",
+      goal: "≤ 2",
+      pass: ddbCallsPerWarmUpdate <= 2,
+    });
+    Object.assign(json, { ddbCallsPerWarmUpdate, ddbCallsPerWarmUpdateByRoute: callsByRoute });
 
     // 3. Health-check scale
     const worker = await buildFunction("healthCheckWorker");

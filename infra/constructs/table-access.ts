@@ -32,7 +32,8 @@ export const WRITE_ACTIONS = [
 export type ItemAction = "read" | "put" | "update" | "delete";
 
 const ITEM_ACTIONS: Record<ItemAction, readonly string[]> = {
-  read: ["dynamodb:GetItem", "dynamodb:Query"],
+  // A transaction's ConditionCheck reads the item it checks (the webhook's claim checks the admin's item).
+  read: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
   put: ["dynamodb:PutItem"],
   update: ["dynamodb:UpdateItem"],
   delete: ["dynamodb:DeleteItem"],

@@ -11,6 +11,7 @@ import {
   QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import type { Logger } from "../log";
 import { BOT_STATE_ITEMS, itemKey } from "../tables";
@@ -28,6 +29,9 @@ export interface Admin {
   /** Telegram user id of who added this admin, or "cli". */
   readonly addedBy: string;
 }
+
+/** One item of a `TransactWriteItems` (here: a condition another module's write carries). */
+export type TransactionItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
 export class AdminError extends Error {
   constructor(message: string) {
@@ -89,6 +93,34 @@ export class AdminRepository {
       new GetCommand({ TableName: this.tableName, Key: { pk: PK, sk: userId } }),
     );
     return out.Item ? toAdmin(out.Item as AdminItem) : undefined;
+  }
+
+  /**
+   * A condition that holds while `admin` is still an admin with the same role and language, which is all the bot acts
+   * on. The webhook puts it in each update's processed-once claim (one transaction), so an admin a container keeps in
+   * memory costs no read, yet a removal or a change takes effect on their very next update, in every container.
+   */
+  unchangedCheck(admin: Admin): TransactionItem {
+    return {
+      ConditionCheck: {
+        TableName: this.tableName,
+        Key: { pk: PK, sk: admin.userId },
+        ConditionExpression:
+          "attribute_exists(pk) AND #role = :role AND " +
+          (admin.language ? "#language = :language" : "attribute_not_exists(#language)"),
+        ExpressionAttributeNames: { "#role": "role", "#language": "language" },
+        ExpressionAttributeValues: {
+          ":role": admin.role,
+          ...(admin.language ? { ":language": admin.language } : {}),
+        },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      },
+    };
+  }
+
+  /** What a failed `unchangedCheck` found instead: the admin as they are now, or undefined when no longer an admin. */
+  static found(item: Record<string, unknown> | undefined): Admin | undefined {
+    return item?.pk === PK ? toAdmin(item as unknown as AdminItem) : undefined;
   }
 
   async list(): Promise<Admin[]> {

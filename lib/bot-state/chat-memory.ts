@@ -10,11 +10,16 @@
  *   BOTINFO            / me        the bot's own getMe, cached so no cold start calls getMe
  */
 import { randomBytes } from "node:crypto";
-import { ConditionalCheckFailedException, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  type AttributeValue,
+} from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   GetCommand,
   PutCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
@@ -24,6 +29,7 @@ import type { Phone } from "../sessions/phone";
 import type { SessionStatus } from "../sessions/session";
 import type { EnvelopeCipher, SecretContext } from "../crypto/envelope";
 import { BOT_STATE_ITEMS, itemKey } from "../tables";
+import type { TransactionItem } from "./admins";
 
 /** How long a crashed invocation's marker blocks a retry of the same update. */
 export const UPDATE_LOCK_SECONDS = 60;
@@ -47,6 +53,12 @@ const updateKey = ({ botId, updateId }: UpdateRef) => itemKey(BOT_STATE_ITEMS.up
 const inputKey = (adminId: string) => itemKey(BOT_STATE_ITEMS.input, adminId);
 
 export type UpdateClaim = "claimed" | "done" | "busy";
+/** A claim that carried a check: the check failed (nothing was written), with the item it found, if any. */
+export type CheckedClaim =
+  UpdateClaim | { readonly checkFailed: true; readonly found?: Record<string, unknown> };
+
+/** Two updates of one admin at once both check the admin's item: DynamoDB may cancel one; it is tried again. */
+const CONFLICT_RETRIES = 3;
 
 export interface StoredPage {
   readonly status: SessionStatus;
@@ -113,30 +125,57 @@ export class ChatMemory {
    * crashed less than `UPDATE_LOCK_SECONDS` ago): answer non-2xx so Telegram retries later. A claim whose lock
    * expired is taken over, so a crash never makes Telegram's retry skip the update forever.
    */
-  async claimUpdate(update: UpdateRef): Promise<UpdateClaim> {
+  async claimUpdate(update: UpdateRef): Promise<UpdateClaim>;
+  /**
+   * The same claim in one transaction with `check` (a condition on another item, e.g. "this admin is unchanged"):
+   * claimed only if the check holds; if it does not, nothing is written and the item it found is returned.
+   */
+  async claimUpdate(update: UpdateRef, check: TransactionItem): Promise<CheckedClaim>;
+  async claimUpdate(update: UpdateRef, check?: TransactionItem): Promise<CheckedClaim> {
     const now = this.seconds();
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: updateKey(update),
-            sk: "update",
-            state: "IN_PROGRESS",
-            lockedUntil: now + UPDATE_LOCK_SECONDS,
-            expiresAt: now + UPDATE_KEEP_SECONDS,
-          },
-          ConditionExpression: "attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :now)",
-          ExpressionAttributeNames: { "#state": "state" },
-          ExpressionAttributeValues: { ":inProgress": "IN_PROGRESS", ":now": now },
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
-      return "claimed";
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      const old = err.Item ? unmarshall(err.Item as Record<string, AttributeValue>) : undefined;
-      return old?.state === "COMPLETED" ? "done" : "busy";
+    const put = {
+      TableName: this.tableName,
+      Item: {
+        pk: updateKey(update),
+        sk: "update",
+        state: "IN_PROGRESS",
+        lockedUntil: now + UPDATE_LOCK_SECONDS,
+        expiresAt: now + UPDATE_KEEP_SECONDS,
+      },
+      ConditionExpression: "attribute_not_exists(pk) OR (#state = :inProgress AND lockedUntil < :now)",
+      ExpressionAttributeNames: { "#state": "state" },
+      ExpressionAttributeValues: { ":inProgress": "IN_PROGRESS", ":now": now },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+    };
+    const stateOf = (old: Record<string, AttributeValue> | undefined): UpdateClaim =>
+      old && unmarshall(old).state === "COMPLETED" ? "done" : "busy";
+    if (!check) {
+      try {
+        await this.doc.send(new PutCommand(put));
+        return "claimed";
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+        return stateOf(err.Item as Record<string, AttributeValue> | undefined);
+      }
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: [check, { Put: put }] }));
+        return "claimed";
+      } catch (err) {
+        if (!(err instanceof TransactionCanceledException)) throw err;
+        const [checked, claimed] = err.CancellationReasons ?? [];
+        if (checked?.Code === "ConditionalCheckFailed") {
+          const found = checked.Item as Record<string, AttributeValue> | undefined;
+          return { checkFailed: true, ...(found ? { found: unmarshall(found) } : {}) };
+        }
+        if (claimed?.Code === "ConditionalCheckFailed") {
+          return stateOf(claimed.Item as Record<string, AttributeValue> | undefined);
+        }
+        const conflict = err.CancellationReasons?.some((r) => r.Code === "TransactionConflict");
+        if (!conflict || attempt >= CONFLICT_RETRIES) throw err;
+        await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * attempt));
+      }
     }
   }
 

@@ -35,6 +35,11 @@ export interface AdminFlavor {
   admin: Admin;
   lang: Language;
   t: Texts;
+  /**
+   * The admin came from this container's memory (AdminMemory), not from the table: the processed-once claim checks
+   * them in the same transaction.
+   */
+  adminFromMemory?: boolean;
 }
 
 export type BotContext = Context & AdminFlavor;

@@ -10,7 +10,7 @@ import { Bot, type BotConfig as GrammyBotConfig } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import { redactText } from "../log";
 import type { BotContext, BotDeps } from "./context";
-import { accessFeature } from "./features/access";
+import { AdminMemory, accessFeature } from "./features/access";
 import { addSessionFeature } from "./features/add-session";
 import { adminsFeature } from "./features/admins";
 import { languageFeature } from "./features/language";
@@ -41,8 +41,15 @@ export function createBot(config: BotConfig, deps: BotDeps): Bot<BotContext> {
     ...(config.client ? { client: config.client } : {}),
   });
 
-  bot.use(accessFeature(deps));
-  if (config.delivery !== "polling") bot.use(onceFeature(deps, botIdOf(config.token)));
+  if (config.delivery === "polling") {
+    bot.use(accessFeature(deps));
+  } else {
+    // One per container (the bot is built once per container): admins seen are not read again, but checked in
+    // each update's claim.
+    const admins = new AdminMemory();
+    bot.use(accessFeature(deps, admins));
+    bot.use(onceFeature(deps, botIdOf(config.token), admins));
+  }
 
   const features = bot.errorBoundary(async (err) => {
     const ctx = err.ctx;

@@ -53,6 +53,14 @@ export interface WebhookRig {
 }
 
 function keyOf(input: Record<string, unknown>): string {
+  // A transaction: the items it writes (a ConditionCheck only reads).
+  const transaction = input.TransactItems as Record<string, Record<string, unknown>>[] | undefined;
+  if (transaction) {
+    return transaction
+      .flatMap((item) => Object.entries(item).filter(([op]) => op !== "ConditionCheck"))
+      .map(([, op]) => keyOf(op))
+      .join(" + ");
+  }
   // The document client's plain values, or the low-level client's { S: "…" }.
   const key = (input.Key ?? input.Item) as Record<string, unknown> | undefined;
   if (!key) return "";

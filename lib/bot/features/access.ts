@@ -2,30 +2,65 @@
  * Access: only admins get anything. A stranger gets one short refusal with their own user id (so an owner can
  * add them), at most once an hour; the hour mark is the only thing a stranger can make the bot write.
  * Groups, channels and anonymous senders are ignored: the bot is used in private chats only.
+ *
+ * Under a webhook, the container remembers the admins it has seen (AdminMemory): a warm update reads nothing here, and
+ * the processed-once claim checks in the same transaction that the admin is still there, unchanged (features/once.ts).
+ * Long polling (`npm run dev`) has no claim, so it reads the admin on every update.
  */
 import { Composer, type Context } from "grammy";
+import type { Admin } from "../../bot-state/admins";
 import type { AdminFlavor, BotContext, BotDeps } from "../context";
 import { LOCALES, languageFromCode } from "../locales";
 
-export function accessFeature(deps: BotDeps): Composer<BotContext> {
+/** The admins one container has seen, as it last read or checked them. Only ever trusted together with a check. */
+export class AdminMemory {
+  private readonly admins = new Map<string, Admin>();
+
+  get(userId: string): Admin | undefined {
+    return this.admins.get(userId);
+  }
+
+  remember(admin: Admin): void {
+    this.admins.set(admin.userId, admin);
+  }
+
+  forget(userId: string): void {
+    this.admins.delete(userId);
+  }
+}
+
+export function accessFeature(deps: BotDeps, memory?: AdminMemory): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.use(async (ctx, next) => {
     const from = ctx.from;
     // A sender without a numeric id is not something Telegram sends: ignored without a write.
     if (!from || typeof from.id !== "number" || from.is_bot || ctx.chat?.type !== "private") return;
-    const admin = await deps.admins.get(String(from.id));
+    const userId = String(from.id);
+    const remembered = memory?.get(userId);
+    const admin = remembered ?? (await deps.admins.get(userId));
     if (!admin) {
-      await refuseStranger(ctx, deps, String(from.id), from.language_code);
+      await refuseStranger(ctx, deps, userId, from.language_code);
       return;
     }
-    const lang = admin.language ?? languageFromCode(from.language_code);
-    Object.assign(ctx, { admin, lang, t: LOCALES[lang] } satisfies AdminFlavor);
+    if (!remembered) memory?.remember(admin);
+    admit(ctx, admin, remembered !== undefined);
     await next();
   });
   return composer;
 }
 
-async function refuseStranger(ctx: Context, deps: BotDeps, userId: string, code?: string): Promise<void> {
+/** Lets `admin` in: their language and texts on the context. */
+export function admit(ctx: BotContext, admin: Admin, fromMemory: boolean): void {
+  const lang = admin.language ?? languageFromCode(ctx.from?.language_code);
+  Object.assign(ctx, { admin, lang, t: LOCALES[lang], adminFromMemory: fromMemory } satisfies AdminFlavor);
+}
+
+export async function refuseStranger(
+  ctx: Context,
+  deps: BotDeps,
+  userId: string,
+  code?: string,
+): Promise<void> {
   // Only the first contact within the hour is answered: a stranger cannot make the bot spam or fill the table.
   if (ctx.callbackQuery) await ctx.answerCallbackQuery();
   if (!(await deps.memory.markStrangerRefused(userId))) return;

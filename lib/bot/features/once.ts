@@ -3,7 +3,10 @@
  * id is claimed in the bot-state table before anything runs: a duplicate of a finished update is dropped; one whose
  * first delivery is still running (or crashed less than a minute ago) is answered non-2xx so Telegram retries.
  *
- * This runs after access, so a stranger's update writes no marker (the refusal mark is all a stranger writes).
+ * This runs after access, so a stranger's update writes no marker (the refusal mark is all a stranger writes). An
+ * admin that access took from the container's memory is checked here, in the claim's transaction: if they were removed
+ * or changed meanwhile, nothing is claimed and the update is answered as the table now says (a stranger's refusal, or
+ * the admin's new role and language). So a warm update makes two DynamoDB calls of its own: the claim and the mark.
  * Once the work succeeded the update is answered 200 even if marking it done fails: a 503 would run it twice.
  *
  * Update ids are unique per bot, so the marker carries the bot's id. Long polling (`npm run dev`) needs no marker at
@@ -11,8 +14,10 @@
  * API server whose ids start again at 1) must not swallow new updates; createBot leaves this feature out there.
  */
 import { Composer } from "grammy";
+import { AdminRepository } from "../../bot-state/admins";
 import { redactText } from "../../log";
 import type { BotContext, BotDeps } from "../context";
+import { admit, refuseStranger, type AdminMemory } from "./access";
 
 /** Thrown (and turned into a 503 by the webhook) when the same update is being processed elsewhere right now. */
 export class UpdateInProgressError extends Error {
@@ -33,12 +38,28 @@ export function botIdOf(token: string): number {
   return id;
 }
 
-export function onceFeature(deps: BotDeps, botId: number): Composer<BotContext> {
+export function onceFeature(deps: BotDeps, botId: number, admins?: AdminMemory): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.use(async (ctx, next) => {
     const updateId = ctx.update.update_id;
     const id = { botId, updateId };
-    const claim = await deps.memory.claimUpdate(id);
+    // An admin this container remembered is checked in the claim's own transaction: no read of its own.
+    let claim = ctx.adminFromMemory
+      ? await deps.memory.claimUpdate(id, deps.admins.unchangedCheck(ctx.admin))
+      : await deps.memory.claimUpdate(id);
+    if (typeof claim === "object") {
+      // Changed or removed since this container last saw them (another container, the CLI): the table decides.
+      const now = AdminRepository.found(claim.found);
+      if (!now) {
+        admins?.forget(ctx.admin.userId);
+        deps.logger.info("No longer an admin; answered as a stranger", { userId: ctx.admin.userId });
+        await refuseStranger(ctx, deps, ctx.admin.userId, ctx.from?.language_code);
+        return;
+      }
+      admins?.remember(now);
+      admit(ctx, now, false);
+      claim = await deps.memory.claimUpdate(id);
+    }
     if (claim === "done") {
       deps.logger.info("Duplicate update skipped: already processed", { updateId, botId });
       return;
