@@ -36,6 +36,7 @@ export function topLevelHelp(): string {
     "",
     ...sections.flatMap((s) => [s, ""]),
     `Run \`${PROGRAM} <command> --help\` for a command's arguments, options and examples.`,
+    `\`${PROGRAM} --version\` prints the version; \`${PROGRAM} completion bash|zsh\` a shell completion script.`,
     "",
     "Emergency runbook: stop the app, `sessions backup`, `sessions list --status error`, `sessions remove-errors`,",
     "restart, add the sessions again through the AdminBot.",

@@ -8,10 +8,15 @@ import type { Env } from "../config";
 import { redactText } from "../log";
 import { EXIT, UsageError, type Command, type ParsedArgs } from "./command";
 import { COMMANDS, findCommand } from "./commands";
+import { completionScript } from "./completion";
 import { createContext, type CliContext, type Terminal } from "./context";
 import { describeFailure } from "./errors";
 import { commandHelp, PROGRAM, topLevelHelp } from "./help";
 import { PromptAbortedError } from "./prompt";
+
+/** The version in package.json, read once (the CLI runs from the checkout, so it is always there). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION = (require("../../package.json") as { version: string }).version;
 
 /** The closest command name within two edits, for "did you mean". */
 export function suggest(input: string, names: readonly string[]): string | undefined {
@@ -98,6 +103,27 @@ async function dispatch(ctx: CliContext, argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     return dispatch(ctx, [topic, "--help"]);
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    ctx.out(`${PROGRAM} ${VERSION}`);
+    return EXIT.ok;
+  }
+  if (name === "completion") {
+    const shell = rest[0];
+    if (rest.includes("--help") || rest.includes("-h")) {
+      ctx.out(
+        `Usage: ${PROGRAM} completion bash|zsh\n\nPrints a completion script for the shell (commands and their options).\n\n` +
+          `Examples:\n  ${PROGRAM} completion bash >> ~/.bashrc\n  echo 'source <(${PROGRAM} completion zsh)' >> ~/.zshrc`,
+      );
+      return EXIT.ok;
+    }
+    if ((shell !== "bash" && shell !== "zsh") || rest.length > 1)
+      throw new UsageError(
+        `\`${PROGRAM} completion\` takes bash or zsh${shell ? `, not "${rest.join(" ")}"` : ""}.`,
+        `Run \`${PROGRAM} completion bash >> ~/.bashrc\`.`,
+      );
+    ctx.out(completionScript(shell, COMMANDS));
+    return EXIT.ok;
   }
   const entry = findCommand(name);
   if (!entry) {
