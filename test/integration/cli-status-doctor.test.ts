@@ -95,7 +95,7 @@ describe("sessions status", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Sessions  4 in all (local stack)");
     expect(r.stdout).toContain("active 3   paused 1   error 0   deleted 0");
-    expect(r.stdout).toContain("1 frozen by Telegram · 1 in a flood wait · 0 logouts pending");
+    expect(r.stdout).toContain("1 frozen by Telegram · 1 in a flood wait · 0 restricted · 0 logouts pending");
     expect(r.stdout).toMatch(/Health check\n {2}last +\d{4}-\d\d-\d\d \d\d:\d\d UTC \(1h ago\), local\n/);
     expect(r.stdout).toMatch(
       / {2}result +3 checked, 2 fine, 1 newly failed, 0 frozen, 0 flood-waited, took 12 s\n/,

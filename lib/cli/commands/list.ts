@@ -8,6 +8,7 @@ import {
   type SessionStatus,
 } from "../../sessions";
 import { UsageError, type Command } from "../command";
+import { parseLimit } from "./history";
 import {
   accountLabel,
   count,
@@ -20,6 +21,18 @@ import {
 } from "../format";
 
 const PAGE = 100;
+/** Rows a table shows unless asked for more: 10,000 sessions never scroll past unasked. */
+const DEFAULT_LIMIT = 50;
+const SORTS = ["status", "updated", "checked", "phone"] as const;
+type Sort = (typeof SORTS)[number];
+
+const byNewest = (a: string | undefined, b: string | undefined) => (b ?? "").localeCompare(a ?? "");
+const SORTERS: Record<Exclude<Sort, "status">, (a: Session, b: Session) => number> = {
+  updated: (a, b) => byNewest(a.updatedAt, b.updatedAt),
+  // Never checked first: those are the ones to look at.
+  checked: (a, b) => (a.lastCheckedAt ?? "").localeCompare(b.lastCheckedAt ?? ""),
+  phone: (a, b) => a.phone.localeCompare(b.phone),
+};
 
 /** Every session in `status`, newest change first, page by page through the byStatus index (never a scan). */
 export async function listAll(repo: SessionRepository, status: SessionStatus): Promise<Session[]> {
@@ -43,6 +56,8 @@ export const command: Command = {
   description: [
     "Without --status: every session, grouped by status (error first, the ones that need you), newest change",
     "first. The last line counts the sessions in each status. Reads the status index page by page; never scans.",
+    `A table shows the first ${DEFAULT_LIMIT} rows (--limit N, or --all) and says how many more there are; --json`,
+    "prints every match unless --limit is given. Filters combine with --status and with each other.",
   ].join("\n"),
   options: {
     restricted: {
@@ -54,11 +69,26 @@ export const command: Command = {
       value: "status",
       help: "only sessions in this status: active, paused, error or deleted",
     },
+    frozen: { type: "boolean", help: "only accounts Telegram froze" },
+    "flood-waited": { type: "boolean", help: "only sessions in a flood wait now" },
+    sort: {
+      type: "string",
+      value: "order",
+      help: "status (grouped, newest change first: the default), updated, checked (longest unchecked first), phone",
+    },
+    limit: {
+      type: "string",
+      value: "N",
+      help: `show at most N sessions (default ${DEFAULT_LIMIT} in a table)`,
+    },
+    all: { type: "boolean", help: "show every matching session" },
     json: { type: "boolean", help: "print JSON for scripts instead of a table (shape below)" },
   },
   examples: [
     "sessions list",
     "sessions list --status error",
+    "sessions list --frozen --sort checked",
+    "sessions list --all --sort phone",
     "sessions list --status error --json | jq -r '.sessions[].phone'",
   ],
   notes: [
@@ -70,7 +100,8 @@ export const command: Command = {
     '      "deletedAt": ISO | null, "hasSessionString": true,',
     '      "frozen": { "detectedAt": ISO, "since": ISO | null, "until": ISO | null, "appealUrl": "…" | null } | null,',
     '      "authorizationTtlDays": 180 | null } ],',
-    '    "counts": { "active": 0, "paused": 0, "error": 0, "deleted": 0 } }',
+    '    "counts": { "active": 0, "paused": 0, "error": 0, "deleted": 0 }, "more": 0 }',
+    "  `more`: matching sessions left out by --limit.",
   ].join("\n"),
   async run(ctx, args) {
     const raw = args.values.status;
@@ -81,6 +112,20 @@ export const command: Command = {
       );
     }
     const only = typeof raw === "string" ? (raw.trim().toLowerCase() as SessionStatus) : undefined;
+    const sortRaw = typeof args.values.sort === "string" ? args.values.sort.trim().toLowerCase() : "status";
+    if (!(SORTS as readonly string[]).includes(sortRaw))
+      throw new UsageError(`Unknown sort "${args.values.sort}".`, `Use one of: ${SORTS.join(", ")}.`);
+    const sort = sortRaw as Sort;
+    if (args.values.all === true && args.values.limit !== undefined)
+      throw new UsageError("Give either --limit or --all, not both.", "Run `sessions list --help`.");
+    const limit =
+      args.values.all === true
+        ? Infinity
+        : args.values.limit !== undefined
+          ? parseLimit(args.values.limit, DEFAULT_LIMIT, "list")
+          : args.values.json
+            ? Infinity
+            : DEFAULT_LIMIT;
     const { sessions: repo } = await ctx.store();
     // Error first: in an emergency those are the rows the operator is looking for.
     const order: SessionStatus[] = only ? [only] : ["error", "active", "paused", "deleted"];
@@ -89,23 +134,36 @@ export const command: Command = {
       repo.countByStatus(),
     ]);
     const restricted = args.values.restricted === true;
-    // --restricted: what @SpamBot last said limits the account now (read by `sessions spambot`, never the daily check).
-    const sessions = lists.flat().filter((s) => !restricted || isRestricted(s.restriction));
+    const now = new Date();
+    const matching = lists
+      .flat()
+      .filter(
+        (s) =>
+          (!args.values.frozen || s.frozen !== undefined) &&
+          (!args.values["flood-waited"] ||
+            (s.floodWaitUntil !== undefined && Date.parse(s.floodWaitUntil) > now.getTime())) &&
+          (!restricted || isRestricted(s.restriction, now)),
+      );
+    if (sort !== "status") matching.sort(SORTERS[sort]);
+    const sessions = matching.slice(0, limit);
+    const more = matching.length - sessions.length;
+    const filtered = Boolean(args.values.frozen || args.values["flood-waited"] || args.values.restricted);
 
     if (args.values.json) {
-      ctx.out(JSON.stringify({ sessions: sessions.map(sessionJson), counts }, null, 2));
+      ctx.out(JSON.stringify({ sessions: sessions.map(sessionJson), counts, more }, null, 2));
       return 0;
     }
     if (sessions.length === 0) {
       ctx.out(
         restricted
           ? `No${only ? ` ${only}` : ""} session is restricted, as far as @SpamBot last said (\`sessions spambot --all\` asks it).`
-          : only
-            ? `No sessions in status ${only}.`
-            : "No sessions yet. Add one through the AdminBot: /start → ➕ Add Session.",
+          : filtered
+            ? `No sessions match${only ? ` in status ${only}` : ""}.`
+            : only
+              ? `No sessions in status ${only}.`
+              : "No sessions yet. Add one through the AdminBot: /start → ➕ Add Session.",
       );
     } else {
-      const now = new Date();
       const { colors } = ctx;
       // The last error gets what a terminal leaves after the other columns (about 80 wide); 40 in a pipe.
       const columns = ctx.term.stdout.isTTY ? ctx.term.stdout.columns : undefined;
@@ -126,6 +184,7 @@ export const command: Command = {
       ))
         ctx.out(line);
     }
+    if (more > 0) ctx.out(ctx.colors.dim(`${count(more)} more: --all, or --limit ${matching.length}.`));
     ctx.out();
     ctx.out(countsLine(counts, ctx.colors));
     const limited = lists.flat().filter((s) => s.status !== "deleted" && isRestricted(s.restriction)).length;

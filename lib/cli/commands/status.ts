@@ -4,7 +4,13 @@
  */
 import type { CleanupRecord } from "../../jobs/cleanup-log";
 import type { RunRecord } from "../../jobs/runs";
-import { SESSION_STATUSES, type Session, type SessionRepository, type SessionStatus } from "../../sessions";
+import {
+  SESSION_STATUSES,
+  isRestricted,
+  type Session,
+  type SessionRepository,
+  type SessionStatus,
+} from "../../sessions";
 import type { Command } from "../command";
 import type { CliContext } from "../context";
 import { count, relativeTime, statusLabel } from "../format";
@@ -32,6 +38,8 @@ export interface FleetFacts {
   readonly counts: Record<SessionStatus, number>;
   readonly frozen: number;
   readonly floodWaited: number;
+  /** Limited by Telegram, as @SpamBot last said (`sessions spambot`). */
+  readonly restricted: number;
   readonly pendingRevocations: number;
 }
 
@@ -54,6 +62,7 @@ export async function fleetFacts(repo: SessionRepository, now: Date): Promise<Fl
     frozen: sessions.filter((s) => s.frozen).length,
     floodWaited: sessions.filter((s) => s.floodWaitUntil && Date.parse(s.floodWaitUntil) > now.getTime())
       .length,
+    restricted: sessions.filter((s) => isRestricted(s.restriction, now)).length,
     pendingRevocations,
   };
 }
@@ -94,6 +103,7 @@ async function statusJson(ctx: CliContext) {
     counts: { ...facts.counts, total },
     frozen: facts.frozen,
     floodWaited: facts.floodWaited,
+    restricted: facts.restricted,
     pendingRevocations: facts.pendingRevocations,
     lastHealthCheck: runs[0] ? runJson(runs[0]) : null,
     lastCleanup: cleanups[0] ? cleanupJson(cleanups[0]) : null,
@@ -104,7 +114,8 @@ async function statusJson(ctx: CliContext) {
 export const command: Command = {
   name: "status",
   description: [
-    "The fleet on one screen: sessions per status; how many Telegram froze, are in a flood wait, or wait for their",
+    "The fleet on one screen: sessions per status; how many Telegram froze, are in a flood wait, are restricted (as",
+    "@SpamBot last said), or wait for their",
     "logout at Telegram to be confirmed; the last health check (when, checked, fine, newly failed, how long) and the",
     "last cleanup; when the next ones run. Reads the status index page by page; never scans.",
   ].join("\n"),
@@ -113,7 +124,7 @@ export const command: Command = {
   notes: [
     "JSON shape (--json):",
     '  { "target": "local" | "aws", "counts": { "active": 0, "paused": 0, "error": 0, "deleted": 0, "total": 0 },',
-    '    "frozen": 0, "floodWaited": 0, "pendingRevocations": 0,',
+    '    "frozen": 0, "floodWaited": 0, "restricted": 0, "pendingRevocations": 0,',
     '    "lastHealthCheck": run | null, "lastCleanup": cleanup | null,',
     '    "next": { "healthCheck": ISO | null, "cleanup": ISO | null, "basis": "…" } }',
     "  where a run is",
@@ -140,7 +151,7 @@ export const command: Command = {
     );
     const flag = (n: number, text: string) => (n > 0 ? colors.yellow(`${count(n)} ${text}`) : `0 ${text}`);
     ctx.out(
-      `  ${flag(s.frozen, "frozen by Telegram")} · ${flag(s.floodWaited, "in a flood wait")} · ` +
+      `  ${flag(s.frozen, "frozen by Telegram")} · ${flag(s.floodWaited, "in a flood wait")} · ${flag(s.restricted, "restricted")} · ` +
         `${flag(s.pendingRevocations, "logouts pending")}`,
     );
     ctx.out();
