@@ -296,6 +296,21 @@ export function sessionCard(s: Session, colors: Colors, now: Date = new Date()):
   if (s.leaseOwner && s.leaseUntil) rows.push(["In use by", `${s.leaseOwner} until ${s.leaseUntil}`]);
   rows.push(["Created", at(s.createdAt)], ["Updated", at(s.updatedAt)]);
   if (s.deletedAt) rows.push(["Deleted", at(s.deletedAt)]);
+  // How the key ended at Telegram (issue 16): a pending logout is a key that may still work there.
+  if (s.revocation)
+    rows.push([
+      "Logout at Telegram",
+      s.revocation.state === "pending"
+        ? colors.red(
+            `pending: not confirmed yet (${s.revocation.lastError}); retried until ${at(s.revocation.giveUpAt)}, ` +
+              `${plural(s.revocation.attempts, "attempt")} so far`,
+          )
+        : s.revocation.state === "unconfirmed"
+          ? colors.red(`never confirmed (given up ${at(s.revocation.at)}); the ciphertext is destroyed`)
+          : s.revocation.state === "logged-out"
+            ? `logged out ${at(s.revocation.at)}`
+            : `Telegram already refused the key (${at(s.revocation.at)})`,
+    ]);
   rows.push(["Session string", s.hasSecret ? "stored, encrypted" : "none"]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `  ${colors.dim(label.padEnd(width))}  ${value}`);

@@ -147,6 +147,10 @@ describe("Telegram unreachable at the delete, then sessions revoke-pending", () 
     expect(r.stdout).toContain(`the logout is retried until ${giveUpAt}`);
     expect(r.stderr).toContain("Its key may still work at Telegram. Run `sessions revoke-pending`");
     expect(dc.keyState(acc.sessionString).loggedInAs).toBe(BigInt(acc.userId));
+    // `show` says the logout is pending and until when.
+    const shown = await runCli(["show", acc.phone], { env });
+    expect(shown.stdout).toMatch(/Logout at Telegram\s+pending: not confirmed yet \(FLOOD_WAIT/);
+    expect(shown.stdout).toContain(`retried until ${giveUpAt}`);
     // The phone is not free until the logout is settled: a new session for it is refused with what to do.
     await expect(
       store.sessions().create({ phone: acc.phone, sessionString: "x", account: { userId: "1" } }),
