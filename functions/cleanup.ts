@@ -5,12 +5,10 @@
  */
 import type { Context } from "aws-lambda";
 import { z } from "zod";
-import { loadDefaultDeviceIdentity, parseEnv } from "../lib/config";
+import { parseEnv } from "../lib/config";
 import { runCleanup, type CleanupDeps, type CleanupResult } from "../lib/jobs/cleanup";
-import { CleanupLog } from "../lib/jobs/cleanup-log";
 import { cleanupEnvShape, createJobRuntime } from "../lib/jobs/runtime";
-import { createSecretSource } from "../lib/secrets";
-import { createUserbotServices } from "../lib/telegram";
+import { importTelegram } from "../lib/wiring";
 
 const cleanupEvent = z.looseObject({ dryRun: z.boolean().optional() });
 
@@ -19,13 +17,20 @@ export interface CleanupHandlerDeps extends CleanupDeps {
 }
 
 /** The handler over its dependencies; tests build it on DynamoDB Local, `handler` on the Lambda's environment. */
-export function createCleanupHandler(build: () => CleanupHandlerDeps) {
-  let deps: CleanupHandlerDeps | undefined;
+export function createCleanupHandler(build: () => CleanupHandlerDeps | Promise<CleanupHandlerDeps>) {
+  let ready: Promise<CleanupHandlerDeps> | undefined;
   return async (
     event: unknown,
     context?: Pick<Context, "getRemainingTimeInMillis">,
   ): Promise<CleanupResult> => {
-    deps ??= build();
+    // Built on the first invocation; a failed build (a bad setting) is tried again by the next one.
+    ready ??= Promise.resolve()
+      .then(build)
+      .catch((err: unknown) => {
+        ready = undefined;
+        throw err;
+      });
+    const deps = await ready;
     const parsed = cleanupEvent.safeParse(event ?? {});
     if (!parsed.success) {
       throw new Error(
@@ -44,25 +49,13 @@ export function createCleanupHandler(build: () => CleanupHandlerDeps) {
   };
 }
 
-export const handler = createCleanupHandler(() => {
+export const handler = createCleanupHandler(async () => {
   const { CLEANUP_AFTER_DAYS } = parseEnv(cleanupEnvShape, process.env);
-  const runtime = createJobRuntime("cleanup");
-  const secrets = createSecretSource(process.env);
+  const runtime = createJobRuntime("cleanup", process.env, { telegram: importTelegram });
   return {
     ...runtime,
-    cleanups: new CleanupLog(runtime.doc, runtime.botStateTable, runtime.now),
     // Keys are opened to log them out at Telegram (auth.logOut) before their ciphertext is destroyed.
-    userbots: createUserbotServices({
-      sessions: runtime.sessions,
-      doc: runtime.doc,
-      botStateTable: runtime.botStateTable,
-      cipher: runtime.cipher,
-      credentials: () => secrets.telegramApi(),
-      defaultIdentity: loadDefaultDeviceIdentity(process.env),
-      logger: runtime.logger,
-      audit: runtime.audit,
-      now: runtime.now,
-    }).userbots,
+    userbots: (await runtime.userbots()).userbots,
     olderThanDays: CLEANUP_AFTER_DAYS,
   };
 });

@@ -18,6 +18,7 @@ import { ChatMemory } from "./bot-state/chat-memory";
 import { loadDefaultDeviceIdentity, loadStoreConfig, type Env, type StoreConfig } from "./config";
 import { EnvelopeCipher, lazyKeyProvider } from "./crypto";
 import { createDocumentClient, createDynamoClient } from "./dynamo";
+import { CleanupLog } from "./jobs/cleanup-log";
 import { HealthCheckRuns } from "./jobs/runs";
 import type { Logger } from "./log";
 import { createSecretSource, type SecretSource } from "./secrets";
@@ -78,6 +79,8 @@ export interface Dependencies {
   readonly audit: AuditLog;
   readonly memory: ChatMemory;
   readonly runs: HealthCheckRuns;
+  /** The record of each cleanup that deleted for real. */
+  readonly cleanups: CleanupLog;
   /**
    * The userbot layer over this store, loaded and built on the first call; later calls get the same services. A
    * failed load is not kept: the next call tries again.
@@ -141,6 +144,7 @@ export function createDependencies(options: DependencyOptions): Dependencies {
     audit,
     memory: new ChatMemory(doc, config.botStateTable, cipher, now),
     runs: new HealthCheckRuns(doc, config.botStateTable, now),
+    cleanups: new CleanupLog(doc, config.botStateTable, now),
     userbots: () =>
       (userbots ??= loadUserbots().catch((err: unknown) => {
         userbots = undefined;

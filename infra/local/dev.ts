@@ -5,9 +5,9 @@
  * EventBridge. Reads `.env`; only BOT_TOKEN is needed to start (API_ID/API_HASH are read when a login or a check
  * needs them). Ctrl-C stops everything it started, DynamoDB Local's JVM included, and exits 0.
  *
- * The pieces are the production ones: the same `createBot` with the same dependencies as the webhook Lambda, the
- * same `checkAll` (the in-process form of the dispatcher + workers) with the AdminBot's notifier, the same
- * `runCleanup`. Only the scheduling is local.
+ * The pieces are the production ones: the dependencies built by lib/wiring.ts and the bot by `buildAdminBot`, as
+ * for the webhook Lambda; the same `checkAll` (the in-process form of the dispatcher + workers) with the AdminBot's
+ * notifier; the same `runCleanup`. This file only orchestrates: processes, tables, polling, timers.
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -17,27 +17,21 @@ import { startDynamoDbLocal } from "./dynamodb-local";
 import { createTable } from "./create-tables";
 import { serveLambda } from "./lambda-http";
 import { localWebhookPath, maskWebhookUrl } from "../webhook-path";
-import { loadDefaultDeviceIdentity, loadStoreConfig, parseEnv } from "../../lib/config";
+import { parseEnv } from "../../lib/config";
 import { LOGIN_PATH, LOGIN_STEPS } from "../../lib/miniapp/routes";
 import { cleanupEnvShape } from "../../lib/jobs/runtime";
 import { createLogger } from "../../lib/log";
 import { createSecretSource } from "../../lib/secrets";
 import { BOT_STATE_TABLE, SESSIONS_TABLE } from "../../lib/tables";
-import { createCipher } from "../../lib/crypto";
-import { createDocumentClient, createDynamoClient } from "../../lib/dynamo";
-import { SessionRepository } from "../../lib/sessions";
-import { AdminRepository } from "../../lib/bot-state/admins";
-import { AuditLog } from "../../lib/bot-state/audit";
-import { ChatMemory, createBot, setBotCommands } from "../../lib/bot";
-import { loadBotInfo } from "../../lib/bot/bot-info";
+import { setBotCommands } from "../../lib/bot";
+import { buildAdminBot, lazyBotApi } from "../../lib/bot/build";
 import { healthCheckNotifier } from "../../lib/bot/health-summary";
 import { createNotifier, withNotifierRetries } from "../../lib/bot/notifier";
 import { checkAll } from "../../lib/jobs/check-all";
 import { runCleanup } from "../../lib/jobs/cleanup";
-import { CleanupLog } from "../../lib/jobs/cleanup-log";
-import { HealthCheckRuns } from "../../lib/jobs/runs";
 import { needsAttention } from "../../lib/jobs/summary";
 import { noMetrics } from "../../lib/jobs/metrics";
+import { createDependencies, type TelegramLoader } from "../../lib/wiring";
 
 // Before any logger is built: Powertools pretty-prints (indented JSON) on a developer's terminal.
 process.env.POWERTOOLS_DEV ??= "true";
@@ -188,49 +182,17 @@ async function main(): Promise<number> {
 
     env.DYNAMODB_ENDPOINT = dynamo.endpoint;
     env.LOCAL_DATA_DIR = dataDir;
-    const store = loadStoreConfig(env);
-    const client = createDynamoClient(store);
-    stops.push(async () => client.destroy());
-    await createTable(client, SESSIONS_TABLE, store.sessionsTable);
-    await createTable(client, BOT_STATE_TABLE, store.botStateTable);
+    // Every client and repository from lib/wiring.ts, as the Lambdas and the CLI build theirs.
+    const deps = createDependencies({ env, logger, telegram: importTelegramWithTestDc });
+    stops.push(async () => deps.close());
+    const { config: store, sessions, admins, audit, runs, cleanups, secrets, userbots } = deps;
+    await createTable(deps.client, SESSIONS_TABLE, store.sessionsTable);
+    await createTable(deps.client, BOT_STATE_TABLE, store.botStateTable);
     say(`Tables ready: ${store.sessionsTable}, ${store.botStateTable}.`);
 
-    const doc = createDocumentClient(client);
-    const cipher = createCipher(store.encryption, store.region);
-    const secrets = createSecretSource(env);
-    const sessions = new SessionRepository(doc, store.sessionsTable, cipher, { logger });
-    const admins = new AdminRepository(doc, store.botStateTable, { logger });
-    const audit = new AuditLog(doc, store.botStateTable);
-    // The local runs and cleanups are recorded like the scheduled ones: `sessions history` and the chart show them.
-    const runs = new HealthCheckRuns(doc, store.botStateTable);
-    const cleanups = new CleanupLog(doc, store.botStateTable);
-    const memory = new ChatMemory(doc, store.botStateTable, cipher);
-    const userbotDeps = {
-      sessions,
-      doc,
-      botStateTable: store.botStateTable,
-      cipher,
-      logger,
-      audit,
-      credentials: () => secrets.telegramApi(),
-      defaultIdentity: loadDefaultDeviceIdentity(env),
-    };
-    // The userbot layer (GramJS) is loaded on first use, as in the Lambda.
-    let userbotsOnce: ReturnType<typeof loadUserbots> | undefined;
-    const loadUserbots = async () => {
-      const telegram = await import("../../lib/telegram/index.js");
-      const { testDcClientFactory } = await import("../../lib/telegram/test-dc.js");
-      const createClient = testDcClientFactory(env, telegram.createTelegramClient);
-      return telegram.createUserbotServices({ ...userbotDeps, ...(createClient ? { createClient } : {}) });
-    };
-    const userbots = () =>
-      (userbotsOnce ??= loadUserbots().catch((err: unknown) => {
-        userbotsOnce = undefined;
-        throw err;
-      }));
-
     const token = await secrets.botToken();
-    const botApi = withNotifierRetries(new Api(token, apiRoot ? { apiRoot } : undefined));
+    const telegramApi = lazyBotApi(secrets, apiRoot ? { apiRoot } : {});
+    const botApi = withNotifierRetries(await telegramApi());
     const notifier = healthCheckNotifier(createNotifier(botApi, admins, logger), logger);
 
     // --- The AdminBot --------------------------------------------------------------------------------------
@@ -238,13 +200,9 @@ async function main(): Promise<number> {
     if (options.webhook) {
       botName = await serveWebhook();
     } else {
-      const botInfo = await loadBotInfo(token, memory, (api) => redirect(api));
       // Long polling: getUpdates' offset confirms each update handled, so no processed-once markers (an earlier run's,
       // or a Bot API server's whose ids start again at 1, would swallow this run's updates).
-      const bot = createBot(
-        { token, botInfo, delivery: "polling", ...(apiRoot ? { client: { apiRoot } } : {}) },
-        { sessions, admins, audit, memory, userbots, logger },
-      );
+      const bot = await buildAdminBot(deps, { delivery: "polling", ...(apiRoot ? { apiRoot } : {}) });
       bot.catch((err) => logger.error("Update failed", { error: (err.error as Error)?.message }));
       await bot.api.deleteWebhook();
       await commands(bot.api);
@@ -257,7 +215,7 @@ async function main(): Promise<number> {
         await bot.stop();
         say("AdminBot stopped.");
       });
-      botName = `@${botInfo.username} by long polling`;
+      botName = `@${bot.botInfo.username} by long polling`;
     }
 
     // --- The schedules ---------------------------------------------------------------------------------------
@@ -368,7 +326,7 @@ async function main(): Promise<number> {
           "HMAC-SHA256(WEBHOOK_SECRET, 'session-keeper webhook path'), shortened here; " +
           "header X-Telegram-Bot-Api-Secret-Token: WEBHOOK_SECRET).",
       );
-      const api = new Api(token, apiRoot ? { apiRoot } : undefined);
+      const api = await telegramApi();
       if (apiRoot) {
         // A local Bot API server can reach this machine: register the endpoint with it.
         await api.setWebhook(url, { secret_token: env.WEBHOOK_SECRET! });
@@ -387,6 +345,12 @@ async function main(): Promise<number> {
     throw err;
   }
 }
+
+/** lib/telegram loaded on first use, as in the Lambda, with the loopback-DC seam tests run `npm run dev` with. */
+const importTelegramWithTestDc: TelegramLoader = {
+  layer: () => import("../../lib/telegram/index.js"),
+  testDc: () => import("../../lib/telegram/test-dc.js"),
+};
 
 const NO_PAYLOAD = new Set(["getMe", "getWebhookInfo", "logOut", "close"]);
 

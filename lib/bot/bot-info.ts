@@ -11,10 +11,12 @@ export async function loadBotInfo(
   token: string,
   memory: ChatMemory,
   configureApi?: (api: Api) => void,
+  /** A local Bot API server (`TELEGRAM_API_ROOT`), asked instead of Telegram. */
+  apiRoot?: string,
 ): Promise<UserFromGetMe> {
   const cached = await memory.getBotInfo();
   if (cached && cached.id === Number(token.split(":")[0])) return cached;
-  const api = new Api(token);
+  const api = new Api(token, apiRoot ? { apiRoot } : undefined);
   configureApi?.(api);
   const me = await api.getMe();
   await memory.saveBotInfo(me);

@@ -15,6 +15,11 @@ export interface BotApiOptions {
   readonly configureApi?: (api: Api) => void;
 }
 
+export interface AdminBotOptions extends BotApiOptions {
+  /** How updates arrive (`createBot`'s `delivery`): `webhook`, the default, or `polling` (`npm run dev`). */
+  readonly delivery?: "webhook" | "polling";
+}
+
 export interface AdminBotParts extends BotDeps {
   readonly secrets: Pick<SecretSource, "botToken">;
 }
@@ -25,13 +30,18 @@ export interface AdminBotParts extends BotDeps {
  */
 export async function buildAdminBot(
   parts: AdminBotParts,
-  options: BotApiOptions = {},
+  options: AdminBotOptions = {},
 ): Promise<Bot<BotContext>> {
   const { secrets, ...deps } = parts;
   const token = await secrets.botToken();
-  const botInfo = await loadBotInfo(token, deps.memory, options.configureApi);
+  const botInfo = await loadBotInfo(token, deps.memory, options.configureApi, options.apiRoot);
   const bot = createBot(
-    { token, botInfo, ...(options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {}) },
+    {
+      token,
+      botInfo,
+      ...(options.delivery ? { delivery: options.delivery } : {}),
+      ...(options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {}),
+    },
     deps,
   );
   options.configureApi?.(bot.api);

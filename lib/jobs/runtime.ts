@@ -14,6 +14,7 @@ import type { SessionRepository } from "../sessions/repository";
 import type { AdminRepository } from "../bot-state/admins";
 import type { AuditLog } from "../bot-state/audit";
 import { createDependencies, type TelegramLoader, type UserbotServices } from "../wiring";
+import type { CleanupLog } from "./cleanup-log";
 import type { HealthCheckRuns } from "./runs";
 import { DEFAULT_CLEANUP_AFTER_DAYS } from "./cleanup";
 import { powertoolsMetrics, type JobMetrics } from "./metrics";
@@ -64,6 +65,7 @@ export interface JobRuntime {
   readonly admins: AdminRepository;
   readonly audit: AuditLog;
   readonly runs: HealthCheckRuns;
+  readonly cleanups: CleanupLog;
   readonly secrets: SecretSource;
   /** The userbot layer, loaded on first call (only where `createJobRuntime` was given its loader). */
   userbots(): Promise<UserbotServices>;
@@ -101,6 +103,7 @@ export function createJobRuntime(
     admins: deps.admins,
     audit: deps.audit,
     runs: deps.runs,
+    cleanups: deps.cleanups,
     secrets: deps.secrets,
     userbots: deps.userbots,
     logger,
