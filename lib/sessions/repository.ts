@@ -64,6 +64,7 @@ import {
   DEVICE_IDENTITY_FIELDS,
   SESSION_STATUSES,
   type AccountFreeze,
+  type AuthorizationsSeen,
   type RestrictionReading,
   type DeviceIdentity,
   type SessionProxyView,
@@ -71,6 +72,7 @@ import {
   type SessionFailure,
   type SessionStatus,
   type TelegramAccount,
+  type TwoFaSeen,
 } from "./session";
 import { firstConditionFailed } from "../dynamo";
 
@@ -144,6 +146,12 @@ interface SessionItem {
   frozenAppealUrl?: string;
   authorizationTtlDays?: number;
   dcId?: number;
+  /** What the last check saw of the account's security (flat, so an operator reads the table). */
+  twoFaPassword?: boolean;
+  twoFaCheckedAt?: string;
+  /** The other authorizations' hashes (a list: a DynamoDB set cannot be empty). */
+  authorizationFingerprint?: string[];
+  authorizationsCheckedAt?: string;
   deviceModel?: string;
   systemVersion?: string;
   appVersion?: string;
@@ -354,6 +362,17 @@ function toSession(item: SessionItem): Session {
     ...(restriction ? { restriction } : {}),
     ...(item.authorizationTtlDays !== undefined ? { authorizationTtlDays: item.authorizationTtlDays } : {}),
     ...(item.dcId !== undefined ? { dcId: item.dcId } : {}),
+    ...(typeof item.twoFaPassword === "boolean"
+      ? { twoFa: { hasPassword: item.twoFaPassword, checkedAt: item.twoFaCheckedAt ?? "" } }
+      : {}),
+    ...(Array.isArray(item.authorizationFingerprint)
+      ? {
+          authorizations: {
+            fingerprint: item.authorizationFingerprint.map(String),
+            checkedAt: item.authorizationsCheckedAt ?? "",
+          },
+        }
+      : {}),
     ...(identity ? { identity } : {}),
     ...(item.apiId !== undefined ? { apiId: item.apiId } : {}),
     ...(item.testServers ? { testServers: true } : {}),
@@ -402,6 +421,10 @@ export interface SessionPatch {
   readonly authorizationTtlDays?: number;
   /** The data centre the session's last successful connection reached. */
   readonly dcId?: number;
+  /** The account's 2FA password as just read (replaces what the row had). */
+  readonly twoFa?: TwoFaSeen;
+  /** The account's other authorizations as just read (replaces what the row had). */
+  readonly authorizations?: AuthorizationsSeen;
   /**
    * The identity (device, API id), for a row older than identities: written once by its first use, so it keeps the
    * identity it was first presented with. Never changes what a row already has.
@@ -1005,6 +1028,15 @@ export class SessionRepository {
         ? { authorizationTtlDays: patch.authorizationTtlDays }
         : {}),
       ...(patch.dcId !== undefined ? { dcId: patch.dcId } : {}),
+      ...(patch.twoFa
+        ? { twoFaPassword: patch.twoFa.hasPassword, twoFaCheckedAt: patch.twoFa.checkedAt }
+        : {}),
+      ...(patch.authorizations
+        ? {
+            authorizationFingerprint: [...patch.authorizations.fingerprint],
+            authorizationsCheckedAt: patch.authorizations.checkedAt,
+          }
+        : {}),
     };
     // An identity is only ever added to a row that has none: the condition below keeps an existing one.
     if (patch.identity) {

@@ -104,6 +104,23 @@ export function isRestricted(reading: RestrictionReading | undefined, now: Date 
   return reading.state === "limited" && reading.until > now.toISOString();
 }
 
+/** Whether the account has a 2FA (cloud) password, as a check last read it (`account.getPassword`). */
+export interface TwoFaSeen {
+  readonly hasPassword: boolean;
+  /** When it was read (ISO). */
+  readonly checkedAt: string;
+}
+
+/**
+ * The account's other authorizations as the last check saw them: their hashes (sorted, our own key's left out). A
+ * hash that is not here at the next check is a new login, reported once as a possible takeover.
+ */
+export interface AuthorizationsSeen {
+  readonly fingerprint: readonly string[];
+  /** When they were read (ISO). */
+  readonly checkedAt: string;
+}
+
 export interface Session {
   readonly phone: Phone;
   readonly status: SessionStatus;
@@ -138,6 +155,10 @@ export interface Session {
    * secret; the health check's dispatcher reads it (it cannot open the key) to cap connections per data centre.
    */
   readonly dcId?: number;
+  /** The account's 2FA password, as the last check (or `sessions 2fa set`) saw it; absent: never read. */
+  readonly twoFa?: TwoFaSeen;
+  /** The account's other authorizations at the last check; absent: never read (the first read is the baseline). */
+  readonly authorizations?: AuthorizationsSeen;
   /** The device this session presents on every connection (absent only on rows older than identities). */
   readonly identity?: DeviceIdentity;
   /**

@@ -3,7 +3,9 @@
  *   - a freeze (since 2025 Telegram freezes accounts; getMe still answers on a frozen one): `help.getAppConfig`
  *     carries `freeze_since_date`, `freeze_until_date` and `freeze_appeal_url` in its JSON object while the account
  *     is frozen (core.telegram.org/api/auth#frozen-accounts);
- *   - how long an unused session lives: `account.getAuthorizations` → `authorization_ttl_days`.
+ *   - the account's authorizations (`account.getAuthorizations`): who else is logged in, and how long an unused
+ *     session lives (`authorization_ttl_days`);
+ *   - whether it has a 2FA password (`account.getPassword`).
  *
  * Both are extra information beside getMe's verdict: a refusal that is not a FROZEN_* error leaves them unknown
  * (the check stays healthy, the row keeps what it had), so an old or odd server never turns a working key into a
@@ -12,7 +14,8 @@
 import { Api } from "telegram";
 import type { AccountFreeze } from "../sessions/session";
 import type { OpenUserbot } from "./client";
-import type { ClassifiedFailure } from "./contract";
+import { authorizationFingerprint, endOthersPossibleFrom } from "./authorization-set";
+import type { AccountDevices, ClassifiedFailure, DeviceAuthorization, TwoFaPosture } from "./contract";
 import { classifyError } from "./errors";
 
 /** A freeze as Telegram reports it (`detectedAt` is ours, added by the check). */
@@ -71,13 +74,53 @@ export async function readFreeze(userbot: OpenUserbot): Promise<FreezeReading> {
   }
 }
 
-/** Telegram's `authorization_ttl_days`, or undefined when it could not be read. */
-export async function readAuthorizationTtl(userbot: OpenUserbot): Promise<number | undefined> {
-  try {
-    const result = await userbot.client.invoke(new Api.account.GetAuthorizations());
-    const days = result.authorizationTtlDays;
-    return Number.isInteger(days) && days > 0 ? days : undefined;
-  } catch {
-    return undefined;
-  }
+function unixToIso(seconds: number): string {
+  return new Date(seconds * 1000).toISOString();
+}
+
+/** Telegram's authorization as the plain record the rest of the system reads. */
+export function toDeviceAuthorization(a: Api.Authorization): DeviceAuthorization {
+  return {
+    hash: a.hash.toString(),
+    current: a.current === true,
+    officialApp: a.officialApp === true,
+    passwordPending: a.passwordPending === true,
+    deviceModel: a.deviceModel,
+    platform: a.platform,
+    systemVersion: a.systemVersion,
+    appName: a.appName,
+    appVersion: a.appVersion,
+    apiId: a.apiId,
+    country: a.country,
+    region: a.region,
+    createdAt: unixToIso(a.dateCreated),
+    lastActiveAt: unixToIso(a.dateActive),
+  };
+}
+
+/** The account's authorizations, ours first, with the fingerprint and (for a young key) when resets will work. */
+export function toAccountDevices(result: Api.account.Authorizations, now: Date): AccountDevices {
+  const all = result.authorizations.map(toDeviceAuthorization);
+  const authorizations = [...all.filter((a) => a.current), ...all.filter((a) => !a.current)];
+  const ours = authorizations.find((a) => a.current);
+  const possibleFrom = ours ? endOthersPossibleFrom(ours.createdAt, now) : undefined;
+  const ttl = result.authorizationTtlDays;
+  return {
+    authorizations,
+    fingerprint: authorizationFingerprint(authorizations),
+    ...(Number.isInteger(ttl) && ttl > 0 ? { ttlDays: ttl } : {}),
+    ...(possibleFrom ? { endOthersPossibleFrom: possibleFrom } : {}),
+  };
+}
+
+export async function readDevices(userbot: OpenUserbot, now: Date): Promise<AccountDevices> {
+  return toAccountDevices(await userbot.client.invoke(new Api.account.GetAuthorizations()), now);
+}
+
+export async function readTwoFa(userbot: OpenUserbot): Promise<TwoFaPosture> {
+  const password = await userbot.client.invoke(new Api.account.GetPassword());
+  return {
+    hasPassword: password.hasPassword === true,
+    ...(password.hint ? { hint: password.hint } : {}),
+  };
 }

@@ -41,9 +41,25 @@ export interface ClassifiedFailure {
   readonly seconds?: number;
 }
 
+/**
+ * Authorizations of the account that the previous check did not see (a possible takeover): reported once, by the
+ * check that first sees them. Never on a session's first read of its devices (that one is the baseline).
+ */
+export interface NewLogins {
+  readonly authorizations: readonly DeviceAuthorization[];
+  /** Our key is younger than 24 h: Telegram refuses to end other authorizations before this ISO time. */
+  readonly endOthersPossibleFrom?: string;
+}
+
 /** The result of checking one session (getMe through the session, under its lease and a deadline). */
 export type CheckResult =
-  | { readonly outcome: "healthy"; readonly phone: Phone; readonly account: TelegramAccount }
+  | {
+      readonly outcome: "healthy";
+      readonly phone: Phone;
+      readonly account: TelegramAccount;
+      /** Present when the account has logins the previous check did not see. */
+      readonly newLogins?: NewLogins;
+    }
   /** Marked `error` by this check (dead key, account gone, or the Nth consecutive transient failure). */
   | { readonly outcome: "failed"; readonly phone: Phone; readonly failure: ClassifiedFailure }
   | { readonly outcome: "flood-wait"; readonly phone: Phone; readonly until: string }
@@ -59,6 +75,7 @@ export type CheckResult =
       readonly newlyFrozen: boolean;
       /** As getMe reported it; absent when getMe itself was refused with a FROZEN_* error. */
       readonly account?: TelegramAccount;
+      readonly newLogins?: NewLogins;
     }
   /** A transient failure that did not (yet) mark the session: `failures` in a row so far. */
   | {

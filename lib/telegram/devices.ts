@@ -12,9 +12,10 @@ import { RPCError } from "telegram/errors";
 import { returnBigInt } from "telegram/Helpers";
 import type { Phone } from "../sessions/phone";
 import type { Session } from "../sessions/session";
-import { authorizationFingerprint, endOthersPossibleFrom, FRESH_KEY_MS } from "./authorization-set";
+import { readDevices } from "./account-state";
+import { FRESH_KEY_MS } from "./authorization-set";
 import type { OpenUserbot } from "./client";
-import type { AccountDevices, CheckOptions, DeviceAuthorization, EndAuthorizationOutcome } from "./contract";
+import type { AccountDevices, CheckOptions, EndAuthorizationOutcome } from "./contract";
 import type { ResolvedDeps } from "./deps";
 import { useSession } from "./userbot";
 
@@ -29,48 +30,7 @@ export class InvalidAuthorizationHashError extends Error {
   }
 }
 
-function unixToIso(seconds: number): string {
-  return new Date(seconds * 1000).toISOString();
-}
-
-/** Telegram's authorization as the plain record the rest of the system reads. */
-export function toDeviceAuthorization(a: Api.Authorization): DeviceAuthorization {
-  return {
-    hash: a.hash.toString(),
-    current: a.current === true,
-    officialApp: a.officialApp === true,
-    passwordPending: a.passwordPending === true,
-    deviceModel: a.deviceModel,
-    platform: a.platform,
-    systemVersion: a.systemVersion,
-    appName: a.appName,
-    appVersion: a.appVersion,
-    apiId: a.apiId,
-    country: a.country,
-    region: a.region,
-    createdAt: unixToIso(a.dateCreated),
-    lastActiveAt: unixToIso(a.dateActive),
-  };
-}
-
-/** The account's authorizations, ours first, with the fingerprint and (for a young key) when resets will work. */
-export function toAccountDevices(result: Api.account.Authorizations, now: Date): AccountDevices {
-  const all = result.authorizations.map(toDeviceAuthorization);
-  const authorizations = [...all.filter((a) => a.current), ...all.filter((a) => !a.current)];
-  const ours = authorizations.find((a) => a.current);
-  const possibleFrom = ours ? endOthersPossibleFrom(ours.createdAt, now) : undefined;
-  const ttl = result.authorizationTtlDays;
-  return {
-    authorizations,
-    fingerprint: authorizationFingerprint(authorizations),
-    ...(Number.isInteger(ttl) && ttl > 0 ? { ttlDays: ttl } : {}),
-    ...(possibleFrom ? { endOthersPossibleFrom: possibleFrom } : {}),
-  };
-}
-
-export async function readDevices(userbot: OpenUserbot, now: Date): Promise<AccountDevices> {
-  return toAccountDevices(await userbot.client.invoke(new Api.account.GetAuthorizations()), now);
-}
+export { readDevices, toAccountDevices, toDeviceAuthorization } from "./account-state";
 
 export function listDevices(
   deps: ResolvedDeps,

@@ -6,13 +6,12 @@
  * The passwords pass through memory for the length of the call only: never stored, never returned, and registered
  * with the log masker while the call runs, so an error message that quoted one would still be masked.
  */
-import { Api } from "telegram";
 import { RPCError } from "telegram/errors";
 import { forgetSecret, registerSecret } from "../log";
 import type { Phone } from "../sessions/phone";
-import type { OpenUserbot } from "./client";
 import type { CheckOptions, SetTwoFaOutcome, SetTwoFaPassword, TwoFaPosture } from "./contract";
 import type { ResolvedDeps } from "./deps";
+import { readTwoFa } from "./account-state";
 import { useSession } from "./userbot";
 
 /** A password Telegram would refuse or that would defeat itself: refused before Telegram is asked. */
@@ -23,16 +22,16 @@ export class InvalidTwoFaPasswordError extends Error {
   }
 }
 
-export async function readTwoFa(userbot: OpenUserbot): Promise<TwoFaPosture> {
-  const password = await userbot.client.invoke(new Api.account.GetPassword());
-  return {
-    hasPassword: password.hasPassword === true,
-    ...(password.hint ? { hint: password.hint } : {}),
-  };
-}
+export { readTwoFa } from "./account-state";
 
+/** Reads the posture and records it on the row, as the daily check does. */
 export function twoFaPosture(deps: ResolvedDeps, phone: Phone, options: CheckOptions): Promise<TwoFaPosture> {
-  return useSession(deps, phone, readTwoFa, options);
+  return useSession(deps, phone, readTwoFa, {
+    ...options,
+    onSuccess: (posture) => ({
+      twoFa: { hasPassword: posture.hasPassword, checkedAt: deps.now().toISOString() },
+    }),
+  });
 }
 
 function validate(input: SetTwoFaPassword): void {
@@ -79,7 +78,12 @@ export async function setTwoFaPassword(
         }
         return { outcome: "set", changed: before.hasPassword };
       },
-      options,
+      {
+        ...options,
+        // The card and the fleet summary stop counting it as an account without a password at once.
+        onSuccess: (o) =>
+          o.outcome === "set" ? { twoFa: { hasPassword: true, checkedAt: deps.now().toISOString() } } : {},
+      },
     );
     deps.logger.info("Session 2FA password", {
       phone,

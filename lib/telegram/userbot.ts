@@ -13,9 +13,17 @@ import { LeaseHeldError, SessionNotFoundError, StaleVersionError } from "../sess
 import type { Phone } from "../sessions/phone";
 import type { SessionIdentity, SessionPatch } from "../sessions/repository";
 import type { AccountFreeze, Session, TelegramAccount } from "../sessions/session";
-import { readAuthorizationTtl, readFreeze, type FreezeReading, type ReportedFreeze } from "./account-state";
+import { readDevices, readFreeze, readTwoFa, type FreezeReading, type ReportedFreeze } from "./account-state";
+import { newAuthorizations } from "./authorization-set";
 import { DESTROY_GRACE_MS, runOneShot, type OpenUserbot } from "./client";
-import type { CheckOptions, CheckResult, ClassifiedFailure } from "./contract";
+import type {
+  AccountDevices,
+  CheckOptions,
+  CheckResult,
+  ClassifiedFailure,
+  NewLogins,
+  TwoFaPosture,
+} from "./contract";
 import { profileOf, type ResolvedDeps } from "./deps";
 import { classifyError, FloodWaitPendingError, SessionNotActiveError, UserbotFailedError } from "./errors";
 
@@ -254,27 +262,64 @@ export function accountOf(user: Api.User): TelegramAccount {
 interface CheckReading {
   readonly account: TelegramAccount;
   readonly freeze: FreezeReading;
-  readonly authorizationTtlDays?: number;
+  /** Undefined when the read failed: the row keeps what it had, and nothing is reported new. */
+  readonly devices?: AccountDevices;
+  readonly twoFa?: TwoFaPosture;
+  readonly newLogins?: NewLogins;
   /** The data centre the key lives on, as this connection reached it. */
   readonly dcId?: number;
 }
 
-async function readAccount(userbot: OpenUserbot): Promise<CheckReading> {
-  const account = await getMe(userbot);
-  // Both on the same connection at once; neither can fail the check unless the account is frozen.
-  const [freeze, ttl] = await Promise.all([readFreeze(userbot), readAuthorizationTtl(userbot)]);
-  const dcId = userbot.session.dcId;
-  return {
-    account,
-    freeze,
-    ...(ttl !== undefined ? { authorizationTtlDays: ttl } : {}),
-    ...(Number.isInteger(dcId) && dcId > 0 ? { dcId } : {}),
+/** A read beside getMe that must never fail the check: its failure is logged (by code) and leaves it unknown. */
+async function optional<T>(deps: ResolvedDeps, phone: Phone, what: string, read: Promise<T>) {
+  try {
+    return await read;
+  } catch (err) {
+    deps.logger.warn("Session account state not read", { phone, what, code: classifyError(err).code });
+    return undefined;
+  }
+}
+
+/**
+ * getMe, then on the same connection at once: the app config (a freeze), the authorizations (who else is logged in,
+ * and the TTL) and the 2FA posture. The last is the only call the daily check added for issue 16: the
+ * authorizations were already read for their TTL.
+ */
+function readAccount(deps: ResolvedDeps): UserbotJob<CheckReading> {
+  return async (userbot) => {
+    const account = await getMe(userbot);
+    const [freeze, devices, twoFa] = await Promise.all([
+      readFreeze(userbot),
+      optional(deps, userbot.phone, "authorizations", readDevices(userbot, deps.now())),
+      optional(deps, userbot.phone, "2fa", readTwoFa(userbot)),
+    ]);
+    // Against the row read under the lease: two checks never diff against the same fingerprint.
+    const added = devices ? newAuthorizations(userbot.row.authorizations?.fingerprint, devices) : [];
+    const dcId = userbot.session.dcId;
+    return {
+      account,
+      freeze,
+      ...(Number.isInteger(dcId) && dcId > 0 ? { dcId } : {}),
+      ...(devices ? { devices } : {}),
+      ...(twoFa ? { twoFa } : {}),
+      ...(added.length > 0
+        ? {
+            newLogins: {
+              authorizations: added,
+              ...(devices?.endOthersPossibleFrom
+                ? { endOthersPossibleFrom: devices.endOthersPossibleFrom }
+                : {}),
+            },
+          }
+        : {}),
+    };
   };
 }
 
 /**
- * The health check of one session (and the admin's "check now"): getMe, then the account's freeze and its
- * authorization TTL. Never throws for a Telegram failure.
+ * The health check of one session (and the admin's "check now"): getMe, then the account's freeze, its
+ * authorizations (a new login since the last check is reported once) and its 2FA posture. Never throws for a
+ * Telegram failure.
  */
 export async function checkSession(
   deps: ResolvedDeps,
@@ -293,25 +338,41 @@ export async function checkSession(
     ...reported,
   });
   try {
-    const reading = await useSession(deps, phone, readAccount, {
+    const reading = await useSession(deps, phone, readAccount(deps), {
       ...options,
-      onSuccess: (r) => ({
-        account: r.account,
-        lastCheckedAt: deps.now().toISOString(),
-        consecutiveFailures: 0,
-        ...(r.freeze.state === "frozen"
-          ? { frozen: freezeFound(r.freeze.freeze) }
-          : r.freeze.state === "not-frozen" && row.frozen
-            ? { frozen: null }
-            : {}),
-        ...(r.authorizationTtlDays !== undefined ? { authorizationTtlDays: r.authorizationTtlDays } : {}),
-        ...(r.dcId !== undefined && r.dcId !== row.dcId ? { dcId: r.dcId } : {}),
-      }),
+      onSuccess: (r) => {
+        const at = deps.now().toISOString();
+        return {
+          account: r.account,
+          lastCheckedAt: at,
+          consecutiveFailures: 0,
+          ...(r.freeze.state === "frozen"
+            ? { frozen: freezeFound(r.freeze.freeze) }
+            : r.freeze.state === "not-frozen" && row.frozen
+              ? { frozen: null }
+              : {}),
+          ...(r.devices?.ttlDays !== undefined ? { authorizationTtlDays: r.devices.ttlDays } : {}),
+          ...(r.devices ? { authorizations: { fingerprint: r.devices.fingerprint, checkedAt: at } } : {}),
+          ...(r.twoFa ? { twoFa: { hasPassword: r.twoFa.hasPassword, checkedAt: at } } : {}),
+          ...(r.dcId !== undefined && r.dcId !== row.dcId ? { dcId: r.dcId } : {}),
+        };
+      },
     });
-    const { account, freeze } = reading;
+    const { account, freeze, newLogins } = reading;
     if (freeze.state === "unknown" && freeze.failure) {
       deps.logger.warn("Session freeze not read", { phone, code: freeze.failure.code });
     }
+    for (const a of newLogins?.authorizations ?? []) {
+      deps.logger.warn("Session new login", {
+        phone,
+        hash: a.hash,
+        device: a.deviceModel,
+        app: `${a.appName} ${a.appVersion}`.trim(),
+        country: a.country,
+        officialApp: a.officialApp,
+      });
+    }
+    const news = newLogins ? { newLogins } : {};
     if (freeze.state === "frozen") {
       const found = freezeFound(freeze.freeze);
       deps.logger.warn("Session account frozen", {
@@ -320,12 +381,12 @@ export async function checkSession(
         ...(found.until ? { until: found.until } : {}),
         ...(found.appealUrl ? { appealUrl: found.appealUrl } : {}),
       });
-      return { outcome: "frozen", phone, account, freeze: found, newlyFrozen: !row.frozen };
+      return { outcome: "frozen", phone, account, freeze: found, newlyFrozen: !row.frozen, ...news };
     }
     if (row.frozen && freeze.state === "not-frozen")
       deps.logger.info("Session account no longer frozen", { phone });
     deps.logger.info("Session OK", { phone, userId: account.userId });
-    return { outcome: "healthy", phone, account };
+    return { outcome: "healthy", phone, account, ...news };
   } catch (err) {
     return checkFailure(phone, err, row);
   }

@@ -70,9 +70,10 @@ describe("🔄 Check now, on the real userbot layer", () => {
       lastCheckedAt: h.now().toISOString(),
       account: { userId: "77", username: "fleet7", firstName: "Ali" },
     });
-    // getMe first; then what getMe cannot see: a freeze (app config) and the inactivity limit (authorizations).
+    // getMe first; then what getMe cannot see: a freeze (app config), the other logins and the inactivity limit
+    // (authorizations), the 2FA posture (password).
     expect(h.telegramRequests.map((r) => r.className).sort()).toEqual(
-      ["account.GetAuthorizations", "help.GetAppConfig", "users.GetUsers"].sort(),
+      ["account.GetAuthorizations", "account.GetPassword", "help.GetAppConfig", "users.GetUsers"].sort(),
     );
     expect(h.telegramRequests[0]?.className).toBe("users.GetUsers");
     expect(h.telegram.stats).toMatchObject({ created: 1, connected: 1, destroyed: 1 });

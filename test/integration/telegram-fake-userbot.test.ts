@@ -121,11 +121,12 @@ describe("checking a healthy session", () => {
     });
     expect(row.leaseOwner).toBeUndefined();
     expect(logLines(output)).toContainEqual(expect.objectContaining({ message: "Session OK", phone }));
-    // getMe, then what getMe cannot see: the account's freeze and its authorization TTL.
+    // getMe, then what getMe cannot see: the account's freeze, its authorizations (and TTL), its 2FA posture.
     expect(h.fake.calls.map((c) => c.request)).toEqual([
       "users.GetUsers",
       "help.GetAppConfig",
       "account.GetAuthorizations",
+      "account.GetPassword",
     ]);
   });
 
