@@ -158,7 +158,7 @@ export const BOT_STATE_ITEMS = {
     match: "prefix",
     owner: "lib/jobs/runs.ts",
     holds:
-      "a health check run's counters and marks (`RUN#<run id>`, `sk` = `RUN`, `CHECKED#<phone>`, `NOTE#<phone>`)",
+      "a health check run's counters and marks (`RUN#<run id>`, `sk` = `RUN`, `CHECKED#<phone>`, `NOTE#<phone>`, `NOTE#<phone>#login#<hash>`)",
   },
   runList: {
     key: "RUNS",

@@ -22,6 +22,9 @@ export type AuditAction =
   | "session.proxy-set"
   | "session.proxy-cleared"
   | "session.identity-changed"
+  | "session.device-ended"
+  | "session.devices-ended"
+  | "session.2fa-set"
   | "cleanup.deleted"
   | "admin.added"
   | "admin.removed";

@@ -12,6 +12,8 @@
  *   Q                 QR login: new code      Qs             QR login: "I scanned it"
  *   a                 admins                  aa             add admin    ar|aR:<id>  ask remove, remove
  *   g                 language menu           L:<lang>       set language
+ *   v:<phone>         the account's devices (its authorizations at Telegram)
+ *   ev|EV:<phone>:<hash>  ask to end one device, end it          eo|EO:<phone>  ask to end all others, end them
  *
  * A button with a parameter has one codec (`buttons`): `pack` draws its data, `parse` reads it back into the typed
  * value or says it is not a button we drew (`undefined`), and `onButton` routes a press to a handler that gets the
@@ -36,6 +38,13 @@ export interface SessionButton {
   readonly action: SessionAction;
   readonly phone: Phone;
   readonly version: number;
+}
+
+/** A press that names one authorization (device) of a session's account by Telegram's hash. */
+export interface DeviceButton {
+  readonly phone: Phone;
+  /** A signed 64-bit number as decimal text. */
+  readonly hash: string;
 }
 
 /** A key of the code keypad. */
@@ -91,6 +100,11 @@ const phoneOf = (raw: string | undefined): Phone | undefined =>
 const userIdOf = (raw: string | undefined): string | undefined =>
   raw !== undefined && isUserId(raw) ? raw : undefined;
 
+const deviceOf = (p: string | undefined, h: string | undefined): DeviceButton | undefined => {
+  const phone = phoneOf(p);
+  return phone && h !== undefined ? { phone, hash: h } : undefined;
+};
+
 export const buttons = {
   list: codec<ListableStatus>(
     /^l:([ape])$/,
@@ -115,6 +129,31 @@ export const buttons = {
       const phone = phoneOf(p);
       return action && phone ? { action, phone, version: Number(v) } : undefined;
     },
+  ),
+  devices: codec<Phone>(
+    /^v:(\+\d{6,15})$/,
+    (phone) => `v:${phone}`,
+    ([p]) => phoneOf(p),
+  ),
+  askEndDevice: codec<DeviceButton>(
+    /^ev:(\+\d{6,15}):(-?\d{1,20})$/,
+    (b) => `ev:${b.phone}:${b.hash}`,
+    ([p, h]) => deviceOf(p, h),
+  ),
+  endDevice: codec<DeviceButton>(
+    /^EV:(\+\d{6,15}):(-?\d{1,20})$/,
+    (b) => `EV:${b.phone}:${b.hash}`,
+    ([p, h]) => deviceOf(p, h),
+  ),
+  askEndOthers: codec<Phone>(
+    /^eo:(\+\d{6,15})$/,
+    (phone) => `eo:${phone}`,
+    ([p]) => phoneOf(p),
+  ),
+  endOthers: codec<Phone>(
+    /^EO:(\+\d{6,15})$/,
+    (phone) => `EO:${phone}`,
+    ([p]) => phoneOf(p),
   ),
   keypad: codec<KeypadKey>(
     /^k:([0-9es])$/,
@@ -158,6 +197,11 @@ export const cb = {
   action: (action: SessionAction, phone: Phone, version: number) =>
     buttons.action.pack({ action, phone, version }),
   key: (key: KeypadKey) => buttons.keypad.pack(key),
+  devices: (phone: Phone) => buttons.devices.pack(phone),
+  askEndDevice: (phone: Phone, hash: string) => buttons.askEndDevice.pack({ phone, hash }),
+  endDevice: (phone: Phone, hash: string) => buttons.endDevice.pack({ phone, hash }),
+  askEndOthers: (phone: Phone) => buttons.askEndOthers.pack(phone),
+  endOthers: (phone: Phone) => buttons.endOthers.pack(phone),
   addSession: "n",
   cancel: "q",
   takeOver: (phone: Phone) => buttons.takeOver.pack(phone),

@@ -12,6 +12,7 @@ import { redactText } from "../log";
 import type { BotContext, BotDeps } from "./context";
 import { AdminMemory, accessFeature } from "./features/access";
 import { addSessionFeature } from "./features/add-session";
+import { devicesFeature } from "./features/devices";
 import { adminsFeature } from "./features/admins";
 import { languageFeature } from "./features/language";
 import { menuFeature } from "./features/menu";
@@ -75,6 +76,7 @@ export function createBot(config: BotConfig, deps: BotDeps): Bot<BotContext> {
   features.use(qrLoginFeature(deps));
   features.use(adminsFeature(deps));
   features.use(sessionsFeature(deps));
+  features.use(devicesFeature(deps));
 
   // Whatever no feature took: an old or unknown button, or text the bot does not expect.
   features.on("callback_query", async (ctx) => {

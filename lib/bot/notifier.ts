@@ -3,7 +3,7 @@
  * An admin who blocked the bot (or any send that fails) does not stop the others; the result says who got it.
  */
 import { autoRetry } from "@grammyjs/auto-retry";
-import type { Api, Transformer } from "grammy";
+import type { Api, InlineKeyboard, Transformer } from "grammy";
 import type { Logger } from "../log";
 import type { Admin, AdminRepository, Language } from "../bot-state/admins";
 import { DEFAULT_LANGUAGE, LOCALES, type Texts } from "./locales";
@@ -16,8 +16,11 @@ export interface NotifyResult {
   readonly failed: string[];
 }
 
+/** Buttons under a notification, per admin (an owner may get buttons an admin does not); none: no keyboard. */
+export type NotificationKeyboard = (t: Texts, admin: Admin) => InlineKeyboard | undefined;
+
 export interface Notifier {
-  notifyAdmins(text: NotificationText): Promise<NotifyResult>;
+  notifyAdmins(text: NotificationText, keyboard?: NotificationKeyboard): Promise<NotifyResult>;
 }
 
 /**
@@ -44,12 +47,16 @@ export function createNotifier(
   logger?: Logger,
 ): Notifier {
   return {
-    async notifyAdmins(text) {
+    async notifyAdmins(text, keyboard) {
       const result: NotifyResult = { sent: [], failed: [] };
       for (const admin of await admins.list()) {
         const lang = admin.language ?? DEFAULT_LANGUAGE;
         try {
-          await api.sendMessage(admin.userId, render(text, admin, lang), { parse_mode: "HTML" });
+          const markup = keyboard?.(LOCALES[lang], admin);
+          await api.sendMessage(admin.userId, render(text, admin, lang), {
+            parse_mode: "HTML",
+            ...(markup ? { reply_markup: markup } : {}),
+          });
           result.sent.push(admin.userId);
         } catch (err) {
           result.failed.push(admin.userId);

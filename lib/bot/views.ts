@@ -3,7 +3,10 @@
  * Pure functions, so every screen looks the same whether it is opened, refreshed after a stale press, or edited.
  */
 import { InlineKeyboard } from "grammy";
+import type { Phone } from "../sessions/phone";
 import type { Session, SessionStatus, TelegramAccount } from "../sessions/session";
+import { deviceText } from "../telegram/authorization-set";
+import type { AccountDevices, DeviceAuthorization } from "../telegram/contract";
 import type { Admin } from "../bot-state/admins";
 import { cb, LISTABLE, type ListableStatus } from "./callback-data";
 import { esc } from "./html";
@@ -131,6 +134,7 @@ export function sessionCard(t: Texts, s: Session, notice?: string): View {
           ),
         ]
       : []),
+    ...(s.status !== "deleted" ? [t.devices.twoFa(s.twoFa?.hasPassword)] : []),
     ...(s.proxy && s.status !== "deleted"
       ? [c.proxy(esc(`${s.proxy.kind === "socks5" ? "SOCKS5" : "MTProxy"} ${s.proxy.host}:${s.proxy.port}`))]
       : []),
@@ -158,6 +162,8 @@ export function sessionCard(t: Texts, s: Session, notice?: string): View {
   }
   if (s.status !== "deleted") keyboard.text(c.delete, cb.action("ask-delete", s.phone, s.version));
   keyboard.row();
+  // The account's devices are read through the session: only an active one can be asked.
+  if (s.status === "active") keyboard.text(t.devices.button, cb.devices(s.phone)).row();
   if (s.status !== "deleted") keyboard.text(c.toList, cb.list(s.status));
   keyboard.text(t.menu.mainMenu, cb.menu);
   return { text: [notice, lines.join("\n")].filter(Boolean).join("\n\n"), keyboard };
@@ -171,6 +177,66 @@ function idleExpiry(t: Texts, s: Session, days: number): string {
   const lastUsed = s.lastCheckedAt;
   const endsOn = lastUsed ? new Date(Date.parse(lastUsed) + days * 86_400_000).toISOString() : undefined;
   return t.card.expiry(days, formatTime(lastUsed, t), endsOn && formatTime(endsOn, t));
+}
+
+/** At most this many devices are listed in the bot (a message holds 4096 characters); the CLI lists all. */
+export const DEVICES_LIST_LIMIT = 15;
+
+/** One device's name as its button and the confirmation show it. */
+export function deviceName(a: Pick<DeviceAuthorization, "deviceModel" | "appName">): string {
+  return [a.deviceModel, a.appName].filter(Boolean).join(", ") || "?";
+}
+
+/** 📱 Devices: every authorization of the account, ours first; for an owner, a button to end each other one. */
+export function devicesView(
+  t: Texts,
+  phone: Phone,
+  devices: AccountDevices,
+  owner: boolean,
+  notice?: string,
+): View {
+  const d = t.devices;
+  const shown = devices.authorizations.slice(0, DEVICES_LIST_LIMIT);
+  const lines = [
+    d.title(phone, devices.authorizations.length),
+    ...shown.map((a) =>
+      d.line({
+        device: esc(deviceText(a)),
+        app: esc([a.appName, a.appVersion].filter(Boolean).join(" ")),
+        place: esc([a.country, a.region].filter(Boolean).join(", ")),
+        created: formatTime(a.createdAt, t),
+        lastActive: formatTime(a.lastActiveAt, t),
+        officialApp: a.officialApp,
+        ours: a.current,
+        passwordPending: a.passwordPending,
+      }),
+    ),
+    ...(devices.authorizations.length > shown.length
+      ? [d.more(devices.authorizations.length - shown.length)]
+      : []),
+    ...(devices.ttlDays ? [d.ttl(devices.ttlDays)] : []),
+    ...(devices.endOthersPossibleFrom ? [d.youngKey(formatTime(devices.endOthersPossibleFrom, t))] : []),
+  ];
+  const keyboard = new InlineKeyboard();
+  const others = shown.filter((a) => !a.current);
+  if (owner && others.length > 0) {
+    for (const a of others) keyboard.text(d.endButton(deviceName(a)), cb.askEndDevice(phone, a.hash)).row();
+    keyboard.text(d.endOthersButton, cb.askEndOthers(phone)).row();
+  }
+  keyboard.text(d.toCard, cb.card(phone)).text(t.menu.mainMenu, cb.menu);
+  const hint = owner && others.length > 0 ? ["", d.ownersHint] : [];
+  return { text: [notice, [...lines, ...hint].join("\n")].filter(Boolean).join("\n\n"), keyboard };
+}
+
+/** "End the login on <device>?" (one) or "End every other login?" (`hash` undefined). */
+export function endDeviceConfirm(t: Texts, phone: Phone, hash: string | undefined, device?: string): View {
+  const d = t.devices;
+  return {
+    text: hash === undefined ? d.confirmOthers(phone) : d.confirmOne(phone, esc(device ?? hash)),
+    keyboard: new InlineKeyboard()
+      .text(d.yes, hash === undefined ? cb.endOthers(phone) : cb.endDevice(phone, hash))
+      .text(d.no, cb.devices(phone)),
+  };
 }
 
 export function deleteConfirm(t: Texts, s: Session): View {

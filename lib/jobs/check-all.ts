@@ -23,10 +23,12 @@ import {
   countByReason,
   emptyCounts,
   frozenNote,
+  newLoginsOf,
   outcomeOf,
   tally,
   type FrozenSessionNote,
   type HealthCheckSummary,
+  type NewLoginNote,
   type RunOutcome,
   type SessionNeedingAttention,
 } from "./summary";
@@ -87,6 +89,7 @@ export async function checkAll(
   const failed: SessionNeedingAttention[] = [];
   const notChecked: SessionNeedingAttention[] = [];
   const frozen: FrozenSessionNote[] = [];
+  const newLogins: NewLoginNote[] = [];
   const limit = createLimiter(options.concurrency ?? DEFAULT_WORKER_CONCURRENCY);
   // The same pacing as the deployed workers: a slot at the session's data centre, after a random start delay.
   const pace = createDcPacer({ perDc: PER_DC_CONCURRENCY, jitterMs: CHECK_JITTER_MS });
@@ -118,6 +121,7 @@ export async function checkAll(
           }
           if (result.outcome === "frozen" && result.newlyFrozen)
             frozen.push(frozenNote(phone, result.freeze));
+          newLogins.push(...newLoginsOf(result));
           done += 1;
           options.onProgress?.({ done, total: due.length, phone, outcome: outcomeOf(result), result });
         }),
@@ -125,7 +129,10 @@ export async function checkAll(
     ),
   );
 
-  const fleet = await deps.sessions.countByStatus();
+  const [fleet, withoutTwoFa] = await Promise.all([
+    deps.sessions.countByStatus(),
+    deps.sessions.countActiveWithoutTwoFa(),
+  ]);
   countFleet(metrics, fleet);
   const summary: HealthCheckSummary = {
     runId,
@@ -139,12 +146,16 @@ export async function checkAll(
     failedByReason: countByReason(failed),
     notChecked,
     ...(frozen.length > 0 ? { newlyFrozen: frozen } : {}),
+    ...(newLogins.length > 0 ? { newLogins } : {}),
+    withoutTwoFa,
     fleet,
   };
   deps.logger.info("Health check finished", {
     runId,
     ...counts,
     failedByReason: summary.failedByReason,
+    newLogins: newLogins.length,
+    withoutTwoFa,
     fleet,
   });
   if (deps.runs) {

@@ -55,7 +55,11 @@ async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean):
   let summary: HealthCheckSummary;
   let notify: boolean;
   try {
-    const [notes, fleet] = await Promise.all([deps.runs.notes(runId), deps.sessions.countByStatus()]);
+    const [notes, fleet, withoutTwoFa] = await Promise.all([
+      deps.runs.notes(runId),
+      deps.sessions.countByStatus(),
+      deps.sessions.countActiveWithoutTwoFa(),
+    ]);
     summary = {
       runId,
       startedAt: run.startedAt,
@@ -76,6 +80,8 @@ async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean):
       failedByReason: countByReason(notes.failed),
       notChecked: notes.gaveUp.slice(0, SUMMARY_LIST_LIMIT),
       ...(notes.frozen.length > 0 ? { newlyFrozen: notes.frozen.slice(0, SUMMARY_LIST_LIMIT) } : {}),
+      ...(notes.newLogins.length > 0 ? { newLogins: notes.newLogins.slice(0, SUMMARY_LIST_LIMIT) } : {}),
+      withoutTwoFa,
       fleet,
       ...(unfinished
         ? {
@@ -94,6 +100,8 @@ async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean):
       notQueued: summary.notQueued,
       ...summary.counts,
       failedByReason: summary.failedByReason,
+      newLogins: summary.newLogins?.length ?? 0,
+      withoutTwoFa,
       ...(summary.unfinished ? { unfinished: summary.unfinished } : {}),
       fleet,
       notifyingAdmins: notify,

@@ -35,6 +35,7 @@ import type { SessionStatus } from "../sessions/session";
 import { RUN_MARK_RETENTION_DAYS, RUN_RETENTION_DAYS } from "./scale";
 import type {
   FrozenSessionNote,
+  NewLoginNote,
   HealthCheckSummary,
   RunCounts,
   RunOutcome,
@@ -237,13 +238,15 @@ export class HealthCheckRuns {
 
   /**
    * Counts one session's outcome, once. Returns false when it was already counted (a duplicate delivery).
-   * `note` is kept for the summary (newly failed, newly frozen, given up).
+   * `note` is kept for the summary (newly failed, newly frozen, given up), and so is each of `newLogins` (at most
+   * a few per session: `NEW_LOGINS_PER_SESSION`), in the same transaction: counted once, told once.
    */
   async count(
     runId: string,
     phone: Phone,
     outcome: RunOutcome,
     note?: SessionNeedingAttention,
+    newLogins: readonly NewLoginNote[] = [],
   ): Promise<boolean> {
     const pk = runKey(runId);
     const at = this.now().toISOString();
@@ -284,6 +287,19 @@ export class HealthCheckRuns {
                   },
                 ]
               : []),
+            ...newLogins.map((login) => ({
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  pk,
+                  sk: `NOTE#${phone}#login#${login.hash}`,
+                  kind: "new-login",
+                  ...login,
+                  at,
+                  expiresAt,
+                },
+              },
+            })),
           ],
         }),
       );
@@ -476,7 +492,9 @@ export class HealthCheckRuns {
     failed: SessionNeedingAttention[];
     gaveUp: SessionNeedingAttention[];
     frozen: FrozenSessionNote[];
+    newLogins: NewLoginNote[];
   }> {
+    const newLogins: NewLoginNote[] = [];
     const failed: SessionNeedingAttention[] = [];
     const gaveUp: SessionNeedingAttention[] = [];
     const frozen: FrozenSessionNote[] = [];
@@ -492,6 +510,18 @@ export class HealthCheckRuns {
         }),
       );
       for (const item of out.Items ?? []) {
+        if (item.kind === "new-login") {
+          newLogins.push({
+            phone: item.phone as Phone,
+            hash: String(item.hash),
+            device: String(item.device),
+            app: String(item.app),
+            place: String(item.place),
+            officialApp: item.officialApp === true,
+            ...(typeof item.endPossibleFrom === "string" ? { endPossibleFrom: item.endPossibleFrom } : {}),
+          });
+          continue;
+        }
         const note = { phone: item.phone as Phone, code: String(item.code), reason: String(item.reason) };
         if (item.outcome === "frozen") {
           frozen.push({
@@ -503,6 +533,6 @@ export class HealthCheckRuns {
       }
       start = out.LastEvaluatedKey;
     } while (start);
-    return { failed, gaveUp, frozen };
+    return { failed, gaveUp, frozen, newLogins };
   }
 }

@@ -4,7 +4,8 @@
  */
 import type { Phone } from "../sessions/phone";
 import type { AccountFreeze, SessionStatus } from "../sessions/session";
-import type { CheckResult } from "../telegram/contract";
+import { deviceText } from "../telegram/authorization-set";
+import type { CheckResult, NewLogins } from "../telegram/contract";
 
 /**
  * How the checks of a run ended. `checked` = those that reached Telegram (healthy + failed + flood + transient +
@@ -72,6 +73,49 @@ export function frozenNote(phone: Phone, freeze: AccountFreeze): FrozenSessionNo
   };
 }
 
+/**
+ * A login the daily check had not seen on an account (a possible takeover), told to the admins once with buttons to
+ * end it or every other login of the account.
+ */
+export interface NewLoginNote {
+  readonly phone: Phone;
+  /** Telegram's authorization hash: what ending it names. */
+  readonly hash: string;
+  /** "Xiaomi 13 (Android 14)". */
+  readonly device: string;
+  /** "Telegram Android 11.2.3". */
+  readonly app: string;
+  /** "Netherlands, Amsterdam"; empty when Telegram did not say. */
+  readonly place: string;
+  readonly officialApp: boolean;
+  /** Our key is younger than 24 h: Telegram lets it end the login from this ISO time only. */
+  readonly endPossibleFrom?: string;
+}
+
+/** At most this many new logins of one session are noted per run (the rest still show in its device list). */
+export const NEW_LOGINS_PER_SESSION = 5;
+
+/** The notes a check that found new logins leaves for the run's summary. */
+export function newLoginNotes(phone: Phone, found: NewLogins): NewLoginNote[] {
+  return found.authorizations.slice(0, NEW_LOGINS_PER_SESSION).map((a) => ({
+    phone,
+    hash: a.hash,
+    device: deviceText(a),
+    app: [a.appName, a.appVersion].filter(Boolean).join(" "),
+    place: [a.country, a.region].filter(Boolean).join(", "),
+    officialApp: a.officialApp,
+    ...(found.endOthersPossibleFrom ? { endPossibleFrom: found.endOthersPossibleFrom } : {}),
+  }));
+}
+
+/** The new logins a check result carries, as notes (none for a result without). */
+export function newLoginsOf(result: CheckResult): NewLoginNote[] {
+  if ((result.outcome === "healthy" || result.outcome === "frozen") && result.newLogins) {
+    return newLoginNotes(result.phone, result.newLogins);
+  }
+  return [];
+}
+
 /** At most this many sessions are named in a summary (a Telegram message holds 4096 characters); counts cover all. */
 export const SUMMARY_LIST_LIMIT = 50;
 
@@ -94,6 +138,13 @@ export interface HealthCheckSummary {
    * `SUMMARY_LIST_LIMIT`; `counts.frozen` counts every frozen one. Absent: none.
    */
   readonly newlyFrozen?: readonly FrozenSessionNote[];
+  /**
+   * Logins found on accounts since their previous check (possible takeovers), at most `SUMMARY_LIST_LIMIT`; each is
+   * in exactly one run's summary. Absent: none.
+   */
+  readonly newLogins?: readonly NewLoginNote[];
+  /** Active sessions whose account has no 2FA password (as their last check read it). Absent: not counted. */
+  readonly withoutTwoFa?: number;
   /** Sessions whose check could not be completed (their messages are in the DLQ), at most `SUMMARY_LIST_LIMIT`. */
   readonly notChecked: readonly SessionNeedingAttention[];
   /** The fleet per status when the run ended. */
@@ -108,15 +159,15 @@ export interface HealthCheckSummary {
 }
 
 /**
- * The admins hear about a run only when a session failed, could not be checked, an account was newly frozen, or the
- * run itself did not finish:
- * silence means all is well.
+ * The admins hear about a run only when a session failed, could not be checked, an account was newly frozen or has a
+ * new login, or the run itself did not finish: silence means all is well.
  */
 export function needsAttention(summary: HealthCheckSummary): boolean {
   return (
     summary.counts.failed > 0 ||
     summary.counts.gaveUp > 0 ||
     (summary.newlyFrozen?.length ?? 0) > 0 ||
+    (summary.newLogins?.length ?? 0) > 0 ||
     summary.unfinished !== undefined
   );
 }

@@ -15,7 +15,7 @@ import { createLimiter } from "./limit";
 import { createDcPacer } from "./pacing";
 import { parseCheckMessage, type CheckMessage } from "./messages";
 import { CHECK_JITTER_MS, DEADLINE_MARGIN_MS, MAX_RECEIVES, MIN_CHECK_MS, PER_DC_CONCURRENCY } from "./scale";
-import { frozenNote, outcomeOf, type SessionNeedingAttention } from "./summary";
+import { frozenNote, newLoginsOf, outcomeOf, type SessionNeedingAttention } from "./summary";
 
 export interface WorkerDeps extends FinishDeps {
   readonly userbots: UserbotService;
@@ -134,7 +134,7 @@ async function checkOne(
       : result.outcome === "frozen" && result.newlyFrozen
         ? frozenNote(phone, result.freeze)
         : undefined;
-  await deps.runs.count(runId, phone, outcomeOf(result), note);
+  await deps.runs.count(runId, phone, outcomeOf(result), note, newLoginsOf(result));
 }
 
 /**

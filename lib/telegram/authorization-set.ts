@@ -46,3 +46,12 @@ export function endOthersPossibleFrom(createdAt: string, now: Date): string | un
   if (!Number.isFinite(from) || from <= now.getTime()) return undefined;
   return new Date(from).toISOString();
 }
+
+/** "Xiaomi 13 (Android 14)": the model, then the system when Telegram says. */
+export function deviceText(
+  a: Pick<DeviceAuthorization, "deviceModel" | "platform" | "systemVersion">,
+): string {
+  const system = [a.platform, a.systemVersion].filter(Boolean).join(" ");
+  if (!a.deviceModel) return system || "?";
+  return system ? `${a.deviceModel} (${system})` : a.deviceModel;
+}

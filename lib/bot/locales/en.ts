@@ -49,6 +49,31 @@ export function listFailed(failed: readonly FailedSession[], more: (n: number) =
   return lines.join("\n");
 }
 
+/** One authorization of an account as the device list shows it; every field already escaped and formatted. */
+export interface DeviceText {
+  readonly device: string;
+  readonly app: string;
+  readonly place: string;
+  readonly created: string;
+  readonly lastActive: string;
+  readonly officialApp: boolean;
+  /** Our own stored key. */
+  readonly ours: boolean;
+  /** Logged in with the code, the 2FA password not yet given. */
+  readonly passwordPending: boolean;
+}
+
+/** A login the daily check had not seen, as the admins are told; fields already escaped and formatted. */
+export interface NewLoginText {
+  readonly phone: string;
+  readonly device: string;
+  readonly app: string;
+  readonly place: string;
+  readonly officialApp: boolean;
+  /** Our key is younger than 24 h: ending is possible from then (formatted). */
+  readonly endPossibleFrom?: string;
+}
+
 export interface Texts {
   readonly statusName: Record<SessionStatus, string>;
   readonly menu: {
@@ -129,6 +154,37 @@ export interface Texts {
     readonly paused: string;
     readonly resumed: string;
     readonly notAllowed: string;
+  };
+  /** 📱 Devices (the account's authorizations at Telegram) and the 2FA posture. */
+  readonly devices: {
+    readonly button: string;
+    /** The card's 2FA line: has a password, none, or not read yet (`undefined`). */
+    readonly twoFa: (hasPassword: boolean | undefined) => string;
+    readonly loading: (phone: string) => string;
+    readonly title: (phone: string, n: number) => string;
+    readonly line: (d: DeviceText) => string;
+    readonly more: (n: number) => string;
+    /** Telegram ends an authorization unused for this many days. */
+    readonly ttl: (days: number) => string;
+    /** Our key is younger than 24 h: ending other devices is possible from `from` (formatted). */
+    readonly youngKey: (from: string) => string;
+    /** Under the list, for an owner. */
+    readonly ownersHint: string;
+    readonly endButton: (device: string) => string;
+    readonly endOthersButton: string;
+    readonly confirmOne: (phone: string, device: string) => string;
+    readonly confirmOthers: (phone: string) => string;
+    readonly yes: string;
+    readonly no: string;
+    readonly ending: string;
+    readonly ended: string;
+    readonly endedOthers: string;
+    readonly notFound: string;
+    readonly tooFresh: (from: string) => string;
+    readonly ownersOnly: string;
+    /** Telegram could not be asked, or refused (message escaped). */
+    readonly failed: (message: string) => string;
+    readonly toCard: string;
   };
   readonly stale: {
     readonly changed: string;
@@ -279,6 +335,13 @@ export interface Texts {
     readonly sessionsFrozen: (frozen: readonly FrozenSessionText[]) => string;
     /** A run closed by the next day's dispatch without finishing. */
     readonly runUnfinished: (checksNotFinished: number) => string;
+    /** Logins the previous check had not seen: possible takeovers, told once. */
+    readonly newLogins: (logins: readonly NewLoginText[]) => string;
+    /** Under the counts: active sessions whose account has no 2FA password. */
+    readonly withoutTwoFa: (n: number) => string;
+    /** A summary button (owners): end this login, or every other login of the account. */
+    readonly endLoginButton: (phone: string, device: string) => string;
+    readonly endOthersButton: (phone: string) => string;
   };
   /** Descriptions of the bot's commands in Telegram's command menu (setMyCommands). */
   readonly commands: Record<BotCommandName, string>;
@@ -368,6 +431,43 @@ export const en: Texts = {
     paused: "⏸ Paused: it is no longer checked or used.",
     resumed: "▶️ Resumed: it is active again.",
     notAllowed: "That is not possible in the session's current state; here is its card.",
+  },
+  devices: {
+    button: "📱 Devices",
+    twoFa: (has) =>
+      has === undefined
+        ? "2FA password: not read yet (the next check reads it)"
+        : has
+          ? "2FA password: ✅ set"
+          : "2FA password: ⚠️ none (anyone with a login code can take the account; <code>sessions 2fa set</code>)",
+    loading: (p) => `📱 Asking Telegram for the devices of ${p}…`,
+    title: (p, n) => `<b>📱 Devices of ${p}</b> (${n} logged in)`,
+    line: (d) =>
+      `${d.ours ? "⭐ <b>this session</b>" : "•"} ${d.device} · ${d.app}${d.officialApp ? "" : " ⚠️ not an official app"}` +
+      `${d.passwordPending ? " · ⏳ waiting for the 2FA password" : ""}\n   ${d.place || "place unknown"} · ` +
+      `logged in ${d.created} · last active ${d.lastActive}`,
+    more: (n) => `…and ${n} more (see <code>sessions devices</code> in the CLI).`,
+    ttl: (d) => `Telegram ends a login unused for ${d} days.`,
+    youngKey: (f) => `This session's key is younger than 24 h: Telegram lets it end other devices from ${f}.`,
+    ownersHint: "An owner can end a device that should not be there.",
+    endButton: (d) => `⛔ End: ${d}`,
+    endOthersButton: "⛔ End all other devices",
+    confirmOne: (p, d) =>
+      `End the login on <b>${d}</b> of ${p}?\nThat device is logged out of the account at once.`,
+    confirmOthers: (p) =>
+      `End <b>every other login</b> of ${p}?\nEvery device but this session is logged out of the account at once.`,
+    yes: "⛔ Yes, end it",
+    no: "Cancel",
+    ending: "⛔ Asking Telegram…",
+    ended: "✅ Ended: that device is logged out.",
+    endedOthers: "✅ Ended: every other device is logged out.",
+    notFound: "That login is already gone. Nothing was changed.",
+    tooFresh: (f) =>
+      `⏳ Not yet: this session's key is younger than 24 h, and Telegram lets it end other devices from ${f}. ` +
+      "Nothing was changed; press again after that time.",
+    ownersOnly: "Only an owner can end a device.",
+    failed: (m) => `⚠️ Telegram could not be asked: ${m}`,
+    toCard: "⬅️ Session",
   },
   stale: {
     changed: "This session changed meanwhile. Here is its current card; check it and press again.",
@@ -547,6 +647,20 @@ export const en: Texts = {
     runUnfinished: (n) =>
       `⚠️ <b>The last health check did not finish</b>: ${english(n, "check")} never ended. See the function's logs and ` +
       "the dead-letter queue.",
+    newLogins: (l) =>
+      `🚨 <b>New login${l.length === 1 ? "" : "s"}</b> since the last check (possible takeover):\n` +
+      l
+        .map(
+          (x) =>
+            `• <code>${x.phone}</code>: new login on ${x.device}, ${x.app}${x.officialApp ? "" : " (not an official app)"}` +
+            `, from ${x.place || "an unknown place"}` +
+            (x.endPossibleFrom ? `; ending it is possible from ${x.endPossibleFrom}` : ""),
+        )
+        .join("\n") +
+      "\n\nIf nobody you know logged in, an owner ends it with the buttons below (or 📱 Devices on the card).",
+    withoutTwoFa: (n) => `⚠️ ${n} active session(s) without a 2FA password.`,
+    endLoginButton: (p, d) => `⛔ ${p}: end ${d}`,
+    endOthersButton: (p) => `⛔ ${p}: end all other devices`,
   },
   commands: {
     start: "Main menu",

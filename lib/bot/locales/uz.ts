@@ -86,6 +86,44 @@ export const uz: Texts = {
     resumed: "▶️ Davom ettirildi: sessiya yana faol.",
     notAllowed: "Sessiyaning hozirgi holatida buni qilib bo‘lmaydi; mana uning kartasi.",
   },
+  devices: {
+    button: "📱 Qurilmalar",
+    twoFa: (has) =>
+      has === undefined
+        ? "2FA parol: hali o'qilmagan (keyingi tekshiruv o'qiydi)"
+        : has
+          ? "2FA parol: ✅ o'rnatilgan"
+          : "2FA parol: ⚠️ yo'q (kirish kodini olgan har kim akkauntni oladi; <code>sessions 2fa set</code>)",
+    loading: (p) => `📱 ${p} qurilmalarini Telegramdan so'rayapman…`,
+    title: (p, n) => `<b>📱 ${p} qurilmalari</b> (${n} ta kirish)`,
+    line: (d) =>
+      `${d.ours ? "⭐ <b>shu sessiya</b>" : "•"} ${d.device} · ${d.app}${d.officialApp ? "" : " ⚠️ rasmiy ilova emas"}` +
+      `${d.passwordPending ? " · ⏳ 2FA parolni kutmoqda" : ""}\n   ${d.place || "joyi noma'lum"} · ` +
+      `kirgan ${d.created} · oxirgi faollik ${d.lastActive}`,
+    more: (n) => `…yana ${n} ta (CLI'da <code>sessions devices</code>).`,
+    ttl: (d) => `Telegram ${d} kun ishlatilmagan kirishni tugatadi.`,
+    youngKey: (f) =>
+      `Bu sessiya kaliti 24 soatdan yosh: Telegram boshqa qurilmalarni ${f} dan tugatishga ruxsat beradi.`,
+    ownersHint: "Egasi u yerda bo'lmasligi kerak bo'lgan qurilmani tugata oladi.",
+    endButton: (d) => `⛔ Tugatish: ${d}`,
+    endOthersButton: "⛔ Boshqa barcha qurilmalarni tugatish",
+    confirmOne: (p, d) =>
+      `${p} uchun <b>${d}</b> dagi kirish tugatilsinmi?\nU qurilma akkauntdan darhol chiqadi.`,
+    confirmOthers: (p) =>
+      `${p} ning <b>boshqa barcha kirishlari</b> tugatilsinmi?\nShu sessiyadan boshqa barcha qurilmalar darhol chiqadi.`,
+    yes: "⛔ Ha, tugatish",
+    no: "Bekor qilish",
+    ending: "⛔ Telegramdan so'rayapman…",
+    ended: "✅ Tugatildi: qurilma akkauntdan chiqdi.",
+    endedOthers: "✅ Tugatildi: boshqa barcha qurilmalar chiqdi.",
+    notFound: "Bu kirish allaqachon yo'q. Hech narsa o'zgarmadi.",
+    tooFresh: (f) =>
+      `⏳ Hali mumkin emas: sessiya kaliti 24 soatdan yosh, Telegram boshqa qurilmalarni ${f} dan tugatishga ruxsat beradi. ` +
+      "Hech narsa o'zgarmadi; o'sha vaqtdan keyin qayta bosing.",
+    ownersOnly: "Qurilmani faqat egasi tugata oladi.",
+    failed: (m) => `⚠️ Telegramga murojaat qilib bo'lmadi: ${m}`,
+    toCard: "⬅️ Sessiya",
+  },
   stale: {
     changed: "Bu sessiya shu orada o‘zgardi. Mana uning yangi kartasi; tekshirib, qaytadan bosing.",
     gone: "Bu sessiya endi mavjud emas (shu orada o‘chirilgan).",
@@ -269,6 +307,20 @@ export const uz: Texts = {
     runUnfinished: (n) =>
       `⚠️ <b>Oxirgi tekshiruv tugamadi</b>: ${n} ta tekshiruv yakunlanmadi. Funksiya loglarini va ` +
       "dead-letter navbatini ko‘ring.",
+    newLogins: (l) =>
+      `🚨 <b>Yangi kirish</b> oxirgi tekshiruvdan beri (akkaunt egallanishi mumkin):\n` +
+      l
+        .map(
+          (x) =>
+            `• <code>${x.phone}</code>: ${x.device} da yangi kirish, ${x.app}${x.officialApp ? "" : " (rasmiy ilova emas)"}` +
+            `, ${x.place || "noma'lum joy"} dan` +
+            (x.endPossibleFrom ? `; ${x.endPossibleFrom} dan tugatish mumkin` : ""),
+        )
+        .join("\n") +
+      "\n\nAgar bu tanish odam bo'lmasa, egasi quyidagi tugmalar (yoki kartadagi 📱 Qurilmalar) bilan tugatadi.",
+    withoutTwoFa: (n) => `⚠️ 2FA parolsiz faol sessiyalar: ${n}.`,
+    endLoginButton: (p, d) => `⛔ ${p}: ${d} ni tugatish`,
+    endOthersButton: (p) => `⛔ ${p}: boshqa barchasini tugatish`,
   },
   commands: {
     start: "Bosh menyu",
