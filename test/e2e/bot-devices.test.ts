@@ -66,7 +66,7 @@ async function dailyCheck(h: BotHarness, day: number): Promise<void> {
 function sentTo(h: BotHarness, chatId: number): string[] {
   return h.api
     .callsOf("sendMessage")
-    .filter((c) => c.payload.chat_id === chatId)
+    .filter((c) => String(c.payload.chat_id) === String(chatId))
     .map((c) => String(c.payload.text));
 }
 
