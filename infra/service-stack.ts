@@ -366,7 +366,8 @@ export class ServiceStack extends Stack {
         "SQS event sources take no on-failure destination; the queue's redrive policy moves a message that " +
         "failed 3 times to the health-check dead-letter queue, which has an alarm.",
     });
-    grantTableAccess(worker.role, { ...sessions, write: true });
+    // The batch that ends a run counts the fleet by status (lib/jobs/finish.ts) for the summary and the metrics.
+    grantTableAccess(worker.role, { ...sessions, write: true, indexes: [BY_STATUS_INDEX] });
     grantTableAccess(worker.role, { ...botState, items: botStateGrants("healthCheckWorker") });
     grantSessionKey(stateful, "healthCheckWorker", worker.role);
     stateful.appSecret.grantRead(worker.role);

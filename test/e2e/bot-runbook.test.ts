@@ -127,7 +127,8 @@ describe("the seed's runbook on a loopback DC (GramJS's real transport)", () => 
     // The secrets never came back into the chat, and the login step is over.
     const sent = h.api.calls.map((c) => JSON.stringify(c.payload)).join("\n");
     expect(sent).not.toContain("correct horse");
-    expect(sent.replaceAll(BROKEN, "").replaceAll("+998901234567", "")).not.toContain("12345");
+    // The code as a number of its own: the card's "API id 123456" holds its digits and is not a leak.
+    expect(sent.replaceAll(BROKEN, "")).not.toMatch(/(?<![\d])12345(?![\d])/);
     expect((await h.botStateItems()).some((i) => /^(INPUT|LOGIN)#/.test(String(i.pk)))).toBe(false);
 
     // And the new session passes the check the old one failed.

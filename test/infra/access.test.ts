@@ -176,6 +176,11 @@ describe("the cleanup, which logs each key out at Telegram before destroying it"
     expect(resourcesOf("dispatch", "dynamodb:Query").join(" ")).not.toContain("byRevocation");
   });
 
+  it("the worker may query byStatus: the batch that ends a run counts the fleet by status for the summary", () => {
+    expect(resourcesOf("worker", "dynamodb:Query").join(" ")).toContain("/index/byStatus");
+    expect(resourcesOf("worker", "dynamodb:Query").join(" ")).not.toContain("byRevocation");
+  });
+
   it("may read the app secret (the API id and hash a logout connects with), and not the webhook secret", () => {
     const read = resourcesOf("cleanup", "secretsmanager:GetSecretValue").join(" ");
     expect(read).toContain("AppSecret");

@@ -158,7 +158,7 @@ describe("sessions doctor", () => {
       /^ +fix: Start it with `npm run dev` \(or set DYNAMODB_ENDPOINT to where it runs\)\.$/m,
     );
     expect(r.stdout).toMatch(/^– Owner +needs DynamoDB/m);
-    expect(r.stdout.trim().split("\n").at(-1)).toMatch(/^1 required check failed/);
+    expect(r.stderr.trim().split("\n").at(-1)).toMatch(/^1 required check failed/);
   });
 
   it("the wrong key: ✗ saying it does not open the stored sessions, with the fix; exit 1", async () => {

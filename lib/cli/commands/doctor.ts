@@ -376,6 +376,7 @@ export const command: Command = {
           2,
         ),
       );
+      if (!ok) ctx.err(failedLine(results));
       return ok ? EXIT.ok : EXIT.failed;
     }
     const { colors } = ctx;
@@ -393,13 +394,15 @@ export const command: Command = {
       if (r.outcome.state === "fail")
         ctx.out(`  ${" ".repeat(width)}  ${colors.yellow("fix:")} ${r.outcome.fix}`);
     }
-    const failed = results.filter((r) => r.required && r.outcome.state === "fail").length;
     ctx.out();
-    ctx.out(
-      ok
-        ? "Ready."
-        : `${failed} required check${failed === 1 ? "" : "s"} failed: fix ${failed === 1 ? "it" : "them"} and run sessions doctor again.`,
-    );
+    // The verdict of a failed run goes to stderr, as every failing command's does, so a script sees why.
+    if (ok) ctx.out("Ready.");
+    else ctx.err(failedLine(results));
     return ok ? EXIT.ok : EXIT.failed;
   },
 };
+
+function failedLine(results: readonly { required: boolean; outcome: { state: string } }[]): string {
+  const failed = results.filter((r) => r.required && r.outcome.state === "fail").length;
+  return `${failed} required check${failed === 1 ? "" : "s"} failed: fix ${failed === 1 ? "it" : "them"} and run sessions doctor again.`;
+}
