@@ -25,7 +25,6 @@ import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations
 import { Alarm, ComparisonOperator, TreatMissingData, type Dashboard } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
-import type { IGrantable } from "aws-cdk-lib/aws-iam";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
@@ -161,7 +160,7 @@ export class ServiceStack extends Stack {
     });
     grantTableAccess(this.adminBot.role, { ...sessions, write: true, indexes: [BY_STATUS_INDEX] });
     grantTableAccess(this.adminBot.role, { ...botState, items: botStateGrants("adminBot") });
-    grantSessionKey(stateful, "adminBot", this.adminBot.role);
+    grantSessionKey(stateful, "adminBot", this.adminBot);
     stateful.appSecret.grantRead(this.adminBot.role);
     stateful.webhookSecret.grantRead(this.adminBot.role);
 
@@ -369,7 +368,7 @@ export class ServiceStack extends Stack {
     // The batch that ends a run counts the fleet by status (lib/jobs/finish.ts) for the summary and the metrics.
     grantTableAccess(worker.role, { ...sessions, write: true, indexes: [BY_STATUS_INDEX] });
     grantTableAccess(worker.role, { ...botState, items: botStateGrants("healthCheckWorker") });
-    grantSessionKey(stateful, "healthCheckWorker", worker.role);
+    grantSessionKey(stateful, "healthCheckWorker", worker);
     stateful.appSecret.grantRead(worker.role);
 
     // --- Cleanup ---------------------------------------------------------------------------------------------
@@ -402,7 +401,7 @@ export class ServiceStack extends Stack {
     grantTableAccess(cleanup.role, { ...botState, items: botStateGrants("cleanup") });
     // It opens each key to log it out at Telegram before destroying it (the session key's open use, and the API
     // id/hash from the app secret); it never seals a session and never calls the Bot API.
-    grantSessionKey(stateful, "cleanup", cleanup.role);
+    grantSessionKey(stateful, "cleanup", cleanup);
     stateful.appSecret.grantRead(cleanup.role);
 
     // Every alarm made above (functions, dead-letter queues, the webhook), found rather than listed, so a new one
@@ -438,10 +437,18 @@ export class ServiceStack extends Stack {
   }
 }
 
-/** The identity side of the session key's use, from the same table as its key policy (`SESSION_KEY_USE`). */
-function grantSessionKey(stateful: StatefulStack, name: FunctionName, role: IGrantable): void {
+/**
+ * The identity side of the session key's use, from the same table as its key policy (`SESSION_KEY_USE`), and the
+ * context key's secret to the same functions only (nobody else seals or opens a session).
+ */
+function grantSessionKey(stateful: StatefulStack, name: FunctionName, fn: SessionKeeperFunction): void {
+  const { role } = fn;
   if (SESSION_KEY_USE.store.includes(name)) stateful.sessionKey.grantStoreSessions(role);
   if (SESSION_KEY_USE.open.includes(name)) stateful.sessionKey.grantOpenSessions(role);
+  if (SESSION_KEY_USE.store.includes(name) || SESSION_KEY_USE.open.includes(name)) {
+    stateful.contextKeySecret.grantRead(role);
+    fn.function.addEnvironment("CONTEXT_KEY_SECRET_ARN", stateful.contextKeySecret.secretArn);
+  }
 }
 
 function retentionDays(days: number): RetentionDays {

@@ -60,6 +60,8 @@ export class StatefulStack extends Stack {
    * readable by anyone who may read the API's configuration, and must not give away the header token.
    */
   readonly webhookPathSecret: Secret;
+  /** Generated; the key of the HMAC that names a session in the session key's encryption context. */
+  readonly contextKeySecret: Secret;
 
   /** The CLI's role in AWS (break-glass): the only identity outside the functions that may use the session key. */
   readonly operatorRole: Role;
@@ -130,6 +132,19 @@ export class StatefulStack extends Stack {
       },
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.contextKeySecret = new Secret(this, "ContextKeySecret", {
+      description:
+        "Session Keeper: the key of the keyed hash that names a session in the session key's encryption context " +
+        "(CloudTrail shows the context). Read by the functions that seal and open sessions.",
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.contextKeySecret).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason:
+        "Every sealed session names its row by a hash under this key: a new value would leave every existing row " +
+        "unopenable, so it is never rotated by Secrets Manager.",
+    });
     const noRotation =
       "is rotated by hand (runbook in README: Deploy); Secrets Manager cannot rotate it because the new value must be " +
       "registered with Telegram at the same moment (@BotFather for the bot token, setWebhook for the webhook secret).";
@@ -155,7 +170,7 @@ export class StatefulStack extends Stack {
       botStateTable: this.botStateTable,
       tableKey: this.tableKey,
       sessionKey: this.sessionKey,
-      secrets: [this.appSecret, this.webhookSecret, this.webhookPathSecret],
+      secrets: [this.appSecret, this.webhookSecret, this.webhookPathSecret, this.contextKeySecret],
     }).role;
 
     // The names operators and the CLI use (lib/config.ts hints name these outputs).
@@ -165,6 +180,7 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, "AppSecretArn", { value: this.appSecret.secretArn });
     new CfnOutput(this, "WebhookSecretArn", { value: this.webhookSecret.secretArn });
     new CfnOutput(this, "WebhookPathSecretArn", { value: this.webhookPathSecret.secretArn });
+    new CfnOutput(this, "ContextKeySecretArn", { value: this.contextKeySecret.secretArn });
     new CfnOutput(this, "OperatorRoleArn", {
       value: this.operatorRole.roleArn,
       description: "Assume it to run the sessions CLI against this deployment (README: Deploy)",

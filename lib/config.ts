@@ -26,6 +26,8 @@ const HINTS: Record<string, string> = {
   BOT_STATE_TABLE: "set it to the bot state table name (the stack output BotStateTableName)",
   DYNAMODB_ENDPOINT: "set it to a URL such as http://127.0.0.1:8000, or unset it to use AWS",
   KMS_KEY_ID: "set it to the ARN or alias of the session encryption key (the stack output SessionKeyArn)",
+  CONTEXT_KEY_SECRET_ARN:
+    "set it to the ARN of the context key secret (the stack output ContextKeySecretArn)",
   SESSION_ENCRYPTION_KEY:
     "set it to 32 random bytes in base64 (openssl rand -base64 32), or unset it to have one generated into .data/",
   LOCAL_DATA_DIR: "set it to a writable folder, or unset it to use .data/",
@@ -64,6 +66,7 @@ const storeShape = {
   DYNAMODB_ENDPOINT: z.preprocess((v) => (v === "" ? undefined : v), z.url().optional()),
   AWS_REGION: optionalString,
   KMS_KEY_ID: optionalString,
+  CONTEXT_KEY_SECRET_ARN: optionalString,
   SESSION_ENCRYPTION_KEY: z.preprocess(
     (v) => (v === "" ? undefined : v),
     z
@@ -83,7 +86,12 @@ export const LOCAL_TABLE_NAMES = {
 export const LOCAL_DYNAMODB_ENDPOINT = "http://127.0.0.1:8000";
 
 export type EncryptionConfig =
-  | { readonly kind: "kms"; readonly keyId: string }
+  | {
+      readonly kind: "kms";
+      readonly keyId: string;
+      /** The secret holding the key of the keyed hash in the encryption context (the stack output). */
+      readonly contextKeySecretArn?: string;
+    }
   | { readonly kind: "local"; readonly key?: Buffer; readonly dataDir: string };
 
 export interface StoreConfig {
@@ -124,7 +132,11 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
   }
 
   const encryption: EncryptionConfig = e.KMS_KEY_ID
-    ? { kind: "kms", keyId: e.KMS_KEY_ID }
+    ? {
+        kind: "kms",
+        keyId: e.KMS_KEY_ID,
+        ...(e.CONTEXT_KEY_SECRET_ARN ? { contextKeySecretArn: e.CONTEXT_KEY_SECRET_ARN } : {}),
+      }
     : {
         kind: "local",
         ...(e.SESSION_ENCRYPTION_KEY ? { key: Buffer.from(e.SESSION_ENCRYPTION_KEY, "base64") } : {}),

@@ -90,7 +90,7 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   // and with its colon percent-encoded.
   /(?<!\d)\d{5,15}(?::|%3[Aa])[A-Za-z0-9_-]{30,}/g,
   // Our envelope ciphertexts (lib/crypto).
-  /skenc1\.[A-Za-z0-9._~-]+/g,
+  /skenc\d+\.[A-Za-z0-9._~-]+/g,
 ];
 
 /** Each registered secret with how many times it is registered: nested steps register the same value. */

@@ -14,10 +14,16 @@ import { DecryptionError, type KeyProvider } from "./envelope";
 export class KmsKeyProvider implements KeyProvider {
   readonly name = "kms" as const;
 
+  /** The context key, from its Secrets Manager secret; absent, only format 1 rows open and nothing is sealed. */
+  readonly contextKey?: () => Promise<Buffer>;
+
   constructor(
     private readonly kms: KMSClient,
     private readonly keyId: string,
-  ) {}
+    contextKey?: () => Promise<Buffer>,
+  ) {
+    if (contextKey) this.contextKey = contextKey;
+  }
 
   async generateDataKey(context: Record<string, string>): Promise<{ plaintext: Buffer; wrapped: Buffer }> {
     const out = await this.kms.send(

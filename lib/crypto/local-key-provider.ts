@@ -3,7 +3,7 @@
  * `SESSION_ENCRYPTION_KEY`, or is generated once into the (git-ignored) local data folder with mode 0600.
  * It never runs in AWS: `loadStoreConfig` refuses to start there without a KMS key.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DecryptionError, type KeyProvider } from "./envelope";
@@ -40,6 +40,16 @@ export class LocalKeyProvider implements KeyProvider {
       );
     }
     return new LocalKeyProvider(key);
+  }
+
+  /**
+   * The context key on a developer machine: derived from the local key (HKDF-SHA256), so the local data folder
+   * needs no second secret and a copy of the key file is all a backup needs.
+   */
+  contextKey(): Promise<Buffer> {
+    return Promise.resolve(
+      Buffer.from(hkdfSync("sha256", this.masterKey, Buffer.alloc(0), "session-keeper/context-key", 32)),
+    );
   }
 
   generateDataKey(context: Record<string, string>): Promise<{ plaintext: Buffer; wrapped: Buffer }> {

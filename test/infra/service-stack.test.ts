@@ -27,10 +27,16 @@ const COMMON_ENV = [
 ];
 
 const FUNCTIONS = {
-  adminBot: { description: "AdminBot", extra: ["WEBHOOK_SECRET_ARN", "MINI_APP_URL"] },
+  adminBot: {
+    description: "AdminBot",
+    extra: ["WEBHOOK_SECRET_ARN", "MINI_APP_URL", "CONTEXT_KEY_SECRET_ARN"],
+  },
   dispatch: { description: "queues every active session", extra: ["HEALTH_CHECK_QUEUE_URL"] },
-  worker: { description: "checks a batch of sessions", extra: ["WORKER_CONCURRENCY", "CHECK_DEADLINE_MS"] },
-  cleanup: { description: "deletes error sessions", extra: ["CLEANUP_AFTER_DAYS"] },
+  worker: {
+    description: "checks a batch of sessions",
+    extra: ["WORKER_CONCURRENCY", "CHECK_DEADLINE_MS", "CONTEXT_KEY_SECRET_ARN"],
+  },
+  cleanup: { description: "deletes error sessions", extra: ["CLEANUP_AFTER_DAYS", "CONTEXT_KEY_SECRET_ARN"] },
 } as const;
 
 function fn(name: keyof typeof FUNCTIONS) {

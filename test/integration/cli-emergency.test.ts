@@ -322,7 +322,7 @@ describe("backup", () => {
       "+998905550002",
     ]);
     expect(sessions.join("\n")).not.toContain(fakeSessionString("+998905550001"));
-    expect(sessions.join("\n")).toContain("skenc1.");
+    expect(sessions.join("\n")).toContain("skenc2.");
     expect(existsSync(join(root, folder!, "manifest.json"))).toBe(true);
 
     const second = await runCli(["backup"], { env });

@@ -53,7 +53,7 @@ describe("creating and reading sessions", () => {
     );
     const item = raw.Items![0]!;
     expect(JSON.stringify(item)).not.toContain("sessionSecretTail");
-    expect(item.sessionCiphertext).toMatch(/^skenc1\.local\./);
+    expect(item.sessionCiphertext).toMatch(/^skenc2\.local\./);
     expect(await repo.readSessionString(phone)).toBe(SESSION_STRING);
   });
 

@@ -366,7 +366,7 @@ describe("the stored login flow", () => {
         "expiresAt",
       ].sort(),
     );
-    expect(String(item.flowSecretCiphertext)).toMatch(/^skenc1\./);
+    expect(String(item.flowSecretCiphertext)).toMatch(/^skenc2\./);
     expect(item.expiresAt).toBeGreaterThan(Date.now() / 1000);
   });
 

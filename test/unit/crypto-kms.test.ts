@@ -3,7 +3,7 @@
  * `KMSClient` and commands run; only the HTTP call to KMS is replaced by an emulation that behaves as KMS documents
  * (the encryption context must match exactly, else InvalidCiphertextException).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import {
   InvalidCiphertextException,
   KMSClient,
@@ -11,7 +11,12 @@ import {
   type GenerateDataKeyCommandInput,
 } from "@aws-sdk/client-kms";
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../lib/config";
 import { DecryptionError, EnvelopeCipher, KmsKeyProvider } from "../../lib/crypto";
+
+/** The context key the stateful stack generates (64 letters and digits), as the functions read it. */
+const CONTEXT_KEY = Buffer.from("k".repeat(32) + "9".repeat(32));
+const contextKey = () => Promise.resolve(CONTEXT_KEY);
 
 const canonical = (ctx: Record<string, string> | undefined) =>
   Buffer.from(JSON.stringify(Object.entries(ctx ?? {}).sort(([a], [b]) => a.localeCompare(b))));
@@ -61,21 +66,53 @@ function emulatedKms(keyArn = "arn:aws:kms:eu-central-1:000000000000:key/test") 
 describe("envelope encryption with AWS KMS", () => {
   it("asks KMS for an AES-256 data key with the record's context, and round-trips", async () => {
     const kms = emulatedKms();
-    const cipher = new EnvelopeCipher(new KmsKeyProvider(kms.client, kms.keyArn));
+    const cipher = new EnvelopeCipher(new KmsKeyProvider(kms.client, kms.keyArn), contextKey);
     const ct = await cipher.encrypt("session-string", { purpose: "session", id: "+998901234567" });
-    expect(ct.startsWith("skenc1.kms.")).toBe(true);
+    expect(ct.startsWith("skenc2.kms.")).toBe(true);
     expect(await cipher.decrypt(ct, { purpose: "session", id: "+998901234567" })).toBe("session-string");
     expect(kms.calls.map((c) => c.command)).toEqual(["GenerateDataKeyCommand", "DecryptCommand"]);
     const context = kms.calls[0]!.context!;
     expect(context).toMatchObject({ app: "session-keeper", purpose: "session" });
-    // The context is written to CloudTrail in plaintext: it carries a hash, never the phone itself.
+    // The context is written to CloudTrail in plaintext: it carries a keyed hash, never the phone itself, and not
+    // an unsalted hash anyone can recompute by hashing every number of a plan.
     expect(JSON.stringify(context)).not.toContain("998901234567");
     expect(context.ref).toMatch(/^[0-9a-f]{32}$/);
+    expect(context.v).toBe("2");
+    const unsalted = createHash("sha256").update("+998901234567").digest("hex");
+    expect(unsalted.startsWith(context.ref!)).toBe(false);
+  });
+
+  it("the context names the same phone differently under another context key (nobody without it can link it)", async () => {
+    const kms = emulatedKms();
+    const other = () => Promise.resolve(Buffer.from("z".repeat(64)));
+    await new EnvelopeCipher(new KmsKeyProvider(kms.client, kms.keyArn), contextKey).encrypt("s", {
+      purpose: "session",
+      id: "+998901234567",
+    });
+    await new EnvelopeCipher(new KmsKeyProvider(kms.client, kms.keyArn), other).encrypt("s", {
+      purpose: "session",
+      id: "+998901234567",
+    });
+    expect(kms.calls[0]!.context!.ref).not.toBe(kms.calls[1]!.context!.ref);
+  });
+
+  it("rows of the previous format (an unsalted hash) still open; without a context key nothing new is sealed", async () => {
+    const kms = emulatedKms();
+    const ctx = { purpose: "session", id: "+998901234567" } as const;
+    const cipher = new EnvelopeCipher(new KmsKeyProvider(kms.client, kms.keyArn), contextKey);
+    const old = await cipher.encrypt("old-session", ctx, { legacyFormat: true });
+    expect(old.startsWith("skenc1.kms.")).toBe(true);
+    expect(await cipher.decrypt(old, ctx)).toBe("old-session");
+
+    const withoutKey = new EnvelopeCipher(new KmsKeyProvider(kms.client, kms.keyArn));
+    expect(await withoutKey.decrypt(old, ctx)).toBe("old-session");
+    await expect(withoutKey.encrypt("s", ctx)).rejects.toThrow(ConfigError);
+    await expect(withoutKey.encrypt("s", ctx)).rejects.toThrow(/CONTEXT_KEY_SECRET_ARN.*ContextKeySecretArn/);
   });
 
   it("a ciphertext moved to another phone is refused by KMS itself", async () => {
     const kms = emulatedKms();
-    const cipher = new EnvelopeCipher(new KmsKeyProvider(kms.client, kms.keyArn));
+    const cipher = new EnvelopeCipher(new KmsKeyProvider(kms.client, kms.keyArn), contextKey);
     const ct = await cipher.encrypt("session-string", { purpose: "session", id: "+998901234567" });
     await expect(cipher.decrypt(ct, { purpose: "session", id: "+998901234568" })).rejects.toBeInstanceOf(
       DecryptionError,
@@ -85,12 +122,12 @@ describe("envelope encryption with AWS KMS", () => {
   it("a ciphertext made under another KMS key does not open", async () => {
     const a = emulatedKms();
     const b = emulatedKms();
-    const ct = await new EnvelopeCipher(new KmsKeyProvider(a.client, a.keyArn)).encrypt("s", {
+    const ct = await new EnvelopeCipher(new KmsKeyProvider(a.client, a.keyArn), contextKey).encrypt("s", {
       purpose: "session",
       id: "+1",
     });
     await expect(
-      new EnvelopeCipher(new KmsKeyProvider(b.client, b.keyArn)).decrypt(ct, {
+      new EnvelopeCipher(new KmsKeyProvider(b.client, b.keyArn), contextKey).decrypt(ct, {
         purpose: "session",
         id: "+1",
       }),
@@ -99,7 +136,7 @@ describe("envelope encryption with AWS KMS", () => {
 
   it("does not reach KMS for a ciphertext of the wrong format", async () => {
     const kms = emulatedKms();
-    const cipher = new EnvelopeCipher(new KmsKeyProvider(kms.client, kms.keyArn));
+    const cipher = new EnvelopeCipher(new KmsKeyProvider(kms.client, kms.keyArn), contextKey);
     await expect(cipher.decrypt("skenc1.local.a.b.c.d", { purpose: "session", id: "+1" })).rejects.toThrow(
       /local key/,
     );

@@ -33,6 +33,27 @@ describe("envelope encryption of session strings", () => {
     expect(await c.decrypt(b, ctx("+998901234567"))).toBe(SESSION);
   });
 
+  it("writes format 2 under a context key derived from the local key; format 1 rows still open", async () => {
+    const key = randomBytes(32);
+    const seen: Record<string, string>[] = [];
+    const provider = new LocalKeyProvider(key);
+    const generate = provider.generateDataKey.bind(provider);
+    provider.generateDataKey = (context) => {
+      seen.push(context);
+      return generate(context);
+    };
+    const c = new EnvelopeCipher(provider);
+    const current = await c.encrypt(SESSION, ctx("+998901234567"));
+    expect(current.startsWith("skenc2.local.")).toBe(true);
+    expect(seen[0]).toMatchObject({ app: "session-keeper", purpose: "session", v: "2" });
+    const legacy = await c.encrypt(SESSION, ctx("+998901234567"), { legacyFormat: true });
+    expect(legacy.startsWith("skenc1.local.")).toBe(true);
+    // Another instance over the same key file derives the same context key: both formats open.
+    expect(await cipher(key).decrypt(current, ctx("+998901234567"))).toBe(SESSION);
+    expect(await cipher(key).decrypt(legacy, ctx("+998901234567"))).toBe(SESSION);
+    await expect(cipher(key).decrypt(legacy, ctx("+998901234568"))).rejects.toBeInstanceOf(DecryptionError);
+  });
+
   it("refuses a ciphertext moved to another phone", async () => {
     const c = cipher();
     const ct = await c.encrypt(SESSION, ctx("+998901234567"));
