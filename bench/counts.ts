@@ -85,6 +85,8 @@ function countingProvider(inner: KeyProvider, count: () => RequestCount): KeyPro
       count().kms += 1;
       return inner.unwrapDataKey(w, ctx);
     },
+    // Read once per process (from Secrets Manager in AWS), not per secret: not a KMS request.
+    ...(inner.contextKey ? { contextKey: () => inner.contextKey!() } : {}),
   };
 }
 

@@ -105,7 +105,7 @@ describe("the code keypad of ➕ Add Session", () => {
         )
       ).Item as { input: Record<string, unknown>; digitsCiphertext?: string } | undefined;
       expect(waiting?.input).toEqual({ kind: "code", phone: PHONE, length: 5 });
-      expect(waiting?.digitsCiphertext).toMatch(/^skenc1\.local\./);
+      expect(waiting?.digitsCiphertext).toMatch(/^skenc2\.local\./);
       const { digitsCiphertext, ...plain } = waiting!;
       expect(JSON.stringify(plain)).not.toMatch(/"40"|"4"|\b40\b/);
       expect(

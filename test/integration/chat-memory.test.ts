@@ -70,7 +70,7 @@ describe("the keypad's digits", () => {
     const raw = await rawInput(store, "1");
     expect(raw?.input).toEqual({ kind: "code", phone: PHONE, length: 5 });
     expect(JSON.stringify({ ...raw, digitsCiphertext: undefined })).not.toContain("4091");
-    expect(String(raw?.digitsCiphertext)).toMatch(/^skenc1\./);
+    expect(String(raw?.digitsCiphertext)).toMatch(/^skenc2\./);
     expect(String(raw?.digitsCiphertext)).not.toContain("4091");
     read = await state.getPending("1");
     expect(read).toMatchObject({ state: "waiting", input: { kind: "code", digits: "4091" } });
