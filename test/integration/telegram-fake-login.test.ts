@@ -56,8 +56,12 @@ describe("adding a session by logging in, one step per process", () => {
     const lost = a.kind === "code-sent" ? b : a;
     expect(lost).toMatchObject({ kind: "flow-held", flow: { phone, startedBy: flowOf(won).startedBy } });
     expect(await h.another().login.getFlow(phone)).toEqual(flowOf(won));
-    // The refused start's key had a code sent to it: it is ended at Telegram rather than left behind.
-    expect(h.fake.loggedOutKeys(phone)).toBe(1);
+    // A refused start whose key already had a code sent to it ends that key at Telegram rather than leaving it
+    // behind. Under load the second start may instead read the winner's flow before asking for a code: then no
+    // second key exists. Either way every code-bearing key but the winner's is logged out.
+    const codesSent = h.fake.calls.filter((c) => c.phone === phone && c.request === "auth.SendCode").length;
+    expect([1, 2]).toContain(codesSent);
+    expect(h.fake.loggedOutKeys(phone)).toBe(codesSent - 1);
     // The winner's login goes on; the loser's steps and cancel do not touch it.
     const loser = flowOf(won).startedBy === "tg:1" ? "tg:2" : "tg:1";
     expect(await h.another().login.submitCode(phone, "1 2 3 4 5", loser)).toMatchObject({

@@ -246,9 +246,14 @@ export class FakeTelegram {
       return [this.user(account)];
     }
     if (request instanceof Api.auth.LogOut) {
-      // As Telegram: a key that is not logged in is refused; a logged-in one is logged out for good.
-      if (!state.authorized || !state.phone) throw rpcError(401, "AUTH_KEY_UNREGISTERED", request);
+      // As Telegram: a key that is neither logged in nor part-way through a login (a code sent to it, a password
+      // step) is refused; any other is ended for good, with its code, password step and sign-in.
+      if (!state.phone || (!state.authorized && !state.pendingCode && !state.passwordPending))
+        throw rpcError(401, "AUTH_KEY_UNREGISTERED", request);
       state.authorized = false;
+      state.pendingCode = undefined;
+      state.passwordPending = false;
+      state.loggedOut = true;
       return new Api.auth.LoggedOut({});
     }
     if (request instanceof Api.help.GetAppConfig) {
@@ -327,14 +332,6 @@ export class FakeTelegram {
       state.passwordPending = false;
       state.authorized = true;
       return new Api.auth.Authorization({ user: this.user(account) });
-    }
-    if (request instanceof Api.auth.LogOut) {
-      // The key is ended: a code sent to it, a password step and a sign-in are all gone with it.
-      state.authorized = false;
-      state.pendingCode = undefined;
-      state.passwordPending = false;
-      state.loggedOut = true;
-      return new Api.auth.LoggedOut({});
     }
     throw new Error(`The fake Telegram does not answer ${request.className}.`);
   }
