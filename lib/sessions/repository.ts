@@ -753,6 +753,25 @@ export class SessionRepository {
    * counted): the fleet's exposure to a stolen login code. One query of the status index's active part, counted.
    */
   async countActiveWithoutTwoFa(): Promise<number> {
+    return this.countStatus("active", {
+      expression: "#twoFa = :none",
+      names: { "#twoFa": "twoFaPassword" },
+      values: { ":none": false },
+    });
+  }
+
+  private async countFresh(): Promise<Record<SessionStatus, number>> {
+    const entries = await Promise.all(
+      SESSION_STATUSES.map(async (status) => [status, await this.countStatus(status)] as const),
+    );
+    return Object.fromEntries(entries) as Record<SessionStatus, number>;
+  }
+
+  /** Items of one status in the status index (optionally filtered), counted page by page; capacity recorded. */
+  private async countStatus(
+    status: SessionStatus,
+    filter?: { expression: string; names: Record<string, string>; values: Record<string, unknown> },
+  ): Promise<number> {
     let count = 0;
     let start: Record<string, unknown> | undefined;
     do {
@@ -761,9 +780,9 @@ export class SessionRepository {
           TableName: this.tableName,
           IndexName: BY_STATUS_INDEX,
           KeyConditionExpression: "#status = :status",
-          FilterExpression: "#twoFa = :none",
-          ExpressionAttributeNames: { "#status": "status", "#twoFa": "twoFaPassword" },
-          ExpressionAttributeValues: { ":status": "active", ":none": false },
+          ...(filter ? { FilterExpression: filter.expression } : {}),
+          ExpressionAttributeNames: { "#status": "status", ...filter?.names },
+          ExpressionAttributeValues: { ":status": status, ...filter?.values },
           Select: "COUNT",
           ExclusiveStartKey: start,
           ReturnConsumedCapacity: "TOTAL",
@@ -774,34 +793,6 @@ export class SessionRepository {
       start = out.LastEvaluatedKey;
     } while (start);
     return count;
-  }
-
-  private async countFresh(): Promise<Record<SessionStatus, number>> {
-    const entries = await Promise.all(
-      SESSION_STATUSES.map(async (status) => {
-        let count = 0;
-        let start: Record<string, unknown> | undefined;
-        do {
-          const out = await this.doc.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: BY_STATUS_INDEX,
-              KeyConditionExpression: "#status = :status",
-              ExpressionAttributeNames: { "#status": "status" },
-              ExpressionAttributeValues: { ":status": status },
-              Select: "COUNT",
-              ExclusiveStartKey: start,
-              ReturnConsumedCapacity: "TOTAL",
-            }),
-          );
-          count += out.Count ?? 0;
-          this.readStats.capacityUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
-          start = out.LastEvaluatedKey;
-        } while (start);
-        return [status, count] as const;
-      }),
-    );
-    return Object.fromEntries(entries) as Record<SessionStatus, number>;
   }
 
   private async queryByStatus(
