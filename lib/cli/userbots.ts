@@ -6,6 +6,7 @@
 import { createSecretSource } from "../secrets";
 import type * as TelegramModule from "../telegram";
 import type { UserbotServices } from "../telegram";
+import { CliError, UsageError } from "./command";
 import type { CliContext } from "./context";
 
 /** Where the commands found it before it moved beside the context that builds the store with it. */
@@ -22,4 +23,23 @@ export async function loadUserbots(ctx: CliContext): Promise<UserbotServices> {
 export function loadTelegramLayer(): typeof TelegramModule {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require("../telegram") as typeof TelegramModule;
+}
+
+/**
+ * A failure of one use of a session in the operator's words: the session is not active, in a flood wait, Telegram
+ * failed or refused (its classified message), or the input was refused before Telegram was asked. Anything else
+ * (the store, configuration) is returned as it was, for `errors.ts` to word.
+ */
+export function userbotFailure(err: unknown): unknown {
+  const telegram = loadTelegramLayer();
+  if (err instanceof telegram.UserbotFailedError)
+    return new CliError(`Telegram could not be asked: ${err.failure.message}. Nothing was changed.`);
+  if (err instanceof telegram.SessionNotActiveError || err instanceof telegram.FloodWaitPendingError)
+    return new CliError(err.message);
+  if (
+    err instanceof telegram.InvalidAuthorizationHashError ||
+    err instanceof telegram.InvalidTwoFaPasswordError
+  )
+    return new UsageError(err.message);
+  return err;
 }

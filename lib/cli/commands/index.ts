@@ -19,6 +19,7 @@ import { command as audit } from "./audit";
 import { command as backup } from "./backup";
 import { command as check } from "./check";
 import { command as cleanup } from "./cleanup";
+import { command as devices } from "./devices";
 import { command as doctor } from "./doctor";
 import { command as history } from "./history";
 import { command as identity } from "./identity";
@@ -105,6 +106,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     group: "Sessions",
     summary: "show or change the device one session presents to Telegram (audited)",
     command: identity,
+  },
+  {
+    name: "devices",
+    group: "Sessions",
+    summary: "list every device logged into one account; end one login or all others (asks first)",
+    command: devices,
   },
   {
     name: "spambot",
