@@ -13,6 +13,7 @@ const ENVIRONMENT = `Where it works:
     BOT_STATE_TABLE      the stack output BotStateTableName
     KMS_KEY_ID           the stack output SessionKeyArn
     AWS_REGION           the region the stack is deployed in
+    CONTEXT_KEY_SECRET_ARN  the stack output ContextKeySecretArn (sealing and opening sessions)
   check, add and import talk to Telegram as the account: they need API_ID and API_HASH (my.telegram.org).
   These may also be set in a .env file in the folder you run from (as for \`npm run dev\`); the shell's win.
   NO_COLOR=1 turns colours off; DEBUG=1 prints stack traces of unexpected errors.`;

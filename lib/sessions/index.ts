@@ -6,3 +6,4 @@ export * from "./revocation";
 export * from "./session";
 export * from "./proxy";
 export * from "./identity";
+export * from "./encryption-migration";

@@ -23,7 +23,7 @@ import {
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import type { EnvelopeCipher } from "../crypto/envelope";
+import { FORMAT, formatOf, type EnvelopeCipher } from "../crypto/envelope";
 import type { Logger } from "../log";
 import { BY_REVOCATION_INDEX, BY_STATUS_INDEX } from "../tables";
 import {
@@ -110,6 +110,20 @@ export interface SessionIdentity {
   readonly apiId: number;
   readonly testServers?: boolean;
 }
+
+/** A row's stored ciphertexts as they are, unopened: what the encryption migration reads and rewraps. */
+export interface StoredSecrets {
+  readonly phone: Phone;
+  readonly status: SessionStatus;
+  readonly sessionCiphertext?: string;
+  readonly proxyCiphertext?: string;
+}
+
+/**
+ * What `rewrapSecrets` did to a row: its format 1 ciphertexts sealed again (`migrated`), nothing to do (`already-new`,
+ * `no-secret`: a settled tombstone), or nothing written because the row changed since it was read (`changed`).
+ */
+export type RewrapOutcome = "migrated" | "already-new" | "no-secret" | "changed";
 
 /** What a DynamoDB read of the table consumed, for tests and benchmarks that prove no scan happened. */
 export interface ReadStats {
@@ -381,6 +395,15 @@ function toSession(item: SessionItem): Session {
     ...(revocation ? { revocation } : {}),
   };
   return session;
+}
+
+function storedSecrets(item: SessionItem): StoredSecrets {
+  return {
+    phone: item.phone as Phone,
+    status: item.status,
+    ...(item.sessionCiphertext !== undefined ? { sessionCiphertext: item.sessionCiphertext } : {}),
+    ...(item.proxyCiphertext !== undefined ? { proxyCiphertext: item.proxyCiphertext } : {}),
+  };
 }
 
 function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
@@ -823,6 +846,106 @@ export class SessionRepository {
     this.readStats.capacityUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
     const cursor = encodeCursor(out.LastEvaluatedKey);
     return { items: items.map(toSession), ...(cursor ? { cursor } : {}) };
+  }
+
+  // ---------------------------------------------------------------- encryption format
+
+  /**
+   * One page of the rows in `status` with their stored ciphertexts as they are (nothing is opened), through the
+   * `byStatus` index, oldest change first: what `sessions migrate-encryption` walks. The index is eventually
+   * consistent; `rewrapSecrets` writes only on the exact ciphertext it was given, so a stale read costs a retry,
+   * never a lost row.
+   */
+  async listStoredSecrets(
+    status: SessionStatus,
+    options: Omit<ListOptions, "order"> = {},
+  ): Promise<Page<StoredSecrets>> {
+    const limit = Math.min(Math.max(Math.trunc(options.limit ?? 100), 1), 100);
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: BY_STATUS_INDEX,
+        KeyConditionExpression: "#status = :status",
+        ExpressionAttributeNames: { "#status": "status", "#updatedAt": "updatedAt" },
+        ExpressionAttributeValues: { ":status": status },
+        ProjectionExpression: "phone, #status, #updatedAt, sessionCiphertext, proxyCiphertext",
+        ScanIndexForward: true,
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(options.cursor, ["phone", "status", "updatedAt"]),
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+    );
+    const items = (out.Items ?? []) as SessionItem[];
+    this.readStats.itemsRead += out.ScannedCount ?? items.length;
+    this.readStats.capacityUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
+    const cursor = encodeCursor(out.LastEvaluatedKey);
+    return { items: items.map(storedSecrets), ...(cursor ? { cursor } : {}) };
+  }
+
+  /** The row's stored ciphertexts as they are now (a consistent read), or undefined when the row is gone. */
+  async readStoredSecrets(phone: Phone): Promise<StoredSecrets | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { phone },
+        ConsistentRead: true,
+        ExpressionAttributeNames: { "#status": "status" },
+        ProjectionExpression: "phone, #status, sessionCiphertext, proxyCiphertext",
+      }),
+    );
+    return out.Item ? storedSecrets(out.Item as SessionItem) : undefined;
+  }
+
+  /**
+   * Seals the row's format 1 ciphertexts (the session string, the proxy credentials) again in the current format,
+   * written only if each is still exactly the ciphertext `row` holds: a row changed meanwhile (logged in again,
+   * deleted, its proxy replaced) is not touched and the answer is `changed`. Neither `version` nor `updatedAt`
+   * moves: the secret is the same, a caller holding the row's version is not refused for this, and the status
+   * index's order (which the migration pages through) stays put. `dryRun` opens what it would rewrap (so a row
+   * that does not open is found) and writes nothing.
+   *
+   * Throws `DecryptionError` when a stored ciphertext does not open with this key and the row's identity.
+   */
+  async rewrapSecrets(row: StoredSecrets, options: { dryRun?: boolean } = {}): Promise<RewrapOutcome> {
+    const parts = [
+      { attribute: "sessionCiphertext", old: row.sessionCiphertext, context: this.secretContext(row.phone) },
+      { attribute: "proxyCiphertext", old: row.proxyCiphertext, context: this.proxyContext(row.phone) },
+    ] as const;
+    const present = parts.filter((p) => p.old !== undefined && p.old !== "");
+    if (present.length === 0) return "no-secret";
+    const old = present.filter((p) => formatOf(p.old!) !== FORMAT);
+    if (old.length === 0) return "already-new";
+    const sets: string[] = [];
+    const conditions: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    for (const [i, p] of old.entries()) {
+      const plaintext = await this.cipher.decrypt(p.old!, p.context);
+      if (options.dryRun) continue;
+      names[`#c${i}`] = p.attribute;
+      values[`:old${i}`] = p.old;
+      values[`:new${i}`] = await this.cipher.encrypt(plaintext, p.context);
+      sets.push(`#c${i} = :new${i}`);
+      conditions.push(`#c${i} = :old${i}`);
+    }
+    if (options.dryRun) return "migrated";
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { phone: row.phone },
+          UpdateExpression: `SET ${sets.join(", ")}`,
+          ConditionExpression: conditions.join(" AND "),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return "changed";
+      throw err;
+    }
+    this.logger?.info("Session secrets sealed in the current format", { phone: row.phone });
+    return "migrated";
   }
 
   // ---------------------------------------------------------------- transitions

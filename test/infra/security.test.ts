@@ -149,6 +149,17 @@ describe("IAM", () => {
       });
   });
 
+  it("lets the operator role do what `sessions migrate-encryption` needs: page the status index, read and rewrite a session row, open and seal, read the context key", () => {
+    const on = (pattern: RegExp) =>
+      statementsOf(OPERATOR())
+        .filter((st) => pattern.test(JSON.stringify(st.Resource)))
+        .flatMap(actionsOf);
+    expect(on(/SessionsTable.*\/index\/byStatus/)).toContain("dynamodb:Query");
+    expect(on(/SessionsTable/)).toEqual(expect.arrayContaining(["dynamodb:GetItem", "dynamodb:UpdateItem"]));
+    expect(sessionKeyActions(OPERATOR())).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
+    expect(on(/ContextKeySecret/)).toContain("secretsmanager:GetSecretValue");
+  });
+
   it("lets only the AdminBot and the operator role (npm run webhook:set) read the webhook secret", () => {
     const readers = identityStatements().filter((e) =>
       JSON.stringify(e.statement.Resource).includes("WebhookSecret"),

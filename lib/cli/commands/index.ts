@@ -25,6 +25,7 @@ import { command as history } from "./history";
 import { command as identity } from "./identity";
 import { command as importSession } from "./import";
 import { command as list } from "./list";
+import { command as migrateEncryption } from "./migrate-encryption";
 import { pause, resume } from "./pause-resume";
 import { command as proxy } from "./proxy";
 import { command as remove } from "./remove";
@@ -185,6 +186,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     group: "Emergency and upkeep",
     summary: "retry the logout at Telegram of deleted sessions whose logout is not confirmed",
     command: revokePending,
+  },
+  {
+    name: "migrate-encryption",
+    group: "Emergency and upkeep",
+    summary: "seal stored sessions of the old ciphertext format (skenc1) in the current one; resumable",
+    command: migrateEncryption,
   },
 ];
 
