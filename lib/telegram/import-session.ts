@@ -1,7 +1,7 @@
 /**
  * Adding an account from a session string made elsewhere (GramJS, Telethon, Pyrogram): read it, prove it with
- * getMe under a deadline, check it is the account of the phone given, and only then store it (`create`, or
- * `relogin` when the phone already has a session, which is then replaced). A string that fails any of this
+ * getMe under a deadline, check it is the account of the phone given, and only then store it (`storeSignedIn`, the
+ * step the logins share: a new session, or the phone's existing one given the new key). A string that fails any of this
  * stores nothing.
  *
  * The key keeps who it was made as: the API id a Pyrogram string carries, or the one the operator names for a
@@ -10,7 +10,6 @@
  * identity, or the one given.
  */
 import type { Api } from "telegram";
-import { SessionExistsError } from "../sessions/errors";
 import type { Phone } from "../sessions/phone";
 import type { SessionIdentity } from "../sessions/repository";
 import type { Session } from "../sessions/session";
@@ -20,6 +19,7 @@ import type { ClassifiedFailure, ImportOptions } from "./contract";
 import { profileOf, type ResolvedDeps } from "./deps";
 import { classifyError } from "./errors";
 import { InvalidSessionStringError, parseSessionString } from "./session-string";
+import { storeSignedIn } from "./signed-in";
 import { accountOf, getSelf } from "./userbot";
 
 /** Hard limit on proving an imported session (connect + getMe). */
@@ -98,21 +98,13 @@ export async function importSession(
   // Telegram shows the account's own number to itself; a string pasted under the wrong phone is refused.
   if (me.phone && `+${me.phone}` !== phone) throw new WrongAccountError(phone, me.phone);
   const account = accountOf(me);
-  const existing = await deps.sessions.get(phone);
-  let session: Session;
-  let replaced = false;
-  if (existing && existing.status !== "deleted") {
-    session = await deps.sessions.relogin(phone, parsed.sessionString, account, undefined, identity);
-    replaced = true;
-  } else {
-    try {
-      session = await deps.sessions.create({ phone, sessionString: parsed.sessionString, account, identity });
-    } catch (err) {
-      if (!(err instanceof SessionExistsError)) throw err;
-      session = await deps.sessions.relogin(phone, parsed.sessionString, account, undefined, identity);
-      replaced = true;
-    }
-  }
+  // Not stored (`KeyNotStoredError`): the string stays the operator's, never logged out from here.
+  const { session, replaced } = await storeSignedIn(deps, {
+    phone,
+    sessionString: parsed.sessionString,
+    account,
+    identity,
+  });
   await deps.audit?.record({
     action: "session.imported",
     actor,

@@ -4,8 +4,8 @@
  * process: what carries over is the temporary session string (the same auth key, which Telegram ties the code to)
  * and the phoneCodeHash, both in the encrypted login flow (`lib/bot-state/login-flows.ts`).
  *
- * A phone that already has a session keeps it until the new login has succeeded: only then does `relogin`
- * replace its session string. A failed login touches nothing in the sessions table.
+ * A phone that already has a session keeps it until the new login has succeeded: only then does the shared
+ * "signed in → stored" step (`signed-in.ts`) give it the new key. A failed login touches nothing in the sessions table.
  *
  * Once Telegram has accepted the code or the password, its key cannot be signed in again (the code is spent, the
  * SRP parameters are single-use), so that success must not depend on the writes that follow. The step, still
@@ -19,7 +19,6 @@ import { Api } from "telegram";
 import { FloodWaitError, RPCError } from "telegram/errors";
 import { computeCheck } from "telegram/Password";
 import { forgetSecret, redactText, registerSecret } from "../log";
-import { SessionExistsError } from "../sessions/errors";
 import type { Phone } from "../sessions/phone";
 import type { Session, TelegramAccount } from "../sessions/session";
 import { runOneShot, type OpenUserbot } from "./client";
@@ -35,6 +34,7 @@ import {
   type SignedIn,
   type StoredFlow,
 } from "../bot-state/login-flows";
+import { holds, KeyNotStoredError, storeSignedIn, type SignedInKey } from "./signed-in";
 import { accountOf, getMe } from "./userbot";
 
 /** How long a login Telegram accepted, but whose session is not stored yet, waits for a step to finish it. */
@@ -237,15 +237,14 @@ export class StatelessLogin implements LoginService {
       return this.publicOutcome(step.failure, undefined);
     }
     if (step.value.loggedIn) {
-      try {
-        return await storeLogin(this.deps, phone, step.value.session, step.value.account, startedBy);
-      } catch (err) {
-        // No flow holds this key: unless it was stored before the failure (an audit write, say), it is logged out
-        // rather than left as a device nobody holds.
-        if (!(await this.holds(phone, step.value.session).catch(() => true)))
-          await this.logOut(step.value.session);
-        throw err;
-      }
+      // No flow holds this key: stored, or logged out (`storeLogin`).
+      const key = {
+        phone,
+        sessionString: step.value.session,
+        account: step.value.account,
+        identity: await newKeyIdentity(this.deps),
+      };
+      return storeLogin(this.deps, key, startedBy, (session) => this.logOut(session));
     }
     const { sent, session } = step.value;
     const length = codeLength(sent.type);
@@ -346,7 +345,7 @@ export class StatelessLogin implements LoginService {
       // A login Telegram completed but nobody stored, ended before any step claimed it again (a claim changes the
       // version this delete is conditional on): nobody will store its key now, so it is logged out and stays no
       // device nobody holds.
-      if (!(await this.holds(phone, stored.secret.session))) await this.logOut(stored.secret.session);
+      if (!(await holds(this.deps, phone, stored.secret.session))) await this.logOut(stored.secret.session);
     } else {
       // While a step holds the flow, that step may be storing it (cancelled too late: the login has happened).
       await this.flows.delete(phone);
@@ -427,7 +426,7 @@ export class StatelessLogin implements LoginService {
       return { kind: "no-flow" };
     }
     this.deps.logger.info("Login accepted by Telegram", { phone, userId: signed.account.userId });
-    return this.store(stored.view, marked, signed.session, signed.account, false);
+    return this.store(stored.view, marked, signed.session, signed.account);
   }
 
   /**
@@ -462,28 +461,28 @@ export class StatelessLogin implements LoginService {
     const claimed = await this.flows.tryClaim(phone, stored);
     if (claimed instanceof FlowBusyError) return { kind: "unavailable", message: claimed.message };
     this.deps.logger.info("Finishing a login Telegram already accepted", { phone });
-    return this.store(stored.view, claimed, stored.secret.session, stored.secret.signedIn.account, true);
+    return this.store(stored.view, claimed, stored.secret.session, stored.secret.signedIn.account);
   }
 
   /**
-   * Stores the signed-in session (unless an earlier try did), then ends the flow in one transaction with the audit
-   * entry. A failure leaves the flow marked and unclaimed, for the next step to finish from.
+   * Stores the signed-in session (`storeSignedIn`: not again when an earlier try did), then ends the flow in one
+   * transaction with the audit entry. A failure leaves the flow marked and unclaimed, for the next step to finish
+   * from: the key's holder here is the flow.
    */
   private async store(
     flow: LoginFlowView,
     held: FlowRef,
     sessionString: string,
     account: TelegramAccount,
-    resumed: boolean,
   ): Promise<LoginOutcome> {
     const phone = flow.phone;
     try {
-      const existing = await this.deps.sessions.get(phone);
-      const saved =
-        resumed && existing && existing.status !== "deleted" && (await this.holds(phone, sessionString))
-          ? // Stored by an earlier try; its audit entry and the flow's end are what is left.
-            { session: existing, replaced: flow.replacesExisting }
-          : await saveSession(this.deps, phone, sessionString, account, existing);
+      const { session, replaced } = await storeSignedIn(
+        this.deps,
+        { phone, sessionString, account, identity: await newKeyIdentity(this.deps) },
+        { replacedHint: flow.replacesExisting },
+      );
+      const saved = { session, replaced };
       const entry = loginAuditEntry(phone, account, saved.replaced, flow.startedBy);
       if (!(await this.flows.end(phone, held, this.deps.audit?.prepare(entry).put))) {
         // Cancelled or restarted after Telegram signed in and the mark was written: too late to undo, the
@@ -494,25 +493,19 @@ export class StatelessLogin implements LoginService {
       return { kind: "logged-in", ...saved };
     } catch (err) {
       await this.flows.release(phone, held).catch(() => undefined);
+      const failure = err instanceof KeyNotStoredError ? err.failure : nameOf(err);
       this.deps.logger.warn("Login accepted by Telegram but not stored yet; the next step finishes it", {
         phone,
-        error: nameOf(err),
+        error: failure,
       });
       return {
         kind: "unavailable",
         message: redactText(
-          `Telegram accepted the login, but storing it failed (${nameOf(err)}). Send the same step again to ` +
+          `Telegram accepted the login, but storing it failed (${failure}). Send the same step again to ` +
             "finish it (what you send is not checked again).",
         ),
       };
     }
-  }
-
-  /** True when the phone's stored (non-deleted) session is `sessionString`. */
-  private async holds(phone: Phone, sessionString: string): Promise<boolean> {
-    const row = await this.deps.sessions.get(phone);
-    if (!row || row.status === "deleted") return false;
-    return (await this.deps.sessions.readSessionString(phone)) === sessionString;
   }
 
   /** Best effort: ends a key's authorization at Telegram (auth.logOut); a failure is only logged. */
@@ -611,32 +604,6 @@ async function accountOfAuthorization(
   return getMe(userbot);
 }
 
-/** Writes `sessionString` as the phone's session: new, or replacing the `existing` non-deleted one. */
-async function saveSession(
-  deps: ResolvedDeps,
-  phone: Phone,
-  sessionString: string,
-  account: TelegramAccount,
-  existing: Session | undefined,
-): Promise<{ readonly session: Session; readonly replaced: boolean }> {
-  // The new key presented the default device under the deployment's API id (`loginStep`): that is who it is.
-  const identity = await newKeyIdentity(deps);
-  if (existing && existing.status !== "deleted") {
-    const session = await deps.sessions.relogin(phone, sessionString, account, undefined, identity);
-    return { session, replaced: true };
-  }
-  try {
-    return {
-      session: await deps.sessions.create({ phone, sessionString, account, identity }),
-      replaced: false,
-    };
-  } catch (err) {
-    if (!(err instanceof SessionExistsError)) throw err;
-    const session = await deps.sessions.relogin(phone, sessionString, account, undefined, identity);
-    return { session, replaced: true };
-  }
-}
-
 function loginAuditEntry(phone: Phone, account: TelegramAccount, replaced: boolean, actor: string) {
   return {
     action: replaced ? ("session.relogin" as const) : ("session.created" as const),
@@ -647,19 +614,25 @@ function loginAuditEntry(phone: Phone, account: TelegramAccount, replaced: boole
 }
 
 /**
- * A login (by code or by QR code) succeeded with `sessionString` as `account`: stores it as a new `active` session,
- * or, when the phone already has a non-deleted session, replaces that one's string (`relogin`), and records it.
+ * A login (by code or by QR code) that no flow holds any more succeeded with `key`: stored (`storeSignedIn`, a new
+ * session or the phone's existing one logged in again) and recorded; or, not stored, its key logged out with
+ * `logOut` rather than left as a device nobody holds. An audit write that fails after the store throws, the key kept.
  */
 export async function storeLogin(
   deps: ResolvedDeps,
-  phone: Phone,
-  sessionString: string,
-  account: TelegramAccount,
+  key: SignedInKey,
   actor: string,
+  logOut: (sessionString: string) => Promise<void>,
 ): Promise<{ readonly kind: "logged-in"; readonly session: Session; readonly replaced: boolean }> {
-  const existing = await deps.sessions.get(phone);
-  const { session, replaced } = await saveSession(deps, phone, sessionString, account, existing);
-  await deps.audit?.record(loginAuditEntry(phone, account, replaced, actor));
-  deps.logger.info("Session logged in", { phone, userId: account.userId, replaced });
+  let stored;
+  try {
+    stored = await storeSignedIn(deps, key);
+  } catch (err) {
+    if (err instanceof KeyNotStoredError) await logOut(key.sessionString);
+    throw err;
+  }
+  const { session, replaced } = stored;
+  await deps.audit?.record(loginAuditEntry(key.phone, key.account, replaced, actor));
+  deps.logger.info("Session logged in", { phone: key.phone, userId: key.account.userId, replaced });
   return { kind: "logged-in", session, replaced };
 }

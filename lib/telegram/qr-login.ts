@@ -12,17 +12,17 @@
  *   submitQrPassword account.getPassword + auth.checkPassword (SRP), wrong passwords counted as for the phone login
  *
  * The phone number is learnt only at the end, from getMe; the session is then stored exactly as a phone login
- * stores it (`storeLogin`): a new `active` session, or a relogin of the phone's existing one.
+ * whose flow is gone stores it (`storeLogin` over `storeSignedIn`): a new `active` session, or a relogin of the
+ * phone's existing one; a key not stored is logged out.
  */
 import { Api } from "telegram";
 import { RPCError } from "telegram/errors";
 import { computeCheck } from "telegram/Password";
 import { forgetSecret, registerSecret } from "../log";
-import { SessionNotFoundError } from "../sessions/errors";
 import { InvalidPhoneError, normalizePhone, type Phone } from "../sessions/phone";
 import type { OpenUserbot } from "./client";
 import type { QrLoginOutcome, QrLoginService, QrLoginView } from "./contract";
-import type { ResolvedDeps } from "./deps";
+import { newKeyIdentity, type ResolvedDeps } from "./deps";
 import { LOGIN_STEP_DEADLINE_MS, loginStep, storeLogin, type StepFailure, type StepResult } from "./login";
 import {
   FlowBusyError,
@@ -299,17 +299,14 @@ export class StatelessQrLogin implements QrLoginService {
       this.deps.logger.info("QR login ended meanwhile (cancelled or restarted); nothing stored", { owner });
       return { kind: "no-flow" };
     }
-    try {
-      return await storeLogin(this.deps, phone, found.session, accountOf(found.user), owner);
-    } catch (err) {
-      // Not stored (or unknown): logged out. Stored before the failure (an audit write, say): kept.
-      const stored = await this.deps.sessions.readSessionString(phone).then(
-        (s) => s === found.session,
-        (readErr: unknown) => !(readErr instanceof SessionNotFoundError),
-      );
-      if (!stored) await this.logOut(found.session);
-      throw err;
-    }
+    // The flow is gone: the key is stored, or logged out (`storeLogin`, the phone login's rule for a key no flow holds).
+    const key = {
+      phone,
+      sessionString: found.session,
+      account: accountOf(found.user),
+      identity: await newKeyIdentity(this.deps),
+    };
+    return storeLogin(this.deps, key, owner, (session) => this.logOut(session));
   }
 
   /** Best effort: ends a temporary key's authorization at Telegram (auth.logOut); a failure is only logged. */
