@@ -25,6 +25,7 @@ export type AuditAction =
   | "session.device-ended"
   | "session.devices-ended"
   | "session.2fa-set"
+  | "session.2fa-set"
   | "cleanup.deleted"
   | "admin.added"
   | "admin.removed";

@@ -34,6 +34,7 @@ import { command as revokePending } from "./revoke-pending";
 import { command as show } from "./show";
 import { command as spambot } from "./spambot";
 import { command as status } from "./status";
+import { command as twoFa } from "./two-fa";
 
 export type CommandGroup = "Sessions" | "Fleet" | "Admins" | "Emergency and upkeep";
 
@@ -113,6 +114,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     group: "Sessions",
     summary: "list every device logged into one account; end one login or all others (asks first)",
     command: devices,
+  },
+  {
+    name: "2fa",
+    group: "Sessions",
+    summary: "set or change the 2FA password of one account (hidden input, asked twice; never stored)",
+    command: twoFa,
   },
   {
     name: "spambot",
