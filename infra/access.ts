@@ -58,6 +58,9 @@ export const BOT_STATE_ACCESS: Record<FunctionName, readonly FamilyAccess[]> = {
     { family: "pages", actions: ["read", "put"] },
     { family: "input", actions: ALL },
     { family: "botInfo", actions: ["read", "put"] },
+    // 📈 Fleet draws the last 30 days from the health-check run records: the list of runs, then each record.
+    { family: "runs", actions: ["read"] },
+    { family: "runList", actions: ["read"] },
   ],
   healthCheckDispatch: [
     // Opens a run, adds what it queued, closes runs that never ended.

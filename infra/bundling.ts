@@ -54,12 +54,15 @@ export const LAMBDA_BUNDLING: BundlingOptions = {
 
 /**
  * Functions whose asset is ES modules split into chunks: the entry (`index.mjs`) and, under `chunks/`, the code it
- * shares with what it loads on first use (`import()`). For the AdminBot this keeps GramJS and the QR image library
- * out of the module graph that loads for `/start` and the session list: they sit in their own chunk files, read from
- * disk only when a login step, a QR code or a check runs. CommonJS cannot split, and a second CommonJS bundle would
+ * shares with what it loads on first use (`import()`). For the AdminBot this keeps GramJS, the QR image library and
+ * the fleet chart (ECharts, resvg) out of the module graph that loads for `/start` and the session list: they sit in
+ * their own chunk files, read from disk only when a login step, a QR code, a check or 📈 Fleet runs. CommonJS cannot split, and a second CommonJS bundle would
  * carry its own copies of lib/ (so an `instanceof` across the two would fail).
  */
 export const SPLIT_FUNCTIONS: readonly FunctionName[] = ["adminBot"];
+
+/** Files shipped beside the code of a split asset, not bundled into it: resvg's WebAssembly and the chart's font. */
+export const CHART_FILE_LOADERS = { ".wasm": "file", ".ttf": "file" } as const;
 
 /** The file Lambda's `index.handler` names inside the asset. */
 export function handlerFile(name: FunctionName): "index.mjs" | "index.js" {
@@ -106,6 +109,11 @@ export function esbuildOptions(name: FunctionName, outdir: string) {
       splitting: true,
       outExtension: { ".js": ".mjs" },
       chunkNames: "chunks/[name]-[hash]",
+      // The fleet chart's PNG renderer needs resvg's WebAssembly and a font (a Lambda has none): esbuild copies each
+      // file it sees imported into assets/, and the import gives its path (lib/chart/assets.ts reads it from there).
+      loader: CHART_FILE_LOADERS,
+      assetNames: "assets/[name]-[hash]",
+      define: { "process.env.SK_BUNDLED": '"lambda"' },
       banner: { js: ESM_BANNER },
     };
   }

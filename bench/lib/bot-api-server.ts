@@ -9,11 +9,14 @@ export interface BotApiServer {
   readonly apiRoot: string;
   /** Calls answered, by method. */
   readonly calls: Map<string, number>;
+  /** Every multipart call (a photo upload), with its raw body, in order. */
+  readonly uploads: { method: string; contentType: string; body: Buffer }[];
   stop(): Promise<void>;
 }
 
 export async function startBotApiServer(botInfo: object): Promise<BotApiServer> {
   const calls = new Map<string, number>();
+  const uploads: BotApiServer["uploads"] = [];
   let messageId = 1000;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -21,6 +24,9 @@ export async function startBotApiServer(botInfo: object): Promise<BotApiServer> 
     req.on("end", () => {
       const method = (req.url ?? "").split("/").pop() ?? "";
       calls.set(method, (calls.get(method) ?? 0) + 1);
+      const contentType = req.headers["content-type"] ?? "";
+      if (contentType.startsWith("multipart/"))
+        uploads.push({ method, contentType, body: Buffer.concat(chunks) });
       let payload: Record<string, unknown> = {};
       try {
         payload = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, unknown>;
@@ -54,6 +60,7 @@ export async function startBotApiServer(botInfo: object): Promise<BotApiServer> 
   return {
     apiRoot: `http://127.0.0.1:${port}`,
     calls,
+    uploads,
     stop: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -13,6 +13,7 @@
  *   a                 admins                  aa             add admin    ar|aR:<id>  ask remove, remove
  *   g                 language menu           L:<lang>       set language
  *   v:<phone>         the account's devices (its authorizations at Telegram)
+ *   f                 📈 Fleet: the chart of the last 30 days
  *   ev|EV:<phone>:<hash>  ask to end one device, end it          eo|EO:<phone>  ask to end all others, end them
  *
  * A button with a parameter has one codec (`buttons`): `pack` draws its data, `parse` reads it back into the typed
@@ -213,6 +214,7 @@ export const cb = {
   askRemoveAdmin: (id: string) => buttons.askRemoveAdmin.pack(id),
   removeAdmin: (id: string) => buttons.removeAdmin.pack(id),
   languages: "g",
+  fleet: "f",
   setLanguage: (lang: Language) => buttons.setLanguage.pack(lang),
 } as const;
 

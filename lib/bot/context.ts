@@ -7,6 +7,7 @@ import type { AuditLog } from "../bot-state/audit";
 import type { LoginService, QrLoginService, UserbotService } from "../telegram/contract";
 import type { Texts } from "./locales";
 import type { ChatMemory } from "../bot-state/chat-memory";
+import type { HealthCheckRuns } from "../jobs/runs";
 
 /** The userbot layer, loaded on first use: it imports GramJS, which ordinary button presses must not pay for. */
 export type UserbotLoader = () => Promise<{
@@ -20,6 +21,8 @@ export interface BotDeps {
   readonly admins: AdminRepository;
   readonly audit: AuditLog;
   readonly memory: ChatMemory;
+  /** The health-check run records: the fleet's history for 📈 Fleet (read only). */
+  readonly runs: Pick<HealthCheckRuns, "recent">;
   readonly userbots: UserbotLoader;
   readonly logger: Logger;
   readonly now?: () => Date;

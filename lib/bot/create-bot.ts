@@ -13,6 +13,7 @@ import type { BotContext, BotDeps } from "./context";
 import { AdminMemory, accessFeature } from "./features/access";
 import { addSessionFeature } from "./features/add-session";
 import { devicesFeature } from "./features/devices";
+import { fleetFeature } from "./features/fleet";
 import { adminsFeature } from "./features/admins";
 import { languageFeature } from "./features/language";
 import { menuFeature } from "./features/menu";
@@ -77,6 +78,7 @@ export function createBot(config: BotConfig, deps: BotDeps): Bot<BotContext> {
   features.use(adminsFeature(deps));
   features.use(sessionsFeature(deps));
   features.use(devicesFeature(deps));
+  features.use(fleetFeature(deps));
 
   // Whatever no feature took: an old or unknown button, or text the bot does not expect.
   features.on("callback_query", async (ctx) => {

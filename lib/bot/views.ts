@@ -52,6 +52,8 @@ export function mainMenu(t: Texts, counts: StatusCounts, notice?: string): View 
       .row()
       .text(t.menu.addSession, cb.addSession)
       .row()
+      .text(t.menu.fleet, cb.fleet)
+      .row()
       .text(t.menu.admins, cb.admins)
       .text(t.menu.language, cb.languages),
   };

@@ -76,6 +76,8 @@ export interface RunLookup {
 }
 
 const RUN_SK = "RUN";
+/** Records read in parallel by `recent({ read: "items" })`. */
+const RECORDS_READ_AT_ONCE = 10;
 /** `pk = "RUNS"`, `sk = "<startedAt>#<runId>"`: every run, in the order they started. */
 const RUNS_PK = itemKey(BOT_STATE_ITEMS.runList);
 const runKey = (runId: string) => itemKey(BOT_STATE_ITEMS.run, runId);
@@ -442,8 +444,10 @@ export class HealthCheckRuns {
   /**
    * The runs started since `since` (all kept ones when absent), newest first, at most `limit`: the list, then the
    * records in batches of 100. A listed run whose record is gone (expired a moment apart) is left out.
+   * `read: "items"` reads each record with its own GetItem instead (a few at a time): for a role granted item reads
+   * only (the AdminBot's 📈 Fleet; infra/constructs/table-access.ts grants no batches), at the same read units.
    */
-  async recent(options: { limit: number; since?: Date }): Promise<RunRecord[]> {
+  async recent(options: { limit: number; since?: Date; read?: "batch" | "items" }): Promise<RunRecord[]> {
     const ids: { runId: string; startedAt: string }[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -465,7 +469,25 @@ export class HealthCheckRuns {
       start = out.LastEvaluatedKey;
     } while (start && ids.length < options.limit);
     const records = new Map<string, RunRecord>();
-    for (let i = 0; i < ids.length; i += 100) {
+    if (options.read === "items") {
+      for (let i = 0; i < ids.length; i += RECORDS_READ_AT_ONCE) {
+        const items = await Promise.all(
+          ids
+            .slice(i, i + RECORDS_READ_AT_ONCE)
+            .map(({ runId }) =>
+              this.doc.send(
+                new GetCommand({ TableName: this.tableName, Key: { pk: runKey(runId), sk: RUN_SK } }),
+              ),
+            ),
+        );
+        for (const { Item: item } of items) {
+          if (!item) continue;
+          const { pk: _pk, sk: _sk, expiresAt: _e, ...record } = item;
+          records.set(String(item.runId), record as RunRecord);
+        }
+      }
+    }
+    for (let i = 0; options.read !== "items" && i < ids.length; i += 100) {
       let keys: Record<string, unknown>[] | undefined = ids
         .slice(i, i + 100)
         .map(({ runId }) => ({ pk: runKey(runId), sk: RUN_SK }));

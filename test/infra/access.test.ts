@@ -136,6 +136,17 @@ describe("the bot-state table, function by function", () => {
       expect(allows(fn, "PutItem", KEYS.runs), fn).toBe(false);
   });
 
+  it("lets the AdminBot read the run records for 📈 Fleet, and neither write nor delete them", () => {
+    for (const key of [KEYS.runs, KEYS.runList]) {
+      expect(allows("adminBot", "GetItem", key), key).toBe(true);
+      expect(allows("adminBot", "Query", key), key).toBe(true);
+      for (const action of WRITES) expect(allows("adminBot", action, key), `${action} ${key}`).toBe(false);
+    }
+    // Reads only: no batch read a LeadingKeys condition would have to see through.
+    expect(allows("adminBot", "BatchGetItem", KEYS.runs)).toBe(false);
+    expect(allows("cleanup", "GetItem", KEYS.runs)).toBe(false);
+  });
+
   it("lets the cleanup append its own record for the history, and no other function write it", () => {
     expect(allows("cleanup", "PutItem", KEYS.cleanups)).toBe(true);
     for (const action of ["DeleteItem", "UpdateItem"])

@@ -83,6 +83,8 @@ export interface Texts {
     readonly addSession: string;
     readonly admins: string;
     readonly language: string;
+    /** 📈 Fleet: the chart of the last 30 days. */
+    readonly fleet: string;
     readonly back: string;
     readonly mainMenu: string;
   };
@@ -343,6 +345,27 @@ export interface Texts {
     readonly endLoginButton: (phone: string, device: string) => string;
     readonly endOthersButton: (phone: string) => string;
   };
+  /** 📈 Fleet: the chart of the fleet's last 30 days (the bot's photo and the Mini App's fleet page). */
+  readonly fleet: {
+    /** The toast while the chart is drawn. */
+    readonly drawing: string;
+    /** No run recorded the fleet in the chart's days: nothing to draw. */
+    readonly noRuns: string;
+    /** The photo's caption (HTML): the fleet now and the last run, `lastRun` already formatted. */
+    readonly caption: (
+      now: StatusCounts,
+      lastRun?: { at: string; checked: number; failed: number },
+    ) => string;
+    /** On the picture: plain text, no emoji (the PNG's font has none). */
+    readonly chartTitle: string;
+    readonly chartSubtitle: string;
+    readonly sessionsAxis: string;
+    readonly newlyFailed: string;
+    /** The Mini App page's heading and its counts table. */
+    readonly pageTitle: string;
+    readonly now: string;
+    readonly lastRun: string;
+  };
   /** Descriptions of the bot's commands in Telegram's command menu (setMyCommands). */
   readonly commands: Record<BotCommandName, string>;
   readonly unknownText: string;
@@ -358,6 +381,7 @@ export const en: Texts = {
     addSession: "➕ Add Session",
     admins: "👥 Admins",
     language: "🌐 Language",
+    fleet: "📈 Fleet",
     back: "⬅️ Back",
     mainMenu: "🏠 Main menu",
   },
@@ -661,6 +685,22 @@ export const en: Texts = {
     withoutTwoFa: (n) => `⚠️ ${n} active session(s) without a 2FA password.`,
     endLoginButton: (p, d) => `⛔ ${p}: end ${d}`,
     endOthersButton: (p) => `⛔ ${p}: end all other devices`,
+  },
+  fleet: {
+    drawing: "📈 Drawing the chart…",
+    noRuns:
+      "📈 No health check has recorded the fleet in the last 30 days, so there is nothing to draw yet. " +
+      "The chart fills in after the daily check (or <code>sessions check --all</code>).",
+    caption: (c, last) =>
+      `<b>📈 Fleet, last 30 days</b>\nNow: 🟢 ${c.active} active · ⏸ ${c.paused} paused · 🔴 ${c.error} error` +
+      (last ? `\nLast check ${last.at}: ${last.checked} checked, ${last.failed} newly failed` : ""),
+    chartTitle: "Fleet, last 30 days",
+    chartSubtitle: "Sessions per status as each day's last health check ended (UTC)",
+    sessionsAxis: "sessions",
+    newlyFailed: "newly failed",
+    pageTitle: "Fleet",
+    now: "Now",
+    lastRun: "Last check",
   },
   commands: {
     start: "Main menu",

@@ -11,6 +11,7 @@ export const ru: Texts = {
     addSession: "➕ Добавить сессию",
     admins: "👥 Админы",
     language: "🌐 Язык",
+    fleet: "📈 Динамика",
     back: "⬅️ Назад",
     mainMenu: "🏠 Главное меню",
   },
@@ -310,6 +311,22 @@ export const ru: Texts = {
     withoutTwoFa: (n) => `⚠️ Активных сессий без пароля 2FA: ${n}.`,
     endLoginButton: (p, d) => `⛔ ${p}: завершить ${d}`,
     endOthersButton: (p) => `⛔ ${p}: завершить все другие`,
+  },
+  fleet: {
+    drawing: "📈 Рисую график…",
+    noRuns:
+      "📈 За последние 30 дней ни одна проверка не записала состояние сессий, рисовать пока нечего. " +
+      "График появится после ежедневной проверки (или <code>sessions check --all</code>).",
+    caption: (c, last) =>
+      `<b>📈 Сессии за 30 дней</b>\nСейчас: 🟢 ${c.active} активны · ⏸ ${c.paused} на паузе · 🔴 ${c.error} с ошибкой` +
+      (last ? `\nПоследняя проверка ${last.at}: проверено ${last.checked}, новых ошибок ${last.failed}` : ""),
+    chartTitle: "Сессии за 30 дней",
+    chartSubtitle: "Сессии по статусам на конец последней проверки дня (UTC)",
+    sessionsAxis: "сессии",
+    newlyFailed: "новые ошибки",
+    pageTitle: "Динамика",
+    now: "Сейчас",
+    lastRun: "Последняя проверка",
   },
   commands: {
     start: "Главное меню",

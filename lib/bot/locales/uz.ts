@@ -11,6 +11,7 @@ export const uz: Texts = {
     addSession: "➕ Sessiya qo‘shish",
     admins: "👥 Adminlar",
     language: "🌐 Til",
+    fleet: "📈 Dinamika",
     back: "⬅️ Orqaga",
     mainMenu: "🏠 Bosh menyu",
   },
@@ -321,6 +322,22 @@ export const uz: Texts = {
     withoutTwoFa: (n) => `⚠️ 2FA parolsiz faol sessiyalar: ${n}.`,
     endLoginButton: (p, d) => `⛔ ${p}: ${d} ni tugatish`,
     endOthersButton: (p) => `⛔ ${p}: boshqa barchasini tugatish`,
+  },
+  fleet: {
+    drawing: "📈 Grafik chizilmoqda…",
+    noRuns:
+      "📈 Oxirgi 30 kunda hech bir tekshiruv sessiyalar holatini yozmagan, hozircha chizadigan narsa yo‘q. " +
+      "Grafik kunlik tekshiruvdan (yoki <code>sessions check --all</code>) keyin paydo bo‘ladi.",
+    caption: (c, last) =>
+      `<b>📈 Sessiyalar, oxirgi 30 kun</b>\nHozir: 🟢 ${c.active} faol · ⏸ ${c.paused} to‘xtatilgan · 🔴 ${c.error} xato` +
+      (last ? `\nOxirgi tekshiruv ${last.at}: ${last.checked} tekshirildi, ${last.failed} yangi xato` : ""),
+    chartTitle: "Sessiyalar, oxirgi 30 kun",
+    chartSubtitle: "Har kuni oxirgi tekshiruv tugagandagi holat bo‘yicha sessiyalar (UTC)",
+    sessionsAxis: "sessiyalar",
+    newlyFailed: "yangi xatolar",
+    pageTitle: "Dinamika",
+    now: "Hozir",
+    lastRun: "Oxirgi tekshiruv",
   },
   commands: {
     start: "Bosh menyu",
