@@ -90,6 +90,14 @@ export interface Dependencies {
   close(): void;
 }
 
+/**
+ * The secrets alone (the bot token, the Telegram API id and hash, the webhook secret), for a caller that must read
+ * them even when the store's configuration does not parse (`sessions doctor` still checks the bot token then).
+ */
+export function createSecrets(env: Env): SecretSource {
+  return createSecretSource(env);
+}
+
 export function createDependencies(options: DependencyOptions): Dependencies {
   const { env, logger } = options;
   const now = options.now ?? (() => new Date());
@@ -98,7 +106,7 @@ export function createDependencies(options: DependencyOptions): Dependencies {
   options.configureDynamo?.(client);
   const doc = createDocumentClient(client);
   const cipher = new EnvelopeCipher(lazyKeyProvider(config.encryption, config.region));
-  const secrets = createSecretSource(env);
+  const secrets = createSecrets(env);
   const sessions = new SessionRepository(doc, config.sessionsTable, cipher, { logger, now });
   const admins = new AdminRepository(doc, config.botStateTable, { logger, now });
   const audit = new AuditLog(doc, config.botStateTable, now);

@@ -35,6 +35,12 @@ export interface CliContext {
   err(line?: string): void;
   /** Connects on first use; later calls return the same store. */
   store(): Promise<Store>;
+  /**
+   * The same store, built without first asking whether DynamoDB Local answers (`sessions doctor` reports that
+   * itself, and still checks the key and the bot token when it does not). Throws only when the configuration
+   * does not parse.
+   */
+  dependencies(): Store;
   /** The store configuration, once `store()` has read it (to word errors about where the store is). */
   loadedConfig(): StoreConfig | undefined;
   /** Closes what `store()` opened. */
@@ -72,6 +78,8 @@ export const requireTelegram: TelegramLoader = {
 
 export function createContext(term: Terminal, env: Env): CliContext {
   let store: Store | undefined;
+  /** Built, whether or not DynamoDB Local answered (closed by `close`). */
+  let built: Store | undefined;
   let loaded: StoreConfig | undefined;
   const colors = colorsFor(term.stdout, env);
   return {
@@ -84,21 +92,22 @@ export function createContext(term: Terminal, env: Env): CliContext {
     err: (line = "") => void term.stderr.write(`${line}\n`),
     async store() {
       if (store) return store;
-      const deps = createDependencies({ env, logger: cliLogger(env), telegram: requireTelegram });
+      const deps = built ?? createDependencies({ env, logger: cliLogger(env), telegram: requireTelegram });
+      built = deps;
       loaded = deps.config;
-      try {
-        if (deps.config.target === "local" && deps.config.endpoint)
-          await assertEndpointReachable(deps.config.endpoint);
-      } catch (err) {
-        deps.close();
-        throw err;
-      }
+      if (deps.config.target === "local" && deps.config.endpoint)
+        await assertEndpointReachable(deps.config.endpoint);
       store = deps;
       return store;
     },
+    dependencies() {
+      built ??= createDependencies({ env, logger: cliLogger(env), telegram: requireTelegram });
+      loaded = built.config;
+      return built;
+    },
     loadedConfig: () => loaded,
     close() {
-      store?.close();
+      built?.close();
     },
   };
 }

@@ -5,7 +5,6 @@
  * the operator is watching.
  */
 import { checkAll, type CheckProgress } from "../../jobs/check-all";
-import { runRecords } from "../records";
 import { DEFAULT_CHECK_DEADLINE_MS } from "../../jobs/scale";
 import type { HealthCheckSummary } from "../../jobs/summary";
 import { normalizePhone, type Phone } from "../../sessions";
@@ -159,7 +158,7 @@ async function checkEverything(ctx: CliContext, concurrency: number): Promise<nu
       userbots: userbots.userbots,
       logger: cliLogger(ctx.env),
       now: () => new Date(),
-      runs: runRecords(store),
+      runs: store.runs,
     },
     { concurrency, actor: ctx.actor, onProgress: progressReporter(ctx) },
   );

@@ -16,7 +16,6 @@ import { CliError, EXIT, UsageError, type Command } from "../command";
 import type { CliContext } from "../context";
 import { count, plural, relativeTime, truncate } from "../format";
 import { confirm } from "../prompt";
-import { cleanupRecords } from "../records";
 import { cliLogger, loadUserbots } from "../userbots";
 
 /**
@@ -38,7 +37,7 @@ export async function cleanupDeps(ctx: CliContext): Promise<CleanupDeps> {
     logger: cliLogger(ctx.env),
     metrics: noMetrics,
     now: () => new Date(),
-    cleanups: cleanupRecords(store),
+    cleanups: store.cleanups,
   };
 }
 

@@ -8,15 +8,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Api } from "grammy";
-import { AdminRepository } from "../../bot-state/admins";
-import { ConfigError, loadStoreConfig, type StoreConfig } from "../../config";
-import { createCipher, EnvelopeCipher, LocalKeyProvider } from "../../crypto";
-import { createDocumentClient, createDynamoClient } from "../../dynamo";
+import { ConfigError, type StoreConfig } from "../../config";
 import { redactText } from "../../log";
-import { createSecretSource } from "../../secrets";
-import { SESSION_STATUSES, SessionRepository } from "../../sessions";
+import { SESSION_STATUSES } from "../../sessions";
+import { createSecrets } from "../../wiring";
 import { BOT_STATE_TABLE, SESSIONS_TABLE, type TableDefinition } from "../../tables";
 import { EXIT, type Command } from "../command";
+import type { CliContext, Store } from "../context";
 import { assertEndpointReachable } from "../reachable";
 
 type Outcome =
@@ -87,16 +85,27 @@ const TABLE_FIX = {
   aws: "Deploy the stateful stack (npm run deploy) and set SESSIONS_TABLE and BOT_STATE_TABLE to its outputs.",
 };
 
-export async function runDoctor(env: Record<string, string | undefined>): Promise<CheckResult[]> {
+/**
+ * Every check, in order. The store is the CLI context's (lib/wiring.ts builds it, as for every command); a store that
+ * cannot be built (the environment does not parse, DynamoDB Local is not running) is itself a finding.
+ */
+export async function runDoctor(ctx: Pick<CliContext, "env" | "dependencies">): Promise<CheckResult[]> {
+  const { env } = ctx;
   const results: CheckResult[] = [];
   const add = (name: string, required: boolean, outcome: Outcome) =>
     results.push({ name, required, outcome });
 
   add("Node.js", true, nodeCheck());
 
-  let config: StoreConfig | undefined;
+  let store: Store | undefined;
+  let storeFailure: unknown;
   try {
-    config = loadStoreConfig(env);
+    store = ctx.dependencies();
+  } catch (err) {
+    storeFailure = err;
+  }
+  const config: StoreConfig | undefined = store?.config;
+  if (config)
     add(
       "Environment",
       true,
@@ -106,28 +115,28 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
           : `local stack at ${config.endpoint}`,
       ),
     );
-  } catch (err) {
+  else
     add(
       "Environment",
       true,
-      fail(message(err), "Fix the variable named above in the shell or .env (see `sessions --help`)."),
+      fail(
+        message(storeFailure),
+        "Fix the variable named above in the shell or .env (see `sessions --help`).",
+      ),
     );
-  }
   if (config?.target === "local") add("Java", true, javaCheck());
   else add("Java", false, skip(config ? "not needed for a deployed stack" : "environment did not parse"));
 
   // DynamoDB: reachable, both tables and every index active.
-  let client: DynamoDBClient | undefined;
   let tablesOk = false;
   if (!config) add("DynamoDB", true, skip("environment did not parse"));
   else {
     try {
       if (config.target === "local" && config.endpoint) await assertEndpointReachable(config.endpoint);
-      client = createDynamoClient(config);
       const problems = (
         await Promise.all([
-          tableCheck(client, SESSIONS_TABLE, config.sessionsTable),
-          tableCheck(client, BOT_STATE_TABLE, config.botStateTable),
+          tableCheck(store!.client, SESSIONS_TABLE, config.sessionsTable),
+          tableCheck(store!.client, BOT_STATE_TABLE, config.botStateTable),
         ])
       ).filter(Boolean);
       tablesOk = problems.length === 0;
@@ -159,7 +168,7 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
   }
 
   // The encryption key: seals and opens a probe; opens a stored session, which proves it is the right key.
-  if (!config) add("Encryption key", true, skip("environment did not parse"));
+  if (!config || !store) add("Encryption key", true, skip("environment did not parse"));
   else {
     const enc = config.encryption;
     const keyFile =
@@ -168,16 +177,14 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
       add("Encryption key", false, skip(`no local key yet at ${keyFile} (created on the first login)`));
     } else {
       try {
-        const cipher =
-          keyFile !== undefined
-            ? new EnvelopeCipher(LocalKeyProvider.fromDataDir(enc.kind === "local" ? enc.dataDir : ""))
-            : createCipher(enc, config.region);
+        // The store's own cipher: its key is built on this first use (a missing key file was ruled out above, so
+        // none is created), with the context key the store seals with.
+        const { cipher, sessions: repo } = store;
         const probe = { purpose: "session", id: "doctor-probe" } as const;
         const opened = await cipher.decrypt(await cipher.encrypt("probe", probe), probe);
         if (opened !== "probe") throw new Error("the probe came back changed");
         let stored = "no stored session to try it on yet";
-        if (client && tablesOk) {
-          const repo = new SessionRepository(createDocumentClient(client), config.sessionsTable, cipher);
+        if (tablesOk) {
           for (const status of SESSION_STATUSES.filter((s) => s !== "deleted")) {
             const one = (await repo.listByStatus(status, { limit: 20 })).items.find((s) => s.hasSecret);
             if (!one) continue;
@@ -218,7 +225,8 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
   }
 
   // Telegram's API id and hash (the userbots), and the bot token.
-  const secrets = createSecretSource(env);
+  // Read through the store's secrets; an environment that does not parse still gets the token checked.
+  const secrets = store?.secrets ?? createSecrets(env);
   try {
     const api = await secrets.telegramApi();
     add("API_ID / API_HASH", true, pass(`API id ${api.apiId}, hash well formed`));
@@ -296,10 +304,10 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
   }
 
   // At least one owner, or nobody can use the AdminBot.
-  if (!client || !tablesOk || !config) add("Owner", true, skip("needs DynamoDB"));
+  if (!store || !tablesOk) add("Owner", true, skip("needs DynamoDB"));
   else {
     try {
-      const admins = await new AdminRepository(createDocumentClient(client), config.botStateTable).list();
+      const admins = await store.admins.list();
       const owners = admins.filter((a) => a.role === "owner");
       add(
         "Owner",
@@ -317,7 +325,6 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
       add("Owner", true, fail(`could not read the admins: ${message(err)}`, "Fix DynamoDB first."));
     }
   }
-  client?.destroy();
   return results;
 }
 
@@ -357,7 +364,7 @@ export const command: Command = {
     '      "detail": "…", "fix": "…" | null } ] }',
   ].join("\n"),
   async run(ctx, args) {
-    const results = await runDoctor(ctx.env);
+    const results = await runDoctor(ctx);
     const ok = results.every((r) => !r.required || r.outcome.state !== "fail");
     if (args.values.json) {
       ctx.out(

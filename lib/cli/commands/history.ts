@@ -8,7 +8,6 @@ import { SESSION_STATUSES } from "../../sessions";
 import { UsageError, type Command } from "../command";
 import { sparkChart } from "../chart";
 import { count, renderTable } from "../format";
-import { cleanupRecords, runRecords } from "../records";
 import { formatDuration, parseSince } from "../since";
 
 const DEFAULT_LIMIT = 30;
@@ -111,8 +110,8 @@ export const command: Command = {
         : undefined;
     const store = await ctx.store();
     const [runs, cleanups] = await Promise.all([
-      runRecords(store).recent({ limit, ...(since ? { since } : {}) }),
-      cleanupRecords(store).recent({ limit, ...(since ? { since } : {}) }),
+      store.runs.recent({ limit, ...(since ? { since } : {}) }),
+      store.cleanups.recent({ limit, ...(since ? { since } : {}) }),
     ]);
     if (args.values.json) {
       ctx.out(JSON.stringify({ runs: runs.map(runJson), cleanups: cleanups.map(cleanupJson) }, null, 2));

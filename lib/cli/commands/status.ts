@@ -14,7 +14,6 @@ import {
 import type { Command } from "../command";
 import type { CliContext } from "../context";
 import { count, relativeTime, statusLabel } from "../format";
-import { cleanupRecords, runRecords } from "../records";
 import { formatDuration } from "../since";
 import { CLEANUP_JSON_SHAPE, cleanupJson, RUN_JSON_SHAPE, runJson, shortTime } from "./history";
 import { listAll } from "./list";
@@ -94,8 +93,8 @@ async function statusJson(ctx: CliContext) {
   const store = await ctx.store();
   const [facts, runs, cleanups] = await Promise.all([
     fleetFacts(store.sessions, now),
-    runRecords(store).recent({ limit: 1 }),
-    cleanupRecords(store).recent({ limit: 1 }),
+    store.runs.recent({ limit: 1 }),
+    store.cleanups.recent({ limit: 1 }),
   ]);
   const total = SESSION_STATUSES.reduce((n, s) => n + facts.counts[s], 0);
   return {
