@@ -8,6 +8,7 @@ import type { Env } from "../config";
 import { pluralWord } from "../plural";
 import {
   isRestricted,
+  type KeyRevocation,
   type RestrictionReading,
   type Session,
   type SessionStatus,
@@ -186,6 +187,8 @@ export function sessionJson(s: Session) {
     apiId: s.apiId ?? null,
     testServers: s.testServers === true,
     proxy: s.proxy ? { kind: s.proxy.kind, host: s.proxy.host, port: s.proxy.port } : null,
+    twoFa: s.twoFa ? { hasPassword: s.twoFa.hasPassword, checkedAt: s.twoFa.checkedAt } : null,
+    revocation: s.revocation ? revocationJson(s.revocation) : null,
     restriction: s.restriction
       ? {
           state: s.restriction.state,
@@ -195,6 +198,28 @@ export function sessionJson(s: Session) {
         }
       : null,
   };
+}
+
+/** How a deleted session's key ended at Telegram, every key always present (null where it does not apply). */
+function revocationJson(r: KeyRevocation) {
+  return {
+    state: r.state,
+    pending: r.state === "pending",
+    attempts: r.attempts,
+    at: r.state === "pending" ? null : r.at,
+    lastTriedAt: r.state === "pending" ? r.lastTriedAt : null,
+    giveUpAt: r.state === "pending" ? r.giveUpAt : null,
+    lastError: r.state === "pending" || r.state === "unconfirmed" ? r.lastError : null,
+  };
+}
+
+/** "set", "none", "not read yet": the account's 2FA password as the last check (or `2fa set`) saw it. */
+export function twoFaLabel(s: Session, now: Date = new Date()): string {
+  if (!s.twoFa) return "not read yet (the next check reads it)";
+  const seen = `seen ${relativeTime(s.twoFa.checkedAt, now)}`;
+  return s.twoFa.hasPassword
+    ? `set (${seen})`
+    : `NONE (${seen}): anyone with a login code can take the account; \`sessions 2fa set ${s.phone}\``;
 }
 
 /** What @SpamBot last said, in words: "free", "limited until …", "limited for good", "unknown reply: …". */
@@ -286,6 +311,7 @@ export function sessionCard(s: Session, colors: Colors, now: Date = new Date()):
           : "the deployment's (API_ID)",
       ],
       ["Proxy", proxyLabel(s)],
+      ["2FA password", s.twoFa?.hasPassword === false ? colors.red(twoFaLabel(s, now)) : twoFaLabel(s, now)],
     );
     if (s.restriction) {
       const restricted = isRestricted(s.restriction, now);

@@ -536,6 +536,7 @@ export class SessionRepository {
       throw err;
     }
     this.countsCache = undefined;
+    this.pendingCache = undefined;
     this.logger?.info("Session created", { phone: input.phone, userId: input.account.userId });
     return toSession(item);
   }
@@ -751,6 +752,39 @@ export class SessionRepository {
   }
 
   private countsCache: { at: number; counts: Record<SessionStatus, number> } | undefined;
+  private pendingCache: { at: number; count: number } | undefined;
+
+  /**
+   * How many deleted sessions' keys still wait for their logout at Telegram (pending tombstones): a COUNT query of
+   * the sparse `byRevocation` index, which holds those rows and nothing else. `maxAgeMs` as for `countByStatus`.
+   */
+  async countPendingRevocations(options: { maxAgeMs?: number } = {}): Promise<number> {
+    const cached = this.pendingCache;
+    if (options.maxAgeMs !== undefined && cached && this.now().getTime() - cached.at <= options.maxAgeMs) {
+      return cached.count;
+    }
+    const at = this.now().getTime();
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: BY_REVOCATION_INDEX,
+          KeyConditionExpression: "revocationState = :pending",
+          ExpressionAttributeValues: { ":pending": "pending" },
+          Select: "COUNT",
+          ExclusiveStartKey: start,
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      );
+      count += out.Count ?? 0;
+      this.readStats.capacityUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start);
+    this.pendingCache = { at, count };
+    return count;
+  }
 
   /**
    * How many sessions are in each status (a COUNT query per status on the index: no items are returned, but
@@ -1139,7 +1173,10 @@ export class SessionRepository {
       }
       throw err;
     }
-    if (settled) this.countsCache = undefined;
+    if (settled) {
+      this.countsCache = undefined;
+      this.pendingCache = undefined;
+    }
     this.logger?.info(settled ? "Session key revocation settled" : "Session key revocation still pending", {
       phone: row.phone,
       revocation: next.state,
@@ -1287,6 +1324,7 @@ export class SessionRepository {
         updated = toSession(out.Attributes as SessionItem);
       }
       this.countsCache = undefined;
+      this.pendingCache = undefined;
       this.logger?.info(EVENT_LOG_MESSAGE[event], {
         phone,
         status: updated.status,

@@ -90,6 +90,12 @@ describe("sessions 2fa set <phone>", () => {
     expect(dc.passwordState(acc.phone)).toEqual({ hasPassword: true, hint: "zoo animal" });
     expect(await store.sessions().get(acc.phone)).toMatchObject({ twoFa: { hasPassword: true } });
     expect(await auditOf(acc.phone)).toEqual(["session.2fa-set: set (the account had none)"]);
+    // `show` and `show --json` (the shape of `list --json`) say so at once, before any check.
+    expect((await runCli(["show", acc.phone], { env })).stdout).toMatch(/2FA password\s+set \(seen/);
+    const json = JSON.parse((await runCli(["show", acc.phone, "--json"], { env })).stdout) as {
+      twoFa: unknown;
+    };
+    expect(json.twoFa).toMatchObject({ hasPassword: true });
     expect(await loginWith(acc.phone, "wrong guess")).toBe("wrong-password");
     expect(await h.another().login.submitPassword(acc.phone, "blue giraffe 42")).toMatchObject({
       kind: "logged-in",
@@ -143,6 +149,7 @@ describe("sessions 2fa set <phone>", () => {
 
   it("two different new passwords, an empty one, or a wrong action change nothing", async () => {
     const acc = await seedDcSession(h);
+    expect((await runCli(["show", acc.phone], { env })).stdout).toMatch(/2FA password\s+not read yet/);
 
     const differ = await runCli(["2fa", "set", acc.phone], { env, input: "first try\nsecond try\n\n" });
     expect(differ.code).toBe(2);

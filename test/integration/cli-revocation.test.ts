@@ -151,6 +151,24 @@ describe("Telegram unreachable at the delete, then sessions revoke-pending", () 
     const shown = await runCli(["show", acc.phone], { env });
     expect(shown.stdout).toMatch(/Logout at Telegram\s+pending: not confirmed yet \(FLOOD_WAIT/);
     expect(shown.stdout).toContain(`retried until ${giveUpAt}`);
+    // `list` marks the tombstone and counts the fleet's pending logouts; `list --json` carries both.
+    const listed = await runCli(["list", "--status", "deleted", "--all"], { env });
+    expect(listed.stdout).toMatch(new RegExp(`\\${acc.phone}.*deleted \\(logout pending\\)`));
+    expect(listed.stdout).toMatch(
+      /\d+ deleted sessions?'s? keys? may still work at Telegram: logout pending/,
+    );
+    const json = JSON.parse((await runCli(["list", "--json"], { env })).stdout) as {
+      sessions: { phone: string; revocation: Record<string, unknown> | null }[];
+      pendingRevocations: number;
+    };
+    expect(json.pendingRevocations).toBeGreaterThanOrEqual(1);
+    expect(json.sessions.find((x) => x.phone === acc.phone)?.revocation).toMatchObject({
+      state: "pending",
+      pending: true,
+      attempts: 1,
+      giveUpAt,
+      lastError: expect.stringContaining("FLOOD_WAIT") as unknown,
+    });
     // The phone is not free until the logout is settled: a new session for it is refused with what to do.
     await expect(
       store.sessions().create({ phone: acc.phone, sessionString: "x", account: { userId: "1" } }),

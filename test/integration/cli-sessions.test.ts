@@ -191,6 +191,7 @@ describe("list and show", () => {
       counts: Record<string, number>;
     };
     expect(out.counts).toEqual({ active: 1, paused: 1, error: 1, deleted: 0 });
+    expect(out).toMatchObject({ pendingRevocations: 0, more: 0 });
     expect(out.sessions.map((x) => x.phone)).toEqual(["+998901110003", "+998901110001", "+998901110002"]);
     for (const x of out.sessions)
       expect(Object.keys(x).sort()).toEqual(
@@ -208,6 +209,8 @@ describe("list and show", () => {
           "testServers",
           "proxy",
           "restriction",
+          "twoFa",
+          "revocation",
           "isPaused",
           "lastCheckedAt",
           "lastError",

@@ -99,8 +99,17 @@ export const command: Command = {
     '      "consecutiveFailures": 0, "floodWaitUntil": ISO | null, "createdAt": ISO, "updatedAt": ISO,',
     '      "deletedAt": ISO | null, "hasSessionString": true,',
     '      "frozen": { "detectedAt": ISO, "since": ISO | null, "until": ISO | null, "appealUrl": "…" | null } | null,',
-    '      "authorizationTtlDays": 180 | null } ],',
-    '    "counts": { "active": 0, "paused": 0, "error": 0, "deleted": 0 }, "more": 0 }',
+    '      "authorizationTtlDays": 180 | null, "identity": { … } | null, "apiId": 123 | null, "testServers": false,',
+    '      "proxy": { "kind", "host", "port" } | null,',
+    '      "twoFa": { "hasPassword": true, "checkedAt": ISO } | null,',
+    '      "revocation": { "state": "pending" | "logged-out" | "already-dead" | "unconfirmed", "pending": bool,',
+    '        "attempts": 1, "at": ISO | null, "lastTriedAt": ISO | null, "giveUpAt": ISO | null,',
+    '        "lastError": "…" | null } | null,',
+    '      "restriction": { … } | null } ],',
+    '    "counts": { "active": 0, "paused": 0, "error": 0, "deleted": 0 }, "pendingRevocations": 0, "more": 0 }',
+    "  `twoFa`: the account's 2FA password as the last check read it (null: never read).",
+    "  `revocation`: a deleted session's logout at Telegram (pending: its key may still work there).",
+    "  `pendingRevocations`: deleted sessions whose logout is pending, in the whole fleet.",
     "  `more`: matching sessions left out by --limit.",
   ].join("\n"),
   async run(ctx, args) {
@@ -129,9 +138,10 @@ export const command: Command = {
     const { sessions: repo } = await ctx.store();
     // Error first: in an emergency those are the rows the operator is looking for.
     const order: SessionStatus[] = only ? [only] : ["error", "active", "paused", "deleted"];
-    const [lists, counts] = await Promise.all([
+    const [lists, counts, pendingRevocations] = await Promise.all([
       Promise.all(order.map((s) => listAll(repo, s))),
       repo.countByStatus(),
+      repo.countPendingRevocations(),
     ]);
     const restricted = args.values.restricted === true;
     const now = new Date();
@@ -150,7 +160,9 @@ export const command: Command = {
     const filtered = Boolean(args.values.frozen || args.values["flood-waited"] || args.values.restricted);
 
     if (args.values.json) {
-      ctx.out(JSON.stringify({ sessions: sessions.map(sessionJson), counts, more }, null, 2));
+      ctx.out(
+        JSON.stringify({ sessions: sessions.map(sessionJson), counts, pendingRevocations, more }, null, 2),
+      );
       return 0;
     }
     if (sessions.length === 0) {
@@ -171,7 +183,9 @@ export const command: Command = {
       const rows = sessions.map((s) => [
         s.phone,
         truncate(accountLabel(s.account), 24),
-        statusLabel(s.status, colors),
+        s.revocation?.state === "pending"
+          ? `${statusLabel(s.status, colors)} ${colors.red("(logout pending)")}`
+          : statusLabel(s.status, colors),
         s.isPaused ? "yes" : "no",
         s.lastError || s.lastErrorCode ? truncate(s.lastError ?? s.lastErrorCode ?? "", errorWidth) : "—",
         relativeTime(s.lastCheckedAt, now),
@@ -187,6 +201,14 @@ export const command: Command = {
     if (more > 0) ctx.out(ctx.colors.dim(`${count(more)} more: --all, or --limit ${matching.length}.`));
     ctx.out();
     ctx.out(countsLine(counts, ctx.colors));
+    if (pendingRevocations > 0)
+      ctx.out(
+        ctx.colors.red(
+          `${count(pendingRevocations)} deleted ${pendingRevocations === 1 ? "session's key" : "sessions' keys"} ` +
+            "may still work at Telegram: logout pending (`sessions revoke-pending` retries; " +
+            "`sessions list --status deleted` shows them).",
+        ),
+      );
     const limited = lists.flat().filter((s) => s.status !== "deleted" && isRestricted(s.restriction)).length;
     if (limited > 0)
       ctx.out(
