@@ -34,6 +34,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { EnvelopeCipher } from "../crypto/envelope";
 import { firstConditionFailed } from "../dynamo";
 import type { Phone } from "../sessions/phone";
+import type { ProxySettings } from "../sessions/proxy";
 import type { TelegramAccount } from "../sessions/session";
 import type { AuditPut } from "./audit";
 import { BOT_STATE_ITEMS, itemKey } from "../tables";
@@ -99,6 +100,8 @@ export interface FlowSecret {
    * account it is logged in as.
    */
   readonly signedIn?: SignedIn;
+  /** The proxy every connection of this login goes through (its credentials encrypted with the rest). */
+  readonly proxy?: ProxySettings;
 }
 
 /** A login Telegram has completed, whose session may not be stored yet. */

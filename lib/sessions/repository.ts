@@ -99,6 +99,8 @@ export interface NewSession {
   readonly account: TelegramAccount;
   /** Who the session is at Telegram (its device, its API id); see `SessionIdentity`. */
   readonly identity?: SessionIdentity;
+  /** The proxy its connections go through (the one its login went through); credentials stored encrypted. */
+  readonly proxy?: ProxySettings;
 }
 
 /**
@@ -504,6 +506,7 @@ export class SessionRepository {
    * pending (`RevocationPendingError`): its ciphertext is the only way left to end that key.
    */
   async create(input: NewSession): Promise<Session> {
+    const proxy = input.proxy ? await this.proxyAttributes(input.phone, input.proxy) : {};
     const now = this.now().toISOString();
     const item: SessionItem = {
       phone: input.phone,
@@ -511,6 +514,7 @@ export class SessionRepository {
       isPaused: false,
       ...accountAttributes(input.account),
       ...(input.identity ? identityAttributes(input.identity) : {}),
+      ...proxy,
       createdAt: now,
       updatedAt: now,
       sessionCiphertext: await this.cipher.encrypt(input.sessionString, this.secretContext(input.phone)),
@@ -602,22 +606,35 @@ export class SessionRepository {
    * under the session's phone, like the session string. Not allowed on a deleted session.
    */
   async setProxy(phone: Phone, proxy: ProxySettings): Promise<Session> {
-    const valid = validateProxy(proxy);
-    const view = proxyView(valid);
-    const ciphertext = await this.cipher.encrypt(
-      JSON.stringify(proxyCredentials(valid)),
-      this.proxyContext(phone),
-    );
+    const attributes = await this.proxyAttributes(phone, proxy);
     return this.writeProxy(
       phone,
       "SET proxyKind = :kind, proxyHost = :host, proxyPort = :port, proxyCiphertext = :c",
       {
-        ":kind": view.kind,
-        ":host": view.host,
-        ":port": view.port,
-        ":c": ciphertext,
+        ":kind": attributes.proxyKind,
+        ":host": attributes.proxyHost,
+        ":port": attributes.proxyPort,
+        ":c": attributes.proxyCiphertext,
       },
     );
+  }
+
+  /** A proxy as the row keeps it: the address plain, the credentials encrypted. Throws `InvalidProxyError`. */
+  private async proxyAttributes(
+    phone: Phone,
+    proxy: ProxySettings,
+  ): Promise<Required<Pick<SessionItem, (typeof PROXY_ATTRIBUTES)[number]>>> {
+    const valid = validateProxy(proxy);
+    const view = proxyView(valid);
+    return {
+      proxyKind: view.kind,
+      proxyHost: view.host,
+      proxyPort: view.port,
+      proxyCiphertext: await this.cipher.encrypt(
+        JSON.stringify(proxyCredentials(valid)),
+        this.proxyContext(phone),
+      ),
+    };
   }
 
   /** Removes the session's proxy: its connections go straight to Telegram again. */
@@ -1015,9 +1032,12 @@ export class SessionRepository {
     account: TelegramAccount,
     expectedVersion?: number,
     identity?: SessionIdentity,
+    proxy?: ProxySettings,
   ): Promise<Session> {
     const sessionCiphertext = await this.cipher.encrypt(sessionString, this.secretContext(phone));
-    // A new key is who it was created as: its identity replaces the old key's (the proxy, the operator's, stays).
+    // A new key is who it was created as: its identity replaces the old key's. The proxy, the operator's, stays,
+    // unless the login went through another one (`proxy`), which the new key is then known by.
+    const proxyAttributes = proxy ? await this.proxyAttributes(phone, proxy) : {};
     return this.applyEvent(
       phone,
       "relogin",
@@ -1026,6 +1046,7 @@ export class SessionRepository {
         sessionCiphertext,
         ...accountAttributes(account),
         ...(identity ? identityAttributes(identity) : {}),
+        ...proxyAttributes,
         consecutiveFailures: 0,
       },
       [

@@ -5,6 +5,7 @@
  * The implementation lives beside this file (`lib/telegram/*`) and is the only code that imports GramJS.
  */
 import type { Phone } from "../sessions/phone";
+import type { ProxySettings } from "../sessions/proxy";
 import type { AccountFreeze, DeviceIdentity, Session, TelegramAccount } from "../sessions/session";
 import type { LoginFlowView, QrLoginView } from "../bot-state/login-flows";
 import type { AuditAction } from "../bot-state/audit";
@@ -133,11 +134,13 @@ export interface LoginService {
   /**
    * Sends the code. The same actor's earlier login of this phone is replaced; another actor's live one is refused
    * (`flow-held`) unless `takeOver` is set, which replaces it and logs its temporary key out at Telegram.
+   * Every connection of the login goes through `proxy` (else through the proxy of the phone's session, if it has
+   * one), and the session is stored with it.
    */
   startLogin(
     phone: Phone,
     startedBy: string,
-    options?: { readonly takeOver?: boolean },
+    options?: { readonly takeOver?: boolean; readonly proxy?: ProxySettings },
   ): Promise<LoginOutcome>;
   /**
    * Accepts the code with any separators ("1 2 3 4 5", "1a2b3c4d5"). With `actor`, only on a login that actor

@@ -20,6 +20,7 @@ import { FloodWaitError, RPCError } from "telegram/errors";
 import { computeCheck } from "telegram/Password";
 import { forgetSecret, redactText, registerSecret } from "../log";
 import type { Phone } from "../sessions/phone";
+import { proxySecrets, type ProxySettings } from "../sessions/proxy";
 import type { Session, TelegramAccount } from "../sessions/session";
 import { runOneShot, type OpenUserbot } from "./client";
 import type { CodeDelivery, LoginFlowView, LoginOutcome, LoginService } from "./contract";
@@ -139,15 +140,19 @@ export type StepResult<T> =
 
 /**
  * Runs one login step's Telegram calls on a one-shot client (on `session`, "" for a new key) under `deadlineMs`,
- * turning Telegram's refusals into step failures (`loginFailure`).
+ * turning Telegram's refusals into step failures (`loginFailure`). With `proxy`, the connection goes through it.
  */
 export async function loginStep<T>(
   deps: ResolvedDeps,
   deadlineMs: number,
   session: string,
   job: (userbot: OpenUserbot) => Promise<T>,
+  proxy?: ProxySettings,
 ): Promise<StepResult<T>> {
-  const profile = await profileOf(deps, await newKeyIdentity(deps));
+  const profile = await profileOf(deps, await newKeyIdentity(deps), proxy);
+  // The proxy's credentials are masked in every line this step logs (GramJS's own included).
+  const secrets = proxy ? proxySecrets(proxy) : [];
+  secrets.forEach(registerSecret);
   try {
     return {
       ok: true,
@@ -155,6 +160,8 @@ export async function loginStep<T>(
     };
   } catch (err) {
     return { ok: false, failure: loginFailure(err) };
+  } finally {
+    secrets.forEach(forgetSecret);
   }
 }
 
@@ -188,7 +195,7 @@ export class StatelessLogin implements LoginService {
   async startLogin(
     phone: Phone,
     startedBy: string,
-    options: { readonly takeOver?: boolean } = {},
+    options: { readonly takeOver?: boolean; readonly proxy?: ProxySettings } = {},
   ): Promise<LoginOutcome> {
     // A login of this phone that Telegram completed but whose session was not stored: finished, not started anew.
     // (A flow that cannot be read is replaced by the new one, as any earlier flow is.)
@@ -211,27 +218,37 @@ export class StatelessLogin implements LoginService {
     const credentials = await this.deps.credentials();
     const existing = await this.deps.sessions.get(phone);
     const replacesExisting = existing !== undefined && existing.status !== "deleted";
-    const step = await this.telegram("", async (userbot) => {
-      const sent = await userbot.client.invoke(
-        new Api.auth.SendCode({
-          phoneNumber: phone,
-          apiId: credentials.apiId,
-          apiHash: credentials.apiHash,
-          settings: new Api.CodeSettings({}),
-        }),
-      );
-      // Read after SendCode: a PHONE_MIGRATE inside it moved the client to another DC with a new key.
-      const session = userbot.session.save();
-      if (sent instanceof Api.auth.SentCodeSuccess) {
-        // Telegram logged in at once (a future auth token): stored once the client is closed.
-        return {
-          loggedIn: true,
-          session,
-          account: await accountOfAuthorization(userbot, sent.authorization),
-        } as const;
-      }
-      return { loggedIn: false, sent, session } as const;
-    });
+    // Every connection of this login goes through the proxy asked for, else through the one the phone's session
+    // already uses (a new key of that account shows Telegram the same address as the key it replaces). It is kept
+    // in the encrypted flow for the later steps, and stored with the session.
+    const proxy =
+      options.proxy ??
+      (replacesExisting && existing.proxy ? await this.deps.sessions.readProxy(phone) : undefined);
+    const step = await this.telegram(
+      "",
+      async (userbot) => {
+        const sent = await userbot.client.invoke(
+          new Api.auth.SendCode({
+            phoneNumber: phone,
+            apiId: credentials.apiId,
+            apiHash: credentials.apiHash,
+            settings: new Api.CodeSettings({}),
+          }),
+        );
+        // Read after SendCode: a PHONE_MIGRATE inside it moved the client to another DC with a new key.
+        const session = userbot.session.save();
+        if (sent instanceof Api.auth.SentCodeSuccess) {
+          // Telegram logged in at once (a future auth token): stored once the client is closed.
+          return {
+            loggedIn: true,
+            session,
+            account: await accountOfAuthorization(userbot, sent.authorization),
+          } as const;
+        }
+        return { loggedIn: false, sent, session } as const;
+      },
+      proxy,
+    );
     if (!step.ok) {
       this.deps.logger.info("Login not started", { phone, outcome: step.failure.kind });
       return this.publicOutcome(step.failure, undefined);
@@ -243,8 +260,9 @@ export class StatelessLogin implements LoginService {
         sessionString: step.value.session,
         account: step.value.account,
         identity: await newKeyIdentity(this.deps),
+        ...(proxy ? { proxy } : {}),
       };
-      return storeLogin(this.deps, key, startedBy, (session) => this.logOut(session));
+      return storeLogin(this.deps, key, startedBy, (session) => this.logOut(session, proxy));
     }
     const { sent, session } = step.value;
     const length = codeLength(sent.type);
@@ -258,13 +276,13 @@ export class StatelessLogin implements LoginService {
           codeDelivery: codeDelivery(sent.type),
           ...(length ? { codeLength: length } : {}),
         },
-        { session, phoneCodeHash: sent.phoneCodeHash },
+        { session, phoneCodeHash: sent.phoneCodeHash, ...(proxy ? { proxy } : {}) },
         other,
       );
     } catch (err) {
       if (!(err instanceof FlowHeldError)) throw err;
       // Another actor started a login of this phone meanwhile: theirs stays, and this code's key is ended.
-      await this.logOut(session);
+      await this.logOut(session, proxy);
       this.deps.logger.info("Login refused: another actor's login of the phone started meanwhile", {
         phone,
         startedBy,
@@ -274,7 +292,7 @@ export class StatelessLogin implements LoginService {
     }
     if (other) {
       // The replaced login's temporary key would otherwise stay registered at Telegram with nobody holding it.
-      await this.logOut(other.secret.session);
+      await this.logOut(other.secret.session, other.secret.proxy);
       this.deps.logger.info("Login taken over", { phone, startedBy, from: other.view.startedBy });
     }
     this.deps.logger.info("Login code sent", { phone, delivery: flow.codeDelivery, startedBy });
@@ -345,7 +363,8 @@ export class StatelessLogin implements LoginService {
       // A login Telegram completed but nobody stored, ended before any step claimed it again (a claim changes the
       // version this delete is conditional on): nobody will store its key now, so it is logged out and stays no
       // device nobody holds.
-      if (!(await holds(this.deps, phone, stored.secret.session))) await this.logOut(stored.secret.session);
+      if (!(await holds(this.deps, phone, stored.secret.session)))
+        await this.logOut(stored.secret.session, stored.secret.proxy);
     } else {
       // While a step holds the flow, that step may be storing it (cancelled too late: the login has happened).
       await this.flows.delete(phone);
@@ -368,7 +387,7 @@ export class StatelessLogin implements LoginService {
     if (claimed instanceof FlowBusyError) return { kind: "unavailable", message: claimed.message };
     registerSecret(secret);
     try {
-      const result = await this.telegram(stored.secret.session, run);
+      const result = await this.telegram(stored.secret.session, run, stored.secret.proxy);
       if (!result.ok) return await this.afterFailure(stored, claimed, result.failure);
       if (result.value.kind === "no-account") {
         await this.flows.delete(phone, claimed);
@@ -413,7 +432,7 @@ export class StatelessLogin implements LoginService {
       // Whether the mark landed is unknown (its answer may have been lost): the key is logged out only once this
       // login's flow is surely gone, else a later step could find the mark and store a logged-out key.
       if (await this.flows.delete(phone, { flowId: claimed.flowId }).catch(() => false)) {
-        await this.logOut(signed.session);
+        await this.logOut(signed.session, stored.secret.proxy);
       }
       return {
         kind: "unavailable",
@@ -421,12 +440,12 @@ export class StatelessLogin implements LoginService {
       };
     }
     if (!marked) {
-      await this.logOut(signed.session);
+      await this.logOut(signed.session, stored.secret.proxy);
       this.deps.logger.info("Login ended meanwhile (cancelled or restarted); nothing stored", { phone });
       return { kind: "no-flow" };
     }
     this.deps.logger.info("Login accepted by Telegram", { phone, userId: signed.account.userId });
-    return this.store(stored.view, marked, signed.session, signed.account);
+    return this.store(stored.view, marked, signed.session, signed.account, stored.secret.proxy);
   }
 
   /**
@@ -461,7 +480,13 @@ export class StatelessLogin implements LoginService {
     const claimed = await this.flows.tryClaim(phone, stored);
     if (claimed instanceof FlowBusyError) return { kind: "unavailable", message: claimed.message };
     this.deps.logger.info("Finishing a login Telegram already accepted", { phone });
-    return this.store(stored.view, claimed, stored.secret.session, stored.secret.signedIn.account);
+    return this.store(
+      stored.view,
+      claimed,
+      stored.secret.session,
+      stored.secret.signedIn.account,
+      stored.secret.proxy,
+    );
   }
 
   /**
@@ -474,12 +499,19 @@ export class StatelessLogin implements LoginService {
     held: FlowRef,
     sessionString: string,
     account: TelegramAccount,
+    proxy: ProxySettings | undefined,
   ): Promise<LoginOutcome> {
     const phone = flow.phone;
     try {
       const { session, replaced } = await storeSignedIn(
         this.deps,
-        { phone, sessionString, account, identity: await newKeyIdentity(this.deps) },
+        {
+          phone,
+          sessionString,
+          account,
+          identity: await newKeyIdentity(this.deps),
+          ...(proxy ? { proxy } : {}),
+        },
         { replacedHint: flow.replacesExisting },
       );
       const saved = { session, replaced };
@@ -509,8 +541,12 @@ export class StatelessLogin implements LoginService {
   }
 
   /** Best effort: ends a key's authorization at Telegram (auth.logOut); a failure is only logged. */
-  private async logOut(session: string): Promise<void> {
-    const result = await this.telegram(session, (userbot) => userbot.client.invoke(new Api.auth.LogOut()));
+  private async logOut(session: string, proxy: ProxySettings | undefined): Promise<void> {
+    const result = await this.telegram(
+      session,
+      (userbot) => userbot.client.invoke(new Api.auth.LogOut()),
+      proxy,
+    );
     if (!result.ok)
       this.deps.logger.info("Could not log out a login's key", { outcome: result.failure.kind });
   }
@@ -523,7 +559,7 @@ export class StatelessLogin implements LoginService {
     const phone = stored.view.phone;
     this.deps.logger.info("Login step failed", { phone, step: stored.view.step, outcome: failure.kind });
     if (failure.kind === "password-needed") {
-      const hint = await this.passwordHint(stored.secret.session);
+      const hint = await this.passwordHint(stored.secret.session, stored.secret.proxy);
       const patch = {
         step: "password",
         attemptsLeft: stored.view.attemptsLeft,
@@ -555,11 +591,15 @@ export class StatelessLogin implements LoginService {
   }
 
   /** The account's password hint, for the prompt. A failure here only loses the hint. */
-  private async passwordHint(session: string): Promise<string | undefined> {
-    const result = await this.telegram(session, async (userbot) => {
-      const params = await userbot.client.invoke(new Api.account.GetPassword());
-      return params.hint;
-    });
+  private async passwordHint(session: string, proxy: ProxySettings | undefined): Promise<string | undefined> {
+    const result = await this.telegram(
+      session,
+      async (userbot) => {
+        const params = await userbot.client.invoke(new Api.account.GetPassword());
+        return params.hint;
+      },
+      proxy,
+    );
     return result.ok ? result.value : undefined;
   }
 
@@ -581,8 +621,9 @@ export class StatelessLogin implements LoginService {
   private async telegram<T>(
     session: string,
     job: (userbot: OpenUserbot) => Promise<T>,
+    proxy?: ProxySettings,
   ): Promise<StepResult<T>> {
-    return loginStep(this.deps, this.deadlineMs, session, job);
+    return loginStep(this.deps, this.deadlineMs, session, job, proxy);
   }
 }
 

@@ -12,6 +12,7 @@
  */
 import { RevocationPendingError, SessionExistsError, StaleVersionError } from "../sessions/errors";
 import type { Phone } from "../sessions/phone";
+import type { ProxySettings } from "../sessions/proxy";
 import type { SessionIdentity } from "../sessions/repository";
 import type { Session, TelegramAccount } from "../sessions/session";
 import type { ResolvedDeps } from "./deps";
@@ -23,6 +24,8 @@ export interface SignedInKey {
   readonly account: TelegramAccount;
   /** The device and API id the key presented when it was made (or proven): it keeps them from now on. */
   readonly identity: SessionIdentity;
+  /** The proxy the key's login went through: the session keeps it (credentials encrypted). */
+  readonly proxy?: ProxySettings;
 }
 
 /** The key is the phone's session now. */
@@ -112,6 +115,7 @@ async function write(
           key.account,
           existing.version,
           key.identity,
+          key.proxy,
         );
         return { session, replaced: true, written: true };
       }
@@ -120,6 +124,7 @@ async function write(
         sessionString: key.sessionString,
         account: key.account,
         identity: key.identity,
+        ...(key.proxy ? { proxy: key.proxy } : {}),
       });
       return { session, replaced: false, written: true };
     } catch (err) {

@@ -128,6 +128,24 @@ describe("a session behind a SOCKS5 proxy", () => {
   });
 });
 
+describe("a login of a phone whose session has a proxy", () => {
+  it("goes through that proxy (every connection of it) and keeps it for the new key", async () => {
+    const phone = await sessionBehind();
+    const before = { tunnels: proxy.tunnels.length, accepted: dc.stats().connectionsAccepted };
+    const { result, output } = await captureOutput(async () => {
+      const sent = await h.another().login.startLogin(phone, "cli:ops");
+      expect(sent.kind).toBe("code-sent");
+      return h.another().login.submitCode(phone, dc.sentCodes(phone).at(-1)!);
+    });
+    expect(result).toMatchObject({ kind: "logged-in", replaced: true });
+    const through = proxy.tunnels.length - before.tunnels;
+    expect(through).toBeGreaterThanOrEqual(2);
+    expect(dc.stats().connectionsAccepted - before.accepted).toBe(through);
+    expect(await h.sessions.readProxy(phone)).toMatchObject({ username: USERNAME, password: PASSWORD });
+    expect(output).not.toContain(PASSWORD);
+  });
+});
+
 describe("the proxy on the row", () => {
   it("keeps the address plain and the credentials encrypted; clear removes both", async () => {
     const phone = await sessionBehind();

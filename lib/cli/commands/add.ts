@@ -7,7 +7,7 @@
  * The code and the password are secrets: never echoed by us (the password not even by the terminal), registered
  * with the log redactor the moment they are read, and never part of a message.
  */
-import { normalizePhone, type Phone } from "../../sessions";
+import { normalizePhone, type Phone, type ProxySettings } from "../../sessions";
 import type { CodeDelivery, LoginFlowView, LoginOutcome, LoginService } from "../../telegram/contract";
 import { EXIT, UsageError, type Command, type ParsedArgs } from "../command";
 import type { CliContext } from "../context";
@@ -16,6 +16,7 @@ import { loggedInLine, readSecret, sharedFailure } from "../login";
 import { createPrompter, PromptAbortedError, type Prompter } from "../prompt";
 import { loadUserbots } from "../userbots";
 import { addByQr } from "./add-qr";
+import { hasProxyArgs, PROXY_OPTIONS, proxyFromArgs } from "./proxy";
 import { PHONE_ARG } from "./show";
 
 const WHERE: Record<CodeDelivery, string> = {
@@ -26,6 +27,12 @@ const WHERE: Record<CodeDelivery, string> = {
   email: "by email",
   other: "",
 };
+
+const HINT = "Run `sessions add --help`.";
+
+function proxyLabel(proxy: ProxySettings): string {
+  return `${proxy.kind === "socks5" ? "SOCKS5" : "MTProxy"} ${proxy.host}:${proxy.port}`;
+}
 
 function codeQuestion(flow: LoginFlowView): string {
   return `Login code${flow.codeLength ? ` (${flow.codeLength} digits)` : ""}: `;
@@ -87,8 +94,9 @@ async function converse(
   phone: Phone,
   prompter: Prompter,
   step: <T>(work: Promise<T>) => Promise<T>,
+  proxy: ProxySettings | undefined,
 ): Promise<number> {
-  let outcome = await step(login.startLogin(phone, ctx.actor));
+  let outcome = await step(login.startLogin(phone, ctx.actor, proxy ? { proxy } : {}));
   for (;;) {
     switch (outcome.kind) {
       case "code-sent": {
@@ -141,6 +149,11 @@ async function converse(
 
 /** `sessions add --qr`: checked before anything is touched, then the conversation of add-qr.ts. */
 async function runQr(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  if (hasProxyArgs(args))
+    throw new UsageError(
+      "A QR login cannot go through a proxy yet: its connections would go straight to Telegram.",
+      "Log in with a code through the proxy: `sessions add <phone> --socks5 HOST:PORT` (or --mtproxy).",
+    );
   if (args.positionals.length > 0)
     throw new UsageError(
       "Give either a phone or --qr, not both: a QR login finds out the phone from the account that scans it.",
@@ -168,6 +181,11 @@ export const command: Command = {
     "scans it on the phone (Telegram → Settings → Devices → Link Desktop Device). The CLI waits for the scan by",
     "itself and draws a new code when the old one expires unscanned; then the 2FA password, as above. The login",
     "ends after 10 minutes without a scan. --qr needs a terminal: the code must be seen.",
+    "",
+    "With --socks5 or --mtproxy every connection of the login goes through that proxy, and the session is stored",
+    "with it (credentials encrypted), so its checks and its logout go through it too. Its secret part (the SOCKS5",
+    "password with --username, the MTProxy secret) is asked for first, hidden, or read as the first line of a pipe.",
+    "Without them, a phone whose session already has a proxy logs in again through that one.",
   ].join("\n"),
   positionals: [{ ...PHONE_ARG, optional: true }],
   options: {
@@ -175,8 +193,19 @@ export const command: Command = {
       type: "boolean",
       help: "log in by scanning a QR code with the account's phone (no phone number, no code)",
     },
+    socks5: { ...PROXY_OPTIONS.socks5, help: "log in through a SOCKS5 proxy, kept for the session" },
+    mtproxy: {
+      ...PROXY_OPTIONS.mtproxy,
+      help: "log in through an MTProxy, kept for the session (its secret asked for first)",
+    },
+    username: PROXY_OPTIONS.username,
   },
-  examples: ["sessions add", "sessions add +998901234567", "sessions add --qr"],
+  examples: [
+    "sessions add",
+    "sessions add +998901234567",
+    "sessions add +998901234567 --socks5 203.0.113.7:1080 --username fleet",
+    "sessions add --qr",
+  ],
   async run(ctx, args) {
     if (args.values.qr === true) return runQr(ctx, args);
     const prompter = createPrompter(ctx.term.stdin, ctx.term.stderr);
@@ -205,6 +234,18 @@ export const command: Command = {
       const services = await loadUserbots(ctx);
       phone =
         given ?? normalizePhone(await prompter.line("Phone number with country code (e.g. +998901234567): "));
+      // The proxy's secret first (hidden), before Telegram is asked for a code that would then wait on it.
+      const proxy = await proxyFromArgs(
+        args,
+        async (what) => {
+          const value = (await readSecret(prompter.hidden(`${what} (not shown): `))).trim();
+          if (!value)
+            throw new UsageError(`No ${what.toLowerCase()} given; nothing was sent or stored.`, HINT);
+          return value;
+        },
+        HINT,
+      );
+      if (proxy) ctx.err(`Logging in through ${proxyLabel(proxy)}; the session keeps it.`);
       login = services.login;
       const existing = await (await ctx.store()).sessions.get(phone);
       if (existing && existing.status !== "deleted")
@@ -215,7 +256,7 @@ export const command: Command = {
         inFlight = work;
         return work;
       };
-      return await converse(ctx, login, phone, prompter, step);
+      return await converse(ctx, login, phone, prompter, step, proxy);
     } catch (err) {
       if (err instanceof PromptAbortedError && phone && login) {
         await login.cancel(phone, ctx.actor).catch(() => undefined);

@@ -24,9 +24,9 @@ type Action = (typeof ACTIONS)[number];
 const HINT = "Run `sessions proxy --help`.";
 
 /** "host:port" → its parts; the host is checked by `validateProxy`. */
-export function parseAddress(raw: string, option: string): { host: string; port: number } {
+export function parseAddress(raw: string, option: string, hint = HINT): { host: string; port: number } {
   const match = /^(.+):(\d{1,5})$/.exec(raw.trim());
-  if (!match) throw new UsageError(`${option} takes HOST:PORT, e.g. 203.0.113.7:1080 (got "${raw}").`, HINT);
+  if (!match) throw new UsageError(`${option} takes HOST:PORT, e.g. 203.0.113.7:1080 (got "${raw}").`, hint);
   return { host: match[1]!, port: Number(match[2]) };
 }
 
@@ -42,30 +42,80 @@ async function readSecret(ctx: CliContext, what: string, example: string): Promi
   return value;
 }
 
-async function proxyFromArgs(ctx: CliContext, phone: Phone, args: ParsedArgs): Promise<ProxySettings> {
+/** The options that name a proxy: `sessions proxy set` and `sessions add` take the same. */
+export const PROXY_OPTIONS = {
+  socks5: { type: "string", value: "HOST:PORT", help: "a SOCKS5 proxy" },
+  mtproxy: {
+    type: "string",
+    value: "HOST:PORT",
+    help: "an MTProxy (its secret, 32 hex characters or dd + 32, from standard input)",
+  },
+  username: {
+    type: "string",
+    value: "NAME",
+    help: "with --socks5: the proxy's user name (its password from standard input)",
+  },
+} as const;
+
+/** True when any of `PROXY_OPTIONS` was given. */
+export function hasProxyArgs(args: ParsedArgs): boolean {
+  return Object.keys(PROXY_OPTIONS).some((o) => args.values[o] !== undefined);
+}
+
+/**
+ * The proxy `PROXY_OPTIONS` name, its secret part asked for with `ask` (the password of a SOCKS5 proxy with a user
+ * name, an MTProxy's secret); undefined when none is named. Checked (`validateProxy`): bad input is a usage error.
+ */
+export async function proxyFromArgs(
+  args: ParsedArgs,
+  ask: (what: "Proxy password" | "MTProxy secret") => Promise<string>,
+  hint: string,
+): Promise<ProxySettings | undefined> {
   const socks = args.values.socks5;
   const mtproxy = args.values.mtproxy;
   const username = args.values.username;
-  if ((socks === undefined) === (mtproxy === undefined))
-    throw new UsageError("Give either --socks5 HOST:PORT or --mtproxy HOST:PORT.", HINT);
-  if (typeof mtproxy === "string") {
-    if (username !== undefined) throw new UsageError("--username goes with --socks5, not --mtproxy.", HINT);
-    const address = parseAddress(mtproxy, "--mtproxy");
-    const secret = await readSecret(
-      ctx,
-      "MTProxy secret",
-      `\`sessions proxy ${phone} set --mtproxy ${mtproxy} < secret.txt\`.`,
-    );
-    return { kind: "mtproxy", ...address, secret };
+  if (socks !== undefined && mtproxy !== undefined)
+    throw new UsageError("Give either --socks5 HOST:PORT or --mtproxy HOST:PORT, not both.", hint);
+  if (typeof mtproxy === "string" && username !== undefined)
+    throw new UsageError("--username goes with --socks5, not --mtproxy.", hint);
+  if (typeof mtproxy !== "string" && typeof socks !== "string") {
+    if (username !== undefined) throw new UsageError("--username goes with --socks5.", hint);
+    return undefined;
   }
-  const address = parseAddress(socks as string, "--socks5");
-  if (typeof username !== "string") return { kind: "socks5", ...address };
-  const password = await readSecret(
-    ctx,
-    "Proxy password",
-    `\`sessions proxy ${phone} set --socks5 ${String(socks)} --username ${username} < password.txt\`.`,
+  let proxy: ProxySettings;
+  if (typeof mtproxy === "string") {
+    const address = parseAddress(mtproxy, "--mtproxy", hint);
+    proxy = { kind: "mtproxy", ...address, secret: await ask("MTProxy secret") };
+  } else {
+    const address = parseAddress(socks as string, "--socks5", hint);
+    proxy =
+      typeof username === "string"
+        ? { kind: "socks5", ...address, username, password: await ask("Proxy password") }
+        : { kind: "socks5", ...address };
+  }
+  try {
+    return validateProxy(proxy);
+  } catch (err) {
+    if (err instanceof InvalidProxyError) throw new UsageError(err.message, hint);
+    throw err;
+  }
+}
+
+async function setProxyFromArgs(ctx: CliContext, phone: Phone, args: ParsedArgs): Promise<ProxySettings> {
+  const proxy = await proxyFromArgs(
+    args,
+    (what) =>
+      readSecret(
+        ctx,
+        what,
+        what === "MTProxy secret"
+          ? `\`sessions proxy ${phone} set --mtproxy ${String(args.values.mtproxy)} < secret.txt\`.`
+          : `\`sessions proxy ${phone} set --socks5 ${String(args.values.socks5)} --username ${String(args.values.username)} < password.txt\`.`,
+      ),
+    HINT,
   );
-  return { kind: "socks5", ...address, username, password };
+  if (!proxy) throw new UsageError("Give either --socks5 HOST:PORT or --mtproxy HOST:PORT.", HINT);
+  return proxy;
 }
 
 function describe(proxy: { kind: string; host: string; port: number }): string {
@@ -73,13 +123,7 @@ function describe(proxy: { kind: string; host: string; port: number }): string {
 }
 
 async function set(ctx: CliContext, phone: Phone, args: ParsedArgs): Promise<number> {
-  let proxy: ProxySettings;
-  try {
-    proxy = validateProxy(await proxyFromArgs(ctx, phone, args));
-  } catch (err) {
-    if (err instanceof InvalidProxyError) throw new UsageError(err.message, HINT);
-    throw err;
-  }
+  const proxy = await setProxyFromArgs(ctx, phone, args);
   const { sessions, audit } = await ctx.store();
   const updated = await sessions.setProxy(phone, proxy);
   const view = describe(updated.proxy!);
@@ -166,17 +210,9 @@ export const command: Command = {
   ].join("\n"),
   positionals: [PHONE_ARG, { name: "action", help: "set, clear or test" }],
   options: {
-    socks5: { type: "string", value: "HOST:PORT", help: "with set: a SOCKS5 proxy" },
-    mtproxy: {
-      type: "string",
-      value: "HOST:PORT",
-      help: "with set: an MTProxy (its secret, 32 hex characters or dd + 32, from standard input)",
-    },
-    username: {
-      type: "string",
-      value: "NAME",
-      help: "with --socks5: the proxy's user name (its password from standard input)",
-    },
+    socks5: { ...PROXY_OPTIONS.socks5, help: `with set: ${PROXY_OPTIONS.socks5.help}` },
+    mtproxy: { ...PROXY_OPTIONS.mtproxy, help: `with set: ${PROXY_OPTIONS.mtproxy.help}` },
+    username: PROXY_OPTIONS.username,
     json: { type: "boolean", help: "with test: print JSON" },
   },
   examples: [
