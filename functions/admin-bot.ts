@@ -82,6 +82,8 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
     admins: deps.admins,
     memory: deps.memory,
     userbots,
+    runs: deps.runs,
+    sessions: deps.sessions,
     logger: deps.logger,
     now: deps.now,
   });

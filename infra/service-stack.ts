@@ -40,7 +40,7 @@ import { FleetDashboard } from "./constructs/fleet-dashboard";
 import { ScheduledJob } from "./constructs/scheduled-job";
 import { SessionKeeperFunction } from "./constructs/session-keeper-function";
 import { grantTableAccess } from "./constructs/table-access";
-import { LOGIN_PATH, LOGIN_STEPS } from "../lib/miniapp/routes";
+import { FLEET_DATA_PATH, FLEET_PATH, LOGIN_PATH, LOGIN_STEPS } from "../lib/miniapp/routes";
 import type { DeploymentSettings } from "./settings";
 import type { StatefulStack } from "./stateful-stack";
 import { WEBHOOK_ROUTE } from "./webhook-path";
@@ -63,6 +63,8 @@ export const LOGIN_ROUTE_KEYS = [
   `GET ${LOGIN_ROUTE}`,
   ...LOGIN_STEPS.map((step) => `POST ${LOGIN_ROUTE}/${step}`),
 ] as const;
+/** The Mini App's read-only fleet page (`GET /fleet`) and its data call; throttled like the login routes. */
+export const FLEET_ROUTE_KEYS = [`GET ${FLEET_PATH}`, `POST ${FLEET_DATA_PATH}`] as const;
 /** Namespace of the functions' own metrics (Powertools Metrics, EMF). */
 export const METRICS_NAMESPACE = "SessionKeeper";
 /** `POWERTOOLS_SERVICE_NAME` of every function: one service, so its metrics share one `service` dimension. */
@@ -208,6 +210,16 @@ export class ServiceStack extends Stack {
           integration: adminBotIntegration,
         }),
       ),
+      ...this.api.addRoutes({
+        path: FLEET_PATH,
+        methods: [HttpMethod.GET],
+        integration: adminBotIntegration,
+      }),
+      ...this.api.addRoutes({
+        path: FLEET_DATA_PATH,
+        methods: [HttpMethod.POST],
+        integration: adminBotIntegration,
+      }),
     ];
     for (const route of loginRoutes)
       Validations.of(route).acknowledge({
@@ -215,8 +227,8 @@ export class ServiceStack extends Stack {
         reason:
           "The Mini App page runs inside Telegram, which gives it no AWS credentials or token an API Gateway " +
           "authorizer could check: each login call carries Telegram's signed initData, which the AdminBot verifies " +
-          "(HMAC-SHA256 keyed with the bot token) and refuses on mismatch before any write. GET /login serves only " +
-          "the static page. Route throttling (loginRateLimit, loginBurstLimit) bounds the cost of forged calls.",
+          "(HMAC-SHA256 keyed with the bot token) and refuses on mismatch before any write or read of data. GET " +
+          "/login and GET /fleet serve only static pages. Route throttling (loginRateLimit, loginBurstLimit) bounds the cost of forged calls.",
       });
     const stage = new HttpStage(this, "WebhookStage", {
       httpApi: this.api,
@@ -249,7 +261,7 @@ export class ServiceStack extends Stack {
     // A person types a login code: the login routes are throttled far below the webhook. The HTTP API L2 has no
     // per-route throttling, so it is set on the stage resource, keyed by route key.
     (stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
-      LOGIN_ROUTE_KEYS.map((key) => [
+      [...LOGIN_ROUTE_KEYS, ...FLEET_ROUTE_KEYS].map((key) => [
         key,
         { ThrottlingRateLimit: settings.loginRateLimit, ThrottlingBurstLimit: settings.loginBurstLimit },
       ]),

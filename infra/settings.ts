@@ -45,8 +45,9 @@ export interface DeploymentSettings {
    */
   readonly webhookPathVersion?: string;
   /**
-   * Steady requests per second API Gateway lets through to each route of the Mini App login (`GET /login`, its
-   * `POST /login/…` steps): a person types a code, so a few a second is plenty. Between 1 and 100. @default 5
+   * Steady requests per second API Gateway lets through to each route of the Mini App (`GET /login`, its
+   * `POST /login/…` steps; the fleet page `GET /fleet`, `POST /fleet/data`): a person types a code or opens a page,
+   * so a few a second is plenty. Between 1 and 100. @default 5
    */
   readonly loginRateLimit: number;
   /** Login routes' burst allowance, each. Between 1 and 200. @default 10 */

@@ -18,7 +18,7 @@ import { createTable } from "./create-tables";
 import { serveLambda } from "./lambda-http";
 import { localWebhookPath, maskWebhookUrl } from "../webhook-path";
 import { parseEnv } from "../../lib/config";
-import { LOGIN_PATH, LOGIN_STEPS } from "../../lib/miniapp/routes";
+import { FLEET_DATA_PATH, FLEET_PATH, LOGIN_PATH, LOGIN_STEPS } from "../../lib/miniapp/routes";
 import { cleanupEnvShape } from "../../lib/jobs/runtime";
 import { createLogger } from "../../lib/log";
 import { createSecretSource } from "../../lib/secrets";
@@ -312,11 +312,13 @@ async function main(): Promise<number> {
       const handler = createHandler({ env, configureApi: redirect });
       const server = await serveLambda(handler, {
         port: options.webhookPort,
-        // The stack's routes: the webhook, and the Mini App login form (lib/miniapp/routes.ts).
+        // The stack's routes: the webhook, the Mini App login form and fleet page (lib/miniapp/routes.ts).
         routes: (method, path) =>
           (method === "POST" && path === webhookPath) ||
           (method === "GET" && path === LOGIN_PATH) ||
-          (method === "POST" && LOGIN_STEPS.some((step) => path === `${LOGIN_PATH}/${step}`)),
+          (method === "POST" && LOGIN_STEPS.some((step) => path === `${LOGIN_PATH}/${step}`)) ||
+          (method === "GET" && path === FLEET_PATH) ||
+          (method === "POST" && path === FLEET_DATA_PATH),
         onError: (err) => logger.error("Webhook request failed", { error: (err as Error).message }),
       });
       stops.push(() => server.close());

@@ -11,7 +11,9 @@ import { BarChart, LineChart } from "echarts/charts";
 import { GridComponent, LegendComponent, TitleComponent } from "echarts/components";
 import * as echarts from "echarts/core";
 import { SVGRenderer } from "echarts/renderers";
-import { CHARTED_STATUSES, type ChartedStatus, type FleetChartLabels, type FleetDay } from "./fleet-history";
+import { CHARTED_STATUSES, STATUS_COLOURS, type FleetChartLabels, type FleetDay } from "./fleet-history";
+
+export { STATUS_COLOURS };
 
 echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TitleComponent, SVGRenderer]);
 
@@ -27,13 +29,6 @@ echarts.setPlatformAPI({
     return { width: [...text].length * size * (bold ? 0.68 : 0.62) };
   },
 });
-
-/** One colour per status, the same in the bot, the Mini App and the README. */
-export const STATUS_COLOURS: Readonly<Record<ChartedStatus, string>> = {
-  active: "#2e9d4b",
-  paused: "#8e99a8",
-  error: "#d93025",
-};
 
 /** The newly failed marks: a dark violet no status uses, so a mark never reads as a bar. */
 export const NEWLY_FAILED_COLOUR = "#5b2c83";

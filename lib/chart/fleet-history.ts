@@ -7,12 +7,19 @@
  * that day added up (a local `sessions check --all` beside the scheduled run counts too). A day without a finished
  * run that recorded its fleet has no fleet: the chart leaves its column empty rather than invent one.
  */
-import type { RunRecord } from "../jobs/runs";
+import type { HealthCheckRuns, RunRecord } from "../jobs/runs";
 import type { SessionStatus } from "../sessions/session";
 
 /** The statuses the chart stacks, bottom first. Deleted tombstones are not part of the fleet an operator runs. */
 export const CHARTED_STATUSES = ["active", "paused", "error"] as const satisfies readonly SessionStatus[];
 export type ChartedStatus = (typeof CHARTED_STATUSES)[number];
+
+/** One colour per status, the same in the bot's PNG, the Mini App's page and the README. */
+export const STATUS_COLOURS: Readonly<Record<ChartedStatus, string>> = {
+  active: "#2e9d4b",
+  paused: "#8e99a8",
+  error: "#d93025",
+};
 
 /** How many days the chart shows, today included. */
 export const FLEET_CHART_DAYS = 30;
@@ -83,4 +90,28 @@ export interface FleetChartLabels {
   readonly sessionsAxis: string;
   /** Under the chart when a day has no data, say. */
   readonly subtitle?: string;
+}
+
+/** More than any 30 days hold (a daily run, plus what operators start by hand). */
+const RUNS_READ_LIMIT = 400;
+
+/** The chart's days and the newest finished run, read once for the bot's photo and the Mini App's page alike. */
+export interface FleetPicture {
+  readonly days: FleetDay[];
+  /** The newest run that finished, if any in the chart's days. */
+  readonly lastRun?: RunRecord;
+}
+
+export async function readFleetPicture(
+  runs: Pick<HealthCheckRuns, "recent">,
+  now: Date,
+): Promise<FleetPicture> {
+  const records = await runs.recent({
+    limit: RUNS_READ_LIMIT,
+    since: fleetHistorySince(now, FLEET_CHART_DAYS),
+    // The AdminBot's role reads items, never batches (infra/access.ts).
+    read: "items",
+  });
+  const lastRun = records.find((r) => r.finishedAt);
+  return { days: fleetHistory(records, now, FLEET_CHART_DAYS), ...(lastRun ? { lastRun } : {}) };
 }

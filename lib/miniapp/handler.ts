@@ -5,6 +5,7 @@
  *   POST /login/state      which step of the caller's login waits (code or password), with the page's texts
  *   POST /login/code       {initData, code}
  *   POST /login/password   {initData, password}
+ *   GET  /fleet, POST /fleet/data   the read-only fleet page (lib/miniapp/fleet.ts)
  *
  * Every POST is checked in this order, and refused before anything is written: the body is a small JSON object;
  * its `initData` carries Telegram's signature made with our bot token, and is fresh (lib/miniapp/init-data.ts);
@@ -33,7 +34,10 @@ import {
   type LoginServicesLoader,
 } from "../bot/login-progress";
 import type { ChatMemory } from "../bot-state/chat-memory";
+import { createFleetPageHandler, isFleetRequest } from "./fleet";
 import { verifyInitData } from "./init-data";
+import type { HealthCheckRuns } from "../jobs/runs";
+import type { SessionRepository } from "../sessions/repository";
 import { LOGIN_PAGE_CSP, LOGIN_PAGE_HTML } from "./page";
 import { LOGIN_PATH, LOGIN_STEPS } from "./routes";
 
@@ -51,6 +55,9 @@ export interface MiniAppDeps {
   readonly admins: AdminRepository;
   readonly memory: ChatMemory;
   readonly userbots: LoginServicesLoader;
+  /** The fleet page's reads: the run records and the counts per status. */
+  readonly runs: Pick<HealthCheckRuns, "recent">;
+  readonly sessions: Pick<SessionRepository, "countByStatus">;
   readonly logger: Logger;
   readonly now?: () => Date;
 }
@@ -77,12 +84,14 @@ interface PageAnswer {
 
 export function isMiniAppRequest(event: APIGatewayProxyEventV2): boolean {
   const path = event.rawPath ?? event.requestContext?.http?.path ?? "";
-  return path === LOGIN_PATH || path.startsWith(`${LOGIN_PATH}/`);
+  return path === LOGIN_PATH || path.startsWith(`${LOGIN_PATH}/`) || isFleetRequest(path);
 }
 
 export function createMiniAppHandler(deps: MiniAppDeps): MiniAppHandler {
   const handle = miniAppSteps(deps);
+  const fleet = createFleetPageHandler(deps);
   return async (event) => {
+    if (isFleetRequest(event.rawPath ?? "")) return fleet(event);
     try {
       return await handle(event);
     } catch (err) {

@@ -65,16 +65,16 @@ describe("📈 Fleet", () => {
     // The history was read with the list of runs and one batch of records, not a scan.
     expect(h.dynamo.map((d) => d.command)).not.toContain("ScanCommand");
     // Item reads only: the AdminBot's role is granted no batch reads.
-    expect(h.dynamo.map((d) => d.command)).not.toContain("BatchGetCommand");
+    expect(h.dynamo.map((d) => d.command)).not.toContain("BatchGetItemCommand");
 
     // A stranger pressing the same button: no photo, and no run record read.
     h.api.reset();
     h.dynamo.length = 0;
     await h.post(h.updates.press(STRANGER, cb.fleet));
     expect(h.api.callsOf("sendPhoto")).toEqual([]);
-    expect(h.dynamo.filter((d) => d.command === "QueryCommand" || d.command === "BatchGetCommand")).toEqual(
-      [],
-    );
+    expect(
+      h.dynamo.filter((d) => d.command === "QueryCommand" || d.command === "BatchGetItemCommand"),
+    ).toEqual([]);
   }, 60_000);
 
   it("says there is nothing to draw yet when no run recorded the fleet", async () => {

@@ -184,6 +184,8 @@ describe("the HTTP API", () => {
         "/*/*/login/code",
         "/*/*/login/password",
         "/*/*/login/state",
+        "/*/*/fleet",
+        "/*/*/fleet/data",
         "/*/*/webhook/{{resolve:secretsmanager:<ref>:SecretString:::}}",
       ].sort(),
     );

@@ -103,12 +103,13 @@ const stageOf = (template = s.serviceTemplate) => {
   return stages[0]! as { Properties: Record<string, Record<string, unknown>>; DependsOn?: string[] };
 };
 const LOGIN_ROUTES = ["GET /login", "POST /login/state", "POST /login/code", "POST /login/password"];
+const FLEET_ROUTES = ["GET /fleet", "POST /fleet/data"];
 
 describe("the HTTP API", () => {
-  it("has exactly the webhook and the Mini App login routes, all wired to the AdminBot through one integration", () => {
+  it("has exactly the webhook and the Mini App login and fleet routes, all wired to the AdminBot through one integration", () => {
     const routes = Object.values(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Route"));
     expect(routes.map((r) => joined(r.Properties?.RouteKey)).sort()).toEqual(
-      [WEBHOOK_ROUTE_KEY_TEXT, ...LOGIN_ROUTES].sort(),
+      [WEBHOOK_ROUTE_KEY_TEXT, ...LOGIN_ROUTES, ...FLEET_ROUTES].sort(),
     );
     expect([...LOGIN_ROUTE_KEYS].sort()).toEqual([...LOGIN_ROUTES].sort());
     const integrations = Object.entries(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Integration"));
@@ -135,25 +136,25 @@ describe("the HTTP API", () => {
     expect(format).not.toMatch(/header|body|requestBody/i);
   });
 
-  it("throttles each login route to 5 requests/s, burst 10, and leaves the webhook to the stage's figures", () => {
+  it("throttles each Mini App route (login, fleet page) to 5 requests/s, burst 10, and leaves the webhook to the stage's figures", () => {
     const login = { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 };
     expect(stageOf().Properties.RouteSettings).toEqual(
-      Object.fromEntries(LOGIN_ROUTES.map((key) => [key, login])),
+      Object.fromEntries([...LOGIN_ROUTES, ...FLEET_ROUTES].map((key) => [key, login])),
     );
   });
 
   it("creates the stage after the login routes, which CloudFormation needs for their route settings", () => {
     const routeIds = Object.entries(resources(s.serviceTemplate, "AWS::ApiGatewayV2::Route"))
-      .filter(([, r]) => LOGIN_ROUTES.includes(String(r.Properties?.RouteKey)))
+      .filter(([, r]) => [...LOGIN_ROUTES, ...FLEET_ROUTES].includes(String(r.Properties?.RouteKey)))
       .map(([id]) => id);
-    expect(routeIds).toHaveLength(4);
+    expect(routeIds).toHaveLength(6);
     expect(stageOf().DependsOn).toEqual(expect.arrayContaining(routeIds));
   });
 
   it("follows the context for the login throttling", () => {
     const other = synthesize({ context: { loginRateLimit: "2", loginBurstLimit: 3 } });
     const settings = stageOf(other.serviceTemplate).Properties.RouteSettings!;
-    expect(Object.keys(settings).sort()).toEqual([...LOGIN_ROUTES].sort());
+    expect(Object.keys(settings).sort()).toEqual([...LOGIN_ROUTES, ...FLEET_ROUTES].sort());
     for (const v of Object.values(settings))
       expect(v).toEqual({ ThrottlingRateLimit: 2, ThrottlingBurstLimit: 3 });
     expect(stageOf(other.serviceTemplate).Properties.DefaultRouteSettings).toMatchObject({

@@ -12,7 +12,8 @@ import {
   STATUS_COLOURS,
 } from "../../lib/chart/fleet-chart";
 import { FLEET_CHART_DAYS, fleetHistory, hasFleetData } from "../../lib/chart/fleet-history";
-import { fleetChartLabels, readFleetPicture } from "../../lib/bot/fleet-view";
+import { readFleetPicture } from "../../lib/chart/fleet-history";
+import { fleetChartLabels } from "../../lib/bot/locales";
 import { LOCALES } from "../../lib/bot/locales";
 import { HealthCheckRuns } from "../../lib/jobs/runs";
 import { createTestStore, type TestStore } from "../support/dynamo";

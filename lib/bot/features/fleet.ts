@@ -6,10 +6,11 @@
  * the session list do not pay for them (test/e2e/admin-bot-asset.test.ts).
  */
 import { Composer, InlineKeyboard, InputFile } from "grammy";
-import { hasFleetData } from "../../chart/fleet-history";
+import { hasFleetData, readFleetPicture } from "../../chart/fleet-history";
+import { fleetPageUrl } from "../../miniapp/routes";
 import { cb } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
-import { fleetChartLabels, readFleetPicture } from "../fleet-view";
+import { fleetChartLabels } from "../locales";
 import { answer, MENU_COUNTS_MAX_AGE_MS, show } from "../ui";
 import { formatTime } from "../views";
 
@@ -29,6 +30,10 @@ export function fleetFeature(deps: BotDeps): Composer<BotContext> {
       await show(ctx, { text: t.fleet.noRuns, keyboard: back });
       return;
     }
+    // With a Mini App (deployed: MINI_APP_URL), the same chart and the counts on a page of their own.
+    const keyboard = deps.miniAppUrl
+      ? new InlineKeyboard().webApp(t.fleet.openPage, fleetPageUrl(deps.miniAppUrl)).row().append(back)
+      : back;
     const started = performance.now();
     const { fleetChartPng } = await import("../../chart/index.js");
     const png = await fleetChartPng(picture.days, fleetChartLabels(t));
@@ -40,7 +45,7 @@ export function fleetFeature(deps: BotDeps): Composer<BotContext> {
         last ? { at: formatTime(last.finishedAt, t), checked: last.checked, failed: last.failed } : undefined,
       ),
       parse_mode: "HTML",
-      reply_markup: back,
+      reply_markup: keyboard,
     });
   });
   return composer;

@@ -365,6 +365,11 @@ export interface Texts {
     readonly pageTitle: string;
     readonly now: string;
     readonly lastRun: string;
+    /** The Mini App page's line for the last run (plain text), `at` already formatted. */
+    readonly lastRunLine: (at: string, checked: number, failed: number) => string;
+    /** The web_app button under the photo that opens the Mini App's fleet page. */
+    readonly openPage: string;
+    readonly loading: string;
   };
   /** Descriptions of the bot's commands in Telegram's command menu (setMyCommands). */
   readonly commands: Record<BotCommandName, string>;
@@ -701,6 +706,9 @@ export const en: Texts = {
     pageTitle: "Fleet",
     now: "Now",
     lastRun: "Last check",
+    lastRunLine: (at, checked, failed) => `${at}: ${checked} checked, ${failed} newly failed`,
+    openPage: "📊 Open the fleet page",
+    loading: "Loading…",
   },
   commands: {
     start: "Main menu",

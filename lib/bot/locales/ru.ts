@@ -327,6 +327,9 @@ export const ru: Texts = {
     pageTitle: "Динамика",
     now: "Сейчас",
     lastRun: "Последняя проверка",
+    lastRunLine: (at, checked, failed) => `${at}: проверено ${checked}, новых ошибок ${failed}`,
+    openPage: "📊 Открыть страницу",
+    loading: "Загрузка…",
   },
   commands: {
     start: "Главное меню",

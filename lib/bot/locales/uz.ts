@@ -338,6 +338,9 @@ export const uz: Texts = {
     pageTitle: "Dinamika",
     now: "Hozir",
     lastRun: "Oxirgi tekshiruv",
+    lastRunLine: (at, checked, failed) => `${at}: ${checked} tekshirildi, ${failed} yangi xato`,
+    openPage: "📊 Sahifani ochish",
+    loading: "Yuklanmoqda…",
   },
   commands: {
     start: "Bosh menyu",
