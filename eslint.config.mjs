@@ -2,6 +2,9 @@
 import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+/** Classic zod costs 450 KB on every cold start; lib/zod.ts gives zod/mini with English messages. */
+const ZOD_CLASSIC = { name: "zod", message: 'Import { z } from lib/zod.ts (zod/mini), not from "zod".' };
+
 export default tseslint.config(
   { ignores: ["node_modules/", "dist/", "cdk.out/", "coverage/", ".data/"] },
   eslint.configs.recommended,
@@ -19,6 +22,7 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": "error",
       "no-console": "error",
+      "no-restricted-imports": ["error", { paths: [ZOD_CLASSIC] }],
     },
   },
   {
@@ -28,6 +32,7 @@ export default tseslint.config(
       "no-restricted-imports": [
         "error",
         {
+          paths: [ZOD_CLASSIC],
           patterns: [
             {
               group: ["../bot/*", "!../bot/locales", "!../bot/login-progress"],

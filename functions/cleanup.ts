@@ -4,13 +4,13 @@
  * it would do and changes nothing.
  */
 import type { Context } from "aws-lambda";
-import { z } from "zod";
 import { parseEnv } from "../lib/config";
 import { runCleanup, type CleanupDeps, type CleanupResult } from "../lib/jobs/cleanup";
 import { cleanupEnvShape, createJobRuntime } from "../lib/jobs/runtime";
 import { importTelegram } from "../lib/wiring";
+import * as z from "../lib/zod";
 
-const cleanupEvent = z.looseObject({ dryRun: z.boolean().optional() });
+const cleanupEvent = z.looseObject({ dryRun: z.optional(z.boolean()) });
 
 export interface CleanupHandlerDeps extends CleanupDeps {
   readonly olderThanDays: number;

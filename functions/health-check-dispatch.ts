@@ -4,18 +4,18 @@
  * "<aws.scheduler.scheduled-time>"}` (an EventBridge rule's `time` works too): the run id comes from it, so the same
  * event delivered twice dispatches once.
  */
-import { z } from "zod";
 import { botApiNotifier } from "../lib/bot/health-summary";
 import { parseEnv } from "../lib/config";
 import { runDispatch, type DispatchDeps, type DispatchResult } from "../lib/jobs/dispatch";
 import { isRunId, runIdFor } from "../lib/jobs/messages";
 import { sqsCheckQueue } from "../lib/jobs/queue";
 import { createJobRuntime, dispatchEnvShape } from "../lib/jobs/runtime";
+import * as z from "../lib/zod";
 
 const dispatchEvent = z.looseObject({
-  scheduledTime: z.iso.datetime({ offset: true }).optional(),
-  time: z.iso.datetime({ offset: true }).optional(),
-  runId: z.string().refine(isRunId, "letters, digits and :._- only, at most 80").optional(),
+  scheduledTime: z.optional(z.iso.datetime({ offset: true })),
+  time: z.optional(z.iso.datetime({ offset: true })),
+  runId: z.optional(z.string().check(z.refine(isRunId, "letters, digits and :._- only, at most 80"))),
 });
 
 /** The handler over its dependencies; tests build it on DynamoDB Local, `handler` on the Lambda's environment. */

@@ -5,7 +5,8 @@
  * Each entry point reads only the part it needs (`loadStoreConfig` for everything that touches the tables and the
  * session key); later parts (bot, jobs) add their own schema with `parseEnv`.
  */
-import { z } from "zod";
+import * as z from "./zod";
+import { blankIsUnset } from "./zod";
 
 /** A configuration problem an operator fixes by setting a variable. The message is one line. */
 export class ConfigError extends Error {
@@ -44,7 +45,7 @@ export function registerHints(hints: Record<string, string>): void {
  * Parses `env` with a zod object shape. On failure, throws a `ConfigError` for the first bad variable:
  * "Missing SESSIONS_TABLE: set it to …" or "Invalid LOG_LEVEL (…): set it to …".
  */
-export function parseEnv<S extends z.ZodRawShape>(shape: S, env: Env): z.infer<z.ZodObject<S>> {
+export function parseEnv<S extends z.core.$ZodLooseShape>(shape: S, env: Env): z.infer<z.ZodMiniObject<S>> {
   const result = z.object(shape).safeParse(env);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
@@ -57,24 +58,28 @@ export function parseEnv<S extends z.ZodRawShape>(shape: S, env: Env): z.infer<z
   throw new ConfigError(variable, message);
 }
 
-/** An empty string in the environment means "not set", as in most shells' `VAR=` idiom. */
-const optionalString = z.preprocess((v) => (v === "" ? undefined : v), z.string().min(1).optional());
+const optionalString = blankIsUnset(z.optional(z.string().check(z.minLength(1))));
 
 const storeShape = {
   SESSIONS_TABLE: optionalString,
   BOT_STATE_TABLE: optionalString,
-  DYNAMODB_ENDPOINT: z.preprocess((v) => (v === "" ? undefined : v), z.url().optional()),
+  DYNAMODB_ENDPOINT: blankIsUnset(z.optional(z.url())),
   AWS_REGION: optionalString,
   KMS_KEY_ID: optionalString,
   CONTEXT_KEY_SECRET_ARN: optionalString,
-  SESSION_ENCRYPTION_KEY: z.preprocess(
-    (v) => (v === "" ? undefined : v),
-    z
-      .string()
-      .refine((v) => Buffer.from(v, "base64").length === 32, "must decode from base64 to exactly 32 bytes")
-      .optional(),
+  SESSION_ENCRYPTION_KEY: blankIsUnset(
+    z.optional(
+      z
+        .string()
+        .check(
+          z.refine(
+            (v) => Buffer.from(v, "base64").length === 32,
+            "must decode from base64 to exactly 32 bytes",
+          ),
+        ),
+    ),
   ),
-  LOCAL_DATA_DIR: z.preprocess((v) => (v === "" ? undefined : v), z.string().default(".data")),
+  LOCAL_DATA_DIR: blankIsUnset(z._default(z.string(), ".data")),
   AWS_LAMBDA_FUNCTION_NAME: optionalString,
 };
 
@@ -192,22 +197,15 @@ registerHints({
   TELEGRAM_SYSTEM_LANG_CODE: "set it to a two-letter language code such as en",
 });
 
-const identityText = z.preprocess(
-  (v) => (v === "" ? undefined : v),
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(64)
-    .regex(/^[\x20-\x7e]+$/, "must be printable ASCII")
-    .optional(),
+const identityText = blankIsUnset(
+  z.optional(
+    z
+      .string()
+      .check(z.trim(), z.minLength(1), z.maxLength(64), z.regex(/^[\x20-\x7e]+$/, "must be printable ASCII")),
+  ),
 );
-const langCode = z.preprocess(
-  (v) => (v === "" ? undefined : v),
-  z
-    .string()
-    .regex(/^[a-z]{2}$/, "must be two lowercase letters")
-    .optional(),
+const langCode = blankIsUnset(
+  z.optional(z.string().check(z.regex(/^[a-z]{2}$/, "must be two lowercase letters"))),
 );
 
 /**

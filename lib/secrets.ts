@@ -9,8 +9,8 @@
  * Each getter asks only for what its caller needs, so the webhook answering a button press never needs the API
  * hash, and `npm run dev` starts with only `BOT_TOKEN` set (`API_ID`/`API_HASH` are asked for when a login starts).
  */
-import { z } from "zod";
 import { ConfigError, parseEnv, registerHints, type Env } from "./config";
+import * as z from "./zod";
 import { registerSecret } from "./log";
 
 registerHints({
@@ -28,15 +28,17 @@ export interface TelegramApiCredentials {
   readonly apiHash: string;
 }
 
-const botToken = z.string().regex(/^\d{5,16}:[A-Za-z0-9_-]{30,}$/, "does not look like a bot token");
-const apiId = z.coerce.number().int().positive("must be a positive number");
-const apiHash = z.string().regex(/^[a-f0-9]{32}$/i, "must be 32 hexadecimal characters");
-const webhookSecret = z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16–256 of A-Z a-z 0-9 _ -");
+const botToken = z.string().check(z.regex(/^\d{5,16}:[A-Za-z0-9_-]{30,}$/, "does not look like a bot token"));
+const apiId = z.pipe(z.coerce.number(), z.int().check(z.positive("must be a positive number")));
+const apiHash = z.string().check(z.regex(/^[a-f0-9]{32}$/i, "must be 32 hexadecimal characters"));
+const webhookSecret = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16–256 of A-Z a-z 0-9 _ -"));
 
 const appSecretJson = z.object({
   BOT_TOKEN: botToken,
-  API_ID: apiId.optional(),
-  API_HASH: apiHash.optional(),
+  API_ID: z.optional(apiId),
+  API_HASH: z.optional(apiHash),
 });
 
 export interface SecretSource {
@@ -79,7 +81,10 @@ function maxAge(env: Env): number {
 /** Secrets from Secrets Manager (in AWS: whenever `APP_SECRET_ARN` is set). */
 export function secretsManagerSource(env: Env = process.env): SecretSource {
   const { APP_SECRET_ARN, WEBHOOK_SECRET_ARN } = parseEnv(
-    { APP_SECRET_ARN: z.string().min(1), WEBHOOK_SECRET_ARN: z.string().min(1).optional() },
+    {
+      APP_SECRET_ARN: z.string().check(z.minLength(1)),
+      WEBHOOK_SECRET_ARN: z.optional(z.string().check(z.minLength(1))),
+    },
     env,
   );
   const app = async () => {

@@ -22,7 +22,7 @@
  */
 import type { Composer } from "grammy";
 import { isUserId, LANGUAGES, type Language } from "../bot-state/admins";
-import { isPhone, type Phone } from "../sessions/phone";
+import { isPhoneKey, type Phone } from "../sessions/phone-form";
 import type { SessionStatus } from "../sessions/session";
 import type { BotContext } from "./context";
 
@@ -96,7 +96,7 @@ const KEY = twoWay<KeypadKey>({
 });
 
 const phoneOf = (raw: string | undefined): Phone | undefined =>
-  raw !== undefined && isPhone(raw) ? raw : undefined;
+  raw !== undefined && isPhoneKey(raw) ? raw : undefined;
 /** A Telegram user id as the admin list keeps it (a decimal string, see isUserId), never through a number. */
 const userIdOf = (raw: string | undefined): string | undefined =>
   raw !== undefined && isUserId(raw) ? raw : undefined;

@@ -1,8 +1,6 @@
-import { KMSClient } from "@aws-sdk/client-kms";
 import { ConfigError, type EncryptionConfig } from "../config";
 import { registerSecret } from "../log";
 import { EnvelopeCipher, missingContextKey, type KeyProvider } from "./envelope";
-import { KmsKeyProvider } from "./kms-key-provider";
 import { LocalKeyProvider } from "./local-key-provider";
 
 export {
@@ -15,21 +13,27 @@ export {
   type KeyProvider,
   type SecretContext,
 } from "./envelope";
-export { KmsKeyProvider } from "./kms-key-provider";
 export { LocalKeyProvider } from "./local-key-provider";
 
 /** The cipher for the configured key: KMS in AWS, the local key file (or `SESSION_ENCRYPTION_KEY`) elsewhere. */
-export function createCipher(config: EncryptionConfig, region?: string): EnvelopeCipher {
-  return new EnvelopeCipher(createKeyProvider(config, region));
+export async function createCipher(config: EncryptionConfig, region?: string): Promise<EnvelopeCipher> {
+  return new EnvelopeCipher(await createKeyProvider(config, region));
 }
 
 /**
  * The key provider for the configured key, built at once (the local key file is read or created here). The KMS
  * provider gets the context key from its secret (`CONTEXT_KEY_SECRET_ARN`); the local key derives its own.
+ *
+ * The KMS client and provider are imported here, on first use, never at module load: the webhook answering a
+ * button press decrypts nothing and must not pay for loading `@aws-sdk/client-kms` on its cold start (issue #19).
  */
-export function createKeyProvider(config: EncryptionConfig, region?: string): KeyProvider {
+export async function createKeyProvider(config: EncryptionConfig, region?: string): Promise<KeyProvider> {
   if (config.kind === "kms") {
     const arn = config.contextKeySecretArn;
+    const [{ KMSClient }, { KmsKeyProvider }] = await Promise.all([
+      import("@aws-sdk/client-kms"),
+      import("./kms-key-provider.js"),
+    ]);
     return new KmsKeyProvider(
       new KMSClient(region ? { region } : {}),
       config.keyId,
@@ -45,15 +49,19 @@ export function createKeyProvider(config: EncryptionConfig, region?: string): Ke
  * (`.data/session-encryption.key` is not made as a side effect on a machine that has none yet).
  */
 export function lazyKeyProvider(config: EncryptionConfig, region?: string): KeyProvider {
-  let provider: KeyProvider | undefined;
-  const get = () => (provider ??= createKeyProvider(config, region));
+  let provider: Promise<KeyProvider> | undefined;
+  const get = () =>
+    (provider ??= createKeyProvider(config, region).catch((err: unknown) => {
+      provider = undefined; // a failed build (an unreadable key file) is tried again by the next use
+      throw err;
+    }));
   return {
     name: config.kind,
-    generateDataKey: (context) => get().generateDataKey(context),
-    unwrapDataKey: (wrapped, context) => get().unwrapDataKey(wrapped, context),
-    contextKey: () => {
-      const p = get();
-      if (!p.contextKey) return Promise.reject(missingContextKey());
+    generateDataKey: async (context) => (await get()).generateDataKey(context),
+    unwrapDataKey: async (wrapped, context) => (await get()).unwrapDataKey(wrapped, context),
+    contextKey: async () => {
+      const p = await get();
+      if (!p.contextKey) throw missingContextKey();
       return p.contextKey();
     },
   };

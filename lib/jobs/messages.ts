@@ -3,8 +3,8 @@
  * visible to whoever can read the queue and the DLQ).
  */
 import { randomBytes } from "node:crypto";
-import { z } from "zod";
 import { InvalidPhoneError, normalizePhone, type Phone } from "../sessions/phone";
+import * as z from "../zod";
 
 export interface CheckMessage {
   readonly phone: Phone;
@@ -46,8 +46,8 @@ export class MalformedCheckMessageError extends Error {
 
 const body = z.object({
   phone: z.string(),
-  runId: z.string().regex(RUN_ID, "runId has characters a run id never has"),
-  dc: z.number().int().min(1).max(1000).optional(),
+  runId: z.string().check(z.regex(RUN_ID, "runId has characters a run id never has")),
+  dc: z.optional(z.int().check(z.minimum(1), z.maximum(1000))),
 });
 
 export function parseCheckMessage(messageId: string, text: string): CheckMessage {

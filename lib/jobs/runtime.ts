@@ -5,8 +5,9 @@
  */
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
 import { parseEnv, registerHints, type Env } from "../config";
+import * as z from "../zod";
+import { blankIsUnset } from "../zod";
 import type { EnvelopeCipher } from "../crypto";
 import { createLogger, type Logger } from "../log";
 import type { SecretSource } from "../secrets";
@@ -30,30 +31,26 @@ registerHints({
   POWERTOOLS_METRICS_NAMESPACE: "set it to the CloudWatch namespace for metrics, e.g. SessionKeeper",
 });
 
-const blankIsUnset = (v: unknown) => (v === "" ? undefined : v);
+/** A whole number from the environment within [min, max], or `fallback` when unset. */
+function wholeNumber(min: number, max: number, fallback: number) {
+  return blankIsUnset(
+    z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(min), z.maximum(max))), fallback),
+  );
+}
 
 export const jobEnvShape = {
-  POWERTOOLS_SERVICE_NAME: z.preprocess(blankIsUnset, z.string().default("session-keeper")),
-  POWERTOOLS_METRICS_NAMESPACE: z.preprocess(blankIsUnset, z.string().default("SessionKeeper")),
+  POWERTOOLS_SERVICE_NAME: blankIsUnset(z._default(z.string(), "session-keeper")),
+  POWERTOOLS_METRICS_NAMESPACE: blankIsUnset(z._default(z.string(), "SessionKeeper")),
 };
 export const dispatchEnvShape = { ...jobEnvShape, HEALTH_CHECK_QUEUE_URL: z.url() };
 export const workerEnvShape = {
   ...jobEnvShape,
-  WORKER_CONCURRENCY: z.preprocess(
-    blankIsUnset,
-    z.coerce.number().int().min(1).max(50).default(DEFAULT_WORKER_CONCURRENCY),
-  ),
-  CHECK_DEADLINE_MS: z.preprocess(
-    blankIsUnset,
-    z.coerce.number().int().min(5_000).max(120_000).default(DEFAULT_CHECK_DEADLINE_MS),
-  ),
+  WORKER_CONCURRENCY: wholeNumber(1, 50, DEFAULT_WORKER_CONCURRENCY),
+  CHECK_DEADLINE_MS: wholeNumber(5_000, 120_000, DEFAULT_CHECK_DEADLINE_MS),
 };
 export const cleanupEnvShape = {
   ...jobEnvShape,
-  CLEANUP_AFTER_DAYS: z.preprocess(
-    blankIsUnset,
-    z.coerce.number().int().min(1).default(DEFAULT_CLEANUP_AFTER_DAYS),
-  ),
+  CLEANUP_AFTER_DAYS: wholeNumber(1, Number.MAX_SAFE_INTEGER, DEFAULT_CLEANUP_AFTER_DAYS),
 };
 
 export interface JobRuntime {

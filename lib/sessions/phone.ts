@@ -1,21 +1,14 @@
 /**
  * Phone numbers, normalised once at the edge (bot, CLI, API) to E.164: "+998901234567". Every table key and every
  * log line uses this form, so "+998 90 123-45-67" and "998901234567" are the same session.
+ *
+ * This module carries libphonenumber's metadata (about 200 KB): code on the webhook's cold path imports the type,
+ * the error and the key check from ./phone-form.ts instead, and this module where a typed number is read.
  */
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
+import { InvalidPhoneError, type Phone } from "./phone-form";
 
-/** E.164 phone number, only obtainable through `normalizePhone`. */
-export type Phone = string & { readonly __brand: "Phone" };
-
-export class InvalidPhoneError extends Error {
-  constructor(readonly input: string) {
-    super(
-      `"${input.slice(0, 32)}" is not a valid phone number. ` +
-        "Write it with the country code, for example +998901234567.",
-    );
-    this.name = "InvalidPhoneError";
-  }
-}
+export { InvalidPhoneError, isPhoneKey, type Phone } from "./phone-form";
 
 /** Telegram's test data centres accept 99966XYYYY numbers, which no numbering plan knows. */
 const TELEGRAM_TEST_NUMBER = /^\+99966\d{5}$/;

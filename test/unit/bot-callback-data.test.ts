@@ -41,9 +41,13 @@ describe("callback data", () => {
   });
 
   it("reads data it did not draw as no button, even when it looks like one", () => {
-    // The shape of a session button, but no numbering plan knows the number: not ours.
-    expect(buttons.action.parse("x:+1000000:3")).toBeUndefined();
+    // Almost the shape of a session button, but no key this system writes: not ours. (The form is checked, not
+    // the numbering plan: a well-formed number with no session is answered "not found" by the handler.)
+    expect(buttons.action.parse("x:+0100000:3")).toBeUndefined();
     expect(buttons.card.parse("o:+000000000")).toBeUndefined();
+    expect(buttons.card.parse("o:998901234567")).toBeUndefined();
+    expect(buttons.card.parse("o:+12345")).toBeUndefined();
+    expect(buttons.card.parse("o:+1234567890123456")).toBeUndefined();
     expect(buttons.askRemoveAdmin.parse("ar:0123")).toBeUndefined();
     expect(buttons.setLanguage.parse("L:de")).toBeUndefined();
     expect(buttons.keypad.parse("k:x")).toBeUndefined();

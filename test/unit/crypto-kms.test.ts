@@ -12,7 +12,8 @@ import {
 } from "@aws-sdk/client-kms";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../lib/config";
-import { DecryptionError, EnvelopeCipher, KmsKeyProvider } from "../../lib/crypto";
+import { DecryptionError, EnvelopeCipher } from "../../lib/crypto";
+import { KmsKeyProvider } from "../../lib/crypto/kms-key-provider";
 
 /** The context key the stateful stack generates (64 letters and digits), as the functions read it. */
 const CONTEXT_KEY = Buffer.from("k".repeat(32) + "9".repeat(32));

@@ -96,12 +96,12 @@ describe("envelope encryption of session strings", () => {
 
   it("generates the local key once into the data folder, readable only by its owner", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sk-key-"));
-    const first = createCipher({ kind: "local", dataDir: dir });
+    const first = await createCipher({ kind: "local", dataDir: dir });
     const ct = await first.encrypt(SESSION, ctx("+1"));
     const keyFile = join(dir, "session-encryption.key");
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(Buffer.from(readFileSync(keyFile, "utf8"), "base64")).toHaveLength(32);
-    const second = createCipher({ kind: "local", dataDir: dir });
+    const second = await createCipher({ kind: "local", dataDir: dir });
     expect(await second.decrypt(ct, ctx("+1"))).toBe(SESSION);
   });
 });

@@ -13,7 +13,7 @@
  * the first screen.
  */
 import { Composer, InlineKeyboard } from "grammy";
-import { InvalidPhoneError, normalizePhone, type Phone } from "../../sessions/phone";
+import { InvalidPhoneError, type Phone } from "../../sessions/phone-form";
 import type { LoginOutcome } from "../../telegram/contract";
 import { buttons, cb, onButton, type KeypadKey } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
@@ -239,6 +239,8 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
     switch (input.kind) {
       case "phone":
         try {
+          // Loaded here, not at start-up: libphonenumber's metadata is 200 KB the webhook's cold path never needs.
+          const { normalizePhone } = await import("../../sessions/phone.js");
           phone = normalizePhone(text);
         } catch (err) {
           if (!(err instanceof InvalidPhoneError)) throw err;
