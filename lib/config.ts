@@ -93,7 +93,11 @@ export const LOCAL_DYNAMODB_ENDPOINT = "http://127.0.0.1:8000";
 export type EncryptionConfig =
   | {
       readonly kind: "kms";
-      readonly keyId: string;
+      /**
+       * Unset only for an operator's CLI against a deployed stack that did not set `KMS_KEY_ID` (`keyWhenUsed`):
+       * a command that seals or opens nothing (`sessions list`) works; the first that does is refused then.
+       */
+      readonly keyId?: string;
       /** The secret holding the key of the keyed hash in the encryption context (the stack output). */
       readonly contextKeySecretArn?: string;
     }
@@ -119,7 +123,24 @@ export interface StoreConfig {
  * against a deployed stack); otherwise `local`, with default table names and DynamoDB Local. In AWS a missing
  * `KMS_KEY_ID` refuses to start: a local key must never protect production sessions.
  */
-export function loadStoreConfig(env: Env = process.env): StoreConfig {
+/** A deployed stack without `KMS_KEY_ID`: said at start in a Lambda, at the first seal or open in the CLI. */
+export function missingKmsKey(): ConfigError {
+  return new ConfigError(
+    "KMS_KEY_ID",
+    `Missing KMS_KEY_ID: ${HINTS.KMS_KEY_ID}. Session strings are never stored under a local key in AWS.`,
+  );
+}
+
+export function loadStoreConfig(
+  env: Env = process.env,
+  options: {
+    /**
+     * Outside a Lambda, a deployed stack's missing `KMS_KEY_ID` is refused when a session is first sealed or opened
+     * instead of here (the CLI: `sessions list` decrypts nothing). A Lambda always refuses to start without it.
+     */
+    readonly keyWhenUsed?: boolean;
+  } = {},
+): StoreConfig {
   const e = parseEnv(storeShape, env);
   const inLambda = e.AWS_LAMBDA_FUNCTION_NAME !== undefined;
   const target = inLambda || (e.SESSIONS_TABLE !== undefined && !e.DYNAMODB_ENDPOINT) ? "aws" : "local";
@@ -129,24 +150,22 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
       throw new ConfigError("SESSIONS_TABLE", `Missing SESSIONS_TABLE: ${HINTS.SESSIONS_TABLE}.`);
     if (!e.BOT_STATE_TABLE)
       throw new ConfigError("BOT_STATE_TABLE", `Missing BOT_STATE_TABLE: ${HINTS.BOT_STATE_TABLE}.`);
-    if (!e.KMS_KEY_ID && !e.DYNAMODB_ENDPOINT)
-      throw new ConfigError(
-        "KMS_KEY_ID",
-        `Missing KMS_KEY_ID: ${HINTS.KMS_KEY_ID}. Session strings are never stored under a local key in AWS.`,
-      );
+    if (!e.KMS_KEY_ID && !e.DYNAMODB_ENDPOINT && !(options.keyWhenUsed && !inLambda)) throw missingKmsKey();
   }
+  const keyLater = target === "aws" && !e.KMS_KEY_ID && !e.DYNAMODB_ENDPOINT;
 
-  const encryption: EncryptionConfig = e.KMS_KEY_ID
-    ? {
-        kind: "kms",
-        keyId: e.KMS_KEY_ID,
-        ...(e.CONTEXT_KEY_SECRET_ARN ? { contextKeySecretArn: e.CONTEXT_KEY_SECRET_ARN } : {}),
-      }
-    : {
-        kind: "local",
-        ...(e.SESSION_ENCRYPTION_KEY ? { key: Buffer.from(e.SESSION_ENCRYPTION_KEY, "base64") } : {}),
-        dataDir: e.LOCAL_DATA_DIR,
-      };
+  const encryption: EncryptionConfig =
+    e.KMS_KEY_ID || keyLater
+      ? {
+          kind: "kms",
+          ...(e.KMS_KEY_ID ? { keyId: e.KMS_KEY_ID } : {}),
+          ...(e.CONTEXT_KEY_SECRET_ARN ? { contextKeySecretArn: e.CONTEXT_KEY_SECRET_ARN } : {}),
+        }
+      : {
+          kind: "local",
+          ...(e.SESSION_ENCRYPTION_KEY ? { key: Buffer.from(e.SESSION_ENCRYPTION_KEY, "base64") } : {}),
+          dataDir: e.LOCAL_DATA_DIR,
+        };
 
   return {
     target,

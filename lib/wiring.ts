@@ -52,6 +52,11 @@ export interface DependencyOptions {
   readonly logger: Logger;
   /** The clock of every repository and of the userbot layer (a login flow expires when the bot's step does). */
   readonly now?: () => Date;
+  /**
+   * A deployed stack's missing `KMS_KEY_ID` is refused at the first seal or open instead of at once (the CLI, where
+   * `sessions list` needs no key). Ignored in a Lambda, which always refuses to start without it.
+   */
+  readonly keyWhenUsed?: boolean;
   /** Sees the DynamoDB client before use (tests count what each update reads). */
   readonly configureDynamo?: (client: DynamoDBClient) => void;
   /**
@@ -101,7 +106,7 @@ export function createSecrets(env: Env): SecretSource {
 export function createDependencies(options: DependencyOptions): Dependencies {
   const { env, logger } = options;
   const now = options.now ?? (() => new Date());
-  const config = loadStoreConfig(env);
+  const config = loadStoreConfig(env, options.keyWhenUsed ? { keyWhenUsed: true } : {});
   const client = createDynamoClient(config);
   options.configureDynamo?.(client);
   const doc = createDocumentClient(client);

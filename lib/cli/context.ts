@@ -92,7 +92,9 @@ export function createContext(term: Terminal, env: Env): CliContext {
     err: (line = "") => void term.stderr.write(`${line}\n`),
     async store() {
       if (store) return store;
-      const deps = built ?? createDependencies({ env, logger: cliLogger(env), telegram: requireTelegram });
+      const deps =
+        built ??
+        createDependencies({ env, logger: cliLogger(env), telegram: requireTelegram, keyWhenUsed: true });
       built = deps;
       loaded = deps.config;
       if (deps.config.target === "local" && deps.config.endpoint)
@@ -101,7 +103,12 @@ export function createContext(term: Terminal, env: Env): CliContext {
       return store;
     },
     dependencies() {
-      built ??= createDependencies({ env, logger: cliLogger(env), telegram: requireTelegram });
+      built ??= createDependencies({
+        env,
+        logger: cliLogger(env),
+        telegram: requireTelegram,
+        keyWhenUsed: true,
+      });
       loaded = built.config;
       return built;
     },

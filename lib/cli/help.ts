@@ -11,7 +11,7 @@ const ENVIRONMENT = `Where it works:
   Deployed stack: set the table names (and no DYNAMODB_ENDPOINT), with AWS credentials as usual (AWS_PROFILE, …):
     SESSIONS_TABLE       the stack output SessionsTableName
     BOT_STATE_TABLE      the stack output BotStateTableName
-    KMS_KEY_ID           the stack output SessionKeyArn
+    KMS_KEY_ID           the stack output SessionKeyArn (only for what seals or opens a session; list needs none)
     AWS_REGION           the region the stack is deployed in
     CONTEXT_KEY_SECRET_ARN  the stack output ContextKeySecretArn (sealing and opening sessions)
   check, add and import talk to Telegram as the account: they need API_ID and API_HASH (my.telegram.org).

@@ -1,4 +1,4 @@
-import { ConfigError, type EncryptionConfig } from "../config";
+import { ConfigError, missingKmsKey, type EncryptionConfig } from "../config";
 import { registerSecret } from "../log";
 import { EnvelopeCipher, missingContextKey, type KeyProvider } from "./envelope";
 import { LocalKeyProvider } from "./local-key-provider";
@@ -29,6 +29,7 @@ export async function createCipher(config: EncryptionConfig, region?: string): P
  */
 export async function createKeyProvider(config: EncryptionConfig, region?: string): Promise<KeyProvider> {
   if (config.kind === "kms") {
+    if (!config.keyId) throw missingKmsKey();
     const arn = config.contextKeySecretArn;
     const [{ KMSClient }, { KmsKeyProvider }] = await Promise.all([
       import("@aws-sdk/client-kms"),

@@ -86,3 +86,36 @@ describe("sessions list on a big fleet", () => {
     expect(both.code).toBe(2);
   });
 });
+
+describe("sessions list against a deployed stack", () => {
+  /**
+   * A deployed stack as the CLI sees one: table names and a region, no DYNAMODB_ENDPOINT (the AWS SDK is pointed at
+   * DynamoDB Local through its own AWS_ENDPOINT_URL_DYNAMODB), and no KMS_KEY_ID.
+   */
+  const deployed = () => {
+    const base = cliEnv(store, { NO_COLOR: "1" });
+    delete base.DYNAMODB_ENDPOINT;
+    delete base.SESSION_ENCRYPTION_KEY;
+    return {
+      ...base,
+      AWS_ENDPOINT_URL_DYNAMODB: store.endpoint,
+      AWS_REGION: "eu-central-1",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+    };
+  };
+
+  it("lists without KMS_KEY_ID (it decrypts nothing); what needs the key says to set it", async () => {
+    const env = deployed();
+    const r = await runCli(["list", "--json"], { env });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { sessions: unknown[] }).sessions).toHaveLength(55);
+    const doctor = await runCli(["doctor", "--json"], { env });
+    const key = (
+      JSON.parse(doctor.stdout) as { checks: { name: string; state: string; detail: string }[] }
+    ).checks.find((c) => c.name === "Encryption key")!;
+    expect(key.state).toBe("fail");
+    expect(key.detail).toContain("Missing KMS_KEY_ID");
+  });
+});
