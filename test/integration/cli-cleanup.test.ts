@@ -74,6 +74,22 @@ describe("sessions cleanup", () => {
     expect(dc.stats().connectionsAccepted).toBe(0);
   });
 
+  it("--dry-run --json gives scripts what would be deleted, and changes nothing", async () => {
+    const r = await runCli(["cleanup", "--dry-run", "--json"], { env });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      dryRun: boolean;
+      olderThanDays: number;
+      deleted: { phone: string }[];
+      kept: string[];
+      fleet: Record<string, number>;
+    };
+    expect(out).toMatchObject({ dryRun: true, olderThanDays: 30, kept: [] });
+    expect(out.deleted.map((d) => d.phone).sort()).toEqual([phones[0], phones[1]].sort());
+    expect(out.fleet.error).toBe(3);
+    expect(await statuses()).toEqual(["error", "error", "error", "active", "paused", "deleted"]);
+  });
+
   it("without a terminal and without --yes: the count, then a refusal; nothing deleted", async () => {
     const r = await runCli(["cleanup"], { env, input: "y\n" });
     expect(r.code).toBe(2);

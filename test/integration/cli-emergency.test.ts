@@ -116,10 +116,20 @@ describe("remove-errors: remove every session in status error", () => {
   });
 
   it("without --older-than-days removes every error session; run again, there is nothing left to do", async () => {
-    const r = await runCli(["remove-errors", "--yes"], { env });
+    const r = await runCli(["remove-errors", "--yes", "--json"], { env });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("This will delete 1 session in error: +998904440004.");
-    expect(r.stdout).toContain("Deleted 1 session in error: 1 logged out at Telegram and destroyed");
+    // --json: the result alone on stdout, what is said on the way on stderr.
+    expect(r.stderr).toContain("This will delete 1 session in error: +998904440004.");
+    expect(JSON.parse(r.stdout)).toEqual({
+      found: 1,
+      deleted: 1,
+      loggedOut: 1,
+      alreadyDead: 0,
+      logoutPending: 0,
+      logoutRetriedUntil: null,
+      kept: [],
+      notTried: 0,
+    });
     expect((await statuses())["+998904440004"]).toBe("deleted");
 
     const again = await runCli(["remove-errors", "--yes"], { env });
@@ -325,8 +335,15 @@ describe("backup", () => {
     expect(sessions.join("\n")).toContain("skenc2.");
     expect(existsSync(join(root, folder!, "manifest.json"))).toBe(true);
 
-    const second = await runCli(["backup"], { env });
+    const second = await runCli(["backup", "--json"], { env });
     expect(second.code).toBe(0);
     expect(readdirSync(root)).toHaveLength(2);
+    const out = JSON.parse(second.stdout) as { target: string; folder: string; tables: unknown[] };
+    expect(out.target).toBe("local");
+    expect(existsSync(join(out.folder, "manifest.json"))).toBe(true);
+    expect(out.tables).toEqual([
+      { table: store.sessionsTable, items: 2 },
+      { table: store.botStateTable, items: 1 },
+    ]);
   });
 });

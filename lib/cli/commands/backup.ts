@@ -72,22 +72,34 @@ export const command: Command = {
     "Session strings stay encrypted in the backup; keep the key that opens them (KMS, or the local",
     ".data/session-encryption.key / SESSION_ENCRYPTION_KEY), which is not copied into it.",
   ].join("\n"),
+  options: { json: { type: "boolean", help: "print what was backed up as JSON for scripts (shape below)" } },
   examples: [
     "sessions backup",
-    "SESSIONS_TABLE=… BOT_STATE_TABLE=… KMS_KEY_ID=… AWS_REGION=… sessions backup",
+    "sessions backup --json | jq -r .folder",
+    "SESSIONS_TABLE=… BOT_STATE_TABLE=… AWS_REGION=… sessions backup",
   ],
-  async run(ctx) {
+  notes: [
+    "JSON shape (--json):",
+    '  local:    { "target": "local", "folder": "/…/backups/<time>", "tables": [ { "table": "…", "items": 0 } ] }',
+    '  deployed: { "target": "aws", "backups": [ { "table": "…", "backupArn": "arn:…" | null } ] }',
+  ].join("\n"),
+  async run(ctx, args) {
+    const json = args.values.json === true;
     const { config, client } = await ctx.store();
     const tables = [config.sessionsTable, config.botStateTable];
     const now = new Date();
     if (config.target === "aws") {
+      const backups: { table: string; backupArn: string | null }[] = [];
       for (const table of tables) {
         const out = await client.send(
           new CreateBackupCommand({ TableName: table, BackupName: `${table}-${stamp(now)}` }),
         );
-        ctx.out(`Backup of ${table} started: ${out.BackupDetails?.BackupArn ?? "(no ARN returned)"}`);
+        const arn = out.BackupDetails?.BackupArn ?? null;
+        backups.push({ table, backupArn: arn });
+        if (!json) ctx.out(`Backup of ${table} started: ${arn ?? "(no ARN returned)"}`);
       }
-      ctx.out("On-demand backups are kept until you delete them.");
+      if (json) ctx.out(JSON.stringify({ target: "aws", backups }, null, 2));
+      else ctx.out("On-demand backups are kept until you delete them.");
       return 0;
     }
     const dir = newBackupFolder(resolve(config.dataDir, "backups"), now);
@@ -107,6 +119,16 @@ export const command: Command = {
       )}\n`,
       { mode: 0o600, flag: "wx" },
     );
+    if (json) {
+      ctx.out(
+        JSON.stringify(
+          { target: "local", folder: dir, tables: tables.map((t) => ({ table: t, items: counts[t]! })) },
+          null,
+          2,
+        ),
+      );
+      return 0;
+    }
     ctx.out(`Backed up ${tables.map((t) => `${t} (${plural(counts[t]!, "item")})`).join(" and ")} to ${dir}`);
     ctx.out(
       "Session strings in it are encrypted; keep the local key (.data/session-encryption.key or SESSION_ENCRYPTION_KEY) too.",

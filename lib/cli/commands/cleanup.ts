@@ -97,9 +97,46 @@ export const command: Command = {
       help: `error sessions not changed for N days (default ${DEFAULT_CLEANUP_AFTER_DAYS})`,
     },
     yes: { type: "boolean", short: "y", help: "delete without asking (for scripts)" },
+    json: {
+      type: "boolean",
+      help: "print the result as JSON for scripts (shape below; the rest goes to stderr)",
+    },
   },
-  examples: ["sessions cleanup --dry-run", "sessions cleanup", "sessions cleanup --older-than-days 7 --yes"],
+  examples: [
+    "sessions cleanup --dry-run",
+    "sessions cleanup",
+    "sessions cleanup --older-than-days 7 --yes",
+    "sessions cleanup --dry-run --json | jq '.deleted[].phone'",
+  ],
+  notes: [
+    "JSON shape (--json):",
+    '  { "dryRun": false, "olderThanDays": 30, "cutoff": ISO,',
+    '    "deleted": [ { "phone": "+…", "updatedAt": ISO, "lastError": "…", "revocation": "logged-out" |',
+    '      "already-dead" | "not-confirmed", "retryUntil": ISO } ],',
+    '    "kept": ["+phone"], "logouts": [ { "phone": "+…", "state": "logged-out" | "already-dead" | "unconfirmed" |',
+    '      "pending", "giveUpAt": ISO } ], "fleet": { "active": 0, "paused": 0, "error": 0, "deleted": 0 } }',
+    "  With --dry-run, deleted and logouts are what would be done (no revocation or state).",
+  ].join("\n"),
   async run(ctx, args) {
+    const json = args.values.json === true;
+    // With --json, stdout carries only the result; what is said on the way goes to stderr.
+    const say = (line: string) => (json ? ctx.err(line) : ctx.out(line));
+    const result = (r: CleanupResult) =>
+      ctx.out(
+        JSON.stringify(
+          {
+            dryRun: r.dryRun,
+            olderThanDays: days,
+            cutoff: r.cutoff,
+            deleted: r.deleted,
+            kept: r.kept,
+            logouts: r.logouts,
+            fleet: r.fleet,
+          },
+          null,
+          2,
+        ),
+      );
     const days = parseDays(args.values["older-than-days"]);
     const dryRun = args.values["dry-run"] === true;
     const deps = await cleanupDeps(ctx);
@@ -112,21 +149,24 @@ export const command: Command = {
         ? `${plural(preview.logouts.length, "deleted session")} with a pending logout at Telegram to retry.`
         : undefined;
     if (preview.deleted.length === 0 && preview.logouts.length === 0) {
-      ctx.out(`No sessions ${which}, and no pending logouts. Nothing to do.`);
+      if (json) result(preview);
+      else ctx.out(`No sessions ${which}, and no pending logouts. Nothing to do.`);
       return EXIT.ok;
     }
     if (dryRun) {
+      if (json) {
+        result(preview);
+        return EXIT.ok;
+      }
       ctx.out(`Would delete ${plural(preview.deleted.length, "session")} ${which}:`);
       for (const line of listLines(preview)) ctx.out(line);
       if (pendingLine) ctx.out(`Would retry: ${pendingLine}`);
       ctx.out("Dry run: nothing was changed. Run without --dry-run to do it.");
       return EXIT.ok;
     }
-    ctx.out(
-      `This will log out at Telegram and delete ${plural(preview.deleted.length, "session")} ${which}:`,
-    );
-    for (const line of listLines(preview)) ctx.out(line);
-    if (pendingLine) ctx.out(`It also retries: ${pendingLine}`);
+    say(`This will log out at Telegram and delete ${plural(preview.deleted.length, "session")} ${which}:`);
+    for (const line of listLines(preview)) say(line);
+    if (pendingLine) say(`It also retries: ${pendingLine}`);
     const yes = await confirm(`Delete ${plural(preview.deleted.length, "session")}?`, {
       yes: args.values.yes === true,
       interactive: ctx.interactive,
@@ -137,12 +177,16 @@ export const command: Command = {
     if (!yes) throw new CliError("Nothing deleted: you did not confirm.");
 
     ctx.err(`Logging out and deleting ${plural(preview.deleted.length, "session")}…`);
-    const result = await runCleanup(deps, { olderThanDays: days, actor: ctx.actor });
-    const logouts = logoutsLine(result);
+    const done = await runCleanup(deps, { olderThanDays: days, actor: ctx.actor });
+    if (json) {
+      result(done);
+      return EXIT.ok;
+    }
+    const logouts = logoutsLine(done);
     if (logouts) ctx.out(logouts);
-    const by = (o: string) => result.deleted.filter((d) => d.revocation === o).length;
+    const by = (o: string) => done.deleted.filter((d) => d.revocation === o).length;
     ctx.out(
-      `Deleted ${plural(result.deleted.length, "session")} ${which}: ${count(by("logged-out"))} logged out at ` +
+      `Deleted ${plural(done.deleted.length, "session")} ${which}: ${count(by("logged-out"))} logged out at ` +
         `Telegram and destroyed, ${count(by("already-dead"))} already refused by Telegram and destroyed, ` +
         `${count(by("not-confirmed"))} with the logout pending.`,
     );
@@ -151,11 +195,11 @@ export const command: Command = {
         "Telegram could not be reached for some keys: they may still work there. Their logout is retried by " +
           "`sessions revoke-pending` and the weekly cleanup; only for that is their encrypted string kept.",
       );
-    if (result.kept.length)
+    if (done.kept.length)
       ctx.out(
-        `Kept ${plural(result.kept.length, "session")} that changed meanwhile (logged in again): ${result.kept.join(", ")}.`,
+        `Kept ${plural(done.kept.length, "session")} that changed meanwhile (logged in again): ${done.kept.join(", ")}.`,
       );
-    const f = result.fleet;
+    const f = done.fleet;
     ctx.out(
       `Fleet now: ${count(f.active)} active, ${count(f.paused)} paused, ${count(f.error)} error, ${count(f.deleted)} deleted.`,
     );

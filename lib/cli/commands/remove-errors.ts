@@ -46,9 +46,50 @@ export const command: Command = {
   options: {
     "older-than-days": { type: "string", value: "N", help: "only sessions in error not updated for N days" },
     yes: { type: "boolean", short: "y", help: "delete without asking (for scripts)" },
+    json: {
+      type: "boolean",
+      help: "print the result as JSON for scripts (shape below; the rest goes to stderr)",
+    },
   },
-  examples: ["sessions remove-errors", "sessions remove-errors --older-than-days 30 --yes"],
+  examples: [
+    "sessions remove-errors",
+    "sessions remove-errors --older-than-days 30 --yes",
+    "sessions remove-errors --yes --json | jq .deleted",
+  ],
+  notes: [
+    "JSON shape (--json):",
+    '  { "found": 0, "deleted": 0, "loggedOut": 0, "alreadyDead": 0, "logoutPending": 0,',
+    '    "logoutRetriedUntil": ISO | null, "kept": ["+phone"], "notTried": 0 }',
+    "  deleted = loggedOut + alreadyDead + logoutPending; kept: changed meanwhile, left as they are.",
+  ].join("\n"),
   async run(ctx, args) {
+    const json = args.values.json === true;
+    // With --json, stdout carries only the result; what is said on the way goes to stderr.
+    const say = (line: string) => (json ? ctx.err(line) : ctx.out(line));
+    const result = (r: {
+      found: number;
+      deleted: number;
+      ended: Record<"logged-out" | "already-dead" | "not-confirmed", number>;
+      retryUntil?: string | undefined;
+      kept: readonly string[];
+      notTried: number;
+    }) =>
+      ctx.out(
+        JSON.stringify(
+          {
+            found: r.found,
+            deleted: r.deleted,
+            loggedOut: r.ended["logged-out"],
+            alreadyDead: r.ended["already-dead"],
+            logoutPending: r.ended["not-confirmed"],
+            logoutRetriedUntil: r.retryUntil ?? null,
+            kept: r.kept,
+            notTried: r.notTried,
+          },
+          null,
+          2,
+        ),
+      );
     const days = parseDays(args.values["older-than-days"]);
     const cutoff = new Date(Date.now() - (days ?? 0) * 86_400_000);
     const which = `in error${days !== undefined ? ` (older than ${plural(days, "day")})` : ""}`;
@@ -79,13 +120,21 @@ export const command: Command = {
 
       const phones = await errorPhonesBefore(sessions, cutoff);
       if (phones.length === 0) {
-        ctx.out(`No sessions ${which}. Nothing to delete.`);
+        if (json)
+          result({
+            found: 0,
+            deleted: 0,
+            ended: { "logged-out": 0, "already-dead": 0, "not-confirmed": 0 },
+            kept: [],
+            notTried: 0,
+          });
+        else ctx.out(`No sessions ${which}. Nothing to delete.`);
         return EXIT.ok;
       }
       const preview =
         phones.slice(0, PREVIEW).join(", ") +
         (phones.length > PREVIEW ? `, and ${phones.length - PREVIEW} more` : "");
-      ctx.out(`This will delete ${plural(phones.length, "session")} ${which}: ${preview}.`);
+      say(`This will delete ${plural(phones.length, "session")} ${which}: ${preview}.`);
       const yes = await confirm(`Delete ${plural(phones.length, "session")}?`, {
         yes: args.values.yes === true,
         interactive: ctx.interactive,
@@ -137,22 +186,24 @@ export const command: Command = {
         progress.stop();
       }
 
-      ctx.out(
-        `Deleted ${plural(deleted, "session")} ${which}: ${count(ended["logged-out"])} logged out at Telegram and ` +
-          `destroyed, ${count(ended["already-dead"])} already refused by Telegram and destroyed, ` +
-          `${count(ended["not-confirmed"])} with the logout pending.`,
-      );
+      const left = phones.length - deleted - kept.length;
+      if (json) result({ found: phones.length, deleted, ended, retryUntil, kept, notTried: left });
+      else
+        ctx.out(
+          `Deleted ${plural(deleted, "session")} ${which}: ${count(ended["logged-out"])} logged out at Telegram and ` +
+            `destroyed, ${count(ended["already-dead"])} already refused by Telegram and destroyed, ` +
+            `${count(ended["not-confirmed"])} with the logout pending.`,
+        );
       if (ended["not-confirmed"] > 0)
         ctx.err(
           `Telegram could not be reached for ${plural(ended["not-confirmed"], "key")}: they may still work there. ` +
             `Their logout is retried until ${retryUntil ?? "the give-up date"} (\`sessions revoke-pending\`, the ` +
             "weekly cleanup); only for that is their encrypted string kept.",
         );
-      if (kept.length)
+      if (kept.length && !json)
         ctx.out(
           `Kept ${plural(kept.length, "session")} that changed meanwhile (logged in again or touched): ${kept.join(", ")}.`,
         );
-      const left = phones.length - deleted - kept.length;
       if (failure !== undefined) {
         ctx.err(
           `Stopped by an error after ${deleted} of ${phones.length}; ${left} not tried. Run the command again to continue.`,
