@@ -36,7 +36,19 @@ export function suggest(input: string, names: readonly string[]): string | undef
   return best && best.d <= 2 ? best.n : undefined;
 }
 
-function parseCommandArgs(command: Command, argv: string[]): ParsedArgs & { help: boolean } {
+/**
+ * A negative number (`-4123…`, e.g. the hash of a login: Telegram's hashes are signed 64-bit numbers) is a value,
+ * not an option: node's parseArgs would read it as short options, so it is swapped for a token before parsing and
+ * back after.
+ */
+const NEGATIVE = /^-\d+$/;
+const NEGATIVE_TOKEN = "\u0000negative:";
+const hideNegative = (arg: string) => (NEGATIVE.test(arg) ? `${NEGATIVE_TOKEN}${arg.slice(1)}` : arg);
+const showNegative = (arg: string) =>
+  arg.startsWith(NEGATIVE_TOKEN) ? `-${arg.slice(NEGATIVE_TOKEN.length)}` : arg;
+
+/** Exported for the unit tests. */
+export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs & { help: boolean } {
   const options = Object.fromEntries(
     Object.entries(command.options ?? {}).map(([name, spec]) => [
       name,
@@ -50,7 +62,7 @@ function parseCommandArgs(command: Command, argv: string[]): ParsedArgs & { help
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: argv.map(hideNegative),
       options: { ...options, help: { type: "boolean", short: "h" } },
       allowPositionals: true,
       strict: true,
@@ -72,7 +84,17 @@ function parseCommandArgs(command: Command, argv: string[]): ParsedArgs & { help
     }
     throw new UsageError((err as Error).message, hint);
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values = Object.fromEntries(
+    Object.entries(parsed.values).map(([k, v]) => [
+      k,
+      typeof v === "string"
+        ? showNegative(v)
+        : Array.isArray(v)
+          ? v.map((x) => (typeof x === "string" ? showNegative(x) : x))
+          : v,
+    ]),
+  ) as Record<string, string | boolean | undefined>;
+  parsed = { ...parsed, positionals: parsed.positionals.map(showNegative) };
   const help = values.help === true;
   delete values.help;
   if (!help) {
