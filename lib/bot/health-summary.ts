@@ -48,9 +48,11 @@ export function renderHealthSummary(t: Texts, s: HealthCheckSummary): string {
   }
   if (s.unfinished) parts.push(t.notify.runUnfinished(s.unfinished.checksNotFinished));
   parts.push(
-    [t.notify.runCounts(s.counts), ...(s.withoutTwoFa ? [t.notify.withoutTwoFa(s.withoutTwoFa)] : [])].join(
-      "\n",
-    ),
+    [
+      t.notify.runCounts(s.counts),
+      ...(s.withoutTwoFa ? [t.notify.withoutTwoFa(s.withoutTwoFa)] : []),
+      ...(s.restricted ? [t.notify.restricted(s.restricted)] : []),
+    ].join("\n"),
   );
   return parts.join("\n\n");
 }

@@ -129,9 +129,10 @@ export async function checkAll(
     ),
   );
 
-  const [fleet, withoutTwoFa] = await Promise.all([
+  const [fleet, withoutTwoFa, restricted] = await Promise.all([
     deps.sessions.countByStatus(),
     deps.sessions.countActiveWithoutTwoFa(),
+    deps.sessions.countActiveRestricted(),
   ]);
   countFleet(metrics, fleet);
   const summary: HealthCheckSummary = {
@@ -148,6 +149,7 @@ export async function checkAll(
     ...(frozen.length > 0 ? { newlyFrozen: frozen } : {}),
     ...(newLogins.length > 0 ? { newLogins } : {}),
     withoutTwoFa,
+    restricted,
     fleet,
   };
   deps.logger.info("Health check finished", {
@@ -156,6 +158,7 @@ export async function checkAll(
     failedByReason: summary.failedByReason,
     newLogins: newLogins.length,
     withoutTwoFa,
+    restricted,
     fleet,
   });
   if (deps.runs) {

@@ -55,10 +55,11 @@ async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean):
   let summary: HealthCheckSummary;
   let notify: boolean;
   try {
-    const [notes, fleet, withoutTwoFa] = await Promise.all([
+    const [notes, fleet, withoutTwoFa, restricted] = await Promise.all([
       deps.runs.notes(runId),
       deps.sessions.countByStatus(),
       deps.sessions.countActiveWithoutTwoFa(),
+      deps.sessions.countActiveRestricted(),
     ]);
     summary = {
       runId,
@@ -82,6 +83,7 @@ async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean):
       ...(notes.frozen.length > 0 ? { newlyFrozen: notes.frozen.slice(0, SUMMARY_LIST_LIMIT) } : {}),
       ...(notes.newLogins.length > 0 ? { newLogins: notes.newLogins.slice(0, SUMMARY_LIST_LIMIT) } : {}),
       withoutTwoFa,
+      restricted,
       fleet,
       ...(unfinished
         ? {
@@ -102,6 +104,7 @@ async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean):
       failedByReason: summary.failedByReason,
       newLogins: summary.newLogins?.length ?? 0,
       withoutTwoFa,
+      restricted,
       ...(summary.unfinished ? { unfinished: summary.unfinished } : {}),
       fleet,
       notifyingAdmins: notify,

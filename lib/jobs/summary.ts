@@ -145,6 +145,8 @@ export interface HealthCheckSummary {
   readonly newLogins?: readonly NewLoginNote[];
   /** Active sessions whose account has no 2FA password (as their last check read it). Absent: not counted. */
   readonly withoutTwoFa?: number;
+  /** Active sessions Telegram limits (as their last @SpamBot check read it). Absent: not counted. */
+  readonly restricted?: number;
   /** Sessions whose check could not be completed (their messages are in the DLQ), at most `SUMMARY_LIST_LIMIT`. */
   readonly notChecked: readonly SessionNeedingAttention[];
   /** The fleet per status when the run ended. */

@@ -834,6 +834,15 @@ export class SessionRepository {
     });
   }
 
+  /** Active sessions Telegram limits now, as their last @SpamBot check read it (`isRestricted`). */
+  async countActiveRestricted(now: Date = this.now()): Promise<number> {
+    return this.countStatus("active", {
+      expression: "#rs = :forever OR (#rs = :limited AND #ru > :now)",
+      names: { "#rs": "restrictionState", "#ru": "restrictionUntil" },
+      values: { ":forever": "limited-forever", ":limited": "limited", ":now": now.toISOString() },
+    });
+  }
+
   private async countFresh(): Promise<Record<SessionStatus, number>> {
     const entries = await Promise.all(
       SESSION_STATUSES.map(async (status) => [status, await this.countStatus(status)] as const),

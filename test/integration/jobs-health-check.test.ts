@@ -4,6 +4,8 @@ import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { createDispatchHandler } from "../../functions/health-check-dispatch";
 import { createWorkerHandler } from "../../functions/health-check-worker";
+import { renderHealthSummary } from "../../lib/bot/health-summary";
+import { LOCALES } from "../../lib/bot/locales";
 import { checkAll, type CheckProgress } from "../../lib/jobs/check-all";
 import { powertoolsMetrics } from "../../lib/jobs/metrics";
 import { InMemoryCheckQueue, sqsRecord } from "../../lib/jobs/queue";
@@ -582,5 +584,37 @@ describe("checking every session from the CLI (no queue)", () => {
     expect(f.userbots.calls.every((c) => c.options.actor === "cli:operator")).toBe(true);
     expect(f.userbots.connections.get(paused)).toBeUndefined();
     expect(f.summaries).toEqual([]);
+  });
+
+  it("counts the active sessions Telegram limits (their last @SpamBot reading) in the summary and its text", async () => {
+    const f = await fleet();
+    const [forever, until, past, free] = [await f.add(), await f.add(), await f.add(), await f.add()];
+    const checkedAt = "2026-11-26T00:00:00Z";
+    const readings = [
+      [forever, { state: "limited-forever", checkedAt }],
+      [until, { state: "limited", until: "2026-12-20T00:00:00Z", checkedAt }],
+      [past, { state: "limited", until: "2026-11-20T00:00:00Z", checkedAt }],
+      [free, { state: "free", checkedAt }],
+    ] as const;
+    for (const [phone, restriction] of readings) {
+      const row = await f.sessions.require(phone);
+      await f.sessions.recordCheck(phone, row.version, { restriction });
+    }
+    const summary = await checkAll(
+      {
+        sessions: f.sessions,
+        userbots: f.userbots,
+        logger: createLogger({ service: "test", level: "SILENT" }),
+        now: () => new Date("2026-11-27T00:00:00Z"),
+      },
+      { concurrency: 2, actor: "cli:operator" },
+    );
+    expect(summary.restricted).toBe(2);
+    expect(renderHealthSummary(LOCALES.en, summary)).toContain(
+      "🚫 2 active session(s) limited by Telegram (last @SpamBot check).",
+    );
+    expect(renderHealthSummary(LOCALES.ru, summary)).toContain(
+      "🚫 Активных сессий с ограничениями Telegram (последняя проверка @SpamBot): 2.",
+    );
   });
 });

@@ -341,6 +341,8 @@ export interface Texts {
     readonly newLogins: (logins: readonly NewLoginText[]) => string;
     /** Under the counts: active sessions whose account has no 2FA password. */
     readonly withoutTwoFa: (n: number) => string;
+    /** Under the counts: active sessions Telegram limits (their last @SpamBot check). */
+    readonly restricted: (n: number) => string;
     /** A summary button (owners): end this login, or every other login of the account. */
     readonly endLoginButton: (phone: string, device: string) => string;
     readonly endOthersButton: (phone: string) => string;
@@ -688,6 +690,7 @@ export const en: Texts = {
         .join("\n") +
       "\n\nIf nobody you know logged in, an owner ends it with the buttons below (or 📱 Devices on the card).",
     withoutTwoFa: (n) => `⚠️ ${n} active session(s) without a 2FA password.`,
+    restricted: (n) => `🚫 ${n} active session(s) limited by Telegram (last @SpamBot check).`,
     endLoginButton: (p, d) => `⛔ ${p}: end ${d}`,
     endOthersButton: (p) => `⛔ ${p}: end all other devices`,
   },

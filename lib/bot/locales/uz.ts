@@ -320,6 +320,7 @@ export const uz: Texts = {
         .join("\n") +
       "\n\nAgar bu tanish odam bo'lmasa, egasi quyidagi tugmalar (yoki kartadagi 📱 Qurilmalar) bilan tugatadi.",
     withoutTwoFa: (n) => `⚠️ 2FA parolsiz faol sessiyalar: ${n}.`,
+    restricted: (n) => `🚫 Telegram cheklagan faol sessiyalar (oxirgi @SpamBot tekshiruvi): ${n}.`,
     endLoginButton: (p, d) => `⛔ ${p}: ${d} ni tugatish`,
     endOthersButton: (p) => `⛔ ${p}: boshqa barchasini tugatish`,
   },
