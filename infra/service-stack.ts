@@ -160,7 +160,12 @@ export class ServiceStack extends Stack {
         "Invoked synchronously by API Gateway, where a dead-letter queue never receives anything: an update that " +
         "fails is answered non-2xx and Telegram delivers it again.",
     });
-    grantTableAccess(this.adminBot.role, { ...sessions, write: true, indexes: [BY_STATUS_INDEX] });
+    // byRevocation: a login again finishing a store whose answer was lost finds the old key it moved aside.
+    grantTableAccess(this.adminBot.role, {
+      ...sessions,
+      write: true,
+      indexes: [BY_STATUS_INDEX, BY_REVOCATION_INDEX],
+    });
     grantTableAccess(this.adminBot.role, { ...botState, items: botStateGrants("adminBot") });
     grantSessionKey(stateful, "adminBot", this.adminBot);
     stateful.appSecret.grantRead(this.adminBot.role);

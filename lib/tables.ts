@@ -32,12 +32,14 @@ export const BY_STATUS_INDEX = "byStatus";
 /**
  * GSI of the sessions table: deleted sessions whose key's logout at Telegram is still pending (`revocationState`
  * "pending"), by the date they are given up. Sparse: a settled logout removes `revocationGiveUpAt`, so only pending
- * tombstones are in it, and the cleanup's retry reads nothing else.
+ * tombstones are in it, and the cleanup's retry reads nothing else. The old keys of replaced sessions whose logout is
+ * pending are in it too, under their own partition value (`pending-replaced`).
  */
 export const BY_REVOCATION_INDEX = "byRevocation";
 
 /**
- * Sessions: one item per Telegram account, keyed by the phone number in E.164.
+ * Sessions: one item per Telegram account, keyed by the phone number in E.164, and the old keys of replaced sessions
+ * whose logout at Telegram is pending (`SESSIONS_ITEMS`).
  * `expiresAt` is set only on tombstones of deleted sessions whose key is settled (logged out, or given up), so they
  * disappear on their own; a tombstone whose logout at Telegram is still pending has none until the retry settles it.
  */
@@ -94,6 +96,14 @@ export const SESSIONS_ITEMS = {
     match: "prefix",
     owner: "lib/sessions/repository.ts",
     holds: "a session, keyed by its phone number in E.164 (`+<digits>`)",
+  },
+  replacedKey: {
+    key: "REPLACED#+",
+    match: "prefix",
+    owner: "lib/sessions/repository.ts",
+    holds:
+      "the old key of a phone logged in again or imported over, kept only while its logout at Telegram is pending " +
+      "(`REPLACED#<phone>#<replaced at>`; `revocationState` `pending-replaced` in the `byRevocation` index)",
   },
 } as const satisfies Record<string, ItemFamily>;
 

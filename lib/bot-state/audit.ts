@@ -15,7 +15,10 @@ export type AuditAction =
   | "session.paused"
   | "session.resumed"
   | "session.deleted"
-  /** A retry of a deleted session's pending logout at Telegram: settled, still pending, or given up. */
+  /**
+   * A logout at Telegram of a deleted session's pending key, or of a replaced key (a phone logged in again or
+   * imported over): settled, still pending, or given up.
+   */
   | "session.logout"
   | "session.failed"
   | "session.checked"

@@ -11,7 +11,7 @@
 import type { Phone } from "../sessions/phone";
 import type { LoginOutcome, LoginService, QrLoginOutcome, QrLoginService } from "../telegram/contract";
 import type { BotDeps } from "./context";
-import { sessionCard, type View } from "./views";
+import { formatTime, sessionCard, type View } from "./views";
 import type { Texts } from "./locales";
 import type { PendingInput } from "../bot-state/chat-memory";
 import { esc } from "./html";
@@ -126,7 +126,24 @@ export function loggedInCard(
   t: Texts,
   o: Extract<LoginOutcome | QrLoginOutcome, { kind: "logged-in" }>,
 ): View {
-  return sessionCard(t, o.session, t.add.loggedIn(o.replaced));
+  return sessionCard(t, o.session, loggedInText(t, o));
+}
+
+/** "Logged in", and, when it replaced a session, what became of the old key at Telegram. */
+export function loggedInText(
+  t: Texts,
+  o: Extract<LoginOutcome | QrLoginOutcome, { kind: "logged-in" }>,
+  said: string = t.add.loggedIn(o.replaced),
+): string {
+  const p = o.previousKey;
+  if (!p) return said;
+  const previous =
+    p.outcome === "logged-out"
+      ? t.add.previousKeyLoggedOut
+      : p.outcome === "already-dead"
+        ? t.add.previousKeyAlreadyDead(esc(p.code))
+        : t.add.previousKeyPending(formatTime(p.retryUntil, t), esc(p.reason));
+  return `${said}\n${previous}`;
 }
 
 /** Moves the admin's pending step along after a login outcome (chat and Mini App alike). */

@@ -4,7 +4,7 @@
  */
 import { registerSecret } from "../log";
 import type { Session } from "../sessions";
-import type { LoginOutcome, QrLoginOutcome } from "../telegram/contract";
+import type { LoginOutcome, PreviousKeyOutcome, QrLoginOutcome } from "../telegram/contract";
 import type { CliContext } from "./context";
 import { accountLabel, plural } from "./format";
 
@@ -16,14 +16,39 @@ export async function readSecret(answer: Promise<string>): Promise<string> {
   return value;
 }
 
-/** What a successful login prints on stdout. */
-export function loggedInLine(session: Session, replaced: boolean, ctx: CliContext): string {
+/** What a successful login prints on stdout (and, when it replaced a session, what became of the old key). */
+export function loggedInLine(
+  session: Session,
+  replaced: boolean,
+  ctx: CliContext,
+  previousKey?: PreviousKeyOutcome,
+): string {
   const s = session;
   return (
     `${ctx.colors.green("Logged in")}: ${s.phone} as ${accountLabel(s.account)}${s.account ? ` (id ${s.account.userId})` : ""}. ` +
     `The session is stored encrypted, status ${s.status}` +
-    `${replaced ? ", replacing the old one" : ""}; the health check includes it from now on.`
+    `${replaced ? ", replacing the old one" : ""}; the health check includes it from now on.` +
+    (previousKey ? `\n${previousKeyLine(previousKey)}` : "")
   );
+}
+
+/** What became of the key a login or an import replaced, in one line. */
+export function previousKeyLine(previousKey: PreviousKeyOutcome): string {
+  switch (previousKey.outcome) {
+    case "logged-out":
+      return "The previous key was logged out at Telegram.";
+    case "already-dead":
+      return `Telegram already refused the previous key (${previousKey.code}); there was nothing left to log out.`;
+    case "pending":
+      return (
+        `The previous key could not be logged out at Telegram (${previousKey.reason}); the logout is retried until ` +
+        `${utcMinute(previousKey.retryUntil)} by the weekly cleanup and \`sessions revoke-pending\`.`
+      );
+  }
+}
+
+function utcMinute(iso: string): string {
+  return `${iso.slice(0, 16).replace("T", " ")} UTC`;
 }
 
 /** The text after "Not logged in: " for a failure both logins share, or undefined for the others. */

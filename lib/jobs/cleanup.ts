@@ -5,7 +5,9 @@
  *      sparse `byRevocation` index, no scan) is tried again under its lease. Confirmed (logged out, or Telegram
  *      already refuses the key): the ciphertext is destroyed. Still not confirmed at or after its give-up date: the
  *      ciphertext is destroyed anyway and the audit says the logout was never confirmed. Otherwise it waits for the
- *      next run.
+ *      next run. The old keys of phones logged in again or imported over whose logout was not confirmed (their own
+ *      items, their own partition of the same index) are retried the same way: settled or given up, the item and its
+ *      ciphertext are deleted.
  *   2. Sessions in `error` whose `updatedAt` is older than the cut-off (the `byStatus` key condition, oldest first)
  *      are deleted the way every delete is (lib/telegram's deleteSession): under the session's lease, still an old
  *      error as leased (one logged in again meanwhile survives), its key logged out at Telegram first, the tombstone
@@ -36,7 +38,7 @@ export interface CleanupDeps {
   readonly sessions: SessionRepository;
   readonly audit: AuditLog;
   /** Logs keys out at Telegram: the delete of an old error, the retry of a pending logout. */
-  readonly userbots: Pick<UserbotService, "deleteSession" | "retryRevocation">;
+  readonly userbots: Pick<UserbotService, "deleteSession" | "retryRevocation" | "retryReplacedKey">;
   readonly logger: Logger;
   readonly metrics: JobMetrics;
   readonly now: () => Date;
@@ -77,6 +79,8 @@ export interface CleanupResult {
   /** The pending logouts tried again (or, in a dry run, that would be), and where each one ended. */
   readonly logouts: readonly {
     readonly phone: Phone;
+    /** The old key of a phone logged in again or imported over (its session is not deleted). */
+    readonly previousKey?: true;
     /** After the retry: logged-out / already-dead (destroyed), unconfirmed (given up, destroyed), pending. */
     readonly state?: RevocationState;
     readonly giveUpAt?: string;
@@ -153,6 +157,43 @@ export async function runCleanup(deps: CleanupDeps, options: CleanupOptions = {}
               return;
             }
             throw err;
+          }
+        }),
+      ),
+    );
+    cursor = page.cursor;
+  } while (cursor);
+
+  // 1b. The replaced keys whose logout is pending: the same, on their own items.
+  cursor = undefined;
+  do {
+    const page = await deps.sessions.listPendingReplacedKeys({
+      limit: CLEANUP_PAGE_SIZE,
+      ...(cursor ? { cursor } : {}),
+    });
+    await Promise.all(
+      page.items.map((key) =>
+        limit(async () => {
+          if (dryRun) {
+            logouts.push({ phone: key.phone, previousKey: true, giveUpAt: key.revocation.giveUpAt });
+            return;
+          }
+          if (!timeLeft()) {
+            leftForNextRun++;
+            return;
+          }
+          try {
+            const { state } = await deps.userbots.retryReplacedKey(key, { deadlineMs, actor });
+            logouts.push({
+              phone: key.phone,
+              previousKey: true,
+              state: state.state,
+              ...(state.state === "pending" ? { giveUpAt: state.giveUpAt } : {}),
+            });
+          } catch (err) {
+            if (!(err instanceof RevocationSettledError)) throw err;
+            // Settled or counted by another retry meanwhile.
+            deps.logger.info("Replaced key's logout not retried in this run", { phone: key.phone });
           }
         }),
       ),

@@ -28,6 +28,7 @@ import { LOCALES, languageFromCode, type Texts } from "../bot/locales";
 import {
   applyPendingChange,
   loggedInCard,
+  loggedInText,
   loginEndedText,
   pendingAfterLogin,
   pendingAfterQr,
@@ -304,7 +305,7 @@ async function loggedIn(
 ): Promise<PageAnswer> {
   const card = loggedInCard(t, o);
   await tellChat(deps, adminId, card.text, card.keyboard);
-  return { done: true, success: true, message: t.miniapp.loggedIn(o.replaced) };
+  return { done: true, success: true, message: loggedInText(t, o, t.miniapp.loggedIn(o.replaced)) };
 }
 
 /** The login is over without a session: the page and the chat both say why. */

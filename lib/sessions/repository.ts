@@ -14,6 +14,7 @@ import {
   type AttributeValue,
 } from "@aws-sdk/client-dynamodb";
 import {
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -126,6 +127,95 @@ export interface StoredSecrets {
  * `no-secret`: a settled tombstone), or nothing written because the row changed since it was read (`changed`).
  */
 export type RewrapOutcome = "migrated" | "already-new" | "no-secret" | "changed";
+
+/**
+ * The old key of a phone that was logged in again or imported over, kept (its ciphertext, bound to the phone as it
+ * was) only until its logout at Telegram is confirmed or given up: an item of its own in the sessions table
+ * (`REPLACED#<phone>#<replacedAt>`, lib/tables.ts), in the sparse `byRevocation` index under its own partition
+ * value, so the cleanup's retry finds it without a scan and the session lists never see it.
+ */
+export interface ReplacedKey {
+  /** The item's key. */
+  readonly id: string;
+  readonly phone: Phone;
+  /** ISO: when the new key replaced it. */
+  readonly replacedAt: string;
+  /** Who the old key was at Telegram (its device and API id), to log it out as itself. */
+  readonly identity?: SessionIdentity;
+  /** Pending from the replacement on (`attempts` 0 until the first logout is tried). */
+  readonly revocation: Extract<KeyRevocation, { state: "pending" }>;
+}
+
+/** The `revocationState` of a replaced key whose logout is pending: its own partition of `byRevocation`. */
+export const REPLACED_KEY_PENDING = "pending-replaced";
+
+/** The key prefix of replaced keys (lib/tables.ts `SESSIONS_ITEMS.replacedKey`). */
+export const REPLACED_KEY_PREFIX = "REPLACED#";
+
+interface ReplacedKeyItem {
+  phone: string;
+  replacedPhone: string;
+  replacedAt: string;
+  sessionCiphertext: string;
+  revocationState: typeof REPLACED_KEY_PENDING;
+  revocationGiveUpAt: string;
+  revocationFirstTriedAt: string;
+  revocationLastTriedAt: string;
+  revocationAttempts: number;
+  revocationLastError: string;
+  deviceModel?: string;
+  systemVersion?: string;
+  appVersion?: string;
+  langCode?: string;
+  systemLangCode?: string;
+  apiId?: number;
+  testServers?: boolean;
+}
+
+function replacedKeyItem(
+  old: SessionItem,
+  now: Date,
+  giveUpDays: number,
+  sessionCiphertext: string,
+): ReplacedKeyItem {
+  const at = now.toISOString();
+  const device = deviceOf(old);
+  return {
+    ...(device ? deviceAttributes(device) : {}),
+    phone: `${REPLACED_KEY_PREFIX}${old.phone}#${at}`,
+    replacedPhone: old.phone,
+    replacedAt: at,
+    sessionCiphertext,
+    revocationState: REPLACED_KEY_PENDING,
+    revocationGiveUpAt: new Date(now.getTime() + giveUpDays * 86_400_000).toISOString(),
+    revocationFirstTriedAt: at,
+    revocationLastTriedAt: at,
+    revocationAttempts: 0,
+    revocationLastError: "not tried yet",
+    ...(old.apiId !== undefined ? { apiId: old.apiId } : {}),
+    ...(old.testServers ? { testServers: true } : {}),
+  };
+}
+
+function toReplacedKey(item: ReplacedKeyItem): ReplacedKey {
+  const device = deviceOf(item as unknown as SessionItem);
+  return {
+    id: item.phone,
+    phone: item.replacedPhone as Phone,
+    replacedAt: item.replacedAt,
+    ...(device && item.apiId !== undefined
+      ? { identity: { device, apiId: item.apiId, ...(item.testServers ? { testServers: true } : {}) } }
+      : {}),
+    revocation: {
+      state: "pending",
+      firstTriedAt: item.revocationFirstTriedAt,
+      lastTriedAt: item.revocationLastTriedAt,
+      giveUpAt: item.revocationGiveUpAt,
+      attempts: item.revocationAttempts,
+      lastError: item.revocationLastError,
+    },
+  };
+}
 
 /** What a DynamoDB read of the table consumed, for tests and benchmarks that prove no scan happened. */
 export interface ReadStats {
@@ -1043,6 +1133,18 @@ export class SessionRepository {
     identity?: SessionIdentity,
     proxy?: ProxySettings,
   ): Promise<Session> {
+    return this.reloginWith(phone, sessionString, account, expectedVersion, identity, proxy);
+  }
+
+  private async reloginWith(
+    phone: Phone,
+    sessionString: string,
+    account: TelegramAccount,
+    expectedVersion: number | undefined,
+    identity: SessionIdentity | undefined,
+    proxy?: ProxySettings,
+    alsoPut?: TransactPut,
+  ): Promise<Session> {
     const sessionCiphertext = await this.cipher.encrypt(sessionString, this.secretContext(phone));
     // A new key is who it was created as: its identity replaces the old key's. The proxy, the operator's, stays,
     // unless the login went through another one (`proxy`), which the new key is then known by.
@@ -1068,7 +1170,187 @@ export class SessionRepository {
         "lastName",
         ...(identity ? (["apiId", "testServers"] as const) : []),
       ],
+      alsoPut,
     );
+  }
+
+  /**
+   * A new key for a phone that has a session (a login again, or an import over it), when the old key must be logged
+   * out afterwards: in one transaction, the row takes the new key (as `relogin`, conditional on `expected.version`,
+   * so the key moved is exactly the one replaced) and the old ciphertext moves, as it is, to a replaced-key item
+   * (`REPLACED#<phone>#<time>`) whose logout is pending from the start (no attempt yet, given up after
+   * `revocationGiveUpDays`). The old key is never destroyed here while it may be alive at Telegram: the caller logs
+   * it out and settles the item (`settleReplacedKey`), or the cleanup's retry does. A row without a stored key
+   * (none to end) is simply logged in again, with no item. Throws as `relogin` does (`StaleVersionError`, …).
+   */
+  async replaceKey(
+    phone: Phone,
+    sessionString: string,
+    account: TelegramAccount,
+    identity: SessionIdentity | undefined,
+    expected: Session,
+    proxy?: ProxySettings,
+  ): Promise<{ readonly session: Session; readonly replacedKey?: ReplacedKey }> {
+    const old = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { phone }, ConsistentRead: true }),
+    );
+    const oldItem = old.Item as SessionItem | undefined;
+    if (!oldItem || oldItem.status === "deleted") throw new SessionNotFoundError(phone);
+    if (oldItem.version !== expected.version) {
+      throw new StaleVersionError(phone, expected.version, oldItem.version);
+    }
+    if (!oldItem.sessionCiphertext) {
+      return {
+        session: await this.relogin(phone, sessionString, account, expected.version, identity, proxy),
+      };
+    }
+    const now = this.now();
+    const replaced = replacedKeyItem(oldItem, now, this.revocationGiveUpDays, oldItem.sessionCiphertext);
+    const session = await this.reloginWith(phone, sessionString, account, expected.version, identity, proxy, {
+      TableName: this.tableName,
+      Item: replaced as unknown as Record<string, unknown>,
+      ConditionExpression: "attribute_not_exists(phone)",
+    });
+    this.logger?.info("Old key kept until its logout at Telegram", { phone, replacedKey: replaced.phone });
+    return { session, replacedKey: toReplacedKey(replaced) };
+  }
+
+  /** A replaced key by its item's key, or undefined when it is settled (the item is gone). */
+  async getReplacedKey(id: string): Promise<ReplacedKey | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { phone: id }, ConsistentRead: true }),
+    );
+    const item = out.Item as ReplacedKeyItem | undefined;
+    return item && item.revocationState === REPLACED_KEY_PENDING ? toReplacedKey(item) : undefined;
+  }
+
+  /**
+   * Decrypts a replaced key, for its logout only (lib/telegram, right before opening a client): the same rules as
+   * `readSessionString`. The ciphertext is still bound to its phone (it was moved, not re-encrypted).
+   */
+  async readReplacedKeyString(key: ReplacedKey): Promise<string> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { phone: key.id },
+        ConsistentRead: true,
+        ProjectionExpression: "phone, sessionCiphertext",
+      }),
+    );
+    const ciphertext = (out.Item as ReplacedKeyItem | undefined)?.sessionCiphertext;
+    if (!ciphertext) throw new RevocationSettledError("none");
+    return this.cipher.decrypt(ciphertext, this.secretContext(key.phone));
+  }
+
+  /**
+   * One page of the replaced keys whose logout is pending, soonest given up first (a key-condition query on the
+   * sparse `byRevocation` index, their own partition of it); with `phone`, only that phone's.
+   */
+  async listPendingReplacedKeys(
+    options: Omit<ListOptions, "order"> & { readonly phone?: Phone } = {},
+  ): Promise<Page<ReplacedKey>> {
+    const limit = Math.min(Math.max(Math.trunc(options.limit ?? 20), 1), 100);
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: BY_REVOCATION_INDEX,
+        KeyConditionExpression: "revocationState = :replaced",
+        ...(options.phone ? { FilterExpression: "replacedPhone = :phone" } : {}),
+        ExpressionAttributeValues: {
+          ":replaced": REPLACED_KEY_PENDING,
+          ...(options.phone ? { ":phone": options.phone } : {}),
+        },
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(options.cursor, ["phone", "revocationState", "revocationGiveUpAt"]),
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+    );
+    this.readStats.itemsRead += out.ScannedCount ?? 0;
+    this.readStats.capacityUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
+    const cursor = encodeCursor(out.LastEvaluatedKey);
+    return {
+      items: (out.Items ?? []).map((i) => toReplacedKey(i as ReplacedKeyItem)),
+      ...(cursor ? { cursor } : {}),
+    };
+  }
+
+  /**
+   * Records an attempt to log a replaced key out (`key` as read; conditional on its attempt count, so two retries
+   * at once settle it once). Confirmed, or not confirmed at or after its give-up date: the item is deleted with its
+   * ciphertext (the audit entry in `alsoPut`, same transaction, says how the key ended). Otherwise still pending,
+   * the attempt counted. Throws `RevocationSettledError` when another retry settled or counted it meanwhile.
+   */
+  async settleReplacedKey(
+    key: ReplacedKey,
+    attempt: RevocationAttempt,
+    options: {
+      alsoPut?: (next: KeyRevocation) => { TableName: string; Item: Record<string, unknown> } | undefined;
+    } = {},
+  ): Promise<KeyRevocation> {
+    const now = this.now();
+    const next = nextRevocation(key.revocation, attempt, now, this.revocationGiveUpDays);
+    const condition = {
+      ConditionExpression: "revocationState = :replaced AND revocationAttempts = :attempts",
+      ExpressionAttributeValues: {
+        ":replaced": REPLACED_KEY_PENDING,
+        ":attempts": key.revocation.attempts,
+      } as Record<string, unknown>,
+    };
+    const write =
+      next.state === "pending"
+        ? {
+            Update: {
+              TableName: this.tableName,
+              Key: { phone: key.id },
+              ...condition,
+              UpdateExpression:
+                "SET revocationLastTriedAt = :last, revocationAttempts = :next, revocationLastError = :error",
+              ExpressionAttributeValues: {
+                ...condition.ExpressionAttributeValues,
+                ":last": next.lastTriedAt,
+                ":next": next.attempts,
+                ":error": next.lastError,
+              },
+            },
+          }
+        : { Delete: { TableName: this.tableName, Key: { phone: key.id }, ...condition } };
+    const alsoPut = options.alsoPut?.(next);
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({ TransactItems: [write, ...(alsoPut ? [{ Put: alsoPut }] : [])] }),
+      );
+    } catch (err) {
+      if (firstConditionFailed(err)) throw new RevocationSettledError("none");
+      throw err;
+    }
+    this.logger?.info(
+      next.state === "pending" ? "Replaced key's logout still pending" : "Replaced key's logout settled",
+      { phone: key.phone, replacedKey: key.id, revocation: next.state, attempts: next.attempts },
+    );
+    return next;
+  }
+
+  /**
+   * Deletes a replaced key's item without a logout: only when the phone's session holds that very key again (it is
+   * live and in use, not replaced). Conditional on its attempts, like `settleReplacedKey`.
+   */
+  async dropReplacedKey(key: ReplacedKey): Promise<void> {
+    await this.doc
+      .send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { phone: key.id },
+          ConditionExpression: "revocationState = :replaced AND revocationAttempts = :attempts",
+          ExpressionAttributeValues: {
+            ":replaced": REPLACED_KEY_PENDING,
+            ":attempts": key.revocation.attempts,
+          },
+        }),
+      )
+      .catch((err: unknown) => {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      });
+    this.logger?.info("Replaced key dropped: the session holds it again", { phone: key.phone });
   }
 
   /**
@@ -1302,7 +1584,7 @@ export class SessionRepository {
     expectedVersion: number | undefined,
     set: Record<string, unknown>,
     remove: string[] = [],
-    alsoPut?: { TableName: string; Item: Record<string, unknown> },
+    alsoPut?: TransactPut,
   ): Promise<Session> {
     let version = expectedVersion;
     if (version === undefined) {
@@ -1456,6 +1738,13 @@ function accountAttributes(account: TelegramAccount): Partial<SessionItem> {
 }
 
 /** The item DynamoDB returned with a failed condition (ReturnValuesOnConditionCheckFailure), if it exists. */
+/** A put written in one transaction with a row's change (an audit entry, a replaced key). */
+type TransactPut = {
+  TableName: string;
+  Item: Record<string, unknown>;
+  ConditionExpression?: string;
+};
+
 function conditionFailureItem(err: unknown): SessionItem | undefined {
   if (err instanceof ConditionalCheckFailedException && err.Item) {
     return unmarshall(err.Item as Record<string, AttributeValue>) as SessionItem;

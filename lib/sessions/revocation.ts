@@ -123,3 +123,26 @@ export function describeKeyRevocation(revocation: KeyRevocation, code?: string):
       );
   }
 }
+
+/**
+ * What became of a replaced key (the old key of a phone logged in again or imported over), in the operator's words,
+ * for the audit trail and the CLI. `code` as for `describeKeyRevocation`.
+ */
+export function describePreviousKey(revocation: KeyRevocation, code?: string): string {
+  switch (revocation.state) {
+    case "logged-out":
+      return "the previous key was logged out at Telegram and destroyed";
+    case "already-dead":
+      return `Telegram already refused the previous key${code ? ` (${code})` : ""}: destroyed`;
+    case "pending":
+      return (
+        `the previous key could not be logged out at Telegram (${revocation.lastError}); the logout is retried ` +
+        `until ${revocation.giveUpAt} (only for that, its ciphertext is kept until then)`
+      );
+    case "unconfirmed":
+      return (
+        `the previous key's logout was never confirmed after ${revocation.attempts} attempts (last: ` +
+        `${revocation.lastError}); its ciphertext is destroyed anyway`
+      );
+  }
+}

@@ -9,6 +9,8 @@ import type { ProxySettings } from "../sessions/proxy";
 import type { AccountFreeze, DeviceIdentity, Session, TelegramAccount } from "../sessions/session";
 import type { LoginFlowView, QrLoginView } from "../bot-state/login-flows";
 import type { AuditAction } from "../bot-state/audit";
+import type { ReplacedKey } from "../sessions/repository";
+import type { KeyRevocation } from "../sessions/revocation";
 
 // What a login in progress looks like is its record's (the bot-state table's login flows), read without GramJS.
 export type { CodeDelivery, LoginFlowView, QrLoginView } from "../bot-state/login-flows";
@@ -99,12 +101,37 @@ export interface CheckOptions {
   readonly actor: string;
 }
 
+/**
+ * What became of the old key of a phone logged in again or imported over, once the new key was stored: logged out at
+ * Telegram, already refused there, or not confirmed (`pending`: its ciphertext is kept apart, and the cleanup and
+ * `sessions revoke-pending` retry its logout until `retryUntil`, then destroy it anyway).
+ */
+export type PreviousKeyOutcome =
+  | { readonly outcome: "logged-out" }
+  | { readonly outcome: "already-dead"; readonly code: string }
+  | { readonly outcome: "pending"; readonly retryUntil: string; readonly reason: string };
+
+/** A session string stored by `importSession`. */
+export interface ImportedSession {
+  readonly session: Session;
+  /** True when it replaced the phone's earlier session. */
+  readonly replaced: boolean;
+  /** When it replaced one: what became of that session's old key at Telegram. */
+  readonly previousKey?: PreviousKeyOutcome;
+}
+
 /** Every outcome of a login step. Each failure kind has its own message in the bot and the CLI. */
 export type LoginOutcome =
   /** `tookOverFrom`: the actor whose live login of the phone this start took over (and whose key was logged out). */
   | { readonly kind: "code-sent"; readonly flow: LoginFlowView; readonly tookOverFrom?: string }
   | { readonly kind: "password-needed"; readonly flow: LoginFlowView }
-  | { readonly kind: "logged-in"; readonly session: Session; readonly replaced: boolean }
+  | {
+      readonly kind: "logged-in";
+      readonly session: Session;
+      readonly replaced: boolean;
+      /** When it replaced a session: what became of that session's old key at Telegram. */
+      readonly previousKey?: PreviousKeyOutcome;
+    }
   /** Retry with the right code; `flow.attemptsLeft` says how many tries remain (0 ends the flow). */
   | { readonly kind: "wrong-code"; readonly flow: LoginFlowView }
   | { readonly kind: "wrong-password"; readonly flow: LoginFlowView }
@@ -170,7 +197,13 @@ export type QrLoginOutcome =
     }
   | { readonly kind: "password-needed"; readonly flow: QrLoginView }
   | { readonly kind: "wrong-password"; readonly flow: QrLoginView }
-  | { readonly kind: "logged-in"; readonly session: Session; readonly replaced: boolean }
+  | {
+      readonly kind: "logged-in";
+      readonly session: Session;
+      readonly replaced: boolean;
+      /** When it replaced a session: what became of that session's old key at Telegram. */
+      readonly previousKey?: PreviousKeyOutcome;
+    }
   /** No QR login in progress for this owner (never started, cancelled, finished, or expired). */
   | { readonly kind: "no-flow" }
   | { readonly kind: "too-many-attempts" }
@@ -253,6 +286,13 @@ export type DeleteSessionResult =
   | { readonly outcome: "deleted"; readonly session: Session; readonly revocation: RevocationOutcome }
   /** `only` did not hold: nothing was changed. */
   | { readonly outcome: "kept"; readonly session: Session };
+
+/** A logout of a replaced key: what Telegram answered, and where its revocation stands now. */
+export interface RetryReplacedKeyResult {
+  readonly revocation: RevocationOutcome;
+  /** Settled (logged-out, already-dead, unconfirmed: the item is gone) or still `pending`. */
+  readonly state: KeyRevocation;
+}
 
 /** A retry of a pending logout: what Telegram answered, and the tombstone after it. */
 export interface RetryRevocationResult {
@@ -367,7 +407,7 @@ export interface UserbotService {
     sessionString: string,
     actor: string,
     options?: ImportOptions,
-  ): Promise<Session>;
+  ): Promise<ImportedSession>;
   /**
    * Logs the stored key out at Telegram (`auth.logOut`), under the session's lease, whatever its status; writes
    * nothing to the row. Throws only `SessionNotFoundError` (no stored key) and configuration errors.
@@ -387,6 +427,13 @@ export interface UserbotService {
    * `StaleVersionError` when it changed meanwhile, `LeaseHeldError` when another job holds it.
    */
   retryRevocation(phone: Phone, options: CheckOptions): Promise<RetryRevocationResult>;
+  /**
+   * Tries the pending logout of a replaced key again (the old key of a phone logged in again or imported over) and
+   * records the outcome with its audit entry: settled (the key's item and ciphertext gone), still pending, or given
+   * up at or after its give-up date (`unconfirmed`, destroyed anyway). Throws `RevocationSettledError` when another
+   * retry settled or counted it meanwhile.
+   */
+  retryReplacedKey(key: ReplacedKey, options: CheckOptions): Promise<RetryReplacedKeyResult>;
   /** Every authorization of the account (`account.getAuthorizations`), ours flagged. */
   listDevices(phone: Phone, options: CheckOptions): Promise<AccountDevices>;
   /** Ends one other authorization by its hash (`account.resetAuthorization`). */

@@ -12,14 +12,13 @@
 import type { Api } from "telegram";
 import type { Phone } from "../sessions/phone";
 import type { SessionIdentity } from "../sessions/repository";
-import type { Session } from "../sessions/session";
 import { runOneShot } from "./client";
 import { isTestNumber } from "./connection";
-import type { ClassifiedFailure, ImportOptions } from "./contract";
+import type { ClassifiedFailure, ImportedSession, ImportOptions } from "./contract";
 import { profileOf, type ResolvedDeps } from "./deps";
 import { classifyError } from "./errors";
 import { InvalidSessionStringError, parseSessionString } from "./session-string";
-import { storeSignedIn } from "./signed-in";
+import { describePreviousKeyOutcome, storeSignedIn } from "./signed-in";
 import { accountOf, getSelf } from "./userbot";
 
 /** Hard limit on proving an imported session (connect + getMe). */
@@ -63,7 +62,7 @@ export async function importSession(
   actor: string,
   options: ImportOptions = {},
   deadlineMs: number = IMPORT_DEADLINE_MS,
-): Promise<Session> {
+): Promise<ImportedSession> {
   if (options.testServers && !isTestNumber(phone)) {
     throw new InvalidImportError(
       `${phone} is not a test number (+99966…); only test numbers live on Telegram's test servers.`,
@@ -99,17 +98,18 @@ export async function importSession(
   if (me.phone && `+${me.phone}` !== phone) throw new WrongAccountError(phone, me.phone);
   const account = accountOf(me);
   // Not stored (`KeyNotStoredError`): the string stays the operator's, never logged out from here.
-  const { session, replaced } = await storeSignedIn(deps, {
-    phone,
-    sessionString: parsed.sessionString,
-    account,
-    identity,
-  });
+  const { session, replaced, previousKey } = await storeSignedIn(
+    deps,
+    { phone, sessionString: parsed.sessionString, account, identity },
+    { actor },
+  );
   await deps.audit?.record({
     action: "session.imported",
     actor,
     phone,
-    detail: `${parsed.format} session, API id ${identity.apiId}${replaced ? ", replacing the old one" : ""}`,
+    detail:
+      `${parsed.format} session, API id ${identity.apiId}${replaced ? ", replacing the old one" : ""}` +
+      (previousKey ? `; ${describePreviousKeyOutcome(previousKey)}` : ""),
   });
   deps.logger.info("Session imported", {
     phone,
@@ -118,5 +118,5 @@ export async function importSession(
     apiId: identity.apiId,
     replaced,
   });
-  return session;
+  return { session, replaced, ...(previousKey ? { previousKey } : {}) };
 }

@@ -12,7 +12,7 @@ import { importSession } from "./import-session";
 import { StatelessLogin } from "./login";
 import { StatelessQrLogin } from "./qr-login";
 import { testProxy, type ProxyTestOutcome } from "./proxy-test";
-import { deleteSession, retryRevocation, revokeSession } from "./revocation";
+import { deleteSession, retryReplacedKey, retryRevocation, revokeSession } from "./revocation";
 import { checkRestriction } from "./spambot";
 import { setTwoFaPassword, twoFaPosture } from "./two-fa";
 import { checkSession, useSession, type UserbotJob, type WithUserbotOptions } from "./userbot";
@@ -48,6 +48,7 @@ export function createUserbotServices(deps: UserbotDeps): UserbotServices {
       revokeSession: (phone, options) => revokeSession(resolved, phone, options),
       deleteSession: (phone, options) => deleteSession(resolved, phone, options),
       retryRevocation: (phone, options) => retryRevocation(resolved, phone, options),
+      retryReplacedKey: (key, options) => retryReplacedKey(resolved, key, options),
       listDevices: (phone, options) => listDevices(resolved, phone, options),
       endDevice: (phone, hash, options) => endDevice(resolved, phone, hash, options),
       endOtherDevices: (phone, options) => endOtherDevices(resolved, phone, options),

@@ -23,7 +23,7 @@ import type { Phone } from "../sessions/phone";
 import { proxySecrets, type ProxySettings } from "../sessions/proxy";
 import type { Session, TelegramAccount } from "../sessions/session";
 import { runOneShot, type OpenUserbot } from "./client";
-import type { CodeDelivery, LoginFlowView, LoginOutcome, LoginService } from "./contract";
+import type { CodeDelivery, LoginFlowView, LoginOutcome, LoginService, PreviousKeyOutcome } from "./contract";
 import { newKeyIdentity, profileOf, type ResolvedDeps } from "./deps";
 import { classifyError } from "./errors";
 import {
@@ -35,7 +35,13 @@ import {
   type SignedIn,
   type StoredFlow,
 } from "../bot-state/login-flows";
-import { holds, KeyNotStoredError, storeSignedIn, type SignedInKey } from "./signed-in";
+import {
+  describePreviousKeyOutcome,
+  holds,
+  KeyNotStoredError,
+  storeSignedIn,
+  type SignedInKey,
+} from "./signed-in";
 import { accountOf, getMe } from "./userbot";
 
 /** How long a login Telegram accepted, but whose session is not stored yet, waits for a step to finish it. */
@@ -503,7 +509,7 @@ export class StatelessLogin implements LoginService {
   ): Promise<LoginOutcome> {
     const phone = flow.phone;
     try {
-      const { session, replaced } = await storeSignedIn(
+      const { session, replaced, previousKey } = await storeSignedIn(
         this.deps,
         {
           phone,
@@ -512,10 +518,10 @@ export class StatelessLogin implements LoginService {
           identity: await newKeyIdentity(this.deps),
           ...(proxy ? { proxy } : {}),
         },
-        { replacedHint: flow.replacesExisting },
+        { replacedHint: flow.replacesExisting, actor: flow.startedBy },
       );
-      const saved = { session, replaced };
-      const entry = loginAuditEntry(phone, account, saved.replaced, flow.startedBy);
+      const saved = { session, replaced, ...(previousKey ? { previousKey } : {}) };
+      const entry = loginAuditEntry(phone, account, saved.replaced, flow.startedBy, previousKey);
       if (!(await this.flows.end(phone, held, this.deps.audit?.prepare(entry).put))) {
         // Cancelled or restarted after Telegram signed in and the mark was written: too late to undo, the
         // session is stored. Its audit entry is written alone.
@@ -645,12 +651,20 @@ async function accountOfAuthorization(
   return getMe(userbot);
 }
 
-function loginAuditEntry(phone: Phone, account: TelegramAccount, replaced: boolean, actor: string) {
+function loginAuditEntry(
+  phone: Phone,
+  account: TelegramAccount,
+  replaced: boolean,
+  actor: string,
+  previousKey: PreviousKeyOutcome | undefined,
+) {
   return {
     action: replaced ? ("session.relogin" as const) : ("session.created" as const),
     actor,
     phone,
-    detail: `logged in as ${account.username ? `@${account.username}` : `user ${account.userId}`}`,
+    detail:
+      `logged in as ${account.username ? `@${account.username}` : `user ${account.userId}`}` +
+      (previousKey ? `; ${describePreviousKeyOutcome(previousKey)}` : ""),
   };
 }
 
@@ -664,16 +678,16 @@ export async function storeLogin(
   key: SignedInKey,
   actor: string,
   logOut: (sessionString: string) => Promise<void>,
-): Promise<{ readonly kind: "logged-in"; readonly session: Session; readonly replaced: boolean }> {
+): Promise<Extract<LoginOutcome, { kind: "logged-in" }>> {
   let stored;
   try {
-    stored = await storeSignedIn(deps, key);
+    stored = await storeSignedIn(deps, key, { actor });
   } catch (err) {
     if (err instanceof KeyNotStoredError) await logOut(key.sessionString);
     throw err;
   }
-  const { session, replaced } = stored;
-  await deps.audit?.record(loginAuditEntry(key.phone, key.account, replaced, actor));
+  const { session, replaced, previousKey } = stored;
+  await deps.audit?.record(loginAuditEntry(key.phone, key.account, replaced, actor, previousKey));
   deps.logger.info("Session logged in", { phone: key.phone, userId: key.account.userId, replaced });
-  return { kind: "logged-in", session, replaced };
+  return { kind: "logged-in", session, replaced, ...(previousKey ? { previousKey } : {}) };
 }

@@ -18,6 +18,7 @@ import { LeaseHeldError, SessionNotFoundError, StaleVersionError } from "../sess
 import { IllegalTransitionError } from "../sessions/lifecycle";
 import {
   describeKeyRevocation,
+  describePreviousKey,
   isRevocationPending,
   RevocationSettledError,
   type KeyRevocation,
@@ -26,7 +27,7 @@ import {
 import type { Phone } from "../sessions/phone";
 import { forgetSecret, registerSecret } from "../log";
 import { proxySecrets } from "../sessions/proxy";
-import type { SessionIdentity } from "../sessions/repository";
+import type { ReplacedKey, SessionIdentity } from "../sessions/repository";
 import type { Session } from "../sessions/session";
 import { DESTROY_GRACE_MS, runOneShot, type CreateClient } from "./client";
 import type { ConnectionProfile } from "./connection";
@@ -34,11 +35,13 @@ import type {
   ClassifiedFailure,
   DeleteSessionOptions,
   DeleteSessionResult,
+  RetryReplacedKeyResult,
   RetryRevocationResult,
   RevocationOutcome,
 } from "./contract";
 import { newKeyIdentity, profileOf, type ResolvedDeps } from "./deps";
 import { classifyError } from "./errors";
+import { sameAuthKey } from "./session-string";
 import { identityOf, LEASE_MARGIN_MS, type WithUserbotOptions } from "./userbot";
 
 /** What a failure of auth.logOut means for the key: refused already (dead), or not confirmed. */
@@ -180,6 +183,87 @@ export async function retryRevocation(
   } finally {
     await release(deps, phone, owner);
   }
+}
+
+/**
+ * Logs a replaced key out (the old key of a phone logged in again or imported over, kept in its own item while its
+ * logout is pending) as who it was (its device and API id, through the phone's proxy if the session has one), and
+ * records the outcome with a `session.logout` audit entry in the same transaction: settled (the item and its
+ * ciphertext deleted), still pending, or given up at or after its give-up date. No lease: no row holds this key, so
+ * nothing else uses it; two retries at once settle it once (the write is conditional on the attempts counted).
+ * Throws `RevocationSettledError` when another retry settled or counted it meanwhile, or when the phone's session
+ * holds this very key again (then the item is dropped and the key left alone).
+ */
+export async function retryReplacedKey(
+  deps: ResolvedDeps,
+  key: ReplacedKey,
+  options: WithUserbotOptions,
+): Promise<RetryReplacedKeyResult> {
+  if (!(options.deadlineMs > 0)) throw new Error(`deadlineMs must be positive, not ${options.deadlineMs}.`);
+  const credentials = await deps.credentials();
+  let revocation: RevocationOutcome;
+  let sessionString: string | undefined;
+  try {
+    sessionString = await deps.sessions.readReplacedKeyString(key);
+  } catch (err) {
+    if (!(err instanceof DecryptionError)) throw err;
+    revocation = notConfirmed(
+      "SESSION_UNREADABLE",
+      "the replaced key could not be decrypted, so it was not logged out",
+    );
+  }
+  const row = await deps.sessions.get(key.phone);
+  if (
+    sessionString !== undefined &&
+    row?.hasSecret &&
+    row.status !== "deleted" &&
+    sameAuthKey(await deps.sessions.readSessionString(key.phone), sessionString)
+  ) {
+    // The phone's session holds this very key again (imported back meanwhile): it is live and in use, not replaced.
+    // Logging it out would kill the session; the item is dropped instead, the key left alone.
+    await deps.sessions.dropReplacedKey(key);
+    deps.logger.info("Replaced key is the session's key again; its logout dropped", { phone: key.phone });
+    throw new RevocationSettledError("none");
+  }
+  if (sessionString !== undefined) {
+    const proxy =
+      row?.proxy && row.status !== "deleted" ? await deps.sessions.readProxy(key.phone) : undefined;
+    const secrets = proxy ? proxySecrets(proxy) : [];
+    secrets.forEach(registerSecret);
+    try {
+      const identity = key.identity ?? { device: deps.defaultIdentity, apiId: credentials.apiId };
+      revocation = await logOutWith(
+        sessionString,
+        await profileOf(deps, identity, proxy),
+        deps.createClient,
+        options.deadlineMs,
+      );
+    } finally {
+      secrets.forEach(forgetSecret);
+    }
+  }
+  const outcome = revocation!;
+  deps.logger.info("Replaced key revocation", {
+    phone: key.phone,
+    replacedAt: key.replacedAt,
+    outcome: outcome.outcome,
+    ...codeOf(outcome),
+  });
+  const audit = deps.audit;
+  const state = await deps.sessions.settleReplacedKey(key, attemptOf(outcome), {
+    ...(audit
+      ? {
+          alsoPut: (next: KeyRevocation) =>
+            audit.prepare({
+              action: "session.logout",
+              actor: options.actor,
+              phone: key.phone,
+              detail: `replaced ${key.replacedAt}: ${describePreviousKey(next, codeOf(outcome).code)}`,
+            }).put,
+        }
+      : {}),
+  });
+  return { revocation: outcome, state };
 }
 
 function leaseOwner(actor: string): string {

@@ -158,3 +158,19 @@ export function gramJsString(dcId: number, address: string, port: number, authKe
   portBuf.writeInt16BE(port, 0);
   return `1${Buffer.concat([header.subarray(0, 3), addr, portBuf, authKey]).toString("base64")}`;
 }
+
+/**
+ * True when two stored (GramJS-format) session strings hold the same auth key on the same DC, whatever address they
+ * write: the same credential at Telegram, so one must never be logged out as the other's "old key".
+ */
+export function sameAuthKey(a: string, b: string): boolean {
+  if (a === b) return true;
+  const keyOf = (s: string): string | undefined => {
+    if (!s.startsWith("1")) return undefined;
+    const raw = Buffer.from(s.slice(1), "base64");
+    if (raw.length < 1 + AUTH_KEY_BYTES) return undefined;
+    return `${raw.readUInt8(0)}:${raw.subarray(raw.length - AUTH_KEY_BYTES).toString("hex")}`;
+  };
+  const ka = keyOf(a);
+  return ka !== undefined && ka === keyOf(b);
+}

@@ -76,6 +76,7 @@ describe("sessions history", () => {
         userbots: {
           deleteSession: () => Promise.reject(new Error("this cleanup deletes nothing")),
           retryRevocation: () => Promise.reject(new Error("this cleanup has no pending logout")),
+          retryReplacedKey: () => Promise.reject(new Error("this cleanup has no pending logout")),
         },
         logger: createLogger({ service: "test", level: "SILENT" }),
         metrics: noMetrics,

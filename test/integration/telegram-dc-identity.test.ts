@@ -187,7 +187,7 @@ describe("the API id a session presents", () => {
     const { phone, userId, sessionString } = account();
     const pyrogram = pyrogramString(2, authKeyOf(sessionString), { apiId: 777_001, userId });
 
-    const session = await h.services.userbots.importSession(phone, pyrogram, "cli:ops");
+    const { session } = await h.services.userbots.importSession(phone, pyrogram, "cli:ops");
     expect(session.apiId).toBe(777_001);
     expect(await h.services.userbots.checkSession(phone, check)).toMatchObject({ outcome: "healthy" });
 
@@ -198,7 +198,7 @@ describe("the API id a session presents", () => {
 
   it("a string that carries no API id takes the one named at import, or else the deployment's", async () => {
     const named = account();
-    const session = await h.services.userbots.importSession(named.phone, named.sessionString, "cli:ops", {
+    const { session } = await h.services.userbots.importSession(named.phone, named.sessionString, "cli:ops", {
       apiId: 888_002,
     });
     expect(session.apiId).toBe(888_002);
@@ -206,9 +206,9 @@ describe("the API id a session presents", () => {
     expect(presented(dc.initConnections(named.phone)).map((r) => r.apiId)).toEqual([888_002, 888_002]);
 
     const plain = account();
-    expect((await h.services.userbots.importSession(plain.phone, plain.sessionString, "cli:ops")).apiId).toBe(
-      API_ID,
-    );
+    expect(
+      (await h.services.userbots.importSession(plain.phone, plain.sessionString, "cli:ops")).session.apiId,
+    ).toBe(API_ID);
   });
 
   it("a Pyrogram string with an API id other than the one named is refused, and nothing is stored", async () => {

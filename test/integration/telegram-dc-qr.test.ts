@@ -307,9 +307,17 @@ describe("a QR login, one step per invocation", () => {
     const stored = await h.sessions.readSessionString(seeded.phone);
     expect(stored).not.toBe(seeded.sessionString);
     expect(dc.keyState(stored)).toMatchObject({ loggedInAs: BigInt(seeded.userId) });
+    // The old key is logged out once the new one is stored, and both are in the trail.
     expect(await auditOf(seeded.phone)).toEqual([
-      expect.objectContaining({ action: "session.relogin", actor: owner, phone: seeded.phone }),
+      expect.objectContaining({ action: "session.logout", actor: owner, phone: seeded.phone }),
+      expect.objectContaining({
+        action: "session.relogin",
+        actor: owner,
+        phone: seeded.phone,
+        detail: expect.stringContaining("the previous key was logged out at Telegram"),
+      }),
     ]);
+    expect(dc.keyState(seeded.sessionString).loggedInAs).toBeUndefined();
   });
 
   it("cancel → the next poll finds no flow, and the old code can no longer be scanned (its key is logged out)", async () => {

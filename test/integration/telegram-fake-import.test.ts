@@ -29,7 +29,7 @@ describe("importing a session string", () => {
     const phone = newPhone();
     h.fake.addAccount({ phone, userId: 4242, username: "imported" });
 
-    const session = await h.services.userbots.importSession(phone, await make(h, phone), "cli:ops");
+    const { session } = await h.services.userbots.importSession(phone, await make(h, phone), "cli:ops");
 
     expect(session).toMatchObject({
       phone,
@@ -86,9 +86,10 @@ describe("importing a session string", () => {
     const phone = await seedSession(h);
     const oldString = await h.sessions.readSessionString(phone);
     const fresh = await h.fake.sessionFor(phone);
-    expect(await h.services.userbots.importSession(phone, fresh, "cli:ops")).toMatchObject({
-      status: "active",
-    });
+    const imported = await h.services.userbots.importSession(phone, fresh, "cli:ops");
+    expect(imported).toMatchObject({ session: { status: "active" }, replaced: true });
+    // The old key is logged out once the new one is stored (the fake ends a logged-in key on auth.LogOut).
+    expect(imported.previousKey).toEqual({ outcome: "logged-out" });
     expect(await h.sessions.readSessionString(phone)).toBe(fresh);
     expect(fresh).not.toBe(oldString);
   });

@@ -527,12 +527,18 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
     const before = await h.sessions.require(phone);
     await h.another().login.startLogin(phone, "tg:2");
     faulty.reset();
-    faulty.failWrite(4, "throttle"); // the claim, the mark, the relogin, the flow's end with its audit entry
+    // The claim, the mark, the relogin (with the old key's item), the old key's logout recorded, the flow's end with
+    // its audit entry.
+    faulty.failWrite(5, "throttle");
 
     expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
       kind: "unavailable",
     });
-    expect(faulty.writes[2]).toMatchObject({ command: "UpdateItemCommand", target: phone });
+    expect(faulty.writes[2]).toMatchObject({
+      command: "TransactWriteItemsCommand",
+      target: "transaction of 2",
+    });
+    expect(faulty.writes[4]).toMatchObject({ faulted: "throttle" });
     const replaced = await h.sessions.require(phone);
     expect(replaced.version).toBe(before.version + 1);
     expect(await h.sessions.readSessionString(phone)).not.toBe(oldString);
@@ -541,11 +547,13 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
       kind: "logged-in",
       replaced: true,
     });
-    // Not written again, and recorded once, as what it was.
+    // Not written again, and recorded once, as what it was (after the old key's logout, recorded once too).
     expect(await h.sessions.require(phone)).toEqual(replaced);
     expect(await logins(h, phone)).toEqual([
+      expect.objectContaining({ action: "session.logout", actor: "tg:2" }),
       expect.objectContaining({ action: "session.relogin", actor: "tg:2" }),
     ]);
+    expect(asked(h, "auth.LogOut")).toHaveLength(1);
     expect(asked(h, "auth.SignIn")).toHaveLength(1);
   });
 

@@ -180,6 +180,9 @@ export class FakeUserbots implements UserbotService {
   retryRevocation(): Promise<never> {
     return Promise.reject(new Error("FakeUserbots does not retry revocations."));
   }
+  retryReplacedKey(): Promise<never> {
+    return Promise.reject(new Error("FakeUserbots does not retry revocations."));
+  }
   listDevices(): Promise<never> {
     return Promise.reject(new Error("FakeUserbots does not list devices."));
   }

@@ -236,6 +236,12 @@ export interface Texts {
     /** A step that may be sent again; the message (from the userbot layer) says what happened and what to do. */
     readonly unavailable: (message: string) => string;
     readonly loggedIn: (replaced: boolean) => string;
+    /** The replaced session's old key, once the new one was stored: logged out at Telegram. */
+    readonly previousKeyLoggedOut: string;
+    /** … Telegram already refused it (`code`). */
+    readonly previousKeyAlreadyDead: (code: string) => string;
+    /** … not confirmed (`reason`): retried by the cleanup until `until` (formatted). */
+    readonly previousKeyPending: (until: string, reason: string) => string;
     readonly cancelled: string;
     /** A code or password sent after /cancel: deleted, and this said. */
     readonly cancelledLate: string;
@@ -567,6 +573,12 @@ export const en: Texts = {
     unavailable: (m) => `⚠️ Not done: ${m}`,
     loggedIn: (r) =>
       r ? "✅ Logged in: the old session was replaced." : "✅ Logged in: the session is active.",
+    previousKeyLoggedOut: "🔐 The previous key was logged out at Telegram.",
+    previousKeyAlreadyDead: (code) =>
+      `🔐 Telegram already refused the previous key (${code}): nothing was left to log out.`,
+    previousKeyPending: (until, reason) =>
+      `⚠️ The previous key could not be logged out at Telegram (${reason}): it may still work there. The logout ` +
+      `is retried by the cleanup until ${until}; only for that is its ciphertext kept until then.`,
     cancelled: "Cancelled. Nothing was stored.",
     cancelledLate:
       "That login was cancelled, so your message was deleted unread. Press ➕ Add Session to start again.",

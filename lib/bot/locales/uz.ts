@@ -194,6 +194,12 @@ export const uz: Texts = {
       "Telegram API_ID/API_HASH ni rad etdi. Tizimni o‘rnatgan kishi ularni tuzatishi kerak (my.telegram.org); hech narsa o‘zgarmadi.",
     unavailable: (m) => `⚠️ Bajarilmadi: ${m}`,
     loggedIn: (r) => (r ? "✅ Kirildi: eski sessiya almashtirildi." : "✅ Kirildi: sessiya faol."),
+    previousKeyLoggedOut: "🔐 Oldingi kalit Telegramdan chiqarildi.",
+    previousKeyAlreadyDead: (code) =>
+      `🔐 Telegram oldingi kalitni allaqachon rad etgan (${code}): chiqarishga hech narsa qolmagan.`,
+    previousKeyPending: (until, reason) =>
+      `⚠️ Oldingi kalitni Telegramdan chiqarib bo‘lmadi (${reason}): u yerda hali ishlashi mumkin. Tozalash ` +
+      `chiqishni ${until} gacha qayta urinadi; faqat shu uchun uning shifrlangan satri shungacha saqlanadi.`,
     cancelled: "Bekor qilindi. Hech narsa saqlanmadi.",
     cancelledLate:
       "Bu kirish bekor qilingan, shuning uchun xabaringiz o‘qilmasdan o‘chirildi. Qaytadan boshlash uchun ➕ Sessiya qo‘shish tugmasini bosing.",

@@ -140,7 +140,7 @@ export async function addByQr(
       .then(async (last) => {
         if (last && last.kind === "logged-in") {
           // Too late to cancel: the login had already succeeded and the session is stored.
-          ctx.out(loggedInLine(last.session, last.replaced, ctx));
+          ctx.out(loggedInLine(last.session, last.replaced, ctx, last.previousKey));
           process.exit(EXIT.ok);
         }
         // Even when Ctrl-C came before the first code was shown: the flow may have been started meanwhile.
@@ -216,7 +216,7 @@ export async function addByQr(
           continue;
         case "logged-in":
           countdown.stop();
-          ctx.out(loggedInLine(outcome.session, outcome.replaced, ctx));
+          ctx.out(loggedInLine(outcome.session, outcome.replaced, ctx, outcome.previousKey));
           return EXIT.ok;
         case "unavailable":
           // A blip while waiting for the scan: the flow is as it was, so ask again (a few times).

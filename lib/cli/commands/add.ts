@@ -49,7 +49,10 @@ function finalLine(outcome: LoginOutcome, phone: Phone, ctx: CliContext): { line
   const fail = (line: string) => ({ line: `${red("Not logged in")}: ${line}`, code: EXIT.failed });
   switch (outcome.kind) {
     case "logged-in":
-      return { line: loggedInLine(outcome.session, outcome.replaced, ctx), code: EXIT.ok };
+      return {
+        line: loggedInLine(outcome.session, outcome.replaced, ctx, outcome.previousKey),
+        code: EXIT.ok,
+      };
     case "wrong-code":
       return fail(`wrong code, and no attempts are left. ${again}`);
     case "wrong-password":

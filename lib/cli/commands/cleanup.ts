@@ -33,6 +33,7 @@ export async function cleanupDeps(ctx: CliContext): Promise<CleanupDeps> {
     userbots: {
       deleteSession: async (phone, options) => (await userbots()).deleteSession(phone, options),
       retryRevocation: async (phone, options) => (await userbots()).retryRevocation(phone, options),
+      retryReplacedKey: async (key, options) => (await userbots()).retryReplacedKey(key, options),
     },
     logger: cliLogger(ctx.env),
     metrics: noMetrics,
@@ -46,6 +47,7 @@ export function logoutsLine(result: CleanupResult): string | undefined {
   if (result.logouts.length === 0) return undefined;
   const by = (state: string) => result.logouts.filter((l) => l.state === state).length;
   const settled = by("logged-out") + by("already-dead");
+  const previous = result.logouts.filter((l) => l.previousKey).length;
   const pending = result.logouts.filter((l) => l.state === "pending");
   const until = pending
     .map((l) => l.giveUpAt ?? "")
@@ -54,7 +56,11 @@ export function logoutsLine(result: CleanupResult): string | undefined {
   return (
     `Pending logouts retried: ${count(result.logouts.length)}; ${count(settled)} confirmed and destroyed, ` +
     `${count(by("unconfirmed"))} given up (never confirmed; destroyed anyway, audited), ` +
-    `${count(pending.length)} still pending${until ? ` (retried until ${until})` : ""}.`
+    `${count(pending.length)} still pending${until ? ` (retried until ${until})` : ""}` +
+    (previous
+      ? `; ${count(previous)} of them the previous keys of sessions logged in again or imported over`
+      : "") +
+    "."
   );
 }
 
@@ -144,9 +150,14 @@ export const command: Command = {
 
     // Always a dry run first: the count (and the list) the operator confirms is what is about to be deleted.
     const preview = await runCleanup(deps, { olderThanDays: days, dryRun: true, actor: ctx.actor });
+    const previousKeys = preview.logouts.filter((l) => l.previousKey).length;
+    const deletedPending = preview.logouts.length - previousKeys;
     const pendingLine =
       preview.logouts.length > 0
-        ? `${plural(preview.logouts.length, "deleted session")} with a pending logout at Telegram to retry.`
+        ? [
+            ...(deletedPending > 0 ? [plural(deletedPending, "deleted session")] : []),
+            ...(previousKeys > 0 ? [plural(previousKeys, "replaced key")] : []),
+          ].join(" and ") + " with a pending logout at Telegram to retry."
         : undefined;
     if (preview.deleted.length === 0 && preview.logouts.length === 0) {
       if (json) result(preview);

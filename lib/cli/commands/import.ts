@@ -9,6 +9,7 @@ import { normalizePhone } from "../../sessions";
 import { CliError, EXIT, UsageError, type Command } from "../command";
 import type { CliContext } from "../context";
 import { accountLabel } from "../format";
+import { previousKeyLine } from "../login";
 import { readHidden } from "../prompt";
 import { loadTelegramLayer, loadUserbots } from "../userbots";
 import { PHONE_ARG } from "./show";
@@ -77,7 +78,7 @@ export const command: Command = {
     const telegram = loadTelegramLayer();
     ctx.err(`Checking the session string with Telegram…`);
     try {
-      const session = await services.userbots.importSession(
+      const { session, previousKey } = await services.userbots.importSession(
         phone,
         sessionString,
         ctx.actor,
@@ -88,6 +89,7 @@ export const command: Command = {
           `${session.account ? ` (id ${session.account.userId})` : ""}; stored encrypted, status ${session.status}.`,
       );
       if (apiId !== undefined) ctx.out(`It presents API id ${session.apiId} on every connection.`);
+      if (previousKey) ctx.out(previousKeyLine(previousKey));
       return EXIT.ok;
     } catch (err) {
       if (err instanceof telegram.InvalidImportError) throw new UsageError(err.message);

@@ -13,7 +13,8 @@ export const command: Command = {
   name: "revoke-pending",
   description: [
     "Retries the logout at Telegram of every deleted session whose logout was not confirmed (Telegram could not",
-    "be reached when it was deleted). Confirmed: its encrypted session string is destroyed. Still not confirmed",
+    "be reached when it was deleted), and of every previous key of a session logged in again or imported over whose",
+    "logout was not confirmed. Confirmed: its encrypted session string is destroyed. Still not confirmed",
     "at or after its give-up date (a setting, 7 days by default): destroyed anyway, and the audit trail says the",
     "logout was never confirmed. The weekly cleanup does the same first.",
   ].join("\n"),
