@@ -21,7 +21,7 @@ import { computeCheck } from "telegram/Password";
 import { forgetSecret, redactText, registerSecret } from "../log";
 import type { Phone } from "../sessions/phone";
 import { proxySecrets, type ProxySettings } from "../sessions/proxy";
-import type { Session, TelegramAccount } from "../sessions/session";
+import type { TelegramAccount } from "../sessions/session";
 import { runOneShot, type OpenUserbot } from "./client";
 import type { CodeDelivery, LoginFlowView, LoginOutcome, LoginService, PreviousKeyOutcome } from "./contract";
 import { newKeyIdentity, profileOf, type ResolvedDeps } from "./deps";
