@@ -55,6 +55,15 @@ describe("sessions check <phone>", () => {
     expect(row).toMatchObject({ status: "active", isPaused: false, consecutiveFailures: 0 });
     expect(row.lastCheckedAt).toBeDefined();
     expect(row.account).toMatchObject({ username: acc.username, firstName: acc.firstName });
+
+    const json = await runCli(["check", acc.phone, "--json"], { env });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      phone: acc.phone,
+      outcome: "healthy",
+      ok: true,
+      account: { username: acc.username },
+    });
   });
 
   it("a dead session (AUTH_KEY_UNREGISTERED): FAILED with the reason, exit 1, now error and paused", async () => {

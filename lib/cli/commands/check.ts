@@ -82,14 +82,15 @@ function skipReason(reason: "not-active" | "leased" | "flood-wait" | "not-found"
   }
 }
 
-async function checkOne(ctx: CliContext, phone: Phone): Promise<number> {
+async function checkOne(ctx: CliContext, phone: Phone, json: boolean): Promise<number> {
   const userbots = await loadUserbots(ctx);
   const result = await userbots.userbots.checkSession(phone, {
     deadlineMs: DEFAULT_CHECK_DEADLINE_MS,
     actor: ctx.actor,
   });
   const { line, ok } = describeCheck(result, ctx);
-  ctx.out(line);
+  if (json) ctx.out(JSON.stringify({ ...result, ok }, null, 2));
+  else ctx.out(line);
   return ok ? EXIT.ok : EXIT.failed;
 }
 
@@ -149,7 +150,7 @@ export function summaryLines(summary: HealthCheckSummary, ctx: CliContext): stri
   return lines;
 }
 
-async function checkEverything(ctx: CliContext, concurrency: number): Promise<number> {
+async function checkEverything(ctx: CliContext, concurrency: number, json: boolean): Promise<number> {
   const userbots = await loadUserbots(ctx);
   const store = await ctx.store();
   const summary = await checkAll(
@@ -162,11 +163,11 @@ async function checkEverything(ctx: CliContext, concurrency: number): Promise<nu
     },
     { concurrency, actor: ctx.actor, onProgress: progressReporter(ctx) },
   );
-  if (summary.queued === 0) {
+  if (json) ctx.out(JSON.stringify(summary, null, 2));
+  else if (summary.queued === 0) {
     ctx.out("No active session is due for a check. Nothing to do.");
     return EXIT.ok;
-  }
-  for (const line of summaryLines(summary, ctx)) ctx.out(line);
+  } else for (const line of summaryLines(summary, ctx)) ctx.out(line);
   return summary.counts.failed > 0 || summary.counts.gaveUp > 0 || (summary.newlyFrozen?.length ?? 0) > 0
     ? EXIT.failed
     : EXIT.ok;
@@ -189,7 +190,16 @@ export const command: Command = {
       value: "N",
       help: `with --all: checks at once, 1 to ${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY})`,
     },
+    json: { type: "boolean", help: "print the result as JSON for scripts (shape below; progress on stderr)" },
   },
+  notes: [
+    "JSON shape (--json):",
+    '  one session: { "phone": "+…", "outcome": "healthy" | "failed" | "flood-wait" | "transient" | "skipped" |',
+    '    "frozen", "ok": true, and per outcome "account" | "failure" | "until" | "reason" | "freeze" }',
+    '  --all: the run summary { "runId", "startedAt", "finishedAt", "queued", "counts": { "checked", "healthy",',
+    '    "failed", "floodWaited", "transient", "frozen", "skipped", … }, "newlyFailed": [ { "phone", "reason" } ],',
+    '    "notChecked": […], "fleet": { "active", "paused", "error", "deleted" }, … }',
+  ].join("\n"),
   examples: ["sessions check +998901234567", "sessions check --all", "sessions check --all --concurrency 5"],
   async run(ctx, args) {
     const all = args.values.all === true;
@@ -203,7 +213,8 @@ export const command: Command = {
       );
     if (!all && args.values.concurrency !== undefined)
       throw new UsageError("--concurrency goes with --all.", "Run `sessions check --help`.");
-    if (all) return checkEverything(ctx, parseConcurrency(args.values.concurrency));
-    return checkOne(ctx, normalizePhone(phoneArg!));
+    const json = args.values.json === true;
+    if (all) return checkEverything(ctx, parseConcurrency(args.values.concurrency), json);
+    return checkOne(ctx, normalizePhone(phoneArg!), json);
   },
 };
