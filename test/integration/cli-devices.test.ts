@@ -254,6 +254,10 @@ describe("sessions devices <phone> end", () => {
     const unknown = await runCli(["devices", acc.phone, "end", "12345", "--yes"], { env });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain(`${acc.phone} has no login with hash 12345; nothing was changed.`);
+    // A negative hash is an argument, not an option.
+    const negative = await runCli(["devices", acc.phone, "end", "-12345", "--yes"], { env });
+    expect(negative.code).toBe(1);
+    expect(negative.stderr).toContain(`${acc.phone} has no login with hash -12345; nothing was changed.`);
     const noTerminal = await runCli(["devices", acc.phone, "end", phone], { env });
     expect(noTerminal.code).toBe(2);
     expect(noTerminal.stderr).toContain(`Refusing to end a login of ${acc.phone} without confirmation`);
