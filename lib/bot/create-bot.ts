@@ -22,7 +22,7 @@ import { qrLoginFeature } from "./features/qr-login";
 import { sessionsFeature } from "./features/sessions";
 import { answer, show } from "./ui";
 import { mainMenu } from "./views";
-import { MENU_COUNTS_MAX_AGE_MS } from "./ui";
+import { menuCounts } from "./ui";
 
 export interface BotConfig {
   readonly token: string;
@@ -83,14 +83,7 @@ export function createBot(config: BotConfig, deps: BotDeps): Bot<BotContext> {
   // Whatever no feature took: an old or unknown button, or text the bot does not expect.
   features.on("callback_query", async (ctx) => {
     await answer(ctx, ctx.t.stale.unknownButton, true);
-    await show(
-      ctx,
-      mainMenu(
-        ctx.t,
-        await deps.sessions.countByStatus({ maxAgeMs: MENU_COUNTS_MAX_AGE_MS }),
-        ctx.t.stale.unknownButton,
-      ),
-    );
+    await show(ctx, mainMenu(ctx.t, await menuCounts(deps.sessions), ctx.t.stale.unknownButton));
   });
   features.on("message", async (ctx) => {
     await ctx.reply(ctx.t.unknownText);

@@ -1,6 +1,8 @@
 /** Showing a screen: a button press edits the message it belongs to; a command or text answers with a new one. */
 import { GrammyError } from "grammy";
+import type { SessionRepository } from "../sessions/repository";
 import type { BotContext } from "./context";
+import type { MenuCounts } from "./locales";
 import type { View } from "./views";
 
 export async function show(ctx: BotContext, view: View): Promise<void> {
@@ -31,3 +33,12 @@ export async function answer(ctx: BotContext, text?: string, alert = false): Pro
  * delete, login) forget them at once, and changes made elsewhere (the health check) show within this time.
  */
 export const MENU_COUNTS_MAX_AGE_MS = 30_000;
+
+/** The main menu's fleet line: the counts per status and the pending logouts, each as old as MENU_COUNTS_MAX_AGE_MS. */
+export async function menuCounts(sessions: SessionRepository): Promise<MenuCounts> {
+  const [counts, pendingRevocations] = await Promise.all([
+    sessions.countByStatus({ maxAgeMs: MENU_COUNTS_MAX_AGE_MS }),
+    sessions.countPendingRevocations({ maxAgeMs: MENU_COUNTS_MAX_AGE_MS }),
+  ]);
+  return { ...counts, pendingRevocations };
+}

@@ -10,7 +10,7 @@ import type { AccountDevices, DeviceAuthorization } from "../telegram/contract";
 import type { Admin } from "../bot-state/admins";
 import { cb, LISTABLE, type ListableStatus } from "./callback-data";
 import { esc } from "./html";
-import type { StatusCounts, Texts } from "./locales";
+import type { MenuCounts, StatusCounts, Texts } from "./locales";
 
 export interface View {
   readonly text: string;
@@ -44,7 +44,7 @@ export function formatAccount(account: TelegramAccount | undefined, t: Texts): s
   return esc(parts.join(" · "));
 }
 
-export function mainMenu(t: Texts, counts: StatusCounts, notice?: string): View {
+export function mainMenu(t: Texts, counts: MenuCounts, notice?: string): View {
   return {
     text: [notice, t.menu.title, t.menu.summary(counts)].filter(Boolean).join("\n"),
     keyboard: new InlineKeyboard()

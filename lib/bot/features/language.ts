@@ -6,7 +6,7 @@ import type { BotContext, BotDeps } from "../context";
 import { LOCALES } from "../locales";
 import { answer, show } from "../ui";
 import { mainMenu } from "../views";
-import { MENU_COUNTS_MAX_AGE_MS } from "../ui";
+import { menuCounts } from "../ui";
 
 const NAMES: Record<Language, string> = { uz: "🇺🇿 O‘zbekcha", en: "🇬🇧 English", ru: "🇷🇺 Русский" };
 
@@ -26,14 +26,7 @@ export function languageFeature(deps: BotDeps): Composer<BotContext> {
     await deps.admins.setLanguage(ctx.admin.userId, lang);
     Object.assign(ctx, { lang, t: LOCALES[lang] });
     await answer(ctx, ctx.t.language.set);
-    await show(
-      ctx,
-      mainMenu(
-        ctx.t,
-        await deps.sessions.countByStatus({ maxAgeMs: MENU_COUNTS_MAX_AGE_MS }),
-        ctx.t.language.set,
-      ),
-    );
+    await show(ctx, mainMenu(ctx.t, await menuCounts(deps.sessions), ctx.t.language.set));
   });
   return composer;
 }

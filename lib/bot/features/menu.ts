@@ -4,13 +4,13 @@ import type { BotContext, BotDeps } from "../context";
 import { cb } from "../callback-data";
 import { answer, show } from "../ui";
 import { mainMenu } from "../views";
-import { MENU_COUNTS_MAX_AGE_MS } from "../ui";
+import { menuCounts } from "../ui";
 
 export function menuFeature(deps: BotDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   const open = async (ctx: BotContext) => {
     await answer(ctx);
-    await show(ctx, mainMenu(ctx.t, await deps.sessions.countByStatus({ maxAgeMs: MENU_COUNTS_MAX_AGE_MS })));
+    await show(ctx, mainMenu(ctx.t, await menuCounts(deps.sessions)));
   };
   composer.command(["start", "menu"], open);
   composer.callbackQuery(cb.menu, open);

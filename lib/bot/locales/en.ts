@@ -7,6 +7,8 @@ import { english } from "../../plural";
 import { esc } from "../html";
 
 export type StatusCounts = Record<SessionStatus, number>;
+/** The main menu's fleet line: the statuses, and the deleted sessions whose logout at Telegram is pending. */
+export type MenuCounts = StatusCounts & { readonly pendingRevocations?: number };
 
 export type BotCommandName = "start" | "sessions" | "add" | "admins" | "language" | "cancel";
 
@@ -78,7 +80,7 @@ export interface Texts {
   readonly statusName: Record<SessionStatus, string>;
   readonly menu: {
     readonly title: string;
-    readonly summary: (c: StatusCounts) => string;
+    readonly summary: (c: MenuCounts) => string;
     readonly sessions: string;
     readonly addSession: string;
     readonly admins: string;
@@ -389,7 +391,9 @@ export const en: Texts = {
   statusName: { active: "active", paused: "paused", error: "error", deleted: "deleted" },
   menu: {
     title: "<b>Session Keeper</b>",
-    summary: (c) => `Fleet: 🟢 ${c.active} active · ⏸ ${c.paused} paused · 🔴 ${c.error} error`,
+    summary: (c) =>
+      `Fleet: 🟢 ${c.active} active · ⏸ ${c.paused} paused · 🔴 ${c.error} error` +
+      (c.pendingRevocations ? ` · ⏳ ${c.pendingRevocations} logout(s) pending at Telegram` : ""),
     sessions: "📋 Sessions",
     addSession: "➕ Add Session",
     admins: "👥 Admins",

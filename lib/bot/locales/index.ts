@@ -5,7 +5,7 @@ import { en, type Texts } from "./en";
 import { ru } from "./ru";
 import { uz } from "./uz";
 
-export type { BotCommandName, FailedSession, RunCountsText, StatusCounts, Texts } from "./en";
+export type { BotCommandName, FailedSession, MenuCounts, RunCountsText, StatusCounts, Texts } from "./en";
 
 export const LOCALES: Record<Language, Texts> = { uz, en, ru };
 

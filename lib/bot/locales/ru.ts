@@ -6,7 +6,9 @@ export const ru: Texts = {
   statusName: { active: "активна", paused: "на паузе", error: "ошибка", deleted: "удалена" },
   menu: {
     title: "<b>Session Keeper</b>",
-    summary: (c) => `Сессии: 🟢 ${c.active} активны · ⏸ ${c.paused} на паузе · 🔴 ${c.error} с ошибкой`,
+    summary: (c) =>
+      `Сессии: 🟢 ${c.active} активны · ⏸ ${c.paused} на паузе · 🔴 ${c.error} с ошибкой` +
+      (c.pendingRevocations ? ` · ⏳ выход в Telegram не подтверждён: ${c.pendingRevocations}` : ""),
     sessions: "📋 Сессии",
     addSession: "➕ Добавить сессию",
     admins: "👥 Админы",

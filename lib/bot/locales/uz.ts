@@ -6,7 +6,9 @@ export const uz: Texts = {
   statusName: { active: "faol", paused: "to‘xtatilgan", error: "xato", deleted: "o‘chirilgan" },
   menu: {
     title: "<b>Session Keeper</b>",
-    summary: (c) => `Sessiyalar: 🟢 ${c.active} faol · ⏸ ${c.paused} to‘xtatilgan · 🔴 ${c.error} xato`,
+    summary: (c) =>
+      `Sessiyalar: 🟢 ${c.active} faol · ⏸ ${c.paused} to‘xtatilgan · 🔴 ${c.error} xato` +
+      (c.pendingRevocations ? ` · ⏳ Telegramdan chiqish kutilmoqda: ${c.pendingRevocations}` : ""),
     sessions: "📋 Sessiyalar",
     addSession: "➕ Sessiya qo‘shish",
     admins: "👥 Adminlar",
