@@ -1,6 +1,7 @@
 import { ConfigError, missingKmsKey, type EncryptionConfig } from "../config";
 import { registerSecret } from "../log";
 import { EnvelopeCipher, missingContextKey, type KeyProvider } from "./envelope";
+import { KmsKeyProvider } from "./kms-key-provider";
 import { LocalKeyProvider } from "./local-key-provider";
 
 export {
@@ -13,6 +14,7 @@ export {
   type KeyProvider,
   type SecretContext,
 } from "./envelope";
+export { KmsKeyProvider } from "./kms-key-provider";
 export { LocalKeyProvider } from "./local-key-provider";
 
 /** The cipher for the configured key: KMS in AWS, the local key file (or `SESSION_ENCRYPTION_KEY`) elsewhere. */
@@ -24,17 +26,17 @@ export async function createCipher(config: EncryptionConfig, region?: string): P
  * The key provider for the configured key, built at once (the local key file is read or created here). The KMS
  * provider gets the context key from its secret (`CONTEXT_KEY_SECRET_ARN`); the local key derives its own.
  *
- * The KMS client and provider are imported here, on first use, never at module load: the webhook answering a
+ * The KMS client is imported here, on first use, never at module load: the webhook answering a
  * button press decrypts nothing and must not pay for loading `@aws-sdk/client-kms` on its cold start (issue #19).
  */
 export async function createKeyProvider(config: EncryptionConfig, region?: string): Promise<KeyProvider> {
   if (config.kind === "kms") {
     if (!config.keyId) throw missingKmsKey();
     const arn = config.contextKeySecretArn;
-    const [{ KMSClient }, { KmsKeyProvider }] = await Promise.all([
-      import("@aws-sdk/client-kms"),
-      import("./kms-key-provider.js"),
-    ]);
+    // A package's import() resolves in the Lambda bundle and in the CLI (CommonJS through tsx) alike; an
+    // import() of our own source does not resolve in the CLI, so the provider class is imported statically (it
+    // loads the SDK itself on first use).
+    const { KMSClient } = await import("@aws-sdk/client-kms");
     return new KmsKeyProvider(
       new KMSClient(region ? { region } : {}),
       config.keyId,
