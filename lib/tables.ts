@@ -105,6 +105,14 @@ export const SESSIONS_ITEMS = {
       "the old key of a phone logged in again or imported over, kept only while its logout at Telegram is pending " +
       "(`REPLACED#<phone>#<replaced at>`; `revocationState` `pending-replaced` in the `byRevocation` index)",
   },
+  fleetCounter: {
+    key: "COUNTS#fleet",
+    match: "exact",
+    owner: "lib/sessions/repository.ts",
+    holds:
+      "the fleet's counts per status (and without 2FA, logouts pending, tombstones by expiry day), changed in the " +
+      "same transaction as every row (lib/sessions/fleet-counter.ts)",
+  },
 } as const satisfies Record<string, ItemFamily>;
 
 /** Every item family of the bot-state table. */

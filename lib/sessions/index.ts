@@ -7,3 +7,4 @@ export * from "./session";
 export * from "./proxy";
 export * from "./identity";
 export * from "./encryption-migration";
+export * from "./fleet-counter";

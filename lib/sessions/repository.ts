@@ -21,7 +21,10 @@ import {
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type PutCommandInput,
   type QueryCommandInput,
+  type TransactWriteCommandInput,
+  type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { FORMAT, formatOf, type EnvelopeCipher } from "../crypto/envelope";
@@ -38,7 +41,6 @@ import {
 import {
   IllegalTransitionError,
   isPausedStatus,
-  statusesAllowing,
   transition,
   type SessionEvent,
 } from "./lifecycle";
@@ -63,7 +65,6 @@ import {
 import { validateDeviceIdentity } from "./identity";
 import {
   DEVICE_IDENTITY_FIELDS,
-  SESSION_STATUSES,
   type AccountFreeze,
   type AuthorizationsSeen,
   type RestrictionReading,
@@ -76,6 +77,21 @@ import {
   type TwoFaSeen,
 } from "./session";
 import { firstConditionFailed } from "../dynamo";
+import {
+  addDelta,
+  contributionOf,
+  counterDelta,
+  counterUpdate,
+  FLEET_COUNTER_KEY,
+  FLEET_COUNTERS,
+  fleetCountsOf,
+  isCounterName,
+  isEmptyDelta,
+  liveCounters,
+  type CounterDelta,
+  type CountedRow,
+  type FleetCounts,
+} from "./fleet-counter";
 
 /** How long a deleted session's tombstone stays visible (status `deleted`) before DynamoDB's TTL removes it. */
 export const TOMBSTONE_DAYS = 30;
@@ -434,7 +450,20 @@ function freezeAttributes(freeze: AccountFreeze): Partial<SessionItem> {
   };
 }
 
+/**
+ * The stored row each `Session` this repository returned was made from. A caller hands a session back to a
+ * transition (`pause(phone, session)`) and the write knows exactly what it replaces: the row at that version, whose
+ * contribution to the fleet counter it subtracts and from which it builds the row it returns, with no read.
+ */
+const ROWS = new WeakMap<Session, SessionItem>();
+
 function toSession(item: SessionItem): Session {
+  const session = buildSession(item);
+  ROWS.set(session, item);
+  return session;
+}
+
+function buildSession(item: SessionItem): Session {
   const account: TelegramAccount | undefined = item.userId
     ? {
         userId: item.userId,
@@ -524,6 +553,12 @@ function decodeCursor(
   }
 }
 
+/**
+ * What a transition is held to: the version the caller saw, or the session as the caller read it from this
+ * repository (then the write needs no read of its own: it knows the row it replaces). Without it, the current row.
+ */
+export type Expected = number | Session;
+
 /** Attribute updates that a caller may request alongside a transition. */
 export interface SessionPatch {
   readonly account?: TelegramAccount;
@@ -611,26 +646,38 @@ export class SessionRepository {
       version: 1,
       consecutiveFailures: 0,
     };
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression:
-            "attribute_not_exists(phone) OR (#status = :deleted AND attribute_not_exists(revocationGiveUpAt))",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":deleted": "deleted" },
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
-    } catch (err) {
-      const old = conditionFailureItem(err);
-      if (old?.status === "deleted") throw new RevocationPendingError(input.phone, old.revocationGiveUpAt);
-      if (old) throw new SessionExistsError(input.phone, old.status);
-      throw err;
+    // A new phone, or a settled tombstone replaced: the tombstone's own contribution leaves the counter, so the
+    // second try pins the tombstone it saw (by version). TTL may remove that tombstone meanwhile: then try again.
+    let replaced: SessionItem | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const put = {
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: replaced
+          ? "version = :v AND #status = :deleted AND attribute_not_exists(revocationGiveUpAt)"
+          : "attribute_not_exists(phone)",
+        ...(replaced
+          ? {
+              ExpressionAttributeNames: { "#status": "status" },
+              ExpressionAttributeValues: { ":deleted": "deleted", ":v": replaced.version },
+            }
+          : {}),
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+      };
+      try {
+        await this.writeCounted({ Put: put }, counterDelta(replaced, item));
+        break;
+      } catch (err) {
+        const old = conditionFailureItem(err);
+        if (!old && !(err instanceof ConditionalCheckFailedException || firstConditionFailed(err))) throw err;
+        if (old?.status === "deleted" && old.revocationGiveUpAt !== undefined)
+          throw new RevocationPendingError(input.phone, old.revocationGiveUpAt);
+        if (old && old.status !== "deleted") throw new SessionExistsError(input.phone, old.status);
+        if (attempt >= 3) throw err;
+        replaced = old;
+      }
     }
     this.countsCache = undefined;
-    this.pendingCache = undefined;
     this.logger?.info("Session created", { phone: input.phone, userId: input.account.userId });
     return toSession(item);
   }
@@ -640,6 +687,64 @@ export class SessionRepository {
       new GetCommand({ TableName: this.tableName, Key: { phone }, ConsistentRead: true }),
     );
     return out.Item ? toSession(out.Item as SessionItem) : undefined;
+  }
+
+  /** The stored row as it is (consistent read), or undefined. */
+  private async getItem(phone: Phone): Promise<SessionItem | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { phone }, ConsistentRead: true }),
+    );
+    return out.Item as SessionItem | undefined;
+  }
+
+  // ---------------------------------------------------------------- the fleet counter
+
+  /**
+   * Every write that creates a row or changes what it counts for (its status, its 2FA reading, its tombstone's
+   * fate) goes through here: the row's write (`row`, first, with the condition that pins the state `delta` was
+   * computed from) and the fleet counter's change (`delta`, from `counterDelta(before, after)`) in ONE transaction,
+   * with `also` (an audit entry). With nothing to count and nothing else to write it is the row's single write.
+   *
+   * A condition failure is thrown as DynamoDB gives it (the row's old item is in the cancellation reason when the
+   * write asks for ALL_OLD). A transaction cancelled only by a conflict (another transaction on the counter item at
+   * that instant) changed nothing and is tried again.
+   */
+  private async writeCounted(
+    row: { Update: UpdateCommandInput } | { Put: PutCommandInput },
+    delta: CounterDelta,
+    also: NonNullable<TransactWriteCommandInput["TransactItems"]> = [],
+  ): Promise<void> {
+    if (isEmptyDelta(delta) && also.length === 0) {
+      if ("Update" in row) await this.doc.send(new UpdateCommand(row.Update));
+      else await this.doc.send(new PutCommand(row.Put));
+      return;
+    }
+    const items = [
+      row,
+      ...(isEmptyDelta(delta) ? [] : [counterUpdate(this.tableName, delta)]),
+      ...also,
+    ] as NonNullable<TransactWriteCommandInput["TransactItems"]>;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+        this.countsCache = undefined;
+        return;
+      } catch (err) {
+        const reasons = err instanceof TransactionCanceledException ? (err.CancellationReasons ?? []) : [];
+        const conflictOnly =
+          reasons.some((r) => r.Code === "TransactionConflict") &&
+          reasons.every((r) => r.Code === "TransactionConflict" || r.Code === "None" || !r.Code);
+        if (!conflictOnly || attempt >= 6) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 30 * attempt));
+      }
+    }
+  }
+
+  private async readCounterItem(): Promise<Record<string, unknown> | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { phone: FLEET_COUNTER_KEY }, ConsistentRead: true }),
+    );
+    return out.Item;
   }
 
   /** Like `get`, but an unknown phone (or a deleted one) is a `SessionNotFoundError`. */
@@ -858,70 +963,52 @@ export class SessionRepository {
     );
   }
 
-  private countsCache: { at: number; counts: Record<SessionStatus, number> } | undefined;
-  private pendingCache: { at: number; count: number } | undefined;
+  private countsCache: { at: number; counts: FleetCounts } | undefined;
 
   /**
-   * How many deleted sessions' keys still wait for their logout at Telegram (pending tombstones): a COUNT query of
-   * the sparse `byRevocation` index, which holds those rows and nothing else. `maxAgeMs` as for `countByStatus`.
+   * How many deleted sessions' keys still wait for their logout at Telegram (pending tombstones), from the fleet
+   * counter (one read; see `fleetCounts`). `maxAgeMs` as for `countByStatus`.
    */
   async countPendingRevocations(options: { maxAgeMs?: number } = {}): Promise<number> {
-    const cached = this.pendingCache;
-    if (options.maxAgeMs !== undefined && cached && this.now().getTime() - cached.at <= options.maxAgeMs) {
-      return cached.count;
-    }
-    const at = this.now().getTime();
-    let count = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: BY_REVOCATION_INDEX,
-          KeyConditionExpression: "revocationState = :pending",
-          ExpressionAttributeValues: { ":pending": "pending" },
-          Select: "COUNT",
-          ExclusiveStartKey: start,
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      );
-      count += out.Count ?? 0;
-      this.readStats.capacityUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
-      start = out.LastEvaluatedKey;
-    } while (start);
-    this.pendingCache = { at, count };
-    return count;
+    return (await this.fleetCounts(options)).pendingRevocations;
   }
 
   /**
-   * How many sessions are in each status (a COUNT query per status on the index: no items are returned, but
-   * DynamoDB still reads the whole index, so the cost grows with the fleet).
+   * The fleet's counts: one read of the counter item (`COUNTS#fleet`, kept by every write in the same transaction),
+   * whatever the fleet's size. A counter never counted yet (a new table, or one from before the counter) is counted
+   * from the status index once and stored (`recountFleet`).
    *
-   * `maxAgeMs` lets a caller that only shows a summary line (the bot's menus, on every `/start`) take counts this
-   * repository computed at most that long ago. Any write through this repository forgets them; a change made by
-   * another process shows up within `maxAgeMs`. Without it the counts are always fresh.
+   * `maxAgeMs` lets a caller that only shows a summary line (the bot's menus) take counts this repository read at
+   * most that long ago. Any write through this repository forgets them. Without it the counts are always read.
    */
-  async countByStatus(options: { maxAgeMs?: number } = {}): Promise<Record<SessionStatus, number>> {
+  async fleetCounts(options: { maxAgeMs?: number } = {}): Promise<FleetCounts> {
     const cached = this.countsCache;
     if (options.maxAgeMs !== undefined && cached && this.now().getTime() - cached.at <= options.maxAgeMs) {
-      return { ...cached.counts };
+      return cached.counts;
     }
     const at = this.now().getTime();
-    const counts = await this.countFresh();
+    const item = await this.readCounterItem();
+    let counts: FleetCounts;
+    if (item && typeof item.countedAt === "string") {
+      counts = fleetCountsOf(liveCounters(item, this.now()), this.now());
+    } else {
+      counts = (await this.recountFleet({ repair: true, repairFailureIsFatal: false })).counted;
+    }
     this.countsCache = { at, counts };
-    return { ...counts };
+    return counts;
+  }
+
+  /** How many sessions are in each status (see `fleetCounts`). */
+  async countByStatus(options: { maxAgeMs?: number } = {}): Promise<Record<SessionStatus, number>> {
+    return { ...(await this.fleetCounts(options)).byStatus };
   }
 
   /**
    * Active sessions whose account has no 2FA password, as their last check read it (a session never read is not
-   * counted): the fleet's exposure to a stolen login code. One query of the status index's active part, counted.
+   * counted): the fleet's exposure to a stolen login code. From the counter item (see `fleetCounts`).
    */
   async countActiveWithoutTwoFa(): Promise<number> {
-    return this.countStatus("active", {
-      expression: "#twoFa = :none",
-      names: { "#twoFa": "twoFaPassword" },
-      values: { ":none": false },
-    });
+    return (await this.fleetCounts()).activeWithoutTwoFa;
   }
 
   /** Active sessions Telegram limits now, as their last @SpamBot check read it (`isRestricted`). */
@@ -933,11 +1020,171 @@ export class SessionRepository {
     });
   }
 
-  private async countFresh(): Promise<Record<SessionStatus, number>> {
-    const entries = await Promise.all(
-      SESSION_STATUSES.map(async (status) => [status, await this.countStatus(status)] as const),
-    );
-    return Object.fromEntries(entries) as Record<SessionStatus, number>;
+  /**
+   * Counts the fleet from the status index (reading all of it: the cost grows with the fleet) and compares it with
+   * the counter item. `drift` is what the counter says minus the recount, per counter (empty when they agree). With
+   * `repair`, the counter is set to the recount (and tombstone buckets of past days removed), unless the fleet
+   * changed while it was counted (the counter's `revision` moved): then it counts again, up to three times.
+   *
+   * The index is eventually consistent in AWS: a change a moment before the recount may be missed; run it again
+   * and a real drift stays while a passing one goes.
+   */
+  async recountFleet(options: { repair?: boolean; repairFailureIsFatal?: boolean } = {}): Promise<{
+    counted: FleetCounts;
+    stored: FleetCounts;
+    drift: Record<string, number>;
+    repaired: boolean;
+    countedBefore: boolean;
+  }> {
+    for (let attempt = 1; ; attempt++) {
+      const first = await this.readCounterItem();
+      const recount = await this.recountCounters();
+      const item = await this.readCounterItem();
+      const now = this.now();
+      const unchanged = (first?.revision ?? 0) === (item?.revision ?? 0);
+      if (!unchanged && attempt < 3) continue;
+      const stored = liveCounters(item, now);
+      const drift: Record<string, number> = {};
+      for (const k of new Set([...Object.keys(stored), ...Object.keys(recount)])) {
+        const d = (stored[k] ?? 0) - (recount[k] ?? 0);
+        if (d !== 0) drift[k] = d;
+      }
+      const countedBefore = typeof item?.countedAt === "string";
+      // Tombstone buckets the recount does not have: past days, or emptied ones.
+      const stale = Object.keys(item ?? {}).filter(
+        (k) => isCounterName(k) && !(FLEET_COUNTERS as readonly string[]).includes(k) && !(k in recount),
+      );
+      const needed = Object.keys(drift).length > 0 || !countedBefore || stale.length > 0;
+      let repaired = false;
+      if (options.repair && needed) {
+        if (!unchanged) {
+          if (options.repairFailureIsFatal === false) {
+            this.logger?.warn("Fleet counter not repaired: the fleet kept changing while it was counted");
+          } else {
+            throw new Error(
+              "The fleet kept changing while it was counted, so the counter was not repaired: run it again when fewer changes are under way.",
+            );
+          }
+        } else {
+          repaired = await this.writeRecount(
+            recount,
+            stale,
+            item,
+            now,
+            options.repairFailureIsFatal !== false,
+          );
+          if (!repaired && attempt < 3) continue;
+        }
+      }
+      if (Object.keys(drift).length > 0 && countedBefore) {
+        this.logger?.warn("Fleet counter drifted from a recount", { drift, repaired });
+      }
+      return {
+        counted: fleetCountsOf(recount, now),
+        stored: fleetCountsOf(stored, now),
+        drift,
+        repaired,
+        countedBefore,
+      };
+    }
+  }
+
+  /** Sets the counter to `recount`, if nothing changed it since it was read as `item`. False when something did. */
+  private async writeRecount(
+    recount: Record<string, number>,
+    stale: string[],
+    item: Record<string, unknown> | undefined,
+    now: Date,
+    fatal: boolean,
+  ): Promise<boolean> {
+    const names: Record<string, string> = { "#rev": "revision", "#countedAt": "countedAt" };
+    const values: Record<string, unknown> = { ":now": now.toISOString() };
+    const sets = ["#countedAt = :now"];
+    const counters = { ...Object.fromEntries(FLEET_COUNTERS.map((k) => [k, 0])), ...recount };
+    Object.entries(counters).forEach(([k, v], i) => {
+      names[`#s${i}`] = k;
+      values[`:s${i}`] = v;
+      sets.push(`#s${i} = :s${i}`);
+    });
+    const removes = stale.filter((k) => !(k in counters));
+    removes.forEach((k, i) => (names[`#x${i}`] = k));
+    const revision = item?.revision;
+    if (typeof revision === "number") values[":rev"] = revision;
+    else values[":zero"] = 0;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { phone: FLEET_COUNTER_KEY },
+          ConditionExpression: typeof revision === "number" ? "#rev = :rev" : "attribute_not_exists(#rev)",
+          UpdateExpression:
+            `SET ${sets.join(", ")}, #rev = ${typeof revision === "number" ? ":rev" : ":zero"}` +
+            (removes.length ? ` REMOVE ${removes.map((_, i) => `#x${i}`).join(", ")}` : ""),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      this.countsCache = undefined;
+      this.logger?.info("Fleet counter set from a recount", { counters: recount });
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      if (fatal) throw err;
+      // Reading counts must not fail because the counter could not be stored: the next read counts again.
+      this.logger?.warn("Fleet counter could not be stored after a recount", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return false;
+    }
+  }
+
+  /** The counters as the rows themselves say: COUNT queries of the status index, and the tombstones read. */
+  private async recountCounters(): Promise<Record<string, number>> {
+    const [active, paused, error, activeWithoutTwoFa, tombstones] = await Promise.all([
+      this.countStatus("active"),
+      this.countStatus("paused"),
+      this.countStatus("error"),
+      this.countStatus("active", {
+        expression: "#twoFa = :none",
+        names: { "#twoFa": "twoFaPassword" },
+        values: { ":none": false },
+      }),
+      this.recountTombstones(),
+    ]);
+    const out: Record<string, number> = { ...tombstones };
+    const add = (k: string, v: number) => {
+      if (v !== 0) out[k] = v;
+    };
+    add("active", active);
+    add("paused", paused);
+    add("error", error);
+    add("activeWithoutTwoFa", activeWithoutTwoFa);
+    for (const k of Object.keys(out)) if (k.startsWith("deleted@") && out[k] === 0) delete out[k];
+    // Only what counts today: tombstones of past days are not counted (see fleet-counter.ts).
+    return liveCounters(out, this.now());
+  }
+
+  private async recountTombstones(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: BY_STATUS_INDEX,
+          KeyConditionExpression: "#status = :deleted",
+          ProjectionExpression: "#status, expiresAt, revocationState",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":deleted": "deleted" },
+          ExclusiveStartKey: start,
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      );
+      for (const row of (page.Items ?? []) as CountedRow[]) addDelta(out, contributionOf(row));
+      this.readStats.capacityUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 
   /** Items of one status in the status index (optionally filtered), counted page by page; capacity recorded. */
@@ -1101,12 +1348,12 @@ export class SessionRepository {
   // ---------------------------------------------------------------- transitions
 
   /** An admin stops a session: it is no longer checked or used. */
-  pause(phone: Phone, expectedVersion?: number): Promise<Session> {
+  pause(phone: Phone, expectedVersion?: Expected): Promise<Session> {
     return this.applyEvent(phone, "pause", expectedVersion, {});
   }
 
   /** An admin starts a paused session again. */
-  resume(phone: Phone, expectedVersion?: number): Promise<Session> {
+  resume(phone: Phone, expectedVersion?: Expected): Promise<Session> {
     return this.applyEvent(phone, "resume", expectedVersion, { consecutiveFailures: 0 });
   }
 
@@ -1114,7 +1361,7 @@ export class SessionRepository {
    * Telegram refused the session for good (or a run of failures did): status `error`, paused, with the reason and
    * Telegram's error name kept, as SEED.md step 1 shows.
    */
-  markError(phone: Phone, failure: SessionFailure, expectedVersion?: number): Promise<Session> {
+  markError(phone: Phone, failure: SessionFailure, expectedVersion?: Expected): Promise<Session> {
     return this.applyEvent(phone, "fail", expectedVersion, {
       lastError: failure.message,
       lastErrorCode: failure.code,
@@ -1129,7 +1376,7 @@ export class SessionRepository {
     phone: Phone,
     sessionString: string,
     account: TelegramAccount,
-    expectedVersion?: number,
+    expectedVersion?: Expected,
     identity?: SessionIdentity,
     proxy?: ProxySettings,
   ): Promise<Session> {
@@ -1140,7 +1387,7 @@ export class SessionRepository {
     phone: Phone,
     sessionString: string,
     account: TelegramAccount,
-    expectedVersion: number | undefined,
+    expectedVersion: Expected | undefined,
     identity: SessionIdentity | undefined,
     proxy?: ProxySettings,
     alsoPut?: TransactPut,
@@ -1357,7 +1604,7 @@ export class SessionRepository {
    * Deletes a session: its ciphertext is destroyed at once and a `deleted` tombstone (phone, account, times) stays
    * for `TOMBSTONE_DAYS` so operators can see what was removed, then expires.
    */
-  delete(phone: Phone, expectedVersion?: number): Promise<Session> {
+  delete(phone: Phone, expectedVersion?: Expected): Promise<Session> {
     const now = this.now();
     return this.applyEvent(
       phone,
@@ -1383,7 +1630,7 @@ export class SessionRepository {
   deleteWithRevocation(
     phone: Phone,
     attempt: RevocationAttempt,
-    expectedVersion?: number,
+    expectedVersion?: Expected,
     options: {
       alsoPut?:
         | { TableName: string; Item: Record<string, unknown> }
@@ -1469,14 +1716,21 @@ export class SessionRepository {
       ExpressionAttributeValues: values,
     };
     const alsoPut = typeof options.alsoPut === "function" ? options.alsoPut(next) : options.alsoPut;
+    // The row as the caller read it (a pending tombstone has no expiry): what leaves the counter when it settles.
+    const seen = ROWS.get(row);
+    const before: CountedRow =
+      seen && seen.version === row.version ? seen : { status: "deleted", revocationState: "pending" };
+    const after: CountedRow = {
+      status: "deleted",
+      revocationState: next.state,
+      ...(settled ? { expiresAt: attrs.expiresAt as number } : {}),
+    };
     try {
-      if (alsoPut) {
-        await this.doc.send(
-          new TransactWriteCommand({ TransactItems: [{ Update: update }, { Put: alsoPut }] }),
-        );
-      } else {
-        await this.doc.send(new UpdateCommand(update));
-      }
+      await this.writeCounted(
+        { Update: update },
+        counterDelta(before, after),
+        alsoPut ? [{ Put: alsoPut }] : [],
+      );
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException || firstConditionFailed(err)) {
         const current = await this.get(row.phone);
@@ -1487,13 +1741,17 @@ export class SessionRepository {
     }
     if (settled) {
       this.countsCache = undefined;
-      this.pendingCache = undefined;
     }
     this.logger?.info(settled ? "Session key revocation settled" : "Session key revocation still pending", {
       phone: row.phone,
       revocation: next.state,
       attempts: next.attempts,
     });
+    if (seen && seen.version === row.version) {
+      const updated: Record<string, unknown> = { ...seen, ...attrs, version: row.version + 1 };
+      for (const k of removes) delete updated[k];
+      return toSession(updated as unknown as SessionItem);
+    }
     const updated = await this.get(row.phone);
     if (!updated) throw new SessionNotFoundError(row.phone);
     return updated;
@@ -1552,25 +1810,67 @@ export class SessionRepository {
       const kept = patch.frozen ? freezeAttributes(patch.frozen) : {};
       removes.push(...FREEZE_ATTRIBUTES.filter((a) => !(a in kept)));
     }
+    const base = {
+      TableName: this.tableName,
+      Key: { phone },
+      UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
+      ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+    };
+    // A 2FA reading moves the row in or out of `activeWithoutTwoFa` only when it changes on an active row. The
+    // common case (no change) is one write held to "the count does not change"; otherwise the row as it was (from
+    // the failed condition) is pinned by version and the counter changes with it in one transaction.
+    const countUnchanged = !patch.twoFa
+      ? ""
+      : patch.twoFa.hasPassword
+        ? " AND (#status <> :active OR attribute_not_exists(#twoFaPassword) OR #twoFaPassword <> :noTwoFa)"
+        : " AND (#status <> :active OR #twoFaPassword = :noTwoFa)";
     try {
       const out = await this.doc.send(
         new UpdateCommand({
-          TableName: this.tableName,
-          Key: { phone },
-          ConditionExpression: "attribute_exists(phone) AND version = :v",
-          UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
-          ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-          ExpressionAttributeValues: values,
+          ...base,
+          ...(countUnchanged
+            ? {
+                ExpressionAttributeNames: {
+                  ...names,
+                  "#status": "status",
+                  "#twoFaPassword": "twoFaPassword",
+                },
+                ExpressionAttributeValues: { ...values, ":active": "active", ":noTwoFa": false },
+              }
+            : {}),
+          ConditionExpression: `attribute_exists(phone) AND version = :v${countUnchanged}`,
           ReturnValues: "ALL_NEW",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
       return toSession(out.Attributes as SessionItem);
     } catch (err) {
       const old = conditionFailureItem(err);
-      if (old) throw new StaleVersionError(phone, expectedVersion, old.version);
-      if (err instanceof ConditionalCheckFailedException) throw new SessionNotFoundError(phone);
-      throw err;
+      if (!old) {
+        if (err instanceof ConditionalCheckFailedException) throw new SessionNotFoundError(phone);
+        throw err;
+      }
+      if (old.version !== expectedVersion || !countUnchanged)
+        throw new StaleVersionError(phone, expectedVersion, old.version);
+      const after: Record<string, unknown> = { ...old, ...attrs, version: old.version + 1 };
+      if (patch.identity) {
+        for (const [k, v] of Object.entries(identityAttributes(patch.identity))) after[k] ??= v;
+      }
+      for (const k of removes) delete after[k];
+      try {
+        await this.writeCounted(
+          { Update: { ...base, ConditionExpression: "attribute_exists(phone) AND version = :v" } },
+          counterDelta(old, after as unknown as SessionItem),
+        );
+      } catch (err2) {
+        const current = conditionFailureItem(err2);
+        if (current) throw new StaleVersionError(phone, expectedVersion, current.version);
+        if (err2 instanceof ConditionalCheckFailedException || firstConditionFailed(err2))
+          throw new SessionNotFoundError(phone);
+        throw err2;
+      }
+      return toSession(after as unknown as SessionItem);
     }
   }
 
@@ -1581,26 +1881,24 @@ export class SessionRepository {
   private async applyEvent(
     phone: Phone,
     event: SessionEvent,
-    expectedVersion: number | undefined,
+    expected: Expected | undefined,
     set: Record<string, unknown>,
     remove: string[] = [],
     alsoPut?: TransactPut,
   ): Promise<Session> {
-    let version = expectedVersion;
-    if (version === undefined) {
-      const current = await this.require(phone);
-      transition(current.status, event); // fail early with the reason
-      version = current.version;
-    }
-    const allowed = statusesAllowing(event);
+    const before = await this.rowBefore(phone, event, expected);
+    const version = before.version;
+    const target = transition(before.status, event);
     const now = this.now().toISOString();
     const names: Record<string, string> = { "#status": "status" };
-    const values: Record<string, unknown> = { ":v": version, ":one": 1, ":now": now };
-    allowed.forEach((s, i) => (values[`:from${i}`] = s));
-    // The new status depends on the old one only for `relogin`/`fail` (always active/error), so one expression fits.
-    const target = transition(allowed[0]!, event);
-    values[":to"] = target;
-    values[":paused"] = isPausedStatus(target);
+    const values: Record<string, unknown> = {
+      ":v": version,
+      ":one": 1,
+      ":now": now,
+      ":from": before.status,
+      ":to": target,
+      ":paused": isPausedStatus(target),
+    };
     const sets = ["#status = :to", "isPaused = :paused", "updatedAt = :now", "version = version + :one"];
     for (const [k, v] of Object.entries(set)) {
       sets.push(`#a_${k} = :a_${k}`);
@@ -1613,7 +1911,8 @@ export class SessionRepository {
     const update = {
       TableName: this.tableName,
       Key: { phone },
-      ConditionExpression: `attribute_exists(phone) AND version = :v AND #status IN (${allowed.map((_, i) => `:from${i}`).join(", ")})`,
+      // Pinned to the row `before` is (its version), so the counter's change is exactly this row's.
+      ConditionExpression: "attribute_exists(phone) AND version = :v AND #status = :from",
       UpdateExpression:
         `SET ${sets.join(", ")}` +
         (removes.length ? ` REMOVE ${removes.map((k) => `#r_${k}`).join(", ")}` : ""),
@@ -1621,28 +1920,22 @@ export class SessionRepository {
       ExpressionAttributeValues: values,
       ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
     };
+    const after: Record<string, unknown> = {
+      ...before,
+      ...set,
+      status: target,
+      isPaused: isPausedStatus(target),
+      updatedAt: now,
+      version: version + 1,
+    };
+    for (const k of removes) delete after[k];
     try {
-      let updated: Session;
-      if (alsoPut) {
-        // One transaction: the change and the item that records it (the audit entry), together or not at all.
-        await this.doc.send(
-          new TransactWriteCommand({ TransactItems: [{ Update: update }, { Put: alsoPut }] }),
-        );
-        const after = await this.get(phone);
-        if (!after) throw new SessionNotFoundError(phone);
-        updated = after;
-      } else {
-        const out = await this.doc.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW" }));
-        updated = toSession(out.Attributes as SessionItem);
-      }
-      this.countsCache = undefined;
-      this.pendingCache = undefined;
-      this.logger?.info(EVENT_LOG_MESSAGE[event], {
-        phone,
-        status: updated.status,
-        ...(event === "fail" ? { error: updated.lastError, code: updated.lastErrorCode } : {}),
-      });
-      return updated;
+      // With the audit entry (`alsoPut`): the change and the item that records it, together or not at all.
+      await this.writeCounted(
+        { Update: update },
+        counterDelta(before, after as unknown as SessionItem),
+        alsoPut ? [{ Put: alsoPut }] : [],
+      );
     } catch (err) {
       const old = conditionFailureItem(err);
       if (old) {
@@ -1654,6 +1947,35 @@ export class SessionRepository {
         throw new SessionNotFoundError(phone);
       throw err;
     }
+    this.countsCache = undefined;
+    const updated = toSession(after as unknown as SessionItem);
+    this.logger?.info(EVENT_LOG_MESSAGE[event], {
+      phone,
+      status: updated.status,
+      ...(event === "fail" ? { error: updated.lastError, code: updated.lastErrorCode } : {}),
+    });
+    return updated;
+  }
+
+  /**
+   * The row a transition starts from: the one the caller's session was read as (no read), or the stored one (read,
+   * and held to the version the caller saw). Fails as the write would: not found, stale, or not allowed.
+   */
+  private async rowBefore(
+    phone: Phone,
+    event: SessionEvent,
+    expected: Expected | undefined,
+  ): Promise<SessionItem> {
+    const seen = typeof expected === "object" ? ROWS.get(expected) : undefined;
+    const version = typeof expected === "object" ? expected.version : expected;
+    const row = seen && seen.phone === phone && seen.version === version ? seen : await this.getItem(phone);
+    if (!row) throw new SessionNotFoundError(phone);
+    if (version !== undefined && row.version !== version)
+      throw new StaleVersionError(phone, version, row.version);
+    if (row.status === "deleted" && (event !== "delete" || version === undefined))
+      throw new SessionNotFoundError(phone);
+    transition(row.status, event); // fail early with the reason
+    return row;
   }
 
   // ---------------------------------------------------------------- lease

@@ -116,7 +116,7 @@ export async function deleteSession(
       ? await logOutLeased(deps, leased, credentials.apiId, remaining(options.deadlineMs, startedAt))
       : { outcome: "already-dead", code: "NO_STORED_KEY" };
     const audit = deps.audit;
-    const session = await deps.sessions.deleteWithRevocation(phone, attemptOf(revocation), leased.version, {
+    const session = await deps.sessions.deleteWithRevocation(phone, attemptOf(revocation), leased, {
       ...(audit
         ? {
             alsoPut: (r: KeyRevocation) =>

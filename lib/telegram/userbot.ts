@@ -216,7 +216,7 @@ async function markError(
     const marked = await deps.sessions.markError(
       row.phone,
       { message: failure.message, code: failure.code },
-      row.version,
+      row,
     );
     await deps.audit?.record({ action: "session.failed", actor, phone: row.phone, detail: failure.message });
     return marked;

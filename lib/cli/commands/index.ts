@@ -19,6 +19,7 @@ import { command as audit } from "./audit";
 import { command as backup } from "./backup";
 import { command as check } from "./check";
 import { command as cleanup } from "./cleanup";
+import { command as counts } from "./counts";
 import { command as devices } from "./devices";
 import { command as doctor } from "./doctor";
 import { command as history } from "./history";
@@ -199,6 +200,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     group: "Emergency and upkeep",
     summary: "seal stored sessions of the old ciphertext format (skenc1) in the current one; resumable",
     command: migrateEncryption,
+  },
+  {
+    name: "counts",
+    group: "Emergency and upkeep",
+    summary: "recount the fleet and compare with its counter item (--repair sets it, --json)",
+    command: counts,
   },
 ];
 
