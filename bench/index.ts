@@ -46,7 +46,56 @@ interface Row {
   pass: boolean | "n/a";
 }
 
+/**
+ * `--only=calls,cleanup`: just the counted figures (DynamoDB calls per warm update by route; the cleanup's reads
+ * per delete), without the timed ones. Quick enough to run after a change to a data path; prints one JSON line.
+ */
+async function only(parts: readonly string[]): Promise<void> {
+  const unknown = parts.filter((p) => p !== "calls" && p !== "cleanup");
+  if (unknown.length) throw new Error(`--only takes calls and/or cleanup, not ${unknown.join(", ")}`);
+  const json: Record<string, unknown> = { only: parts };
+  const dynamo = await startDynamoDbLocal({ pidFile: ".data/bench-dynamodb.pid" });
+  const api = await startBotApiServer(BOT_INFO);
+  try {
+    if (parts.includes("calls")) {
+      const store = await createBenchStore(dynamo.endpoint, "webhook");
+      await prepareWebhookStore(store);
+      const phones = await seedSessions(store, 2_000);
+      const perUpdate = await countPerUpdate(webhookEnv(store, api), phones);
+      const byRoute = Object.fromEntries(
+        WARM_KINDS.map((k) => [k, round(perUpdate[k].reads + perUpdate[k].writes, 2)]),
+      );
+      log(`requests per update: ${JSON.stringify(perUpdate)}`);
+      Object.assign(json, {
+        ddbCallsPerWarmUpdate: Math.max(...Object.values(byRoute)),
+        ddbCallsPerWarmUpdateByRoute: byRoute,
+        requestsPerUpdate: perUpdate,
+      });
+    }
+    if (parts.includes("cleanup")) {
+      const cl = await measureCleanup({
+        items: flag("--cleanup-sessions") ?? (quick ? 10_000 : 100_000),
+        store: await createBenchStore(dynamo.endpoint, "cleanup"),
+        log,
+      });
+      Object.assign(json, {
+        cleanupReadsPerDelete: cl.readsPerDelete,
+        cleanupAllReadsPerDelete: cl.allReadsPerDelete,
+        cleanupTableItems: cl.tableItems,
+        cleanupDeleted: cl.deleted,
+        cleanupWritesPerDelete: cl.writesPerDelete,
+      });
+    }
+  } finally {
+    await api.stop();
+    await dynamo.stop();
+  }
+  console.log(JSON.stringify(json));
+}
+
 async function main(): Promise<void> {
+  const onlyArg = process.argv.find((a) => a.startsWith("--only="));
+  if (onlyArg) return only(onlyArg.slice("--only=".length).split(","));
   const rows: Row[] = [];
   const notes: string[] = [];
   const json: Record<string, unknown> = { quick };

@@ -11,7 +11,7 @@
  * entries from a function: the audit is appended to (PutItem; keys carry a random part no writer can read back, so
  * an entry cannot be aimed at) and read only by the operator's CLI.
  */
-import { BOT_STATE_ITEMS, leadingKeyPattern, type ItemFamily } from "../lib/tables";
+import { BOT_STATE_ITEMS, leadingKeyPattern, SESSIONS_ITEMS, type ItemFamily } from "../lib/tables";
 import type { FunctionName } from "./bundling";
 import type { ItemGrant } from "./constructs/table-access";
 
@@ -90,6 +90,52 @@ export function botStateGrants(name: FunctionName): ItemGrant[] {
     keys: BOT_STATE_FAMILIES[family],
     actions,
   }));
+}
+
+/**
+ * The sessions table's two families: the session rows (`+<digits>`) and the fleet counter (`COUNTS#fleet`). Every
+ * function that changes a row's status changes the counter in the same transaction, so it may update the counter;
+ * none may put or delete it (only the operator's `sessions counts --repair` sets it whole).
+ */
+export const SESSIONS_FAMILIES = {
+  sessions: pattern(SESSIONS_ITEMS.session),
+  fleetCounter: pattern(SESSIONS_ITEMS.fleetCounter),
+  /** Old keys moved aside by a login again, kept while their logout is pending. */
+  replacedKeys: pattern(SESSIONS_ITEMS.replacedKey),
+} as const satisfies Record<string, readonly string[]>;
+
+export const SESSIONS_ACCESS: Record<
+  FunctionName,
+  readonly { readonly family: keyof typeof SESSIONS_FAMILIES; readonly actions: ItemGrant["actions"] }[]
+> = {
+  // Logins store and replace sessions; pause, resume, delete and "check now" change them; menus read the counts.
+  adminBot: [
+    { family: "sessions", actions: ALL },
+    { family: "fleetCounter", actions: ["read", "update"] },
+    { family: "replacedKeys", actions: ALL },
+  ],
+  // Reads the active sessions to queue them; the summary of a run it closes reads the counts.
+  healthCheckDispatch: [
+    { family: "sessions", actions: ["read"] },
+    { family: "fleetCounter", actions: ["read"] },
+  ],
+  // Leases, check bookkeeping, and marking a session in error (which moves the counter).
+  healthCheckWorker: [
+    { family: "sessions", actions: ["read", "update"] },
+    { family: "fleetCounter", actions: ["read", "update"] },
+    { family: "replacedKeys", actions: ALL },
+  ],
+  // Leases, deletes, settled logouts (each moves the counter), and the fleet's counts for its report.
+  cleanup: [
+    { family: "sessions", actions: ["read", "update"] },
+    { family: "fleetCounter", actions: ["read", "update"] },
+    { family: "replacedKeys", actions: ALL },
+  ],
+};
+
+/** The grants of one function on the sessions table, as `grantTableAccess` takes them. */
+export function sessionsGrants(name: FunctionName): ItemGrant[] {
+  return SESSIONS_ACCESS[name].map(({ family, actions }) => ({ keys: SESSIONS_FAMILIES[family], actions }));
 }
 
 /** Who holds the session key's two uses. The operator role is the CLI's break-glass (README: Deploy). */

@@ -32,7 +32,7 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { MAX_RECEIVES, WORKER_BATCH_SIZE } from "../lib/jobs/scale";
 import { BY_REVOCATION_INDEX, BY_STATUS_INDEX } from "../lib/tables";
-import { botStateGrants, SESSION_KEY_USE } from "./access";
+import { botStateGrants, SESSION_KEY_USE, sessionsGrants } from "./access";
 import type { FunctionName } from "./bundling";
 import { DeadLetterQueue } from "./constructs/dead-letter-queue";
 import { EdgeDistribution } from "./constructs/edge-distribution";
@@ -163,7 +163,7 @@ export class ServiceStack extends Stack {
     // byRevocation: a login again finishing a store whose answer was lost finds the old key it moved aside.
     grantTableAccess(this.adminBot.role, {
       ...sessions,
-      write: true,
+      items: sessionsGrants("adminBot"),
       indexes: [BY_STATUS_INDEX, BY_REVOCATION_INDEX],
     });
     grantTableAccess(this.adminBot.role, { ...botState, items: botStateGrants("adminBot") });
@@ -340,7 +340,11 @@ export class ServiceStack extends Stack {
       },
     });
     const dispatch = this.healthCheck.handler;
-    grantTableAccess(dispatch.role, { ...sessions, indexes: [BY_STATUS_INDEX] });
+    grantTableAccess(dispatch.role, {
+      ...sessions,
+      items: sessionsGrants("healthCheckDispatch"),
+      indexes: [BY_STATUS_INDEX],
+    });
     grantTableAccess(dispatch.role, { ...botState, items: botStateGrants("healthCheckDispatch") });
     stateful.appSecret.grantRead(dispatch.role);
     this.healthCheckQueue.grantSendMessages(dispatch.role);
@@ -383,7 +387,11 @@ export class ServiceStack extends Stack {
         "failed 3 times to the health-check dead-letter queue, which has an alarm.",
     });
     // The batch that ends a run counts the fleet by status (lib/jobs/finish.ts) for the summary and the metrics.
-    grantTableAccess(worker.role, { ...sessions, write: true, indexes: [BY_STATUS_INDEX] });
+    grantTableAccess(worker.role, {
+      ...sessions,
+      items: sessionsGrants("healthCheckWorker"),
+      indexes: [BY_STATUS_INDEX],
+    });
     grantTableAccess(worker.role, { ...botState, items: botStateGrants("healthCheckWorker") });
     grantSessionKey(stateful, "healthCheckWorker", worker);
     stateful.appSecret.grantRead(worker.role);
@@ -412,7 +420,7 @@ export class ServiceStack extends Stack {
     // byStatus finds the old errors, byRevocation the deleted sessions whose logout is still pending.
     grantTableAccess(cleanup.role, {
       ...sessions,
-      write: true,
+      items: sessionsGrants("cleanup"),
       indexes: [BY_STATUS_INDEX, BY_REVOCATION_INDEX],
     });
     grantTableAccess(cleanup.role, { ...botState, items: botStateGrants("cleanup") });

@@ -98,7 +98,9 @@ export function addDelta(into: Record<string, number>, delta: CounterDelta): voi
 
 /** Counter names of tombstone buckets whose day is before `now`'s UTC day (ignored; removed by a repair). */
 export function isPastBucket(name: string, now: Date): boolean {
-  return name.startsWith(DELETED_BUCKET) && name.slice(DELETED_BUCKET.length) < now.toISOString().slice(0, 10);
+  return (
+    name.startsWith(DELETED_BUCKET) && name.slice(DELETED_BUCKET.length) < now.toISOString().slice(0, 10)
+  );
 }
 
 export function isCounterName(name: string): boolean {

@@ -38,12 +38,7 @@ import {
   SessionNotFoundError,
   StaleVersionError,
 } from "./errors";
-import {
-  IllegalTransitionError,
-  isPausedStatus,
-  transition,
-  type SessionEvent,
-} from "./lifecycle";
+import { IllegalTransitionError, isPausedStatus, transition, type SessionEvent } from "./lifecycle";
 import type { Phone } from "./phone";
 import {
   isRevocationPending,
@@ -1086,6 +1081,26 @@ export class SessionRepository {
         repaired,
         countedBefore,
       };
+    }
+  }
+
+  /**
+   * For a table just created, still empty: stores the counter as counted (every count zero), so its first read needs
+   * no recount. Changes nothing (false) when the counter exists already.
+   */
+  async startFleetCounter(): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { phone: FLEET_COUNTER_KEY, revision: 0, countedAt: this.now().toISOString() },
+          ConditionExpression: "attribute_not_exists(phone)",
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
     }
   }
 

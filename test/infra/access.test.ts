@@ -40,10 +40,18 @@ function like(pattern: string, value: string): boolean {
   return new RegExp(`^${re}$`).test(value);
 }
 
+const onSessions = (st: Statement) =>
+  JSON.stringify(st.Resource).includes("SessionsTable") && !JSON.stringify(st.Resource).includes("index");
+
 /** Whether `fn` may call `action` on the bot-state item with partition key `pk` (undefined: no key, a Scan). */
-function allows(fn: Fn, action: string, pk: string | undefined): boolean {
+function allows(
+  fn: Fn,
+  action: string,
+  pk: string | undefined,
+  on: (st: Statement) => boolean = onBotState,
+): boolean {
   return statementsOf(fn).some((st) => {
-    if (st.Effect !== "Allow" || !onBotState(st)) return false;
+    if (st.Effect !== "Allow" || !on(st)) return false;
     const actions = Array.isArray(st.Action) ? st.Action : [st.Action];
     if (!actions.includes(`dynamodb:${action}`)) return false;
     const cond = st.Condition ?? {};
@@ -170,6 +178,53 @@ describe("the bot-state table, function by function", () => {
       );
       expect(owners.length, family).toBe(1);
     }
+  });
+});
+
+describe("the sessions table: the session rows and the fleet counter", () => {
+  const SESSION = "+998901234567";
+  const COUNTER = "COUNTS#fleet";
+  const inSessions = (fn: Fn, action: string, pk: string | undefined) => allows(fn, action, pk, onSessions);
+
+  it("grants every action on the sessions table's items under a partition-key condition", () => {
+    for (const fn of Object.keys(ROLES) as Fn[]) {
+      const onTable = statementsOf(fn).filter(onSessions);
+      expect(onTable.length, fn).toBeGreaterThan(0);
+      for (const st of onTable.filter((x) => JSON.stringify(x.Action).includes("dynamodb:")))
+        expect(st.Condition, fn).toMatchObject({
+          "ForAllValues:StringLike": { "dynamodb:LeadingKeys": expect.any(Array) },
+          Null: { "dynamodb:LeadingKeys": "false" },
+        });
+      for (const action of ["Scan", "GetItem", "UpdateItem"])
+        expect(inSessions(fn, action, undefined), `${fn} ${action} without a key`).toBe(false);
+    }
+  });
+
+  it("lets every function that changes a session's status update the counter in the same transaction", () => {
+    for (const fn of ["adminBot", "worker", "cleanup"] as const) {
+      expect(inSessions(fn, "UpdateItem", SESSION), fn).toBe(true);
+      expect(inSessions(fn, "UpdateItem", COUNTER), fn).toBe(true);
+      expect(inSessions(fn, "GetItem", COUNTER), fn).toBe(true);
+    }
+    // Only logins create sessions.
+    expect(inSessions("adminBot", "PutItem", SESSION)).toBe(true);
+    for (const fn of ["dispatch", "worker", "cleanup"] as const)
+      expect(inSessions(fn, "PutItem", SESSION), fn).toBe(false);
+  });
+
+  it("lets the dispatcher only read (the rows it queues, the counts of a run it closes)", () => {
+    expect(inSessions("dispatch", "GetItem", SESSION)).toBe(true);
+    expect(inSessions("dispatch", "GetItem", COUNTER)).toBe(true);
+    for (const action of WRITES) {
+      expect(inSessions("dispatch", action, SESSION), action).toBe(false);
+      expect(inSessions("dispatch", action, COUNTER), action).toBe(false);
+    }
+  });
+
+  it("lets no function put or delete the counter (only the operator's repair sets it whole)", () => {
+    for (const fn of Object.keys(ROLES) as Fn[])
+      for (const action of ["PutItem", "DeleteItem"])
+        expect(inSessions(fn, action, COUNTER), `${fn} ${action}`).toBe(false);
   });
 });
 

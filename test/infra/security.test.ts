@@ -109,13 +109,17 @@ describe("IAM", () => {
   it("lets only the health-check dispatch read sessions without writing them", () => {
     const writes = (role: string) =>
       statementsOf(role).some(
-        (st) =>
-          JSON.stringify(st.Resource).includes("SessionsTable") && actionsOf(st).includes("dynamodb:PutItem"),
+        (st) => JSON.stringify(st.Resource).includes("SessionsTable") && actionsOf(st).includes(action),
       );
+    let action = "dynamodb:UpdateItem";
     expect(writes(ROLES.dispatch())).toBe(false);
     expect(writes(ROLES.adminBot())).toBe(true);
     expect(writes(ROLES.worker())).toBe(true);
     expect(writes(ROLES.cleanup())).toBe(true);
+    // Only logins (the AdminBot) create sessions; the jobs change existing ones.
+    action = "dynamodb:PutItem";
+    expect(writes(ROLES.adminBot())).toBe(true);
+    for (const role of [ROLES.dispatch(), ROLES.worker(), ROLES.cleanup()]) expect(writes(role)).toBe(false);
   });
 
   it("lets the AdminBot and the operator seal and open sessions, the worker and the cleanup only open them, dispatch neither", () => {

@@ -5,7 +5,7 @@
  * counts is one GetItem whatever the fleet's size; tombstones stop counting on the day they expire.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../lib/dynamo";
 import { normalizePhone, SessionRepository, type Phone, type Session } from "../../lib/sessions";
@@ -31,7 +31,9 @@ function countingRepo(store: TestStore, now: () => Date) {
     },
     { step: "initialize", name: "countCalls" },
   );
-  const repo = new SessionRepository(createDocumentClient(client), store.sessionsTable, store.cipher, { now });
+  const repo = new SessionRepository(createDocumentClient(client), store.sessionsTable, store.cipher, {
+    now,
+  });
   return { repo, calls, destroy: () => client.destroy() };
 }
 
@@ -99,7 +101,9 @@ describe("the fleet counter", () => {
     clock += 86_400_000;
     sa = await repo.retryRevocation(sa, { notConfirmed: "TIMEOUT" });
     await check("retry still pending");
-    sa = await repo.retryRevocation(sa, { confirmed: "logged-out" });
+    expect((await repo.retryRevocation(sa, { confirmed: "logged-out" })).revocation?.state).toBe(
+      "logged-out",
+    );
     await check("retry settled");
     expect((await repo.fleetCounts()).pendingRevocations).toBe(0);
     await repo.deleteWithRevocation(c, { confirmed: "already-dead" });
@@ -131,7 +135,9 @@ describe("the fleet counter", () => {
     for (let i = 0; i < items.length; i += 25) {
       await store.doc.send(
         new BatchWriteCommand({
-          RequestItems: { [store.sessionsTable]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
+          RequestItems: {
+            [store.sessionsTable]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
+          },
         }),
       );
     }
@@ -155,6 +161,10 @@ describe("the fleet counter", () => {
   it("is counted from the index once when it was never counted (a table from before the counter)", async () => {
     const store = await createTestStore();
     const repo = store.sessions();
+    // A table from before the counter: it has no counter item.
+    await store.doc.send(
+      new DeleteCommand({ TableName: store.sessionsTable, Key: { phone: "COUNTS#fleet" } }),
+    );
     await store.doc.send(
       new BatchWriteCommand({
         RequestItems: {
@@ -179,57 +189,61 @@ describe("the fleet counter", () => {
 });
 
 describe("sessions counts", () => {
-  it("reports a drift and exits 1, --repair fixes it, --json says the same for scripts", async () => {
-    const store = await createTestStore();
-    const repo = store.sessions();
-    await repo.create({ phone: newPhone(), sessionString: "s1", account });
-    await repo.create({ phone: newPhone(), sessionString: "s2", account });
-    const env = cliEnv(store);
+  it(
+    "reports a drift and exits 1, --repair fixes it, --json says the same for scripts",
+    { timeout: 180_000 },
+    async () => {
+      const store = await createTestStore();
+      const repo = store.sessions();
+      await repo.create({ phone: newPhone(), sessionString: "s1", account });
+      await repo.create({ phone: newPhone(), sessionString: "s2", account });
+      const env = cliEnv(store);
 
-    const clean = await runCli(["counts"], { env });
-    expect(clean.stdout).toContain("No drift: the counter agrees with the rows.");
-    expect(clean.code).toBe(0);
+      const clean = await runCli(["counts"], { env });
+      expect(clean.stdout).toContain("No drift: the counter agrees with the rows.");
+      expect(clean.code).toBe(0);
 
-    // A row written behind the repository's back.
-    await store.doc.send(
-      new BatchWriteCommand({
-        RequestItems: {
-          [store.sessionsTable]: [
-            {
-              PutRequest: {
-                Item: {
-                  phone: "+998941234567",
-                  status: "error",
-                  isPaused: true,
-                  createdAt: "2026-01-01T00:00:00.000Z",
-                  updatedAt: "2026-01-01T00:00:00.000Z",
-                  version: 1,
+      // A row written behind the repository's back.
+      await store.doc.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [store.sessionsTable]: [
+              {
+                PutRequest: {
+                  Item: {
+                    phone: "+998941234567",
+                    status: "error",
+                    isPaused: true,
+                    createdAt: "2026-01-01T00:00:00.000Z",
+                    updatedAt: "2026-01-01T00:00:00.000Z",
+                    version: 1,
+                  },
                 },
               },
-            },
-          ],
-        },
-      }),
-    );
-    const report = await runCli(["counts", "--json"], { env });
-    expect(report.code).toBe(1);
-    const parsed = JSON.parse(report.stdout) as Record<string, unknown>;
-    expect(parsed).toMatchObject({
-      counter: { active: 2, error: 0 },
-      recount: { active: 2, error: 1 },
-      drift: { error: -1 },
-      repaired: false,
-    });
-    const said = await runCli(["counts"], { env });
-    expect(said.code).toBe(1);
-    expect(said.stdout).toContain("Drift: the counter differs from the rows (error -1).");
-    expect(said.stdout).toContain("sessions counts --repair");
+            ],
+          },
+        }),
+      );
+      const report = await runCli(["counts", "--json"], { env });
+      expect(report.code).toBe(1);
+      const parsed = JSON.parse(report.stdout) as Record<string, unknown>;
+      expect(parsed).toMatchObject({
+        counter: { active: 2, error: 0 },
+        recount: { active: 2, error: 1 },
+        drift: { error: -1 },
+        repaired: false,
+      });
+      const said = await runCli(["counts"], { env });
+      expect(said.code).toBe(1);
+      expect(said.stdout).toContain("Drift: the counter differs from the rows (error -1).");
+      expect(said.stdout).toContain("sessions counts --repair");
 
-    const repaired = await runCli(["counts", "--repair"], { env });
-    expect(repaired.code).toBe(0);
-    expect(repaired.stdout).toContain("Drift found (error -1) and repaired");
-    expect(await repo.countByStatus()).toEqual({ active: 2, paused: 0, error: 1, deleted: 0 });
-    const after = await runCli(["counts"], { env });
-    expect(after.stdout).toContain("No drift");
-  });
+      const repaired = await runCli(["counts", "--repair"], { env });
+      expect(repaired.code).toBe(0);
+      expect(repaired.stdout).toContain("Drift found (error -1) and repaired");
+      expect(await repo.countByStatus()).toEqual({ active: 2, paused: 0, error: 1, deleted: 0 });
+      const after = await runCli(["counts"], { env });
+      expect(after.stdout).toContain("No drift");
+    },
+  );
 });

@@ -493,6 +493,8 @@ describe("faults in the health check (dispatch, worker, summary)", () => {
               }
             }
             if (kind !== "condition") await countersAddUp(runId);
+            // The fleet counter moved with every row the faulted run changed, or not at all (issue 19).
+            expect((await hs.sessions({ now: f.clock.now }).recountFleet()).drift, label).toEqual({});
 
             // The next day's schedule: an unfinished run is closed and told; every session is checked again.
             f.clock.advance(86_400_000);
@@ -630,6 +632,9 @@ describe("faults in the weekly cleanup", () => {
             }
             const label = kind ? `write ${n} ${faulty.writes[n - 1]?.command} ${kind}` : "clean";
             expect(await lost(c, keep), label).toEqual([]);
+            expect((await store.sessions({ now }).recountFleet()).drift, `${label}: fleet counter`).toEqual(
+              {},
+            );
             for (const [phone, secret] of old) {
               const row = await store.sessions().get(phone);
               expect(row?.status, label).toBe("deleted");

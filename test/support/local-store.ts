@@ -35,6 +35,8 @@ export async function createLocalStore(endpoint: string, prefix: string): Promis
   ]);
   const key = randomBytes(32);
   const cipher = new EnvelopeCipher(new LocalKeyProvider(key));
+  // A new, empty table starts with its fleet counter counted (all zero), as a deployment's first read leaves it.
+  await new SessionRepository(doc, sessionsTable, cipher).startFleetCounter();
   return {
     endpoint,
     client,
