@@ -14,7 +14,7 @@
  *   - finally every key is logged out at the DC (a getMe with it gets AUTH_KEY_UNREGISTERED) or still held (a pending
  *     tombstone); only (c) destroys a live key's ciphertext, as designed, and then the row says `unconfirmed` and the
  *     audit says the logout was never confirmed, exactly once;
- *   - every outcome is audited exactly once.
+ *   - every outcome is audited exactly once, and the fleet counter (COUNTS#fleet) agrees with a recount.
  * The captured log lines of all runs are scanned for the session strings used.
  */
 import { Api } from "telegram";
@@ -256,6 +256,11 @@ describe.each([
           expect(await getMeWith(acc.sessionString), `${label}: the old key at the DC`).toBe(
             "AUTH_KEY_UNREGISTERED",
           );
+          // The fleet counter moved with every write that landed, and only with those.
+          expect(
+            (await store.sessions({ now: clock.now }).recountFleet()).drift,
+            `${label}: fleet counter`,
+          ).toEqual({});
           c.inputs++;
         }
       },
@@ -336,6 +341,11 @@ describe.each([
               "AUTH_KEY_UNREGISTERED",
             );
           }
+          // The fleet counter moved with every write that landed, and only with those.
+          expect(
+            (await store.sessions({ now: clock.now }).recountFleet()).drift,
+            `${label}: fleet counter`,
+          ).toEqual({});
           c.inputs++;
         }
       },
