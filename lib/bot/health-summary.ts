@@ -52,6 +52,7 @@ export function renderHealthSummary(t: Texts, s: HealthCheckSummary): string {
       t.notify.runCounts(s.counts),
       ...(s.withoutTwoFa ? [t.notify.withoutTwoFa(s.withoutTwoFa)] : []),
       ...(s.restricted ? [t.notify.restricted(s.restricted)] : []),
+      ...(s.pendingLogouts ? [t.notify.pendingLogouts(s.pendingLogouts)] : []),
     ].join("\n"),
   );
   return parts.join("\n\n");

@@ -129,10 +129,11 @@ export async function checkAll(
     ),
   );
 
-  const [fleet, withoutTwoFa, restricted] = await Promise.all([
+  const [fleet, withoutTwoFa, restricted, pendingLogouts] = await Promise.all([
     deps.sessions.countByStatus(),
     deps.sessions.countActiveWithoutTwoFa(),
     deps.sessions.countActiveRestricted(),
+    deps.sessions.countPendingRevocations(),
   ]);
   countFleet(metrics, fleet);
   const summary: HealthCheckSummary = {
@@ -150,6 +151,7 @@ export async function checkAll(
     ...(newLogins.length > 0 ? { newLogins } : {}),
     withoutTwoFa,
     restricted,
+    pendingLogouts,
     fleet,
   };
   deps.logger.info("Health check finished", {
@@ -159,6 +161,7 @@ export async function checkAll(
     newLogins: newLogins.length,
     withoutTwoFa,
     restricted,
+    pendingLogouts,
     fleet,
   });
   if (deps.runs) {

@@ -55,11 +55,12 @@ async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean):
   let summary: HealthCheckSummary;
   let notify: boolean;
   try {
-    const [notes, fleet, withoutTwoFa, restricted] = await Promise.all([
+    const [notes, fleet, withoutTwoFa, restricted, pendingLogouts] = await Promise.all([
       deps.runs.notes(runId),
       deps.sessions.countByStatus(),
       deps.sessions.countActiveWithoutTwoFa(),
       deps.sessions.countActiveRestricted(),
+      deps.sessions.countPendingRevocations(),
     ]);
     summary = {
       runId,
@@ -84,6 +85,7 @@ async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean):
       ...(notes.newLogins.length > 0 ? { newLogins: notes.newLogins.slice(0, SUMMARY_LIST_LIMIT) } : {}),
       withoutTwoFa,
       restricted,
+      pendingLogouts,
       fleet,
       ...(unfinished
         ? {
@@ -105,6 +107,7 @@ async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean):
       newLogins: summary.newLogins?.length ?? 0,
       withoutTwoFa,
       restricted,
+      pendingLogouts,
       ...(summary.unfinished ? { unfinished: summary.unfinished } : {}),
       fleet,
       notifyingAdmins: notify,

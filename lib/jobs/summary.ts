@@ -147,6 +147,11 @@ export interface HealthCheckSummary {
   readonly withoutTwoFa?: number;
   /** Active sessions Telegram limits (as their last @SpamBot check read it). Absent: not counted. */
   readonly restricted?: number;
+  /**
+   * Deleted or replaced sessions whose key still waits for its logout at Telegram (pending tombstones, retried by the
+   * cleanup until they are given up). Absent: not counted.
+   */
+  readonly pendingLogouts?: number;
   /** Sessions whose check could not be completed (their messages are in the DLQ), at most `SUMMARY_LIST_LIMIT`. */
   readonly notChecked: readonly SessionNeedingAttention[];
   /** The fleet per status when the run ended. */

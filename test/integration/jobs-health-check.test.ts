@@ -611,10 +611,31 @@ describe("checking every session from the CLI (no queue)", () => {
     );
     expect(summary.restricted).toBe(2);
     expect(renderHealthSummary(LOCALES.en, summary)).toContain(
-      "🚫 2 active session(s) limited by Telegram (last @SpamBot check).",
+      "🚫 2 active sessions limited by Telegram (last @SpamBot check).",
     );
     expect(renderHealthSummary(LOCALES.ru, summary)).toContain(
       "🚫 Активных сессий с ограничениями Telegram (последняя проверка @SpamBot): 2.",
     );
+  });
+
+  it("counts deleted sessions whose logout at Telegram is still pending, and says how they are retried", async () => {
+    const f = await fleet();
+    const [pending, confirmed] = [await f.add(), await f.add(), await f.add()];
+    await f.sessions.deleteWithRevocation(pending, { notConfirmed: "TIMEOUT: Telegram did not answer" });
+    await f.sessions.deleteWithRevocation(confirmed, { confirmed: "already-dead" });
+    const summary = await checkAll(
+      {
+        sessions: f.sessions,
+        userbots: f.userbots,
+        logger: createLogger({ service: "test", level: "SILENT" }),
+        now: () => new Date("2026-11-27T00:00:00Z"),
+      },
+      { concurrency: 2, actor: "cli:operator" },
+    );
+    expect(summary.pendingLogouts).toBe(1);
+    expect(renderHealthSummary(LOCALES.en, summary)).toContain(
+      "⏳ 1 deleted session's key not yet logged out at Telegram: the weekly cleanup retries (sessions revoke-pending to retry now).",
+    );
+    expect(renderHealthSummary(LOCALES.uz, summary)).toContain("sessions revoke-pending");
   });
 });

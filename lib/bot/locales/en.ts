@@ -351,6 +351,8 @@ export interface Texts {
     readonly withoutTwoFa: (n: number) => string;
     /** Under the counts: active sessions Telegram limits (their last @SpamBot check). */
     readonly restricted: (n: number) => string;
+    /** Under the counts: keys of deleted or replaced sessions whose logout at Telegram is still being retried. */
+    readonly pendingLogouts: (n: number) => string;
     /** A summary button (owners): end this login, or every other login of the account. */
     readonly endLoginButton: (phone: string, device: string) => string;
     readonly endOthersButton: (phone: string) => string;
@@ -393,7 +395,7 @@ export const en: Texts = {
     title: "<b>Session Keeper</b>",
     summary: (c) =>
       `Fleet: 🟢 ${c.active} active · ⏸ ${c.paused} paused · 🔴 ${c.error} error` +
-      (c.pendingRevocations ? ` · ⏳ ${c.pendingRevocations} logout(s) pending at Telegram` : ""),
+      (c.pendingRevocations ? ` · ⏳ ${english(c.pendingRevocations, "logout")} pending at Telegram` : ""),
     sessions: "📋 Sessions",
     addSession: "➕ Add Session",
     admins: "👥 Admins",
@@ -706,7 +708,10 @@ export const en: Texts = {
         .join("\n") +
       "\n\nIf nobody you know logged in, an owner ends it with the buttons below (or 📱 Devices on the card).",
     withoutTwoFa: (n) => `⚠️ ${n} active session(s) without a 2FA password.`,
-    restricted: (n) => `🚫 ${n} active session(s) limited by Telegram (last @SpamBot check).`,
+    restricted: (n) => `🚫 ${english(n, "active session")} limited by Telegram (last @SpamBot check).`,
+    pendingLogouts: (n) =>
+      `⏳ ${english(n, "deleted session's key", "deleted sessions' keys")} not yet logged out at Telegram: the ` +
+      "weekly cleanup retries (sessions revoke-pending to retry now).",
     endLoginButton: (p, d) => `⛔ ${p}: end ${d}`,
     endOthersButton: (p) => `⛔ ${p}: end all other devices`,
   },

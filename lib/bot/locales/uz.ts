@@ -329,6 +329,9 @@ export const uz: Texts = {
       "\n\nAgar bu tanish odam bo'lmasa, egasi quyidagi tugmalar (yoki kartadagi 📱 Qurilmalar) bilan tugatadi.",
     withoutTwoFa: (n) => `⚠️ 2FA parolsiz faol sessiyalar: ${n}.`,
     restricted: (n) => `🚫 Telegram cheklagan faol sessiyalar (oxirgi @SpamBot tekshiruvi): ${n}.`,
+    pendingLogouts: (n) =>
+      `⏳ Telegramdan hali chiqarilmagan o'chirilgan sessiya kalitlari: ${n}. Haftalik tozalash qayta urinadi ` +
+      "(hozir urinish uchun: sessions revoke-pending).",
     endLoginButton: (p, d) => `⛔ ${p}: ${d} ni tugatish`,
     endOthersButton: (p) => `⛔ ${p}: boshqa barchasini tugatish`,
   },
