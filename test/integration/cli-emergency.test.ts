@@ -323,13 +323,15 @@ describe("backup", () => {
     const root = join(env.LOCAL_DATA_DIR!, "backups");
     const [folder] = readdirSync(root);
     expect(folder).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
-    expect(r.stdout).toContain(`(2 items) and ${store.botStateTable} (1 item) to ${join(root, folder!)}`);
+    expect(r.stdout).toContain(`(3 items) and ${store.botStateTable} (1 item) to ${join(root, folder!)}`);
     const sessions = readFileSync(join(root, folder!, `${store.sessionsTable}.jsonl`), "utf8")
       .trim()
       .split("\n");
+    // The two sessions and the fleet counter, so a restore brings back counts that match its rows.
     expect(sessions.map((l) => (JSON.parse(l) as { phone: { S: string } }).phone.S).sort()).toEqual([
       "+998905550001",
       "+998905550002",
+      "COUNTS#fleet",
     ]);
     expect(sessions.join("\n")).not.toContain(fakeSessionString("+998905550001"));
     expect(sessions.join("\n")).toContain("skenc2.");
@@ -342,7 +344,7 @@ describe("backup", () => {
     expect(out.target).toBe("local");
     expect(existsSync(join(out.folder, "manifest.json"))).toBe(true);
     expect(out.tables).toEqual([
-      { table: store.sessionsTable, items: 2 },
+      { table: store.sessionsTable, items: 3 },
       { table: store.botStateTable, items: 1 },
     ]);
   });

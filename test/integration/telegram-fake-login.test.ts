@@ -461,7 +461,7 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
     const { h, phone } = faultyLogin();
     await h.another().login.startLogin(phone, "tg:1");
     faulty.reset();
-    faulty.failWrite(3, "throttle"); // the claim, the signed-in mark, the session's put
+    faulty.failWrite(3, "throttle"); // the claim, the signed-in mark, the session's put (with the fleet counter)
 
     const first = await h.another().login.submitCode(phone, spaced(codeOf(h, phone)));
 
@@ -472,7 +472,7 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
     expect(faulty.writes.map((w) => [w.command, w.faulted])).toEqual([
       ["UpdateItemCommand", undefined],
       ["UpdateItemCommand", undefined],
-      ["PutItemCommand", "throttle"],
+      ["TransactWriteItemsCommand", "throttle"],
       ["UpdateItemCommand", undefined], // the claim freed, the mark kept
     ]);
     expect(await h.sessions.get(phone)).toBeUndefined();
