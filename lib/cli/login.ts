@@ -2,11 +2,12 @@
  * What `sessions add <phone>` and `sessions add --qr` share: the answer-as-secret reader, the success line, and the
  * lines for the failures both logins can end with.
  */
-import { registerSecret } from "../log";
+import { stripVTControlCharacters as stripColors } from "node:util";
+import { redactText, registerSecret } from "../log";
 import type { Session } from "../sessions";
 import type { LoginOutcome, PreviousKeyOutcome, QrLoginOutcome } from "../telegram/contract";
 import type { CliContext } from "./context";
-import { accountLabel, plural } from "./format";
+import { accountLabel, plural, sessionJson } from "./format";
 
 /** Masks the answer in every log line and error from the moment it is read. */
 export async function readSecret(answer: Promise<string>): Promise<string> {
@@ -64,4 +65,44 @@ export function sharedFailure(outcome: LoginOutcome | QrLoginOutcome): string | 
     default:
       return undefined;
   }
+}
+
+/** The one object `sessions add --json` and `sessions import --json` print on stdout (shape in their --help). */
+export interface LoginResult {
+  /** "logged-in" / "imported", or the failure's kind (e.g. "wrong-code", "wrong-account"). */
+  readonly outcome: string;
+  readonly phone: string | null;
+  readonly session?: Session;
+  readonly replaced?: boolean;
+  readonly previousKey?: PreviousKeyOutcome;
+  /** For a failure: what the line on stderr says, without colour. */
+  readonly message?: string;
+}
+
+export const LOGIN_JSON_SHAPE = [
+  '  { "ok": true, "outcome": "logged-in" | "imported" | <failure>, "phone": "+…" | null,',
+  '    "session": <as in `sessions show --json`> | null, "replaced": true | false | null,',
+  '    "previousKey": { "outcome": "logged-out" | "already-dead" | "pending", "code": …, "retryUntil": ISO,',
+  '      "reason": "…" } | null, "message": "…" | null }',
+  "  A failure has ok false, its kind as outcome and the reason in message, and exits non-zero.",
+  "  Questions and what is said on the way go to stderr; stdout has only this object.",
+];
+
+export function printLoginJson(ctx: CliContext, r: LoginResult): void {
+  const ok = r.outcome === "logged-in" || r.outcome === "imported";
+  ctx.out(
+    JSON.stringify(
+      {
+        ok,
+        outcome: r.outcome,
+        phone: r.phone,
+        session: r.session ? sessionJson(r.session) : null,
+        replaced: r.replaced ?? null,
+        previousKey: r.previousKey ? { ...r.previousKey } : null,
+        message: r.message !== undefined ? redactText(stripColors(r.message)) : null,
+      },
+      null,
+      2,
+    ),
+  );
 }

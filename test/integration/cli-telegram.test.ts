@@ -245,6 +245,41 @@ describe("sessions add: a login in the terminal", () => {
     expect(await h.services.login.getFlow(phone)).toBeUndefined();
   });
 
+  it("--json: the questions on stderr, one JSON object on stdout with the stored session; a failure as JSON, exit 1", async () => {
+    const phone = account({ password: "tulip garden 7" });
+    const r = await runCli(["add", phone, "--json"], { env, input: "24680\ntulip garden 7\n" });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("Telegram sent a login code in the Telegram app");
+    expect(r.stderr).toContain("This account has a two-step verification password.");
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({
+      ok: true,
+      outcome: "logged-in",
+      phone,
+      replaced: false,
+      previousKey: null,
+      message: null,
+      session: { phone, status: "active", account: { userId: String(userId), username: `aziza${userId}` } },
+    });
+    for (const secret of ["24680", "tulip garden 7"]) expect(r.stdout + r.stderr).not.toContain(secret);
+
+    const unknown = newPhone();
+    const bad = await runCli(["add", unknown, "--json"], { env });
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout)).toEqual({
+      ok: false,
+      outcome: "invalid-phone",
+      phone: unknown,
+      session: null,
+      replaced: null,
+      previousKey: null,
+      message: `Not logged in: Telegram says ${unknown} is not a valid phone number. Check the number and its country code.`,
+    });
+    expect(bad.stderr).toContain("Not logged in: Telegram says");
+    const help = await runCli(["add", "--help"], { env });
+    expect(help.stdout).toContain("JSON shape (--json):");
+  });
+
   it("a number Telegram does not know: its own line, exit 1, nothing stored", async () => {
     const phone = newPhone();
     const r = await runCli(["add", phone], { env });
@@ -296,6 +331,43 @@ describe("sessions import <phone>: a session string from standard input", () => 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`The session string logs in as ${owner}, not ${phone}. Nothing was stored`);
     expect(await store.sessions().get(phone)).toBeUndefined();
+  });
+
+  it("--json: one object with the stored session; another account's string as a JSON failure, exit 1", async () => {
+    const phone = newPhone();
+    const { sessionString } = dc.addAccount({
+      phone,
+      userId: 640_003,
+      firstName: "Dilnoza",
+      username: "dilnoza",
+    });
+    const r = await runCli(["import", phone, "--json"], { env, input: `${sessionString}\n` });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("Checking the session string with Telegram");
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: true,
+      outcome: "imported",
+      phone,
+      replaced: false,
+      previousKey: null,
+      session: { phone, status: "active", hasSessionString: true, account: { userId: "640003" } },
+    });
+    expect(r.stdout + r.stderr).not.toContain(sessionString.slice(10, 60));
+
+    const other = newPhone();
+    const wrong = await runCli(["import", other, "--json"], { env, input: sessionString });
+    expect(wrong.code).toBe(1);
+    expect(JSON.parse(wrong.stdout)).toMatchObject({
+      ok: false,
+      outcome: "wrong-account",
+      phone: other,
+      session: null,
+    });
+    expect((JSON.parse(wrong.stdout) as { message: string }).message).toContain(
+      `logs in as ${phone}, not ${other}`,
+    );
+    expect(wrong.stderr).toContain(`logs in as ${phone}, not ${other}`);
+    expect(await store.sessions().get(other)).toBeUndefined();
   });
 
   it("an unreadable string or empty input: a clear error, nothing stored", async () => {

@@ -15,7 +15,7 @@ import type { QrLoginOutcome, QrLoginService, QrLoginView } from "../../telegram
 import { EXIT } from "../command";
 import type { CliContext } from "../context";
 import { plural } from "../format";
-import { loggedInLine, readSecret, sharedFailure } from "../login";
+import { loggedInLine, printLoginJson, readSecret, sharedFailure } from "../login";
 import { formatDuration } from "../progress";
 import { PromptAbortedError, readHidden } from "../prompt";
 
@@ -104,6 +104,8 @@ function failureLine(outcome: QrLoginOutcome, ctx: CliContext): string {
 }
 
 export interface QrConversationOptions {
+  /** `sessions add --qr --json`: the result as one JSON object on stdout. */
+  readonly json?: boolean;
   readonly pollWaitMs?: number;
   readonly now?: () => number;
 }
@@ -140,7 +142,7 @@ export async function addByQr(
       .then(async (last) => {
         if (last && last.kind === "logged-in") {
           // Too late to cancel: the login had already succeeded and the session is stored.
-          ctx.out(loggedInLine(last.session, last.replaced, ctx, last.previousKey));
+          loggedIn(last);
           process.exit(EXIT.ok);
         }
         // Even when Ctrl-C came before the first code was shown: the flow may have been started meanwhile.
@@ -156,6 +158,21 @@ export async function addByQr(
     if (outcome.kind === "qr") hold(outcome.url);
     if (interrupted) return new Promise<never>(() => undefined);
     return outcome;
+  };
+  const loggedIn = (o: Extract<QrLoginOutcome, { kind: "logged-in" }>) =>
+    options.json
+      ? printLoginJson(ctx, {
+          outcome: o.kind,
+          phone: o.session.phone,
+          session: o.session,
+          replaced: o.replaced,
+          ...(o.previousKey ? { previousKey: o.previousKey } : {}),
+        })
+      : ctx.out(loggedInLine(o.session, o.replaced, ctx, o.previousKey));
+  /** A failure's line on stderr, and with --json its object on stdout. */
+  const failed = (outcome: string, line: string) => {
+    ctx.err(line);
+    if (options.json) printLoginJson(ctx, { outcome, phone: null, message: line });
   };
   const askPassword = async (): Promise<string> =>
     readSecret(readHidden(ctx.term.stdin, ctx.term.stderr, PASSWORD_QUESTION));
@@ -184,7 +201,7 @@ export async function addByQr(
           if (expired()) {
             countdown.stop();
             await qr.cancelQr(owner).catch(() => undefined);
-            ctx.err(expiredLine());
+            failed("expired", expiredLine());
             return EXIT.failed;
           }
           if (outcome.url !== shownUrl) {
@@ -216,7 +233,7 @@ export async function addByQr(
           continue;
         case "logged-in":
           countdown.stop();
-          ctx.out(loggedInLine(outcome.session, outcome.replaced, ctx, outcome.previousKey));
+          loggedIn(outcome);
           return EXIT.ok;
         case "unavailable":
           // A blip while waiting for the scan: the flow is as it was, so ask again (a few times).
@@ -232,11 +249,8 @@ export async function addByQr(
       countdown.stop();
       if (outcome.kind !== "no-flow") await qr.cancelQr(owner).catch(() => undefined);
       // The service found the flow gone because its time was up: say that, not "gone".
-      ctx.err(
-        outcome.kind === "no-flow" && flow?.step === "scan" && expired()
-          ? expiredLine()
-          : failureLine(outcome, ctx),
-      );
+      if (outcome.kind === "no-flow" && flow?.step === "scan" && expired()) failed("expired", expiredLine());
+      else failed(outcome.kind, failureLine(outcome, ctx));
       return EXIT.failed;
     }
   } catch (err) {

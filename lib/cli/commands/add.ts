@@ -12,7 +12,7 @@ import type { CodeDelivery, LoginFlowView, LoginOutcome, LoginService } from "..
 import { EXIT, UsageError, type Command, type ParsedArgs } from "../command";
 import type { CliContext } from "../context";
 import { plural } from "../format";
-import { loggedInLine, readSecret, sharedFailure } from "../login";
+import { LOGIN_JSON_SHAPE, loggedInLine, printLoginJson, readSecret, sharedFailure } from "../login";
 import { createPrompter, PromptAbortedError, type Prompter } from "../prompt";
 import { loadUserbots } from "../userbots";
 import { addByQr } from "./add-qr";
@@ -43,10 +43,18 @@ function attemptsLeft(flow: LoginFlowView): string {
 }
 
 /** The final line for an outcome that ends the login, and its exit code. */
-function finalLine(outcome: LoginOutcome, phone: Phone, ctx: CliContext): { line: string; code: number } {
+function finalLine(
+  outcome: LoginOutcome,
+  phone: Phone,
+  ctx: CliContext,
+): { line: string; code: number; message?: string } {
   const { red } = ctx.colors;
   const again = `Start again with \`sessions add ${phone}\`.`;
-  const fail = (line: string) => ({ line: `${red("Not logged in")}: ${line}`, code: EXIT.failed });
+  const fail = (line: string) => ({
+    line: `${red("Not logged in")}: ${line}`,
+    code: EXIT.failed,
+    message: `Not logged in: ${line}`,
+  });
   switch (outcome.kind) {
     case "logged-in":
       return {
@@ -98,6 +106,7 @@ async function converse(
   prompter: Prompter,
   step: <T>(work: Promise<T>) => Promise<T>,
   proxy: ProxySettings | undefined,
+  json: boolean,
 ): Promise<number> {
   let outcome = await step(login.startLogin(phone, ctx.actor, proxy ? { proxy } : {}));
   for (;;) {
@@ -144,7 +153,23 @@ async function converse(
         );
         continue;
     }
-    const { line, code } = finalLine(outcome, phone, ctx);
+    const { line, code, message } = finalLine(outcome, phone, ctx);
+    if (json) {
+      printLoginJson(ctx, {
+        outcome: outcome.kind,
+        phone,
+        ...(outcome.kind === "logged-in"
+          ? {
+              session: outcome.session,
+              replaced: outcome.replaced,
+              ...(outcome.previousKey ? { previousKey: outcome.previousKey } : {}),
+            }
+          : {}),
+        ...(message !== undefined ? { message } : {}),
+      });
+      if (code !== EXIT.ok) ctx.err(line);
+      return code;
+    }
     (code === EXIT.ok ? ctx.out : ctx.err)(line);
     return code;
   }
@@ -168,7 +193,7 @@ async function runQr(ctx: CliContext, args: ParsedArgs): Promise<number> {
       "Run it in a terminal, or log in with a code: `sessions add <phone>` (its answers may come from a pipe).",
     );
   const services = await loadUserbots(ctx);
-  return addByQr(ctx, services.qr);
+  return addByQr(ctx, services.qr, { json: args.values.json === true });
 }
 
 export const command: Command = {
@@ -202,12 +227,18 @@ export const command: Command = {
       help: "log in through an MTProxy, kept for the session (its secret asked for first)",
     },
     username: PROXY_OPTIONS.username,
+    json: {
+      type: "boolean",
+      help: "print the result as one JSON object for scripts (shape below; questions and the rest on stderr)",
+    },
   },
+  notes: ["JSON shape (--json):", ...LOGIN_JSON_SHAPE].join("\n"),
   examples: [
     "sessions add",
     "sessions add +998901234567",
     "sessions add +998901234567 --socks5 203.0.113.7:1080 --username fleet",
     "sessions add --qr",
+    "sessions add +998901234567 --json | jq .session.account",
   ],
   async run(ctx, args) {
     if (args.values.qr === true) return runQr(ctx, args);
@@ -259,7 +290,7 @@ export const command: Command = {
         inFlight = work;
         return work;
       };
-      return await converse(ctx, login, phone, prompter, step, proxy);
+      return await converse(ctx, login, phone, prompter, step, proxy, args.values.json === true);
     } catch (err) {
       if (err instanceof PromptAbortedError && phone && login) {
         await login.cancel(phone, ctx.actor).catch(() => undefined);

@@ -9,7 +9,7 @@ import { normalizePhone } from "../../sessions";
 import { CliError, EXIT, UsageError, type Command } from "../command";
 import type { CliContext } from "../context";
 import { accountLabel } from "../format";
-import { previousKeyLine } from "../login";
+import { LOGIN_JSON_SHAPE, previousKeyLine, printLoginJson } from "../login";
 import { readHidden } from "../prompt";
 import { loadTelegramLayer, loadUserbots } from "../userbots";
 import { PHONE_ARG } from "./show";
@@ -57,14 +57,25 @@ export const command: Command = {
       value: "N",
       help: "the API id the string was made under, for GramJS and Telethon strings (a Pyrogram string carries its own); default: the deployment's API_ID",
     },
+    json: {
+      type: "boolean",
+      help: "print the result as one JSON object for scripts (shape below; the rest on stderr)",
+    },
   },
+  notes: [
+    "JSON shape (--json):",
+    ...LOGIN_JSON_SHAPE,
+    '  Failures: "not-a-session-string", "wrong-account", "import-failed".',
+  ].join("\n"),
   examples: [
     "sessions import +998901234567 < session.txt",
     "sessions import +998901234567 --api-id 2040 < telethon-session.txt",
     "sessions import +998901234567",
+    "sessions import +998901234567 --json < session.txt | jq .session.account.userId",
   ],
   async run(ctx, args) {
     const phone = normalizePhone(args.positionals[0]!);
+    const json = args.values.json === true;
     const apiId = parseApiId(args.values["api-id"]);
     const raw = await readAll(ctx);
     const sessionString = raw.trim();
@@ -78,12 +89,22 @@ export const command: Command = {
     const telegram = loadTelegramLayer();
     ctx.err(`Checking the session string with Telegram…`);
     try {
-      const { session, previousKey } = await services.userbots.importSession(
+      const { session, previousKey, replaced } = await services.userbots.importSession(
         phone,
         sessionString,
         ctx.actor,
         apiId !== undefined ? { apiId } : {},
       );
+      if (json) {
+        printLoginJson(ctx, {
+          outcome: "imported",
+          phone,
+          session,
+          replaced,
+          ...(previousKey ? { previousKey } : {}),
+        });
+        return EXIT.ok;
+      }
       ctx.out(
         `${ctx.colors.green("Imported")}: ${phone} as ${accountLabel(session.account)}` +
           `${session.account ? ` (id ${session.account.userId})` : ""}; stored encrypted, status ${session.status}.`,
@@ -93,11 +114,17 @@ export const command: Command = {
       return EXIT.ok;
     } catch (err) {
       if (err instanceof telegram.InvalidImportError) throw new UsageError(err.message);
-      if (err instanceof telegram.InvalidSessionStringError)
-        throw new CliError(`${err.message} Nothing was stored.`);
-      if (err instanceof telegram.WrongAccountError || err instanceof telegram.SessionImportFailedError)
-        throw new CliError(err.message);
-      throw err;
+      const failure =
+        err instanceof telegram.InvalidSessionStringError
+          ? { outcome: "not-a-session-string", message: `${err.message} Nothing was stored.` }
+          : err instanceof telegram.WrongAccountError
+            ? { outcome: "wrong-account", message: err.message }
+            : err instanceof telegram.SessionImportFailedError
+              ? { outcome: "import-failed", message: err.message }
+              : undefined;
+      if (!failure) throw err;
+      if (json) printLoginJson(ctx, { ...failure, phone });
+      throw new CliError(failure.message);
     }
   },
 };
