@@ -5,11 +5,11 @@
  *   UPDATE#<bot id>#<update_id> / update   processed-once marker: IN_PROGRESS (lockedUntil) → COMPLETED, kept 24 h
  *   STRANGER#<user id> / refusal   "refused this stranger within the hour", kept 1 h
  *   PAGE#<id>          / page      a list page's start cursor, referenced by an 8-character id in callback data
+ *                                  (read only: written by earlier versions, gone within a day by TTL)
  *   INPUT#<admin id>   / input     what this admin's next text message means (phone, code, password, QR, admin id);
  *                                  the keypad's digits entered so far, encrypted like a login flow (`digitsCiphertext`)
  *   BOTINFO            / me        the bot's own getMe, cached so no cold start calls getMe
  */
-import { randomBytes } from "node:crypto";
 import {
   ConditionalCheckFailedException,
   TransactionCanceledException,
@@ -231,23 +231,10 @@ export class ChatMemory {
 
   // ------------------------------------------------------------ list pages
 
-  /** Stores a page's start cursor and returns the short id the "Next" button carries. */
-  async savePage(page: StoredPage): Promise<string> {
-    const id = randomBytes(6).toString("base64url");
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          pk: itemKey(BOT_STATE_ITEMS.page, id),
-          sk: "page",
-          ...page,
-          expiresAt: this.seconds() + PAGE_KEEP_SECONDS,
-        },
-      }),
-    );
-    return id;
-  }
-
+  /**
+   * A list page's start cursor stored by an earlier version under the short id its `p:<id>` button carries (kept a
+   * day). Pages carry their start in the button's data now (`P:…`): nothing writes these any more.
+   */
   async getPage(id: string): Promise<StoredPage | undefined> {
     const out = await this.doc.send(
       new GetCommand({

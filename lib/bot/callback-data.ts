@@ -4,7 +4,10 @@
  * instead of acting on what the admin did not see.
  *
  *   m                 main menu               s              sessions overview
- *   l:<st>            first page of a status  p:<pageId>     a later page (cursor kept in the bot-state table)
+ *   l:<st>            first page of a status
+ *   P:<st>:<n|b>:<page>:<at>:<phone>   a later page, its cursor in the data itself: the page after (n) or before (b)
+ *                     the session `<phone>` changed at `<at>` (epoch ms, base 36) in the list; no table read or write
+ *   p:<pageId>        a later page drawn before the cursor moved into the data (kept in the bot-state table, 24 h)
  *   o:<phone>         session card            x|r|c|d|D:<phone>:<version>  pause, resume, check, ask delete, delete
  *   n                 add a session           q              cancel what the bot waits for
  *   t:<phone>         take over another admin's login (asks)          T:<phone>   take it over (confirmed)
@@ -48,6 +51,20 @@ export interface DeviceButton {
   readonly hash: string;
 }
 
+/**
+ * A later page of a status's list, stateless: where it starts is the session next to it in the list, by the index's
+ * own key (`updatedAt`, then `phone`). `after`: the page that follows that session (Next); `before`: the page that
+ * precedes it (Previous). `page` is the number the page is shown with.
+ */
+export interface PageButton {
+  readonly status: ListableStatus;
+  readonly direction: "after" | "before";
+  readonly page: number;
+  readonly phone: Phone;
+  /** The session's `updatedAt` as an ISO date. */
+  readonly updatedAt: string;
+}
+
 /** A key of the code keypad. */
 export type KeypadKey = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "erase" | "submit";
 
@@ -87,6 +104,7 @@ function twoWay<V extends string>(code: Record<V, string>) {
   return { code, valueOf: (c: string | undefined) => (c === undefined ? undefined : valueOf.get(c)) };
 }
 
+const DIRECTION = twoWay<PageButton["direction"]>({ after: "n", before: "b" });
 const STATUS = twoWay<ListableStatus>({ active: "a", paused: "p", error: "e" });
 const ACTION = twoWay<SessionAction>({ pause: "x", resume: "r", check: "c", "ask-delete": "d", delete: "D" });
 const KEY = twoWay<KeypadKey>({
@@ -116,6 +134,24 @@ export const buttons = {
     /^p:([A-Za-z0-9_-]{8})$/,
     (id) => `p:${id}`,
     ([id]) => id,
+  ),
+  pageAt: codec<PageButton>(
+    /^P:([ape]):([nb]):([1-9]\d{0,5}):([0-9a-z]{1,10}):(\+\d{6,15})$/,
+    (b) => {
+      const ms = Date.parse(b.updatedAt);
+      if (!Number.isSafeInteger(ms) || ms < 0) throw new Error(`Not a date: ${JSON.stringify(b.updatedAt)}`);
+      return `P:${STATUS.code[b.status]}:${DIRECTION.code[b.direction]}:${b.page}:${ms.toString(36)}:${b.phone}`;
+    },
+    ([st, dir, page, at, p]) => {
+      const status = STATUS.valueOf(st);
+      const direction = DIRECTION.valueOf(dir);
+      const phone = phoneOf(p);
+      const ms = parseInt(at!, 36);
+      if (!status || !direction || !phone || !Number.isSafeInteger(ms)) return undefined;
+      const date = new Date(ms);
+      if (Number.isNaN(date.getTime())) return undefined;
+      return { status, direction, page: Number(page), phone, updatedAt: date.toISOString() };
+    },
   ),
   card: codec<Phone>(
     /^o:(\+\d{6,15})$/,
@@ -194,6 +230,7 @@ export const cb = {
   sessions: "s",
   list: (status: ListableStatus) => buttons.list.pack(status),
   page: (id: string) => buttons.page.pack(id),
+  pageAt: (b: PageButton) => buttons.pageAt.pack(b),
   card: (phone: Phone) => buttons.card.pack(phone),
   action: (action: SessionAction, phone: Phone, version: number) =>
     buttons.action.pack({ action, phone, version }),

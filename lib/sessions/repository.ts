@@ -103,6 +103,11 @@ export interface ListOptions {
   readonly cursor?: string;
   /** By `updatedAt`: `newest` first (default) or `oldest` first. */
   readonly order?: "newest" | "oldest";
+  /**
+   * `listByStatus` only, instead of `cursor`: start next to this session in the index's order (a position the
+   * caller kept itself, e.g. in a button's data). It need not exist any more.
+   */
+  readonly after?: { readonly phone: Phone; readonly updatedAt: string };
 }
 
 export interface NewSession {
@@ -907,13 +912,17 @@ export class SessionRepository {
 
   /** One page of the sessions in `status`, ordered by `updatedAt`, through the `byStatus` index. */
   async listByStatus(status: SessionStatus, options: ListOptions = {}): Promise<Page<Session>> {
+    const { after, ...rest } = options;
+    const cursor = after
+      ? encodeCursor({ phone: after.phone, status, updatedAt: after.updatedAt })
+      : options.cursor;
     return this.queryByStatus(
       {
         KeyConditionExpression: "#status = :status",
         ExpressionAttributeNames: { "#status": "status" },
         ExpressionAttributeValues: { ":status": status },
       },
-      options,
+      { ...rest, ...(cursor ? { cursor } : {}) },
     );
   }
 

@@ -5,10 +5,11 @@ import {
   cb,
   CALLBACK_DATA_MAX_BYTES,
   type KeypadKey,
+  type PageButton,
   type SessionAction,
 } from "../../lib/bot/callback-data";
 import { secretMatches } from "../../lib/bot/webhook";
-import { normalizePhone } from "../../lib/sessions/phone";
+import { normalizePhone, type Phone } from "../../lib/sessions/phone";
 
 describe("callback data", () => {
   const actions: SessionAction[] = ["pause", "resume", "check", "ask-delete", "delete"];
@@ -54,6 +55,23 @@ describe("callback data", () => {
     expect(buttons.list.parse("l:d")).toBeUndefined();
     expect(buttons.page.parse("p:../../etc")).toBeUndefined();
     expect(buttons.page.parse(cb.page("AbC-_123"))).toBe("AbC-_123");
+  });
+
+  it("a later page carries where it starts, within 64 bytes, and reads back exactly", () => {
+    const at: PageButton = {
+      status: "paused",
+      direction: "before",
+      page: 99_999,
+      phone: "+998901234567890" as Phone,
+      updatedAt: "2026-12-03T13:59:59.999Z",
+    };
+    const data = cb.pageAt(at);
+    expect(Buffer.byteLength(data)).toBeLessThanOrEqual(64);
+    expect(buttons.pageAt.parse(data)).toEqual(at);
+    expect(buttons.pageAt.parse("P:a:n:0:abc:+998901234567")).toBeUndefined();
+    expect(buttons.pageAt.parse("P:a:x:2:abc:+998901234567")).toBeUndefined();
+    expect(buttons.pageAt.parse("P:a:n:2:ABC:+998901234567")).toBeUndefined();
+    expect(() => cb.pageAt({ ...at, updatedAt: "yesterday" })).toThrow(/Not a date/);
   });
 
   it("refuses to draw a button whose data would not read back", () => {

@@ -15,7 +15,7 @@ import { redactText } from "../../log";
 import type { Phone } from "../../sessions/phone";
 import type { Session } from "../../sessions/session";
 import type { CheckResult, RevocationOutcome } from "../../telegram/contract";
-import { buttons, cb, onButton, type ListableStatus } from "../callback-data";
+import { buttons, cb, onButton, type ListableStatus, type PageButton } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
 import type { Texts } from "../locales";
 import { answer, show } from "../ui";
@@ -47,28 +47,55 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
     );
 
   /**
-   * Shows one page: one GSI query of PAGE_SIZE items. The next page's cursor is too long for callback data, so it
-   * is kept in the bot-state table under a short id; `self` is this page's own id, which the next page links back to.
+   * Shows one page: one GSI query of PAGE_SIZE items, nothing written. Where a later page starts is in its button's
+   * data (the session next to it in the list, see `PageButton`), so Next and Previous need no stored state. `cursor`
+   * is the repository's own, kept for `p:<id>` buttons drawn before that (their page items expire after a day).
    */
   const page = async (
     ctx: BotContext,
     status: ListableStatus,
-    at: { pageNo: number; cursor?: string; self?: string; prev?: string } = { pageNo: 1 },
+    at: {
+      pageNo: number;
+      from?: Pick<PageButton, "direction" | "phone" | "updatedAt">;
+      cursor?: string;
+      prevData?: string;
+    } = { pageNo: 1 },
     notice?: string,
-  ) => {
-    const result = await sessions.listByStatus(status, {
-      limit: PAGE_SIZE,
-      ...(at.cursor ? { cursor: at.cursor } : {}),
-    });
-    const nextId = result.cursor
-      ? await memory.savePage({
-          status,
-          cursor: result.cursor,
-          page: at.pageNo + 1,
-          ...(at.self ? { prev: at.self } : {}),
-        })
-      : undefined;
-    const prev = at.pageNo === 2 ? cb.list(status) : at.prev ? cb.page(at.prev) : undefined;
+  ): Promise<void> => {
+    let items: Session[];
+    let more: boolean;
+    if (at.from?.direction === "before") {
+      // The page before a session: the PAGE_SIZE sessions changed after it, nearest first, shown newest first.
+      const result = await sessions.listByStatus(status, {
+        limit: PAGE_SIZE,
+        order: "oldest",
+        after: at.from,
+      });
+      // Fewer than a page before it (the list changed meanwhile): the first page is what comes before.
+      if (result.items.length < PAGE_SIZE || at.pageNo <= 1) return page(ctx, status, { pageNo: 1 }, notice);
+      items = result.items.reverse();
+      more = true;
+    } else {
+      const result = await sessions.listByStatus(status, {
+        limit: PAGE_SIZE,
+        ...(at.from ? { after: at.from } : at.cursor ? { cursor: at.cursor } : {}),
+      });
+      items = result.items;
+      more = result.cursor !== undefined;
+    }
+    const first = items[0];
+    const last = items.at(-1);
+    const prev =
+      at.pageNo === 2
+        ? cb.list(status)
+        : (at.prevData ??
+          (at.pageNo > 2 && first
+            ? cb.pageAt({ status, direction: "before", page: at.pageNo - 1, ...positionOf(first) })
+            : undefined));
+    const next =
+      more && last
+        ? cb.pageAt({ status, direction: "after", page: at.pageNo + 1, ...positionOf(last) })
+        : undefined;
     await show(
       ctx,
       sessionsPage(
@@ -76,9 +103,9 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
         {
           status,
           page: at.pageNo,
-          sessions: result.items,
+          sessions: items,
           ...(prev ? { prev } : {}),
-          ...(nextId ? { next: cb.page(nextId) } : {}),
+          ...(next ? { next } : {}),
         },
         notice,
       ),
@@ -103,6 +130,12 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
     await page(ctx, status);
   });
 
+  onButton(composer, buttons.pageAt, async (ctx, at) => {
+    await answer(ctx);
+    await page(ctx, at.status, { pageNo: at.page, from: at });
+  });
+
+  // A page button drawn before the cursor moved into the button's data: its cursor was kept for a day.
   onButton(composer, buttons.page, async (ctx, self) => {
     const stored = await memory.getPage(self);
     if (!stored) {
@@ -115,8 +148,7 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
       await page(ctx, status, {
         pageNo: stored.page,
         cursor: stored.cursor,
-        self,
-        ...(stored.prev ? { prev: stored.prev } : {}),
+        ...(stored.prev ? { prevData: cb.page(stored.prev) } : {}),
       });
     } catch (err) {
       if (!(err instanceof InvalidCursorError)) throw err;
@@ -177,6 +209,11 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
   });
 
   return composer;
+}
+
+/** Where a session stands in its status's list (the index's key): what a page button carries. */
+function positionOf(s: Session): Pick<PageButton, "phone" | "updatedAt"> {
+  return { phone: s.phone, updatedAt: s.updatedAt };
 }
 
 /**
