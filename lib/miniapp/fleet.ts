@@ -11,7 +11,6 @@
  * nothing from elsewhere: its script and style are allowed by hash, and the chart is an image made in the page from
  * the SVG text (`blob:`), so the SVG's own style attributes never run as the page's.
  */
-import { createHash } from "node:crypto";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { AdminRepository } from "../bot-state/admins";
 import { LOCALES, fleetChartLabels, languageFromCode } from "../bot/locales";
@@ -20,10 +19,9 @@ import type { HealthCheckRuns } from "../jobs/runs";
 import type { Logger } from "../log";
 import { redactText } from "../log";
 import type { SessionRepository } from "../sessions/repository";
+import { htmlPage, jsonAnswer, pageCsp, parseBody, plain } from "./http";
 import { verifyInitData } from "./init-data";
 import { FLEET_DATA_PATH, FLEET_PATH } from "./routes";
-
-const MAX_BODY_BYTES = 8 * 1024;
 
 export interface FleetPageDeps {
   readonly botToken: () => Promise<string>;
@@ -56,7 +54,8 @@ export function createFleetPageHandler(deps: FleetPageDeps): Handler {
   return async (event) => {
     const method = event.requestContext?.http?.method ?? "";
     const path = event.rawPath ?? "";
-    if (path === FLEET_PATH && (method === "GET" || method === "HEAD")) return page();
+    if (path === FLEET_PATH && (method === "GET" || method === "HEAD"))
+      return htmlPage(FLEET_PAGE_HTML, FLEET_PAGE_CSP);
     if (path !== FLEET_DATA_PATH || method !== "POST") return json(404, { error: "not-found" });
     const body = parseBody(event);
     const fallback = LOCALES[languageFromCode(undefined)];
@@ -111,32 +110,9 @@ export function createFleetPageHandler(deps: FleetPageDeps): Handler {
   };
 }
 
-function parseBody(event: APIGatewayProxyEventV2): { initData: unknown } | undefined {
-  const raw = event.isBase64Encoded
-    ? Buffer.from(event.body ?? "", "base64").toString("utf8")
-    : (event.body ?? "");
-  if (raw.length === 0 || Buffer.byteLength(raw) > MAX_BODY_BYTES) return undefined;
-  try {
-    const body: unknown = JSON.parse(raw);
-    return typeof body === "object" && body !== null && !Array.isArray(body)
-      ? (body as { initData: unknown })
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** "2026-11-27 17:55 UTC", as the bot writes times. */
 function utcMinute(iso: string): string {
   return `${iso.slice(0, 16).replace("T", " ")} UTC`;
-}
-
-function plain(html: string): string {
-  return html
-    .replace(/<[^>]*>/g, "")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
 }
 
 const STYLE = `
@@ -232,8 +208,6 @@ const SCRIPT = `
 })();
 `;
 
-const sha256 = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
-
 export const FLEET_PAGE_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
@@ -255,39 +229,9 @@ export const FLEET_PAGE_HTML = `<!doctype html>
  * Its own inline script and style, calls to its own origin, and images it makes itself (`blob:`). The colour dots
  * are set through the DOM (`element.style`), which a CSP does not govern; no `style=` attribute is in the markup.
  */
-export const FLEET_PAGE_CSP = [
-  "default-src 'none'",
-  `script-src ${sha256(SCRIPT)}`,
-  `style-src ${sha256(STYLE)}`,
-  "img-src blob:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors https://web.telegram.org",
-].join("; ");
+export const FLEET_PAGE_CSP = pageCsp(SCRIPT, STYLE, ["img-src blob:"]);
 
-const COMMON_HEADERS = {
-  "cache-control": "no-store",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-};
-
-function page(): APIGatewayProxyStructuredResultV2 {
-  return {
-    statusCode: 200,
-    headers: {
-      ...COMMON_HEADERS,
-      "content-type": "text/html; charset=utf-8",
-      "content-security-policy": FLEET_PAGE_CSP,
-    },
-    body: FLEET_PAGE_HTML,
-  };
-}
-
-function json(statusCode: number, body: FleetAnswer): APIGatewayProxyStructuredResultV2 {
-  return {
-    statusCode,
-    headers: { ...COMMON_HEADERS, "content-type": "application/json; charset=utf-8" },
-    body: JSON.stringify(body),
-  };
+/** A JSON answer the page renders as it is. */
+function json(statusCode: number, body: FleetAnswer) {
+  return jsonAnswer(statusCode, body);
 }

@@ -39,11 +39,10 @@ import { createFleetPageHandler, isFleetRequest } from "./fleet";
 import { verifyInitData } from "./init-data";
 import type { HealthCheckRuns } from "../jobs/runs";
 import type { SessionRepository } from "../sessions/repository";
+import { htmlPage, jsonAnswer, parseBody, plain } from "./http";
 import { LOGIN_PAGE_CSP, LOGIN_PAGE_HTML } from "./page";
 import { LOGIN_PATH, LOGIN_STEPS } from "./routes";
 
-/** Request bodies are a few hundred bytes (initData plus a code or password). */
-const MAX_BODY_BYTES = 8 * 1024;
 const STEPS = new Set<string>(LOGIN_STEPS);
 
 export type MiniAppHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -112,7 +111,8 @@ function miniAppSteps(deps: MiniAppDeps): MiniAppHandler {
   return async (event) => {
     const method = event.requestContext?.http?.method ?? "";
     const path = event.rawPath ?? "";
-    if (path === LOGIN_PATH && (method === "GET" || method === "HEAD")) return page();
+    if (path === LOGIN_PATH && (method === "GET" || method === "HEAD"))
+      return htmlPage(LOGIN_PAGE_HTML, LOGIN_PAGE_CSP);
     const step = path.slice(LOGIN_PATH.length + 1);
     if (method !== "POST" || !path.startsWith(`${LOGIN_PATH}/`) || !STEPS.has(step)) {
       return json(404, { error: "not-found", done: true, message: "Not found." });
@@ -347,32 +347,6 @@ function pageTexts(t: Texts): Record<string, string> {
   };
 }
 
-/** The chat's HTML texts as the page's plain text. */
-function plain(html: string): string {
-  return html
-    .replace(/<[^>]*>/g, "")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, "&");
-}
-
-function parseBody(event: APIGatewayProxyEventV2): Record<string, unknown> | undefined {
-  const raw = event.isBase64Encoded
-    ? Buffer.from(event.body ?? "", "base64").toString("utf8")
-    : (event.body ?? "");
-  if (raw.length === 0 || Buffer.byteLength(raw) > MAX_BODY_BYTES) return undefined;
-  try {
-    const body: unknown = JSON.parse(raw);
-    return typeof body === "object" && body !== null && !Array.isArray(body)
-      ? (body as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The language the (not yet verified) initData names, for the words of a refusal only. */
 function unverifiedLanguage(initData: unknown): string | undefined {
   if (typeof initData !== "string" || initData.length > 4096) return undefined;
@@ -384,28 +358,7 @@ function unverifiedLanguage(initData: unknown): string | undefined {
   }
 }
 
-const COMMON_HEADERS = {
-  "cache-control": "no-store",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-};
-
-function page(): APIGatewayProxyStructuredResultV2 {
-  return {
-    statusCode: 200,
-    headers: {
-      ...COMMON_HEADERS,
-      "content-type": "text/html; charset=utf-8",
-      "content-security-policy": LOGIN_PAGE_CSP,
-    },
-    body: LOGIN_PAGE_HTML,
-  };
-}
-
-function json(statusCode: number, body: PageAnswer): APIGatewayProxyStructuredResultV2 {
-  return {
-    statusCode,
-    headers: { ...COMMON_HEADERS, "content-type": "application/json; charset=utf-8" },
-    body: JSON.stringify(body),
-  };
+/** A JSON answer the page renders as it is. */
+function json(statusCode: number, body: PageAnswer) {
+  return jsonAnswer(statusCode, body);
 }

@@ -9,7 +9,7 @@
  * language, `POST login/code` and `POST login/password` send the secret in the body, and on success the page asks
  * Telegram to close it (`web_app_close`, the same bridge Telegram's own telegram-web-app.js uses).
  */
-import { createHash } from "node:crypto";
+import { pageCsp } from "./http";
 
 const STYLE = `
 :root{color-scheme:light dark;--bg:var(--tg-bg,#fff);--fg:var(--tg-fg,#111);--hint:var(--tg-hint,#777);
@@ -134,8 +134,6 @@ const SCRIPT = `
 })();
 `;
 
-const sha256 = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
-
 export const LOGIN_PAGE_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
@@ -158,13 +156,4 @@ export const LOGIN_PAGE_HTML = `<!doctype html>
 `;
 
 /** Everything the page may load or run: its own inline script and style, and calls to its own origin. */
-export const LOGIN_PAGE_CSP = [
-  "default-src 'none'",
-  `script-src ${sha256(SCRIPT)}`,
-  `style-src ${sha256(STYLE)}`,
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  // Telegram Web shows Mini Apps in an iframe; nobody else may frame a page that takes passwords.
-  "frame-ancestors https://web.telegram.org",
-].join("; ");
+export const LOGIN_PAGE_CSP = pageCsp(SCRIPT, STYLE);

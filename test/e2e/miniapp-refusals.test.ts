@@ -103,6 +103,29 @@ describe("the Mini App refuses what is not the admin's own call", () => {
     expect(csp).toContain("connect-src 'self'");
     expect(page.body).not.toMatch(/<script[^>]+src=/);
   });
+
+  it("answers the login form and the fleet page with the same guarding headers, each page with its own CSP", async () => {
+    const login = await h.handler(miniAppEvent("GET", "/login"));
+    const fleet = await h.handler(miniAppEvent("GET", "/fleet"));
+    const refused = await h.handler(miniAppEvent("POST", "/fleet/data", "not json"));
+    const guards = {
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "no-referrer",
+    };
+    for (const answer of [login, fleet, refused]) expect(answer.headers).toMatchObject(guards);
+    expect(fleet.headers?.["content-type"]).toBe("text/html; charset=utf-8");
+    expect(refused.headers?.["content-type"]).toBe("application/json; charset=utf-8");
+    const [loginCsp, fleetCsp] = [login, fleet].map((p) => String(p.headers?.["content-security-policy"]));
+    // The fleet page alone draws its chart from a blob: image; both allow only their own inline script.
+    expect(fleetCsp).toContain("img-src blob:");
+    expect(loginCsp).not.toContain("img-src");
+    for (const csp of [loginCsp, fleetCsp]) {
+      expect(csp).toContain("frame-ancestors https://web.telegram.org");
+      expect(csp).toMatch(/^default-src 'none'; script-src 'sha256-[A-Za-z0-9+/=]+'; style-src 'sha256-/);
+    }
+    expect(loginCsp).not.toBe(fleetCsp);
+  });
 });
 
 describe("the form's steps", () => {
