@@ -27,6 +27,7 @@ import { createJobRuntime } from "../lib/jobs/runtime";
 import { WORKER_BATCH_SIZE, WORKER_MAX_CONCURRENCY, WORKER_TIMEOUT_SECONDS } from "../lib/jobs/scale";
 import { normalizePhone } from "../lib/sessions";
 import { AdminRepository } from "../lib/bot-state/admins";
+import { PRODUCTION_DC_IPV4 } from "../lib/telegram/connection";
 import { startLoopbackDc } from "../test/support/mtproto/loopback-dc";
 import { API_HASH, API_ID } from "../test/support/mtproto/dc-harness";
 import { countPerCheck, type RequestCount } from "./counts";
@@ -44,6 +45,21 @@ const COUNT_SAMPLE = 20;
 const WORKER_PROGRAM = `
 const { performance } = require("node:perf_hooks");
 const fs = require("node:fs");
+const net = require("node:net");
+// The bundle dials Telegram's own address for the session's DC (lib/telegram/connection.ts pins it, and the
+// Lambda bundle has no test seam); this process's routing sends those addresses to the loopback DC instead, as a
+// route would. Nothing in the bundle changes; the count proves the checks reached the DC.
+const route = JSON.parse(process.env.BENCH_TELEGRAM_ROUTE);
+let routed = 0;
+const connect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (...args) {
+  if (typeof args[0] === "number" && route[args[1]]) { args[1] = route[args[1]]; routed++; }
+  else if (args[0] && typeof args[0] === "object" && route[args[0].host]) {
+    args[0] = { ...args[0], host: route[args[0].host] };
+    routed++;
+  }
+  return connect.apply(this, args);
+};
 const { handler } = require(process.env.BENCH_BUNDLE);
 const events = JSON.parse(fs.readFileSync(process.env.BENCH_EVENTS, "utf8"));
 const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS);
@@ -60,7 +76,7 @@ const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS);
   }
   const cpu = process.cpuUsage(cpu0);
   process.stdout.write("\\nBENCH " + JSON.stringify({
-    invocations, failures, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuMs: (cpu.user + cpu.system) / 1000,
+    invocations, failures, routed, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuMs: (cpu.user + cpu.system) / 1000,
   }) + "\\n");
   process.exit(0);
 })().catch((e) => { console.error(e); process.exit(1); });`;
@@ -68,6 +84,8 @@ const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS);
 interface WorkerRun {
   readonly invocations: number[];
   readonly failures: number;
+  /** Connections to Telegram's addresses sent to the loopback DC. */
+  readonly routed: number;
   readonly maxRssMb: number;
   readonly cpuMs: number;
 }
@@ -88,6 +106,8 @@ export interface HealthCheckFigures {
   readonly peakWorkerRssMb: number;
   readonly workerCpuMsPerCheck: number;
   readonly failedChecks: number;
+  /** The run's counters after every batch: how the measured checks ended (all healthy, or the figure is not a check's). */
+  readonly outcomes: Record<string, number>;
   /** AWS requests per check, counted on the same code path in this process. */
   readonly perCheck: RequestCount;
 }
@@ -118,13 +138,14 @@ export async function measureHealthCheck(options: {
 
     const env = { ...store.env, API_ID: String(API_ID), API_HASH: API_HASH, BOT_TOKEN, LOG_LEVEL: "SILENT" };
     const queue = new InMemoryCheckQueue();
+    let runs!: HealthCheckRuns;
     const dispatch = createDispatchHandler(() => {
       const runtime = createJobRuntime("health-check-dispatch", env);
       return {
         ...runtime,
         // Its CloudWatch EMF line would land on the benchmark's stdout, before the JSON.
         metrics: noMetrics,
-        runs: new HealthCheckRuns(runtime.doc, runtime.botStateTable, runtime.now),
+        runs: (runs = new HealthCheckRuns(runtime.doc, runtime.botStateTable, runtime.now)),
         queue,
         notify: botApiNotifier({
           botToken: async () => BOT_TOKEN,
@@ -149,6 +170,9 @@ export async function measureHealthCheck(options: {
           BENCH_BUNDLE: options.worker.file,
           BENCH_EVENTS: file,
           BENCH_TIMEOUT_MS: String(WORKER_TIMEOUT_SECONDS * 1000),
+          BENCH_TELEGRAM_ROUTE: JSON.stringify(
+            Object.fromEntries(Object.values(PRODUCTION_DC_IPV4).map((ip) => [ip, dc.host])),
+          ),
           NODE_OPTIONS: "--enable-source-maps",
         },
         { timeoutMs: 600_000 },
@@ -167,6 +191,22 @@ export async function measureHealthCheck(options: {
     );
     log(`health check: ${parallel.invocations.length} worker invocations done`);
 
+    const run = await runs.get(dispatched.runId);
+    const outcomes = Object.fromEntries(
+      (["healthy", "failed", "floodWaited", "transient", "frozen", "skipped", "gaveUp"] as const).map((k) => [
+        k,
+        Number(run?.[k] ?? 0),
+      ]),
+    );
+    const healthy = outcomes.healthy ?? 0;
+    if (healthy !== options.sessions + options.sequentialSample) {
+      // A figure of checks that never reached the DC (connect failures, timeouts) measures nothing: stop here.
+      throw new Error(
+        `health check: ${healthy} of ${options.sessions + options.sequentialSample} measured checks were ` +
+          `healthy (${JSON.stringify(outcomes)}; ${parallel.routed + sequential.routed} connections routed ` +
+          `to the loopback DC): the timing would not be a check's`,
+      );
+    }
     const perCheck = await countPerCheck(store, events.slice(events.length - countBatches), dc.createClient);
     const inv = parallel.invocations.map((ms) => ms / 1000);
     const meanInvocationSeconds = inv.reduce((a, b) => a + b, 0) / inv.length;
@@ -200,6 +240,7 @@ export async function measureHealthCheck(options: {
       peakWorkerRssMb: round(Math.max(parallel.maxRssMb, sequential.maxRssMb), 1),
       workerCpuMsPerCheck: round(parallel.cpuMs / checked, 1),
       failedChecks: parallel.failures + sequential.failures,
+      outcomes,
       perCheck,
     };
   } finally {

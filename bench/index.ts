@@ -15,7 +15,7 @@ import { BOT_INFO } from "./lib/events";
 import { measureCleanup } from "./cleanup";
 import { monthlyCost, PRICES, USAGE } from "./cost";
 import { countPerUpdate } from "./counts";
-import { FLEET, measureHealthCheck } from "./health-check";
+import { FLEET, measureHealthCheck, type HealthCheckFigures } from "./health-check";
 import { round } from "./lib/stats";
 import { createBenchStore } from "./lib/store";
 import { measureLoad } from "./load";
@@ -47,12 +47,16 @@ interface Row {
 }
 
 /**
- * `--only=calls,cleanup`: just the counted figures (DynamoDB calls per warm update by route; the cleanup's reads
- * per delete), without the timed ones. Quick enough to run after a change to a data path; prints one JSON line.
+ * `--only=calls,cleanup,healthcheck`: just those parts. `calls` and `cleanup` are the counted figures (DynamoDB
+ * calls per warm update by route; the cleanup's reads per delete), quick enough to run after a change to a data
+ * path; `healthcheck` is figure 3 alone (its table rows, then its keys, `healthCheckProjectedSeconds100k` among
+ * them). Prints one JSON line last.
  */
 async function only(parts: readonly string[]): Promise<void> {
-  const unknown = parts.filter((p) => p !== "calls" && p !== "cleanup");
-  if (unknown.length) throw new Error(`--only takes calls and/or cleanup, not ${unknown.join(", ")}`);
+  const unknown = parts.filter((p) => p !== "calls" && p !== "cleanup" && p !== "healthcheck");
+  if (unknown.length) {
+    throw new Error(`--only takes calls, cleanup and/or healthcheck, not ${unknown.join(", ")}`);
+  }
   const json: Record<string, unknown> = { only: parts };
   const dynamo = await startDynamoDbLocal({ pidFile: ".data/bench-dynamodb.pid" });
   const api = await startBotApiServer(BOT_INFO);
@@ -86,11 +90,91 @@ async function only(parts: readonly string[]): Promise<void> {
         cleanupWritesPerDelete: cl.writesPerDelete,
       });
     }
+    if (parts.includes("healthcheck")) {
+      const { rows, json: hcJson } = await healthCheckPart(dynamo.endpoint);
+      printTable(rows);
+      Object.assign(json, hcJson);
+    }
   } finally {
     await api.stop();
     await dynamo.stop();
   }
   console.log(JSON.stringify(json));
+}
+
+/**
+ * Figure 3, the health check at scale (bench/health-check.ts): its table rows and JSON keys, for the full run and
+ * `--only=healthcheck`. Sizes: 1,000 sessions and a sequential sample of 50 (`--quick`: 100 and 20;
+ * `--health-sessions=N` sets the first).
+ */
+async function healthCheckPart(
+  endpoint: string,
+): Promise<{ hc: HealthCheckFigures; rows: Row[]; json: Record<string, unknown> }> {
+  const worker = await buildFunction("healthCheckWorker");
+  const hcStore = await createBenchStore(endpoint, "health");
+  const hc = await measureHealthCheck({
+    sessions: flag("--health-sessions") ?? (quick ? 100 : 1_000),
+    sequentialSample: quick ? 20 : 50,
+    worker,
+    store: hcStore,
+    log,
+  });
+  log(`health check: ${JSON.stringify(hc)}`);
+  const rows: Row[] = [
+    {
+      figure: `Health check: ${hc.sessions} sessions, per invocation`,
+      measured: `${hc.sessionsPerSecondPerInvocation} sessions/s (${hc.meanInvocationSeconds} s per batch of 10)`,
+      reference: `${round(1 / hc.sequentialSecondsPerSession, 2)} sessions/s (seed loop)`,
+      ratio: "-",
+      goal: "-",
+      pass: "n/a",
+    },
+    {
+      figure: `Health check: ${FLEET.toLocaleString("en")} sessions projected`,
+      measured: `${hc.projectedSeconds} s (max concurrency ${WORKER_MAX_CONCURRENCY}, ${PER_DC_CONCURRENCY} per DC)`,
+      reference: `${hc.sequentialProjectedSeconds} s (seed loop)`,
+      ratio: `${hc.speedup}×`,
+      goal: "< 900 s; ≥ 50×",
+      pass: hc.projectedSeconds < 900 && hc.speedup >= 50,
+    },
+    {
+      figure: "Health check: longest invocation",
+      measured: `${hc.longestInvocationSeconds} s`,
+      reference: `${WORKER_TIMEOUT_SECONDS} s timeout`,
+      ratio: `${round(hc.longestInvocationSeconds / WORKER_TIMEOUT_SECONDS, 3)}`,
+      goal: "< timeout",
+      pass: hc.longestInvocationSeconds < WORKER_TIMEOUT_SECONDS,
+    },
+    {
+      figure: "Health check: peak worker RSS",
+      measured: `${hc.peakWorkerRssMb} MB`,
+      reference: "1024 MB configured",
+      ratio: "-",
+      goal: "reported",
+      pass: "n/a",
+    },
+  ];
+  const json = {
+    healthCheckSpeedup: hc.speedup,
+    healthCheckProjectedSeconds: hc.projectedSeconds,
+    healthCheckProjectedSeconds100k: hc.projectedSeconds,
+    healthCheckFleetProjected: FLEET,
+    healthCheckSequentialProjectedSeconds: hc.sequentialProjectedSeconds,
+    healthCheckSessionsMeasured: hc.sessions,
+    healthCheckSequentialSample: hc.sequentialSample,
+    healthCheckSessionsPerSecondPerInvocation: hc.sessionsPerSecondPerInvocation,
+    healthCheckSequentialSecondsPerSession: hc.sequentialSecondsPerSession,
+    healthCheckMeanInvocationSeconds: hc.meanInvocationSeconds,
+    healthCheckFirstInvocationSeconds: hc.firstInvocationSeconds,
+    healthCheckLongestInvocationSeconds: hc.longestInvocationSeconds,
+    healthCheckInvocations: hc.invocations,
+    healthCheckDispatchSeconds: hc.dispatchSeconds,
+    healthCheckPeakWorkerRssMb: hc.peakWorkerRssMb,
+    healthCheckWorkerCpuMsPerCheck: hc.workerCpuMsPerCheck,
+    healthCheckFailedChecks: hc.failedChecks,
+    healthCheckOutcomes: hc.outcomes,
+  };
+  return { hc, rows, json };
 }
 
 async function main(): Promise<void> {
@@ -208,69 +292,9 @@ async function main(): Promise<void> {
     Object.assign(json, { ddbCallsPerWarmUpdate, ddbCallsPerWarmUpdateByRoute: callsByRoute });
 
     // 3. Health-check scale
-    const worker = await buildFunction("healthCheckWorker");
-    const hcStore = await createBenchStore(dynamo.endpoint, "health");
-    const hc = await measureHealthCheck({
-      sessions: quick ? 100 : 1_000,
-      sequentialSample: quick ? 20 : 50,
-      worker,
-      store: hcStore,
-      log,
-    });
-    log(`health check: ${JSON.stringify(hc)}`);
-    rows.push(
-      {
-        figure: `Health check: ${hc.sessions} sessions, per invocation`,
-        measured: `${hc.sessionsPerSecondPerInvocation} sessions/s (${hc.meanInvocationSeconds} s per batch of 10)`,
-        reference: `${round(1 / hc.sequentialSecondsPerSession, 2)} sessions/s (seed loop)`,
-        ratio: "-",
-        goal: "-",
-        pass: "n/a",
-      },
-      {
-        figure: `Health check: ${FLEET.toLocaleString("en")} sessions projected`,
-        measured: `${hc.projectedSeconds} s (max concurrency ${WORKER_MAX_CONCURRENCY}, ${PER_DC_CONCURRENCY} per DC)`,
-        reference: `${hc.sequentialProjectedSeconds} s (seed loop)`,
-        ratio: `${hc.speedup}×`,
-        goal: "< 900 s; ≥ 50×",
-        pass: hc.projectedSeconds < 900 && hc.speedup >= 50,
-      },
-      {
-        figure: "Health check: longest invocation",
-        measured: `${hc.longestInvocationSeconds} s`,
-        reference: `${WORKER_TIMEOUT_SECONDS} s timeout`,
-        ratio: `${round(hc.longestInvocationSeconds / WORKER_TIMEOUT_SECONDS, 3)}`,
-        goal: "< timeout",
-        pass: hc.longestInvocationSeconds < WORKER_TIMEOUT_SECONDS,
-      },
-      {
-        figure: "Health check: peak worker RSS",
-        measured: `${hc.peakWorkerRssMb} MB`,
-        reference: "1024 MB configured",
-        ratio: "-",
-        goal: "reported",
-        pass: "n/a",
-      },
-    );
-    Object.assign(json, {
-      healthCheckSpeedup: hc.speedup,
-      healthCheckProjectedSeconds: hc.projectedSeconds,
-      healthCheckProjectedSeconds100k: hc.projectedSeconds,
-      healthCheckFleetProjected: FLEET,
-      healthCheckSequentialProjectedSeconds: hc.sequentialProjectedSeconds,
-      healthCheckSessionsMeasured: hc.sessions,
-      healthCheckSequentialSample: hc.sequentialSample,
-      healthCheckSessionsPerSecondPerInvocation: hc.sessionsPerSecondPerInvocation,
-      healthCheckSequentialSecondsPerSession: hc.sequentialSecondsPerSession,
-      healthCheckMeanInvocationSeconds: hc.meanInvocationSeconds,
-      healthCheckFirstInvocationSeconds: hc.firstInvocationSeconds,
-      healthCheckLongestInvocationSeconds: hc.longestInvocationSeconds,
-      healthCheckInvocations: hc.invocations,
-      healthCheckDispatchSeconds: hc.dispatchSeconds,
-      healthCheckPeakWorkerRssMb: hc.peakWorkerRssMb,
-      healthCheckWorkerCpuMsPerCheck: hc.workerCpuMsPerCheck,
-      healthCheckFailedChecks: hc.failedChecks,
-    });
+    const { hc, rows: hcRows, json: hcJson } = await healthCheckPart(dynamo.endpoint);
+    rows.push(...hcRows);
+    Object.assign(json, hcJson);
 
     // 4. Cleanup cost
     const cleanupItems = flag("--cleanup-sessions") ?? (quick ? 10_000 : 100_000);
