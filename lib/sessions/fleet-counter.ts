@@ -3,7 +3,7 @@
  * the fleet's size, where counting the status index read every session.
  *
  * Each session row contributes to a few named counters (its status; `activeWithoutTwoFa`; `pendingRevocations`),
- * and every repository write that changes a row's contribution (a status change, a new row, a tombstone settled,
+ * and each replaced key whose logout is pending (a `REPLACED#` item) to `pendingReplacedKeys`; every repository write that changes a row's contribution (a status change, a new row, a tombstone settled,
  * a 2FA reading) adds the difference to the counter item in the SAME DynamoDB transaction as the row's change
  * (`counterUpdate`), with the row's write pinned to the version whose contribution was subtracted. So the counter
  * moves exactly when the rows do, or not at all.
@@ -32,7 +32,11 @@ export const FLEET_COUNTERS = [
   "deletedKept",
   "activeWithoutTwoFa",
   "pendingRevocations",
+  "pendingReplacedKeys",
 ] as const;
+
+/** What one replaced key's item (`REPLACED#`, pending from its creation until its deletion) adds to the counters. */
+export const REPLACED_KEY_CONTRIBUTION: CounterDelta = { pendingReplacedKeys: 1 };
 
 /** Counter name → amount: a row's contribution, or a change of the counter item. */
 export type CounterDelta = Readonly<Record<string, number>>;
@@ -52,8 +56,13 @@ export interface FleetCounts {
   readonly byStatus: Record<SessionStatus, number>;
   /** Active sessions whose last check read no 2FA password. */
   readonly activeWithoutTwoFa: number;
-  /** Deleted sessions whose key's logout at Telegram is not confirmed yet. */
+  /**
+   * Keys whose logout at Telegram is not confirmed yet: deleted sessions' keys (pending tombstones) and the old keys
+   * of sessions logged in again or imported over (`pendingReplacedKeys`, included here).
+   */
   readonly pendingRevocations: number;
+  /** Of `pendingRevocations`, the replaced keys (`REPLACED#` items). */
+  readonly pendingReplacedKeys: number;
 }
 
 function utcDay(epochSeconds: number): string {
@@ -85,6 +94,11 @@ export function counterDelta(before: CountedRow | undefined, after: CountedRow |
   for (const [k, v] of Object.entries(contributionOf(before))) out[k] = (out[k] ?? 0) - v;
   for (const k of Object.keys(out)) if (out[k] === 0) delete out[k];
   return out;
+}
+
+/** The opposite change (a contribution leaving). */
+export function negated(delta: CounterDelta): CounterDelta {
+  return Object.fromEntries(Object.entries(delta).map(([k, v]) => [k, -v]));
 }
 
 export function isEmptyDelta(delta: CounterDelta): boolean {
@@ -127,7 +141,8 @@ export function fleetCountsOf(counters: Record<string, number>, now: Date): Flee
   return {
     byStatus: { active: n("active"), paused: n("paused"), error: n("error"), deleted },
     activeWithoutTwoFa: n("activeWithoutTwoFa"),
-    pendingRevocations: n("pendingRevocations"),
+    pendingRevocations: n("pendingRevocations") + n("pendingReplacedKeys"),
+    pendingReplacedKeys: n("pendingReplacedKeys"),
   };
 }
 

@@ -14,7 +14,6 @@ import {
   type AttributeValue,
 } from "@aws-sdk/client-dynamodb";
 import {
-  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -83,6 +82,8 @@ import {
   isCounterName,
   isEmptyDelta,
   liveCounters,
+  negated,
+  REPLACED_KEY_CONTRIBUTION,
   type CounterDelta,
   type CountedRow,
   type FleetCounts,
@@ -134,6 +135,11 @@ export interface SessionIdentity {
 export interface StoredSecrets {
   readonly phone: Phone;
   readonly status: SessionStatus;
+  /**
+   * The item's key when it is not the phone: a replaced key's item (`REPLACED#<phone>#<time>`), whose ciphertext is
+   * bound to its phone (`phone`) as it was.
+   */
+  readonly replacedKeyId?: string;
   readonly sessionCiphertext?: string;
   readonly proxyCiphertext?: string;
 }
@@ -527,6 +533,15 @@ function storedSecrets(item: SessionItem): StoredSecrets {
   };
 }
 
+function replacedKeySecrets(item: ReplacedKeyItem): StoredSecrets {
+  return {
+    phone: item.replacedPhone as Phone,
+    status: "deleted",
+    replacedKeyId: item.phone,
+    sessionCiphertext: item.sessionCiphertext,
+  };
+}
+
 function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key), "utf8").toString("base64url") : undefined;
 }
@@ -719,15 +734,24 @@ export class SessionRepository {
       else await this.doc.send(new PutCommand(row.Put));
       return;
     }
-    const items = [
+    await this.transactRetryingConflicts([
       row,
       ...(isEmptyDelta(delta) ? [] : [counterUpdate(this.tableName, delta)]),
       ...also,
-    ] as NonNullable<TransactWriteCommandInput["TransactItems"]>;
+    ] as NonNullable<TransactWriteCommandInput["TransactItems"]>);
+    this.countsCache = undefined;
+  }
+
+  /**
+   * One TransactWriteItems; a transaction cancelled only by a conflict (another transaction on the counter item at
+   * that instant) changed nothing and is tried again. Any other failure is thrown as DynamoDB gives it.
+   */
+  private async transactRetryingConflicts(
+    items: NonNullable<TransactWriteCommandInput["TransactItems"]>,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
-        this.countsCache = undefined;
         return;
       } catch (err) {
         const reasons = err instanceof TransactionCanceledException ? (err.CancellationReasons ?? []) : [];
@@ -1164,7 +1188,7 @@ export class SessionRepository {
 
   /** The counters as the rows themselves say: COUNT queries of the status index, and the tombstones read. */
   private async recountCounters(): Promise<Record<string, number>> {
-    const [active, paused, error, activeWithoutTwoFa, tombstones] = await Promise.all([
+    const [active, paused, error, activeWithoutTwoFa, tombstones, replacedKeys] = await Promise.all([
       this.countStatus("active"),
       this.countStatus("paused"),
       this.countStatus("error"),
@@ -1174,6 +1198,7 @@ export class SessionRepository {
         values: { ":none": false },
       }),
       this.recountTombstones(),
+      this.countPendingReplacedKeyItems(),
     ]);
     const out: Record<string, number> = { ...tombstones };
     const add = (k: string, v: number) => {
@@ -1183,9 +1208,33 @@ export class SessionRepository {
     add("paused", paused);
     add("error", error);
     add("activeWithoutTwoFa", activeWithoutTwoFa);
+    add("pendingReplacedKeys", replacedKeys * (REPLACED_KEY_CONTRIBUTION.pendingReplacedKeys ?? 0));
     for (const k of Object.keys(out)) if (k.startsWith("deleted@") && out[k] === 0) delete out[k];
     // Only what counts today: tombstones of past days are not counted (see fleet-counter.ts).
     return liveCounters(out, this.now());
+  }
+
+  /** The replaced keys' items (`REPLACED#`, pending until deleted), counted in their partition of `byRevocation`. */
+  private async countPendingReplacedKeyItems(): Promise<number> {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: BY_REVOCATION_INDEX,
+          KeyConditionExpression: "revocationState = :replaced",
+          ExpressionAttributeValues: { ":replaced": REPLACED_KEY_PENDING },
+          Select: "COUNT",
+          ExclusiveStartKey: start,
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      );
+      count += page.Count ?? 0;
+      this.readStats.capacityUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return count;
   }
 
   private async recountTombstones(): Promise<Record<string, number>> {
@@ -1303,6 +1352,27 @@ export class SessionRepository {
     return { items: items.map(storedSecrets), ...(cursor ? { cursor } : {}) };
   }
 
+  /**
+   * One page of the replaced keys whose logout is pending (`REPLACED#` items), with their ciphertexts as they are
+   * (nothing is opened): what `sessions migrate-encryption` walks after the rows. Status `deleted`: no session's.
+   */
+  async listReplacedKeySecrets(options: Omit<ListOptions, "order"> = {}): Promise<Page<StoredSecrets>> {
+    const page = await this.listPendingReplacedKeyItems(options);
+    return {
+      items: page.items.map(replacedKeySecrets),
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+    };
+  }
+
+  /** A replaced key's ciphertext as it is now (a consistent read), or undefined when it is settled (gone). */
+  async readReplacedKeySecrets(id: string): Promise<StoredSecrets | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { phone: id }, ConsistentRead: true }),
+    );
+    const item = out.Item as ReplacedKeyItem | undefined;
+    return item && item.revocationState === REPLACED_KEY_PENDING ? replacedKeySecrets(item) : undefined;
+  }
+
   /** The row's stored ciphertexts as they are now (a consistent read), or undefined when the row is gone. */
   async readStoredSecrets(phone: Phone): Promise<StoredSecrets | undefined> {
     const out = await this.doc.send(
@@ -1330,6 +1400,7 @@ export class SessionRepository {
   async rewrapSecrets(row: StoredSecrets, options: { dryRun?: boolean } = {}): Promise<RewrapOutcome> {
     const parts = [
       { attribute: "sessionCiphertext", old: row.sessionCiphertext, context: this.secretContext(row.phone) },
+      // A replaced key's item has no proxy of its own (undefined: skipped).
       { attribute: "proxyCiphertext", old: row.proxyCiphertext, context: this.proxyContext(row.phone) },
     ] as const;
     const present = parts.filter((p) => p.old !== undefined && p.old !== "");
@@ -1354,18 +1425,30 @@ export class SessionRepository {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { phone: row.phone },
+          Key: { phone: row.replacedKeyId ?? row.phone },
           UpdateExpression: `SET ${sets.join(", ")}`,
-          ConditionExpression: conditions.join(" AND "),
+          // A replaced key's item is rewrapped only while its logout is pending (a settled one is gone anyway).
+          ConditionExpression: [
+            ...conditions,
+            ...(row.replacedKeyId ? ["revocationState = :replaced"] : []),
+          ].join(" AND "),
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: {
+            ...values,
+            ...(row.replacedKeyId ? { ":replaced": REPLACED_KEY_PENDING } : {}),
+          },
         }),
       );
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return "changed";
       throw err;
     }
-    this.logger?.info("Session secrets sealed in the current format", { phone: row.phone });
+    this.logger?.info(
+      row.replacedKeyId
+        ? "Replaced key sealed in the current format"
+        : "Session secrets sealed in the current format",
+      { phone: row.phone },
+    );
     return "migrated";
   }
 
@@ -1415,6 +1498,7 @@ export class SessionRepository {
     identity: SessionIdentity | undefined,
     proxy?: ProxySettings,
     alsoPut?: TransactPut,
+    alsoCount?: CounterDelta,
   ): Promise<Session> {
     const sessionCiphertext = await this.cipher.encrypt(sessionString, this.secretContext(phone));
     // A new key is who it was created as: its identity replaces the old key's. The proxy, the operator's, stays,
@@ -1442,6 +1526,7 @@ export class SessionRepository {
         ...(identity ? (["apiId", "testServers"] as const) : []),
       ],
       alsoPut,
+      alsoCount,
     );
   }
 
@@ -1477,11 +1562,21 @@ export class SessionRepository {
     }
     const now = this.now();
     const replaced = replacedKeyItem(oldItem, now, this.revocationGiveUpDays, oldItem.sessionCiphertext);
-    const session = await this.reloginWith(phone, sessionString, account, expected.version, identity, proxy, {
-      TableName: this.tableName,
-      Item: replaced as unknown as Record<string, unknown>,
-      ConditionExpression: "attribute_not_exists(phone)",
-    });
+    // The item is counted (`pendingReplacedKeys`) in the same transaction that creates it.
+    const session = await this.reloginWith(
+      phone,
+      sessionString,
+      account,
+      expected.version,
+      identity,
+      proxy,
+      {
+        TableName: this.tableName,
+        Item: replaced as unknown as Record<string, unknown>,
+        ConditionExpression: "attribute_not_exists(phone)",
+      },
+      REPLACED_KEY_CONTRIBUTION,
+    );
     this.logger?.info("Old key kept until its logout at Telegram", { phone, replacedKey: replaced.phone });
     return { session, replacedKey: toReplacedKey(replaced) };
   }
@@ -1520,6 +1615,13 @@ export class SessionRepository {
   async listPendingReplacedKeys(
     options: Omit<ListOptions, "order"> & { readonly phone?: Phone } = {},
   ): Promise<Page<ReplacedKey>> {
+    const page = await this.listPendingReplacedKeyItems(options);
+    return { items: page.items.map(toReplacedKey), ...(page.cursor ? { cursor: page.cursor } : {}) };
+  }
+
+  private async listPendingReplacedKeyItems(
+    options: Omit<ListOptions, "order"> & { readonly phone?: Phone } = {},
+  ): Promise<Page<ReplacedKeyItem>> {
     const limit = Math.min(Math.max(Math.trunc(options.limit ?? 20), 1), 100);
     const out = await this.doc.send(
       new QueryCommand({
@@ -1539,10 +1641,7 @@ export class SessionRepository {
     this.readStats.itemsRead += out.ScannedCount ?? 0;
     this.readStats.capacityUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
     const cursor = encodeCursor(out.LastEvaluatedKey);
-    return {
-      items: (out.Items ?? []).map((i) => toReplacedKey(i as ReplacedKeyItem)),
-      ...(cursor ? { cursor } : {}),
-    };
+    return { items: (out.Items ?? []) as ReplacedKeyItem[], ...(cursor ? { cursor } : {}) };
   }
 
   /**
@@ -1586,10 +1685,12 @@ export class SessionRepository {
           }
         : { Delete: { TableName: this.tableName, Key: { phone: key.id }, ...condition } };
     const alsoPut = options.alsoPut?.(next);
+    // A settled key's item leaves the fleet counter (`pendingReplacedKeys`) in the same transaction.
+    const uncount =
+      "Delete" in write ? [counterUpdate(this.tableName, negated(REPLACED_KEY_CONTRIBUTION))] : [];
     try {
-      await this.doc.send(
-        new TransactWriteCommand({ TransactItems: [write, ...(alsoPut ? [{ Put: alsoPut }] : [])] }),
-      );
+      await this.transactRetryingConflicts([write, ...uncount, ...(alsoPut ? [{ Put: alsoPut }] : [])]);
+      if (uncount.length) this.countsCache = undefined;
     } catch (err) {
       if (firstConditionFailed(err)) throw new RevocationSettledError("none");
       throw err;
@@ -1606,9 +1707,9 @@ export class SessionRepository {
    * live and in use, not replaced). Conditional on its attempts, like `settleReplacedKey`.
    */
   async dropReplacedKey(key: ReplacedKey): Promise<void> {
-    await this.doc
-      .send(
-        new DeleteCommand({
+    await this.transactRetryingConflicts([
+      {
+        Delete: {
           TableName: this.tableName,
           Key: { phone: key.id },
           ConditionExpression: "revocationState = :replaced AND revocationAttempts = :attempts",
@@ -1616,10 +1717,13 @@ export class SessionRepository {
             ":replaced": REPLACED_KEY_PENDING,
             ":attempts": key.revocation.attempts,
           },
-        }),
-      )
+        },
+      },
+      counterUpdate(this.tableName, negated(REPLACED_KEY_CONTRIBUTION)),
+    ])
+      .then(() => (this.countsCache = undefined))
       .catch((err: unknown) => {
-        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+        if (!(err instanceof ConditionalCheckFailedException || firstConditionFailed(err))) throw err;
       });
     this.logger?.info("Replaced key dropped: the session holds it again", { phone: key.phone });
   }
@@ -1909,6 +2013,8 @@ export class SessionRepository {
     set: Record<string, unknown>,
     remove: string[] = [],
     alsoPut?: TransactPut,
+    /** What `alsoPut`'s item adds to the fleet counter (a replaced key's item), counted with the row's change. */
+    alsoCount: CounterDelta = {},
   ): Promise<Session> {
     const before = await this.rowBefore(phone, event, expected);
     const version = before.version;
@@ -1955,11 +2061,10 @@ export class SessionRepository {
     for (const k of removes) delete after[k];
     try {
       // With the audit entry (`alsoPut`): the change and the item that records it, together or not at all.
-      await this.writeCounted(
-        { Update: update },
-        counterDelta(before, after as unknown as SessionItem),
-        alsoPut ? [{ Put: alsoPut }] : [],
-      );
+      const delta: Record<string, number> = { ...counterDelta(before, after as unknown as SessionItem) };
+      addDelta(delta, alsoCount);
+      for (const k of Object.keys(delta)) if (delta[k] === 0) delete delta[k];
+      await this.writeCounted({ Update: update }, delta, alsoPut ? [{ Put: alsoPut }] : []);
     } catch (err) {
       const old = conditionFailureItem(err);
       if (old) {

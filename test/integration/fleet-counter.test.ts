@@ -5,7 +5,7 @@
  * counts is one GetItem whatever the fleet's size; tombstones stop counting on the day they expire.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { BatchWriteCommand, DeleteCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, PutCommand, DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { createDocumentClient } from "../../lib/dynamo";
 import { normalizePhone, SessionRepository, type Phone, type Session } from "../../lib/sessions";
@@ -91,6 +91,23 @@ describe("the fleet counter", () => {
     await repo.acquireLease(a, "test", 60_000);
     await repo.releaseLease(a, "test");
     await check("proxy and lease writes");
+
+    // A login again over a stored key: the old key's item (REPLACED#) counts as a pending logout until it settles.
+    const replacedOnce = await repo.replaceKey(a, "sa-new", account, undefined, sa);
+    sa = replacedOnce.session;
+    await check("a key replaced (its logout pending)");
+    expect(await repo.fleetCounts()).toMatchObject({ pendingRevocations: 1, pendingReplacedKeys: 1 });
+    const still = await repo.settleReplacedKey(replacedOnce.replacedKey!, { notConfirmed: "TIMEOUT" });
+    expect(still.state).toBe("pending");
+    await check("a replaced key's logout still pending");
+    const [pendingKey] = (await repo.listPendingReplacedKeys({ phone: a })).items;
+    await repo.settleReplacedKey(pendingKey!, { confirmed: "logged-out" });
+    await check("a replaced key's logout settled");
+    const replacedTwice = await repo.replaceKey(a, "sa-newer", account, undefined, sa);
+    sa = replacedTwice.session;
+    await repo.dropReplacedKey(replacedTwice.replacedKey!);
+    await check("a replaced key's item dropped");
+    expect(await repo.fleetCounts()).toMatchObject({ pendingRevocations: 0, pendingReplacedKeys: 0 });
 
     // Deletes: legacy, confirmed, pending; a pending one retried, then settled; a settled tombstone replaced.
     await repo.delete(b);
@@ -244,6 +261,39 @@ describe("sessions counts", () => {
       expect(await repo.countByStatus()).toEqual({ active: 2, paused: 0, error: 1, deleted: 0 });
       const after = await runCli(["counts"], { env });
       expect(after.stdout).toContain("No drift");
+
+      // A replaced key's item (the old key of a phone logged in again, its logout pending) written behind the
+      // repository's back: the recount finds it in its partition of the revocation index, and --repair counts it.
+      await store.doc.send(
+        new PutCommand({
+          TableName: store.sessionsTable,
+          Item: {
+            phone: "REPLACED#+998941234567#2026-01-01T00:00:00.000Z",
+            replacedPhone: "+998941234567",
+            replacedAt: "2026-01-01T00:00:00.000Z",
+            sessionCiphertext: "not opened here",
+            revocationState: "pending-replaced",
+            revocationGiveUpAt: "2026-01-08T00:00:00.000Z",
+            revocationFirstTriedAt: "2026-01-01T00:00:00.000Z",
+            revocationLastTriedAt: "2026-01-01T00:00:00.000Z",
+            revocationAttempts: 0,
+            revocationLastError: "not tried yet",
+          },
+        }),
+      );
+      const replaced = await runCli(["counts", "--json"], { env });
+      expect(replaced.code).toBe(1);
+      expect(JSON.parse(replaced.stdout)).toMatchObject({
+        counter: { pendingRevocations: 0, pendingReplacedKeys: 0 },
+        recount: { pendingRevocations: 1, pendingReplacedKeys: 1 },
+        drift: { pendingReplacedKeys: -1 },
+        repaired: false,
+      });
+      const repairedAgain = await runCli(["counts", "--repair"], { env });
+      expect(repairedAgain.code).toBe(0);
+      expect(repairedAgain.stdout).toContain("Drift found (pendingReplacedKeys -1) and repaired");
+      expect(await repo.fleetCounts()).toMatchObject({ pendingRevocations: 1, pendingReplacedKeys: 1 });
+      expect((await runCli(["counts"], { env })).stdout).toContain("No drift");
     },
   );
 });

@@ -634,7 +634,7 @@ describe("checking every session from the CLI (no queue)", () => {
     );
     expect(summary.pendingLogouts).toBe(1);
     expect(renderHealthSummary(LOCALES.en, summary)).toContain(
-      "⏳ 1 deleted session's key not yet logged out at Telegram: the weekly cleanup retries (sessions revoke-pending to retry now).",
+      "⏳ 1 key of deleted or replaced sessions not yet logged out at Telegram: the weekly cleanup retries (sessions revoke-pending to retry now).",
     );
     expect(renderHealthSummary(LOCALES.uz, summary)).toContain("sessions revoke-pending");
   });

@@ -256,12 +256,15 @@ describe("faults at the new writes of a login again", () => {
     const oldAlive = (await getMeWith(ali.sessionString)) === String(ali.userId);
     const pending = await pendingReplacedKeys(ali.phone);
     if (oldAlive) expect(pending, "an old key alive at Telegram is kept in a pending item").toHaveLength(1);
+    // The old key's item counted while it is pending, and only then.
+    expect((await h.sessions.recountFleet()).drift, "fleet counter").toEqual({});
   }
 
   for (const kind of ["throttle", "condition"] as const) {
     it(`a ${kind} at the store's write (new key + old key's item, one transaction): nothing changed; the step again finishes and logs the old key out`, async () => {
       const { f, ali, code, first, target } = await reloginWithFault(3, kind);
-      expect(target).toBe("transaction of 2");
+      // The row, the fleet counter (the old key's item counted as a pending logout) and the item.
+      expect(target).toBe("transaction of 3");
 
       expect(first).toMatchObject({ kind: "unavailable" });
       expect(await h.sessions.readSessionString(ali.phone)).toBe(ali.sessionString);
@@ -295,7 +298,8 @@ describe("faults at the new writes of a login again", () => {
 
   it("a throttle at the logout's record: the old key is dead there, its item still pending; the cleanup settles it", async () => {
     const { ali, first, target } = await reloginWithFault(4, "throttle");
-    expect(target).toBe("transaction of 2");
+    // The item deleted (its logout confirmed), the fleet counter and the audit entry.
+    expect(target).toBe("transaction of 3");
 
     expect(first).toMatchObject({ kind: "logged-in", replaced: true, previousKey: { outcome: "pending" } });
     expect(await getMeWith(ali.sessionString)).toBe("AUTH_KEY_UNREGISTERED");

@@ -710,7 +710,7 @@ export const en: Texts = {
     withoutTwoFa: (n) => `⚠️ ${n} active session(s) without a 2FA password.`,
     restricted: (n) => `🚫 ${english(n, "active session")} limited by Telegram (last @SpamBot check).`,
     pendingLogouts: (n) =>
-      `⏳ ${english(n, "deleted session's key", "deleted sessions' keys")} not yet logged out at Telegram: the ` +
+      `⏳ ${english(n, "key", "keys")} of deleted or replaced sessions not yet logged out at Telegram: the ` +
       "weekly cleanup retries (sessions revoke-pending to retry now).",
     endLoginButton: (p, d) => `⛔ ${p}: end ${d}`,
     endOthersButton: (p) => `⛔ ${p}: end all other devices`,

@@ -330,7 +330,7 @@ export const uz: Texts = {
     withoutTwoFa: (n) => `⚠️ 2FA parolsiz faol sessiyalar: ${n}.`,
     restricted: (n) => `🚫 Telegram cheklagan faol sessiyalar (oxirgi @SpamBot tekshiruvi): ${n}.`,
     pendingLogouts: (n) =>
-      `⏳ Telegramdan hali chiqarilmagan o'chirilgan sessiya kalitlari: ${n}. Haftalik tozalash qayta urinadi ` +
+      `⏳ Telegramdan hali chiqarilmagan o'chirilgan yoki almashtirilgan sessiya kalitlari: ${n}. Haftalik tozalash qayta urinadi ` +
       "(hozir urinish uchun: sessions revoke-pending).",
     endLoginButton: (p, d) => `⛔ ${p}: ${d} ni tugatish`,
     endOthersButton: (p) => `⛔ ${p}: boshqa barchasini tugatish`,

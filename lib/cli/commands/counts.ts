@@ -15,6 +15,7 @@ function rows(c: FleetCounts): [string, number][] {
     ["deleted", c.byStatus.deleted],
     ["active without 2FA", c.activeWithoutTwoFa],
     ["logouts pending", c.pendingRevocations],
+    ["  of which replaced keys", c.pendingReplacedKeys],
   ];
 }
 
@@ -23,6 +24,7 @@ function json(c: FleetCounts) {
     ...c.byStatus,
     activeWithoutTwoFa: c.activeWithoutTwoFa,
     pendingRevocations: c.pendingRevocations,
+    pendingReplacedKeys: c.pendingReplacedKeys,
   };
 }
 
@@ -44,9 +46,12 @@ export const command: Command = {
     "JSON shape (--json):",
     '  { "counter": counts, "recount": counts, "drift": { "<counter>": counter minus recount, … },',
     '    "repaired": boolean }, where counts is',
-    '  { "active": n, "paused": n, "error": n, "deleted": n, "activeWithoutTwoFa": n, "pendingRevocations": n }',
+    '  { "active": n, "paused": n, "error": n, "deleted": n, "activeWithoutTwoFa": n, "pendingRevocations": n,',
+    '    "pendingReplacedKeys": n } (pendingRevocations counts every key whose logout is pending, the replaced',
+    "  keys of sessions logged in again or imported over included)",
     "  (drift names the raw counters: the four statuses, deletedKept and deleted@<day> for tombstones,",
-    "  activeWithoutTwoFa, pendingRevocations). Exit 1 when a drift is left unrepaired.",
+    "  activeWithoutTwoFa, pendingRevocations for deleted sessions, pendingReplacedKeys). Exit 1 when a drift",
+    "  is left unrepaired.",
   ].join("\n"),
   async run(ctx, args) {
     const { sessions } = await ctx.store();

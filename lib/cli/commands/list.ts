@@ -106,10 +106,12 @@ export const command: Command = {
     '        "attempts": 1, "at": ISO | null, "lastTriedAt": ISO | null, "giveUpAt": ISO | null,',
     '        "lastError": "…" | null } | null,',
     '      "restriction": { … } | null } ],',
-    '    "counts": { "active": 0, "paused": 0, "error": 0, "deleted": 0 }, "pendingRevocations": 0, "more": 0 }',
+    '    "counts": { "active": 0, "paused": 0, "error": 0, "deleted": 0 }, "pendingRevocations": 0,',
+    '    "pendingReplacedKeys": 0, "more": 0 }',
     "  `twoFa`: the account's 2FA password as the last check read it (null: never read).",
     "  `revocation`: a deleted session's logout at Telegram (pending: its key may still work there).",
-    "  `pendingRevocations`: deleted sessions whose logout is pending, in the whole fleet.",
+    "  `pendingRevocations`: keys whose logout at Telegram is pending, in the whole fleet: deleted sessions' keys",
+    "  and the old keys of sessions logged in again or imported over (`pendingReplacedKeys`, counted in it too).",
     "  `more`: matching sessions left out by --limit.",
   ].join("\n"),
   async run(ctx, args) {
@@ -138,11 +140,13 @@ export const command: Command = {
     const { sessions: repo } = await ctx.store();
     // Error first: in an emergency those are the rows the operator is looking for.
     const order: SessionStatus[] = only ? [only] : ["error", "active", "paused", "deleted"];
-    const [lists, counts, pendingRevocations] = await Promise.all([
+    const [lists, fleet] = await Promise.all([
       Promise.all(order.map((s) => listAll(repo, s))),
-      repo.countByStatus(),
-      repo.countPendingRevocations(),
+      repo.fleetCounts(),
     ]);
+    const counts = { ...fleet.byStatus };
+    const { pendingRevocations, pendingReplacedKeys } = fleet;
+    const pendingDeleted = pendingRevocations - pendingReplacedKeys;
     const restricted = args.values.restricted === true;
     const now = new Date();
     const matching = lists
@@ -161,7 +165,11 @@ export const command: Command = {
 
     if (args.values.json) {
       ctx.out(
-        JSON.stringify({ sessions: sessions.map(sessionJson), counts, pendingRevocations, more }, null, 2),
+        JSON.stringify(
+          { sessions: sessions.map(sessionJson), counts, pendingRevocations, pendingReplacedKeys, more },
+          null,
+          2,
+        ),
       );
       return 0;
     }
@@ -201,12 +209,20 @@ export const command: Command = {
     if (more > 0) ctx.out(ctx.colors.dim(`${count(more)} more: --all, or --limit ${matching.length}.`));
     ctx.out();
     ctx.out(countsLine(counts, ctx.colors));
-    if (pendingRevocations > 0)
+    if (pendingDeleted > 0)
       ctx.out(
         ctx.colors.red(
-          `${count(pendingRevocations)} deleted ${pendingRevocations === 1 ? "session's key" : "sessions' keys"} ` +
+          `${count(pendingDeleted)} deleted ${pendingDeleted === 1 ? "session's key" : "sessions' keys"} ` +
             "may still work at Telegram: logout pending (`sessions revoke-pending` retries; " +
             "`sessions list --status deleted` shows them).",
+        ),
+      );
+    if (pendingReplacedKeys > 0)
+      ctx.out(
+        ctx.colors.red(
+          `${count(pendingReplacedKeys)} replaced ${pendingReplacedKeys === 1 ? "key" : "keys"} (the old key of a ` +
+            "session logged in again or imported over) may still work at Telegram: logout pending " +
+            "(`sessions revoke-pending` retries).",
         ),
       );
     const limited = lists.flat().filter((s) => s.status !== "deleted" && isRestricted(s.restriction)).length;

@@ -56,6 +56,12 @@ export async function fleetFacts(repo: SessionRepository, now: Date): Promise<Fl
     pendingRevocations += page.items.length;
     cursor = page.cursor;
   } while (cursor);
+  // The old keys of sessions logged in again or imported over, whose logout is pending too.
+  do {
+    const page = await repo.listPendingReplacedKeys({ limit: 100, ...(cursor ? { cursor } : {}) });
+    pendingRevocations += page.items.length;
+    cursor = page.cursor;
+  } while (cursor);
   return {
     counts,
     frozen: sessions.filter((s) => s.frozen).length,
