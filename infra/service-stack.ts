@@ -5,6 +5,7 @@
 import {
   CfnOutput,
   Duration,
+  Fn,
   RemovalPolicy,
   SecretValue,
   Stack,
@@ -24,12 +25,14 @@ import {
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { Alarm, ComparisonOperator, TreatMissingData, type Dashboard } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import { Policy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { DEAD_LETTER_QUEUE_OUTPUTS, SCHEDULE_OUTPUTS, SERVICE_OUTPUTS } from "../lib/deployment";
 import { MAX_RECEIVES, WORKER_BATCH_SIZE } from "../lib/jobs/scale";
 import { BY_REVOCATION_INDEX, BY_STATUS_INDEX } from "../lib/tables";
 import { botStateGrants, SESSION_KEY_USE, sessionsGrants } from "./access";
@@ -429,6 +432,11 @@ export class ServiceStack extends Stack {
     grantSessionKey(stateful, "cleanup", cleanup);
     stateful.appSecret.grantRead(cleanup.role);
 
+    const deadLetterQueues = [
+      ["health checks", this.healthCheckDeadLetters],
+      ["health check schedule", this.healthCheck.deadLetterQueue],
+      ["cleanup schedule", this.cleanup.deadLetterQueue],
+    ] as const satisfies readonly (readonly [keyof typeof DEAD_LETTER_QUEUE_OUTPUTS, DeadLetterQueue])[];
     // Every alarm made above (functions, dead-letter queues, the webhook), found rather than listed, so a new one
     // shows on the dashboard too.
     const alarms = this.node.findAll().filter((c): c is Alarm => c instanceof Alarm);
@@ -437,15 +445,62 @@ export class ServiceStack extends Stack {
       namespace: METRICS_NAMESPACE,
       webhookFunction: this.adminBot.function,
       api: this.api,
-      deadLetterQueues: {
-        "health checks": this.healthCheckDeadLetters.queue,
-        "health check schedule": this.healthCheck.deadLetterQueue.queue,
-        "cleanup schedule": this.cleanup.deadLetterQueue.queue,
-      },
+      deadLetterQueues: Object.fromEntries(deadLetterQueues.map(([name, q]) => [name, q.queue])),
       alarms,
     }).dashboard;
 
-    new CfnOutput(this, "WebhookUrl", {
+    // What the operator's CLI reads or starts of this stack, and nothing else: `sessions check --all --deployed`
+    // starts the dispatcher; `sessions status` reads the dead-letter queues' depths and the alarms; `sessions
+    // doctor` reads whether the schedules are enabled. The operator role lives in the stateful stack; the grant
+    // lives here, with the resources it names.
+    const schedules = [
+      ["health check", this.healthCheck],
+      ["cleanup", this.cleanup],
+    ] as const satisfies readonly (readonly [keyof typeof SCHEDULE_OUTPUTS, ScheduledJob])[];
+    new Policy(this, "OperatorAccess", {
+      roles: [stateful.operatorRole],
+      statements: [
+        new PolicyStatement({
+          actions: ["lambda:InvokeFunction"],
+          resources: [dispatch.function.functionArn],
+        }),
+        new PolicyStatement({
+          actions: ["sqs:GetQueueAttributes"],
+          resources: deadLetterQueues.map(([, q]) => q.queue.queueArn),
+        }),
+        new PolicyStatement({
+          actions: ["cloudwatch:DescribeAlarms"],
+          resources: alarms.map((a) => a.alarmArn),
+        }),
+        new PolicyStatement({
+          actions: ["scheduler:GetSchedule"],
+          resources: schedules.map(([, job]) => job.schedule.scheduleArn),
+        }),
+      ],
+    });
+    new CfnOutput(this, SERVICE_OUTPUTS.dispatcher, {
+      value: dispatch.function.functionName,
+      description: "The health check's dispatcher: sessions check --all --deployed starts it",
+    });
+    new CfnOutput(this, SERVICE_OUTPUTS.alarmNames, {
+      value: Fn.join(
+        ",",
+        alarms.map((a) => a.alarmName),
+      ),
+      description: "Every alarm of this stack (sessions status shows those in ALARM)",
+    });
+    for (const [name, q] of deadLetterQueues)
+      new CfnOutput(this, DEAD_LETTER_QUEUE_OUTPUTS[name], {
+        value: q.queue.queueUrl,
+        description: `The ${name} dead-letter queue (sessions status shows its depth)`,
+      });
+    for (const [name, job] of schedules)
+      new CfnOutput(this, SCHEDULE_OUTPUTS[name], {
+        value: job.schedule.scheduleName,
+        description: `The ${name} schedule (sessions doctor checks it is enabled)`,
+      });
+
+    new CfnOutput(this, SERVICE_OUTPUTS.webhookUrl, {
       value: this.webhookUrl,
       description: "The webhook is this URL + /<webhook path secret>; register it with: npm run webhook:set",
     });

@@ -19,6 +19,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { OUTPUTS_FILE, readStackOutputs } from "../lib/deployment";
 import { PROJECT_ROOT } from "./bundling";
 import { maskWebhookUrl, WEBHOOK_ROUTE } from "./webhook-path";
 
@@ -26,7 +27,7 @@ import { maskWebhookUrl, WEBHOOK_ROUTE } from "./webhook-path";
 export const ALLOWED_UPDATES = ["message", "callback_query"] as const;
 /** Parallel connections Telegram may open; below the stage's throttling burst, so Telegram is never throttled. */
 export const MAX_CONNECTIONS = 20;
-export const OUTPUTS_FILE = "cdk-outputs.json";
+export { OUTPUTS_FILE };
 
 export class WebhookSetupError extends Error {}
 
@@ -58,20 +59,13 @@ export interface Dependencies {
 /** Where the deployment is: environment variables first, then the outputs `npm run deploy` wrote. */
 export function findDeployment(deps: Pick<Dependencies, "env" | "readFile">): Deployment {
   const { env } = deps;
-  const file = env.CDK_OUTPUTS_FILE ?? path.join(PROJECT_ROOT, OUTPUTS_FILE);
-  const raw = deps.readFile(file);
-  let outputs: Record<string, string> = {};
-  if (raw !== undefined) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      throw new WebhookSetupError(`${file} is not JSON: run npm run deploy again to rewrite it.`);
-    }
-    const prefix = env.STACK_PREFIX ?? "SessionKeeper";
-    const stacks = (parsed ?? {}) as Record<string, Record<string, string> | undefined>;
-    outputs = { ...stacks[`${prefix}-Stateful`], ...stacks[`${prefix}-Service`] };
+  let read;
+  try {
+    read = readStackOutputs(env, deps.readFile, path.join(PROJECT_ROOT, OUTPUTS_FILE));
+  } catch (err) {
+    throw new WebhookSetupError((err as Error).message);
   }
+  const { outputs, file } = read;
   const webhookUrl = env.WEBHOOK_URL ?? outputs.WebhookUrl;
   const appSecretArn = env.APP_SECRET_ARN ?? outputs.AppSecretArn;
   const webhookSecretArn = env.WEBHOOK_SECRET_ARN ?? outputs.WebhookSecretArn;
@@ -85,7 +79,7 @@ export function findDeployment(deps: Pick<Dependencies, "env" | "readFile">): De
   if (!webhookUrl || !appSecretArn || !webhookSecretArn || !webhookPathSecretArn) {
     throw new WebhookSetupError(
       `Missing ${missing.map(([k]) => k).join(", ")}: ` +
-        (raw === undefined ? `${file} does not exist. ` : `${file} lacks the stack outputs. `) +
+        (!read.found ? `${file} does not exist. ` : `${file} lacks the stack outputs. `) +
         "Run npm run deploy (it writes the outputs there), or set these variables from the stack outputs " +
         "(WebhookUrl, AppSecretArn, WebhookSecretArn, WebhookPathSecretArn).",
     );

@@ -224,3 +224,60 @@ describe("secrets in the template", () => {
     expect(outputs).not.toMatch(/SecretString|resolve:secretsmanager/);
   });
 });
+
+describe("what the operator's CLI may start and read of the service stack", () => {
+  /** The statements of the service stack's policies attached to the operator role (imported from the stateful stack). */
+  function operatorStatements(): Statement[] {
+    return Object.values(resources(s.serviceTemplate, "AWS::IAM::Policy"))
+      .filter((p) => JSON.stringify(p.Properties?.Roles).includes("OperatorRole"))
+      .flatMap(
+        (p) => (p.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
+      );
+  }
+  const arnsOf = (st: Statement) =>
+    (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).map(
+      (r) => (r as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0],
+    );
+  const ofType = (type: string) => Object.keys(resources(s.serviceTemplate, type)).sort();
+
+  it("may invoke the health check's dispatcher and no other function (sessions check --all --deployed)", () => {
+    const invokes = operatorStatements().filter((st) => actionsOf(st).includes("lambda:InvokeFunction"));
+    expect(invokes).toHaveLength(1);
+    expect(actionsOf(invokes[0]!)).toEqual(["lambda:InvokeFunction"]);
+    const [dispatcher] = functionByDescription(s.serviceTemplate, "queues every active session");
+    expect(arnsOf(invokes[0]!)).toEqual([dispatcher]);
+  });
+
+  it("may read exactly the dead-letter queues' depths, the stack's alarms and its schedules, nothing else", () => {
+    const statements = operatorStatements();
+    expect(statements.flatMap(actionsOf).sort()).toEqual([
+      "cloudwatch:DescribeAlarms",
+      "lambda:InvokeFunction",
+      "scheduler:GetSchedule",
+      "sqs:GetQueueAttributes",
+    ]);
+    const resourcesOf = (action: string) =>
+      statements
+        .filter((st) => actionsOf(st).includes(action))
+        .flatMap(arnsOf)
+        .sort();
+    // Every alarm of the stack; the three dead-letter queues (not the health-check queue itself); both schedules.
+    expect(resourcesOf("cloudwatch:DescribeAlarms")).toEqual(ofType("AWS::CloudWatch::Alarm"));
+    const queues = ofType("AWS::SQS::Queue").filter((id) => !id.startsWith("HealthCheckQueue"));
+    expect(resourcesOf("sqs:GetQueueAttributes")).toEqual(queues);
+    expect(queues).toHaveLength(3);
+    expect(resourcesOf("scheduler:GetSchedule")).toEqual(ofType("AWS::Scheduler::Schedule"));
+    const outputs = Object.keys((s.serviceTemplate.toJSON() as { Outputs: Record<string, unknown> }).Outputs);
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        "HealthCheckDispatcherName",
+        "AlarmNames",
+        "HealthCheckDeadLettersUrl",
+        "HealthCheckScheduleDeadLettersUrl",
+        "CleanupScheduleDeadLettersUrl",
+        "HealthCheckScheduleName",
+        "CleanupScheduleName",
+      ]),
+    );
+  });
+});

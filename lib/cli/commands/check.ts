@@ -9,7 +9,11 @@ import { DEFAULT_CHECK_DEADLINE_MS } from "../../jobs/scale";
 import type { HealthCheckSummary } from "../../jobs/summary";
 import { normalizePhone, type Phone } from "../../sessions";
 import type { CheckResult } from "../../telegram/contract";
-import { EXIT, UsageError, type Command } from "../command";
+import { runIdFor } from "../../jobs/messages";
+import type { HealthCheckRuns, RunRecord } from "../../jobs/runs";
+import { CliError, EXIT, UsageError, type Command } from "../command";
+import { dispatcherName, lambdaDispatcher, type DispatcherPort } from "../deployed";
+import { RUN_JSON_SHAPE, runJson } from "./history";
 import type { CliContext } from "../context";
 import { accountLabel, count, plural, relativeTime } from "../format";
 import { createProgress, formatDuration } from "../progress";
@@ -94,20 +98,23 @@ async function checkOne(ctx: CliContext, phone: Phone, json: boolean): Promise<n
   return ok ? EXIT.ok : EXIT.failed;
 }
 
-/** In a pipe or a log there is no bar: a line at every tenth of the run instead, and at the end. */
-function progressReporter(ctx: CliContext): (p: CheckProgress) => void {
+/**
+ * The bar on stderr (checked/total), moved to each `done` it is told. In a pipe or a log there is no bar: a line at
+ * every tenth of the run instead, and at the end.
+ */
+function progressReporter(ctx: CliContext): (p: Pick<CheckProgress, "done" | "total">) => void {
   let bar: ReturnType<typeof createProgress> | undefined;
   let step = 1;
   let lastLine = 0;
   return (p) => {
     if (ctx.term.stderr.isTTY) {
       bar ??= createProgress({ total: p.total, label: "Checking", stream: ctx.term.stderr });
-      bar.tick();
-      if (p.done === p.total) bar.stop();
+      if (p.done > bar.done) bar.tick(p.done - bar.done);
+      if (p.done >= p.total) bar.stop();
       return;
     }
     step = Math.max(1, Math.ceil(p.total / 10));
-    if (p.done === p.total || p.done - lastLine >= step) {
+    if (p.done > lastLine && (p.done >= p.total || p.done - lastLine >= step)) {
       lastLine = p.done;
       ctx.err(`Checked ${count(p.done)}/${count(p.total)}`);
     }
@@ -173,6 +180,153 @@ async function checkEverything(ctx: CliContext, concurrency: number, json: boole
     : EXIT.ok;
 }
 
+/** How often the run record is read while the deployed run goes on. */
+const POLL_MS = 1_000;
+/** The dispatcher opens its run within seconds of the start; longer than this, something is wrong. */
+const OPEN_WITHIN_MS = 90_000;
+/** No session counted for this long: stop following (the run may go on, or be stuck). */
+const STALL_MS = 15 * 60_000;
+
+export interface FollowOptions {
+  readonly pollMs?: number;
+  readonly openWithinMs?: number;
+  readonly stallMs?: number;
+}
+
+/**
+ * `check --all --deployed`: starts the deployed dispatcher for a run of our own id and follows that run's record
+ * (lib/jobs/runs.ts) in the bot-state table until it has finished, with the bar on stderr. GramJS is never loaded:
+ * the checks run in AWS. Ctrl-C stops following only; the run goes on.
+ */
+export async function checkDeployed(
+  ctx: CliContext,
+  dispatcher: DispatcherPort,
+  runs: HealthCheckRuns,
+  json: boolean,
+  options: FollowOptions = {},
+): Promise<number> {
+  const pollMs = options.pollMs ?? POLL_MS;
+  const runId = runIdFor(undefined, new Date());
+  await dispatcher.invokeDispatcher(runId);
+  ctx.err(`Started the deployed health check (${dispatcher.functionName}, run ${runId}).`);
+  let stopping = false;
+  const onInterrupt = () => {
+    if (stopping) process.exit(EXIT.interrupted);
+    stopping = true;
+  };
+  process.on("SIGINT", onInterrupt);
+  const report = progressReporter(ctx);
+  const started = Date.now();
+  let lastChange = Date.now();
+  let lastProcessed = -1;
+  let dispatched = false;
+  try {
+    for (;;) {
+      const record = await runs.get(runId);
+      if (stopping) {
+        ctx.err(
+          `\nStopped following run ${runId}; it goes on in AWS. \`sessions history\` shows it when it has finished.`,
+        );
+        return EXIT.interrupted;
+      }
+      if (!record) {
+        if (Date.now() - started > (options.openWithinMs ?? OPEN_WITHIN_MS))
+          throw new CliError(
+            `The dispatcher did not open run ${runId} within ${formatDuration(options.openWithinMs ?? OPEN_WITHIN_MS)}. ` +
+              `Read its logs (CloudWatch log group /aws/lambda/${dispatcher.functionName}); its dead-letter queue ` +
+              "(`sessions status`) holds a start that failed.",
+          );
+      } else {
+        if (record.dispatchComplete && !dispatched) {
+          dispatched = true;
+          ctx.err(`Queued ${plural(record.queued, "session")} for a check; the workers check them in AWS.`);
+        }
+        if (dispatched && record.queued > 0)
+          report({ done: Math.min(record.processed, record.queued), total: record.queued });
+        if (record.finishedAt) return deployedResult(ctx, runs, record, json);
+        if (record.processed !== lastProcessed) {
+          lastProcessed = record.processed;
+          lastChange = Date.now();
+        } else if (Date.now() - lastChange > (options.stallMs ?? STALL_MS))
+          throw new CliError(
+            `Run ${runId} has counted no session for ${formatDuration(options.stallMs ?? STALL_MS)} ` +
+              `(${count(record.processed)} of ${count(record.queued)} done). It may still end (the next dispatch ` +
+              "closes it as unfinished); read the worker's logs and the health-check dead-letter queue " +
+              "(`sessions status`).",
+          );
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  } finally {
+    process.removeListener("SIGINT", onInterrupt);
+  }
+}
+
+export const DEPLOYED_JSON_SHAPE = [
+  "  --all --deployed: the run, as in `sessions history --json`, with the sessions it noted:",
+  ...RUN_JSON_SHAPE.map((l) => `    ${l}`),
+  '    + "sessions": { "newlyFailed": [ { "phone", "code", "reason" } ], "gaveUp": […], "newlyFrozen": […] }',
+];
+
+async function deployedResult(
+  ctx: CliContext,
+  runs: HealthCheckRuns,
+  record: RunRecord,
+  json: boolean,
+): Promise<number> {
+  const notes = await runs.notes(record.runId);
+  const run = runJson(record);
+  const failed = run.newlyFailed > 0 || run.gaveUp > 0 || notes.frozen.length > 0;
+  if (json) {
+    ctx.out(
+      JSON.stringify(
+        {
+          ...run,
+          sessions: { newlyFailed: notes.failed, gaveUp: notes.gaveUp, newlyFrozen: notes.frozen },
+        },
+        null,
+        2,
+      ),
+    );
+    return failed ? EXIT.failed : EXIT.ok;
+  }
+  if (record.queued === 0) {
+    ctx.out("No active session was due for a check. Nothing to do.");
+    return EXIT.ok;
+  }
+  const { red, bold } = ctx.colors;
+  ctx.out(
+    bold(
+      `Checked ${count(run.checked)} of ${plural(run.queued, "due session")} in AWS in ` +
+        `${formatDuration(run.durationMs ?? 0)}: ${count(run.healthy)} healthy, ${count(run.newlyFailed)} failed, ` +
+        `${count(run.floodWaited)} flood wait, ${count(run.transient)} not reachable, ${count(run.frozen)} frozen, ` +
+        `${count(run.skipped)} skipped${run.gaveUp ? `, ${count(run.gaveUp)} could not be checked` : ""}.`,
+    ),
+  );
+  if (record.notQueuedFloodWait + record.notQueuedLeased > 0)
+    ctx.out(
+      `Not checked: ${count(record.notQueuedFloodWait)} still in a flood wait, ${count(record.notQueuedLeased)} in use by another job.`,
+    );
+  const list = (title: string, notes: readonly { phone: string; reason: string }[]) => {
+    if (!notes.length) return;
+    ctx.out();
+    ctx.out(red(title));
+    for (const n of notes) ctx.out(`  ${n.phone}  ${n.reason}`);
+  };
+  list("Newly failed (now in error and paused; log them in again):", notes.failed);
+  list("Newly frozen by Telegram (the owner must appeal; the session itself still works):", notes.frozen);
+  list("Could not be checked (read the worker's logs):", notes.gaveUp);
+  if (run.fleet) {
+    const f = run.fleet;
+    ctx.out();
+    ctx.out(
+      `Fleet now: ${count(f.active)} active, ${count(f.paused)} paused, ${count(f.error)} error, ${count(f.deleted)} deleted.`,
+    );
+  }
+  ctx.out(`The admins ${record.notified ? "were sent" : "were not sent"} the run's summary.`);
+  return failed ? EXIT.failed : EXIT.ok;
+}
+
 export const command: Command = {
   name: "check",
   description: [
@@ -180,6 +334,10 @@ export const command: Command = {
     "(AUTH_KEY_UNREGISTERED and the rest of the 401 family, a deactivated account) is moved to status error and",
     "paused. A flood wait or an unreachable Telegram is not a failure. With --all, every active session is checked,",
     "with progress on the way and a summary at the end. Needs API_ID and API_HASH (my.telegram.org).",
+    "With --all --deployed, nothing is checked on this machine: the deployed health check is started in AWS (its",
+    "dispatcher function, named in the stack outputs) and its run is followed here to the end, with the same bar",
+    "and a summary; the admins get the run's summary in the AdminBot as after a scheduled run. Needs the operator",
+    "role (lambda:InvokeFunction on that function). Ctrl-C stops following; the run goes on.",
     "Exit code 0 only when every session checked is healthy.",
   ].join("\n"),
   positionals: [{ ...PHONE_ARG, optional: true }],
@@ -190,6 +348,10 @@ export const command: Command = {
       value: "N",
       help: `with --all: checks at once, 1 to ${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY})`,
     },
+    deployed: {
+      type: "boolean",
+      help: "with --all: start the deployed health check in AWS and follow it here (nothing is checked on this machine)",
+    },
     json: { type: "boolean", help: "print the result as JSON for scripts (shape below; progress on stderr)" },
   },
   notes: [
@@ -199,8 +361,14 @@ export const command: Command = {
     '  --all: the run summary { "runId", "startedAt", "finishedAt", "queued", "counts": { "checked", "healthy",',
     '    "failed", "floodWaited", "transient", "frozen", "skipped", … }, "newlyFailed": [ { "phone", "reason" } ],',
     '    "notChecked": […], "fleet": { "active", "paused", "error", "deleted" }, … }',
+    ...DEPLOYED_JSON_SHAPE,
   ].join("\n"),
-  examples: ["sessions check +998901234567", "sessions check --all", "sessions check --all --concurrency 5"],
+  examples: [
+    "sessions check +998901234567",
+    "sessions check --all",
+    "sessions check --all --concurrency 5",
+    "sessions check --all --deployed",
+  ],
   async run(ctx, args) {
     const all = args.values.all === true;
     const phoneArg = args.positionals[0];
@@ -214,6 +382,26 @@ export const command: Command = {
     if (!all && args.values.concurrency !== undefined)
       throw new UsageError("--concurrency goes with --all.", "Run `sessions check --help`.");
     const json = args.values.json === true;
+    if (args.values.deployed === true) {
+      if (!all)
+        throw new UsageError(
+          "--deployed goes with --all: it starts the deployed run of every due session.",
+          "Run `sessions check --all --deployed`, or `sessions check <phone>` to check one here.",
+        );
+      if (args.values.concurrency !== undefined)
+        throw new UsageError(
+          "--concurrency is for a run on this machine; the deployed run's is a setting of the stack (workerConcurrency).",
+          "Run `sessions check --all --deployed` without it.",
+        );
+      const store = await ctx.store();
+      if (store.config.target !== "aws")
+        throw new UsageError(
+          "--deployed needs a deployed stack: set SESSIONS_TABLE, BOT_STATE_TABLE and AWS_REGION from its outputs.",
+          "Run `sessions check --all` to check the local stack here.",
+        );
+      const dispatcher = lambdaDispatcher(dispatcherName(ctx.env), store.config.region);
+      return checkDeployed(ctx, dispatcher, store.runs, json);
+    }
     if (all) return checkEverything(ctx, parseConcurrency(args.values.concurrency), json);
     return checkOne(ctx, normalizePhone(phoneArg!), json);
   },
