@@ -9,6 +9,10 @@
  * a row changed meanwhile is left as it is and read again, and an interrupted or failed run leaves every row either
  * as it was or migrated, so running it again does only what is left.
  *
+ * Then the replaced keys whose logout is pending (`REPLACED#` items, the old keys of phones logged in again or
+ * imported over, kept up to the give-up days), through their partition of the `byRevocation` index, by the same
+ * rules: the write conditioned on the exact old ciphertext and on the item still pending.
+ *
  * Not here: the bot-state table's secrets (half-finished logins, keypad digits). They live for minutes (a login flow
  * expires after 10, the keypad with its step), both formats open, and every new one is sealed in the current
  * format, so they migrate themselves by expiring.
@@ -47,6 +51,8 @@ export interface MigrationReport {
   migrated: number;
   /** Rows already in the current format. */
   alreadyNew: number;
+  /** Of `examined`, replaced keys' items (their counts are in the others too). */
+  replacedKeys: number;
   /** Rows with nothing sealed (tombstones whose key is settled). */
   withoutSecret: number;
   /** Rows that changed while this ran (their write was refused and they were read again); most then finish. */
@@ -75,6 +81,7 @@ export async function migrateEncryption(
   const report: MigrationReport = {
     dryRun,
     examined: 0,
+    replacedKeys: 0,
     migrated: 0,
     alreadyNew: 0,
     withoutSecret: 0,
@@ -83,8 +90,10 @@ export async function migrateEncryption(
     failed: [],
     stopped: false,
   };
-  const counts = await sessions.countByStatus();
-  options.onTotal?.(SESSION_STATUSES.reduce((sum, s) => sum + counts[s], 0));
+  const counts = await sessions.fleetCounts();
+  options.onTotal?.(
+    SESSION_STATUSES.reduce((sum, s) => sum + counts.byStatus[s], 0) + counts.pendingReplacedKeys,
+  );
 
   let fatal: unknown;
   const halted = () => fatal !== undefined || options.stopping?.() === true;
@@ -106,23 +115,30 @@ export async function migrateEncryption(
         report.skipped.push(first.phone);
         return;
       }
-      row = await sessions.readStoredSecrets(first.phone);
+      row = first.replacedKeyId
+        ? await sessions.readReplacedKeySecrets(first.replacedKeyId)
+        : await sessions.readStoredSecrets(first.phone);
     }
     // Gone meanwhile (a tombstone expired): nothing left to seal.
     report.withoutSecret++;
   };
 
-  for (const status of SESSION_STATUSES) {
+  // Each status of the rows, then the replaced keys (`undefined`).
+  for (const status of [...SESSION_STATUSES, undefined]) {
     let cursor: string | undefined;
     do {
       if (halted()) break;
-      const page = await sessions.listStoredSecrets(status, { limit: 100, ...(cursor ? { cursor } : {}) });
+      const from = { limit: 100, ...(cursor ? { cursor } : {}) };
+      const page = status
+        ? await sessions.listStoredSecrets(status, from)
+        : await sessions.listReplacedKeySecrets(from);
       cursor = page.cursor;
       let next = 0;
       const worker = async () => {
         while (!halted() && next < page.items.length) {
           const row = page.items[next++]!;
           report.examined++;
+          if (row.replacedKeyId) report.replacedKeys++;
           try {
             await migrateRow(row);
           } catch (err) {

@@ -1,7 +1,7 @@
 /**
  * `sessions migrate-encryption` as an operator runs it (the real CLI process, DynamoDB Local, the real cipher): rows
  * the previous version sealed in format 1 (every status, a pending-revocation tombstone, proxy credentials, more than
- * one page of the status index) are all sealed in format 2 afterwards and open to exactly what was stored; nothing
+ * one page of the status index, a replaced key whose logout is pending) are all sealed in format 2 afterwards and open to exactly what was stored; nothing
  * else of a row moves; a dry run changes nothing; a second run has nothing left to do; a row that does not open is
  * reported and left as it was.
  */
@@ -19,6 +19,7 @@ const MANY = 130; // more than one page (100) of the active part of the status i
 interface MigrateJson {
   dryRun: boolean;
   examined: number;
+  replacedKeys: number;
   migrated: number;
   alreadyNew: number;
   withoutSecret: number;
@@ -38,6 +39,9 @@ describe("sessions migrate-encryption", () => {
   const settled = p(4);
   const pending = p(5);
   const fresh = p(6);
+  const relogged = p(7);
+  const reloggedKey = `${fakeSessionString(relogged)}-relogged`;
+  let replacedItem: { itemKey: string };
   const many = Array.from({ length: MANY }, (_, i) => p(100 + i));
   let legacyPhones: Phone[];
   const before = new Map<Phone, Record<string, unknown>>();
@@ -52,6 +56,7 @@ describe("sessions migrate-encryption", () => {
       { phone: settled, status: "deleted" },
       { phone: pending },
       { phone: fresh },
+      { phone: relogged },
       ...many.map((phone) => ({ phone })),
     ]);
     const repo = store.sessions();
@@ -64,6 +69,16 @@ describe("sessions migrate-encryption", () => {
     });
     // A tombstone whose logout at Telegram is not confirmed keeps its ciphertext: it must migrate too.
     await repo.deleteWithRevocation(pending, { notConfirmed: "TIMEOUT" });
+    // Logged in again while Telegram could not confirm the old key's logout: the old key kept in its own item.
+    const { replacedKey } = await repo.replaceKey(
+      relogged,
+      reloggedKey,
+      { userId: "7007" },
+      undefined,
+      await repo.require(relogged),
+    );
+    replacedItem = { itemKey: replacedKey!.id };
+    await makeLegacy(store, relogged, "sessionCiphertext", replacedItem);
     legacyPhones = [active, paused, error, pending, ...many];
     for (const phone of legacyPhones) await makeLegacy(store, phone);
     await makeLegacy(store, paused, "proxyCiphertext");
@@ -77,9 +92,10 @@ describe("sessions migrate-encryption", () => {
     const out = JSON.parse(r.stdout) as MigrateJson;
     expect(out).toEqual({
       dryRun: true,
-      examined: legacyPhones.length + 2,
-      migrated: legacyPhones.length,
-      alreadyNew: 1,
+      examined: legacyPhones.length + 4,
+      replacedKeys: 1,
+      migrated: legacyPhones.length + 1,
+      alreadyNew: 2,
       withoutSecret: 1,
       changedMeanwhile: 0,
       skipped: [],
@@ -87,14 +103,24 @@ describe("sessions migrate-encryption", () => {
       complete: true,
     });
     for (const [phone, item] of before) expect(await rawRow(store, phone)).toEqual(item);
+    expect((await openSecrets(store, relogged, replacedItem)).formats).toEqual(["skenc1"]);
   });
 
   it("seals every old row in format 2; each opens to what was stored, nothing else of the row moves", async () => {
     const r = await runCli(["migrate-encryption"], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(
-      `Migrated ${legacyPhones.length} sessions to the current format; 1 already in it, 1 with nothing sealed`,
+      `Migrated ${legacyPhones.length + 1} sessions to the current format; 2 already in it, 1 with nothing sealed`,
     );
+    expect(r.stdout).toContain("1 of them was a replaced key (the old key of a session logged in again");
+    // The replaced key: sealed anew, still the old key, and still what its logout retry opens.
+    expect(await openSecrets(store, relogged, replacedItem)).toEqual({
+      session: fakeSessionString(relogged),
+      formats: ["skenc2"],
+    });
+    const [pendingKey] = (await store.sessions().listPendingReplacedKeys({ phone: relogged })).items;
+    expect(await store.sessions().readReplacedKeyString(pendingKey!)).toBe(fakeSessionString(relogged));
+    expect(await store.sessions().readSessionString(relogged)).toBe(reloggedKey);
     for (const phone of [...legacyPhones, fresh]) {
       const opened = await openSecrets(store, phone);
       expect(
@@ -124,7 +150,7 @@ describe("sessions migrate-encryption", () => {
     expect(out).toMatchObject({
       dryRun: false,
       migrated: 0,
-      alreadyNew: legacyPhones.length + 1,
+      alreadyNew: legacyPhones.length + 3,
       complete: true,
     });
   });

@@ -4,7 +4,9 @@
  *     after the write landed): no row is lost or left unopenable, and a second run finishes the migration;
  *   - a row logged in again, deleted or given a new proxy between the read and the write is not clobbered: what the
  *     other writer stored is what the row holds afterwards;
- *   - a row that changes before every attempt is reported as skipped and left as it was.
+ *   - a row that changes before every attempt is reported as skipped and left as it was;
+ *   - a replaced key (`REPLACED#`, the old key of a phone logged in again, kept while its logout is pending) is
+ *     rewrapped by the same rules: faulted like the rows, and one settled meanwhile is not brought back.
  */
 import { beforeAll, afterAll, describe, expect, it } from "vitest";
 import { FORMAT_V1 } from "../../lib/crypto";
@@ -40,8 +42,18 @@ beforeAll(async () => {
 });
 afterAll(() => faulty.destroy());
 
-/** Seeds `n` rows over the statuses (one with a proxy, one a pending tombstone), all sealed in format 1. */
-async function legacyFleet(first: number, n: number): Promise<Phone[]> {
+/** The replaced keys seeded: the item's key, its phone, the old key it holds, and the key the row holds now. */
+const replacedKeys = new Map<
+  Phone,
+  { readonly itemKey: string; readonly old: string; readonly now: string }
+>();
+
+/**
+ * Seeds `n` rows over the statuses (one with a proxy, one a pending tombstone), all sealed in format 1; with
+ * `replaced`, that row is logged in again first (a new key; the old one kept in a pending replaced-key item, also
+ * sealed in format 1).
+ */
+async function legacyFleet(first: number, n: number, options: { replaced?: number } = {}): Promise<Phone[]> {
   const statuses = ["active", "paused", "error"] as const;
   const phones = await seed(
     store,
@@ -49,6 +61,14 @@ async function legacyFleet(first: number, n: number): Promise<Phone[]> {
   );
   await store.sessions().setProxy(phones[0]!, PROXY);
   await store.sessions().deleteWithRevocation(phones[1]!, { notConfirmed: "TIMEOUT" });
+  if (options.replaced !== undefined) {
+    const phone = phones[options.replaced]!;
+    const now = `${fakeSessionString(phone)}-relogged`;
+    const { replacedKey } = await store
+      .sessions()
+      .replaceKey(phone, now, { userId: "4343" }, undefined, await store.sessions().require(phone));
+    replacedKeys.set(phone, { itemKey: replacedKey!.id, old: fakeSessionString(phone), now });
+  }
   await resealLegacy(phones);
   return phones;
 }
@@ -56,6 +76,20 @@ async function legacyFleet(first: number, n: number): Promise<Phone[]> {
 async function resealLegacy(phones: readonly Phone[]): Promise<void> {
   for (const phone of phones) await makeLegacy(store, phone);
   await makeLegacy(store, phones[0]!, "proxyCiphertext");
+  for (const phone of phones) {
+    const replaced = replacedKeys.get(phone);
+    if (replaced) await makeLegacy(store, phone, "sessionCiphertext", replaced);
+  }
+}
+
+/** The replaced keys of `phones` still pending, each with what it opens to and its formats. */
+async function openReplaced(phones: readonly Phone[]) {
+  const out: { phone: Phone; session?: string; formats: string[] }[] = [];
+  for (const phone of phones) {
+    const replaced = replacedKeys.get(phone);
+    if (replaced) out.push({ phone, ...(await openSecrets(store, phone, replaced)) });
+  }
+  return out;
 }
 
 /** Rows that no longer open to what was stored (the session string, and the first row's proxy). */
@@ -65,28 +99,41 @@ async function lost(phones: readonly Phone[]): Promise<Phone[]> {
     try {
       const opened = await openSecrets(store, phone);
       const proxyOk = phone !== phones[0] || (opened.proxy ?? "").includes(PROXY.password);
-      if (opened.session !== fakeSessionString(phone) || !proxyOk) missing.push(phone);
+      const expected = replacedKeys.get(phone)?.now ?? fakeSessionString(phone);
+      if (opened.session !== expected || !proxyOk) missing.push(phone);
     } catch {
       missing.push(phone);
     }
   }
+  // A replaced key is kept until its logout: it must still open to the old key.
+  try {
+    for (const r of await openReplaced(phones))
+      if (r.session !== replacedKeys.get(r.phone)!.old) missing.push(r.phone);
+  } catch {
+    missing.push(...phones.filter((phone) => replacedKeys.has(phone)));
+  }
   return missing;
 }
 
-const formats = async (phones: readonly Phone[]) =>
-  (await Promise.all(phones.map(async (phone) => (await openSecrets(store, phone)).formats))).flat();
+const formats = async (phones: readonly Phone[]) => [
+  ...(await Promise.all(phones.map(async (phone) => (await openSecrets(store, phone)).formats))).flat(),
+  ...(await openReplaced(phones)).flatMap((r) => r.formats),
+];
 
 describe("the encryption migration under DynamoDB faults", () => {
-  it("loses nothing when any write fails, and a second run finishes", async (ctx) => {
+  // 27 faulted runs over real crypto: slow on a loaded machine.
+  it("loses nothing when any write fails, and a second run finishes", { timeout: 180_000 }, async (ctx) => {
     const c = counters(ctx);
-    const phones = await legacyFleet(1, 8);
+    const phones = await legacyFleet(1, 8, { replaced: 2 });
+    // One write per row, and one for the replaced key.
+    const writes = phones.length + 1;
     const plans: { kind: FaultKind; afterLanding?: boolean }[] = [
       { kind: "throttle" },
       { kind: "throttle", afterLanding: true },
       { kind: "condition" },
     ];
     for (const plan of plans) {
-      for (let write = 1; write <= phones.length; write++) {
+      for (let write = 1; write <= writes; write++) {
         const label = `${plan.kind}${plan.afterLanding ? " after landing" : ""} at write ${write}`;
         await resealLegacy(phones);
         faulty.reset();
@@ -98,7 +145,8 @@ describe("the encryption migration under DynamoDB faults", () => {
           // A refused condition is a row changed meanwhile: read again and finished in the same run.
           expect(plan.kind, label).toBe("condition");
           expect(report.changedMeanwhile, label).toBe(1);
-          expect(report.migrated, label).toBe(phones.length);
+          expect(report.migrated, label).toBe(writes);
+          expect(report.replacedKeys, label).toBe(1);
         } catch (err) {
           expect(err, label).toBeInstanceOf(MigrationStoppedError);
           stopped = true;
@@ -115,6 +163,7 @@ describe("the encryption migration under DynamoDB faults", () => {
         }
         expect(await formats(phones), label).not.toContain(FORMAT_V1);
         expect(await lost(phones), label).toEqual([]);
+        expect(await openReplaced(phones), label).toHaveLength(1);
       }
     }
   });
@@ -165,6 +214,30 @@ describe("the encryption migration racing other writers", () => {
         session: fakeSessionString(phone),
         formats: ["skenc2"],
       });
+  });
+
+  it("rewraps a pending replaced key, and never brings back one settled meanwhile", async () => {
+    const phones = await legacyFleet(300, 4, { replaced: 2 });
+    const settledMeanwhile = (await legacyFleet(400, 3, { replaced: 2 }))[2]!;
+    const other = store.sessions();
+    const repo = new RacedRepository(store, async (row) => {
+      if (row.replacedKeyId !== undefined && row.phone === settledMeanwhile) {
+        const [key] = (await other.listPendingReplacedKeys({ phone: settledMeanwhile })).items;
+        if (key) await other.settleReplacedKey(key, { confirmed: "logged-out" });
+      }
+    });
+    const report = await migrateEncryption(repo);
+    expect(report).toMatchObject({ changedMeanwhile: 1, skipped: [], failed: [] });
+    expect(report.replacedKeys).toBeGreaterThanOrEqual(2);
+    // The settled one is gone, not written again; the other opens to the old key, in the current format.
+    expect(await other.listPendingReplacedKeys({ phone: settledMeanwhile })).toMatchObject({ items: [] });
+    expect(await openReplaced([phones[2]!])).toEqual([
+      { phone: phones[2], session: fakeSessionString(phones[2]!), formats: ["skenc2"] },
+    ]);
+    const [pending] = (await other.listPendingReplacedKeys({ phone: phones[2]! })).items;
+    expect(await other.readReplacedKeyString(pending!)).toBe(fakeSessionString(phones[2]!));
+    expect((await other.recountFleet()).drift).toEqual({});
+    expect(await migrateEncryption(store.sessions())).toMatchObject({ migrated: 0, failed: [] });
   });
 
   it("reports a row that changes before every attempt as skipped, left as the other writer made it", async () => {

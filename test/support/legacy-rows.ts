@@ -15,10 +15,26 @@ const PURPOSE: Record<SealedAttribute, SecretContext["purpose"]> = {
   proxyCiphertext: "proxy",
 };
 
-/** The row's raw item (ciphertexts, version, updatedAt) as stored now. */
-export async function rawRow(store: TestStore, phone: Phone): Promise<Record<string, unknown> | undefined> {
+/**
+ * Where a secret of `phone` is stored: its row, or (`itemKey`) another item whose ciphertext is bound to the phone, a
+ * replaced key's (`REPLACED#<phone>#<time>`).
+ */
+export interface Where {
+  readonly itemKey?: string;
+}
+
+/** The row's (or `where.itemKey`'s) raw item (ciphertexts, version, updatedAt) as stored now. */
+export async function rawRow(
+  store: TestStore,
+  phone: Phone,
+  where: Where = {},
+): Promise<Record<string, unknown> | undefined> {
   const out = await store.doc.send(
-    new GetCommand({ TableName: store.sessionsTable, Key: { phone }, ConsistentRead: true }),
+    new GetCommand({
+      TableName: store.sessionsTable,
+      Key: { phone: where.itemKey ?? phone },
+      ConsistentRead: true,
+    }),
   );
   return out.Item;
 }
@@ -31,8 +47,9 @@ export async function makeLegacy(
   store: TestStore,
   phone: Phone,
   attribute: SealedAttribute = "sessionCiphertext",
+  where: Where = {},
 ): Promise<void> {
-  const item = await rawRow(store, phone);
+  const item = await rawRow(store, phone, where);
   const current = item?.[attribute];
   if (typeof current !== "string") throw new Error(`${phone} has no ${attribute} to make legacy.`);
   const context = { purpose: PURPOSE[attribute], id: phone };
@@ -41,7 +58,7 @@ export async function makeLegacy(
   await store.doc.send(
     new UpdateCommand({
       TableName: store.sessionsTable,
-      Key: { phone },
+      Key: { phone: where.itemKey ?? phone },
       UpdateExpression: "SET #a = :c",
       ExpressionAttributeNames: { "#a": attribute },
       ExpressionAttributeValues: { ":c": legacy },
@@ -53,8 +70,9 @@ export async function makeLegacy(
 export async function openSecrets(
   store: TestStore,
   phone: Phone,
+  where: Where = {},
 ): Promise<{ session?: string; proxy?: string; formats: string[] }> {
-  const item = await rawRow(store, phone);
+  const item = await rawRow(store, phone, where);
   const out: { session?: string; proxy?: string; formats: string[] } = { formats: [] };
   for (const attribute of ["sessionCiphertext", "proxyCiphertext"] as const) {
     const c = item?.[attribute];

@@ -20,6 +20,7 @@ function reportJson(report: MigrationReport) {
   return {
     dryRun: report.dryRun,
     examined: report.examined,
+    replacedKeys: report.replacedKeys,
     migrated: report.migrated,
     alreadyNew: report.alreadyNew,
     withoutSecret: report.withoutSecret,
@@ -39,6 +40,11 @@ function printReport(ctx: CliContext, report: MigrationReport): void {
       `${count(report.alreadyNew)} already in it, ${count(report.withoutSecret)} with nothing sealed (settled ` +
       `tombstones); ${count(report.examined)} looked at.`,
   );
+  if (report.replacedKeys > 0)
+    ctx.out(
+      `${plural(report.replacedKeys, "of them was a replaced key", "of them were replaced keys")} (the old key of ` +
+        "a session logged in again or imported over, kept until its logout at Telegram).",
+    );
   if (report.changedMeanwhile > 0)
     ctx.out(
       `${plural(report.changedMeanwhile, "session")} changed while this ran (logged in again, deleted, a new ` +
@@ -64,7 +70,8 @@ export const command: Command = {
     "Seals every stored session string and proxy credential written in the old ciphertext format (skenc1: the",
     "phone's unsalted hash in the KMS encryption context, readable in CloudTrail) again in the current one (skenc2:",
     "a keyed hash under the context key). Walks every status through the status index, the tombstones whose",
-    "logout at Telegram is pending included. Each row is written only if its ciphertext is still the one read: a",
+    "logout at Telegram is pending included, then the replaced keys whose logout is pending (the old key of a",
+    "session logged in again or imported over, kept up to the give-up days). Each row is written only if its ciphertext is still the one read: a",
     "session logged in again or deleted meanwhile is read again and retried, never overwritten. The secret itself",
     "does not change, and neither does the row's version or last change.",
     "Resumable: an interrupted or failed run leaves every row as it was or migrated; run it again to do what is left",
@@ -87,9 +94,10 @@ export const command: Command = {
   ],
   notes: [
     "JSON shape (--json):",
-    '  { "dryRun": false, "examined": 0, "migrated": 0, "alreadyNew": 0, "withoutSecret": 0,',
+    '  { "dryRun": false, "examined": 0, "replacedKeys": 0, "migrated": 0, "alreadyNew": 0, "withoutSecret": 0,',
     '    "changedMeanwhile": 0, "skipped": ["+phone"], "failed": [{ "phone": "+…", "reason": "…" }],',
     '    "complete": true }',
+    "  replacedKeys: of examined, replaced keys' items (counted in the others too).",
     "  migrated: rows sealed anew (with --dry-run: rows that would be); complete: nothing skipped, failed or",
     "  interrupted (exit 0 only then).",
   ].join("\n"),
