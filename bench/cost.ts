@@ -7,7 +7,8 @@
 import type { ColdStartFigures } from "./cold-start";
 import type { RequestCount } from "./counts";
 import type { CleanupFigures } from "./cleanup";
-import type { HealthCheckFigures } from "./health-check";
+import { COUNT_SAMPLE, type HealthCheckFigures } from "./health-check";
+import { WORKER_BATCH_SIZE } from "../lib/jobs/scale";
 import { round } from "./lib/stats";
 import type { WarmFigures } from "./warm";
 
@@ -43,8 +44,11 @@ export const USAGE = {
   secrets: 2,
   /** SQS requests the event source's pollers make while the queue is empty (5 pollers, 20 s long polls). */
   idleSqsPollsPerMonth: 5 * 3 * 60 * 24 * 30,
-  /** SQS requests per check beyond the idle polls: SendMessageBatch, ReceiveMessage, DeleteMessageBatch per 10. */
-  sqsRequestsPerCheck: 0.3,
+  /**
+   * SQS requests per check beyond the idle polls: SendMessageBatch per 10 sent, ReceiveMessage and
+   * DeleteMessageBatch per batch the worker gets.
+   */
+  sqsRequestsPerCheck: 0.1 + 2 / WORKER_BATCH_SIZE,
   /** The dispatcher's index read per session (eventually consistent, ~1 KB items, 100 per page). */
   dispatchReadUnitsPerSession: 0.125,
 } as const;
@@ -72,10 +76,11 @@ export function monthlyCost(sessions: number, m: CostInputs): MonthlyCost {
   const p = PRICES;
   const u = USAGE;
   const gbs = (seconds: number, mb: number) => seconds * (mb / 1024);
-  // Health check: batches of 10 at the measured mean invocation time; dispatch scaled per session.
+  // Health check: batches of WORKER_BATCH_SIZE at the measured mean invocation time; dispatch scaled per session.
   const checks = sessions * u.healthRunsPerMonth;
-  const workerGbs = gbs((checks / 10) * m.hc.meanInvocationSeconds, u.memoryMb.worker);
-  const perSessionDispatch = m.hc.dispatchSeconds / (m.hc.sessions + m.hc.sequentialSample + 20);
+  const batches = checks / WORKER_BATCH_SIZE;
+  const workerGbs = gbs(batches * m.hc.meanInvocationSeconds, u.memoryMb.worker);
+  const perSessionDispatch = m.hc.dispatchSeconds / (m.hc.sessions + m.hc.sequentialSample + COUNT_SAMPLE);
   const dispatchGbs = gbs(u.healthRunsPerMonth * sessions * perSessionDispatch, u.memoryMb.dispatch);
   const cleanupGbs = gbs(
     u.cleanupRunsPerMonth * (m.cleanup.cleanupSeconds / m.cleanup.tableItems) * sessions,
@@ -88,7 +93,7 @@ export function monthlyCost(sessions: number, m: CostInputs): MonthlyCost {
     updates * (warmSeconds + u.coldShare * (m.cold.adminBot.medianMs / 1000)),
     u.memoryMb.adminBot,
   );
-  const lambdaRequests = checks / 10 + u.healthRunsPerMonth + u.cleanupRunsPerMonth + updates;
+  const lambdaRequests = batches + u.healthRunsPerMonth + u.cleanupRunsPerMonth + updates;
   const lambda =
     (workerGbs + dispatchGbs + cleanupGbs + botGbs) * p.lambdaArmGbSecond +
     (lambdaRequests / 1e6) * p.lambdaPerMillionRequests;

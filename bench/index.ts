@@ -6,7 +6,12 @@
  * Needs Java 17+ (DynamoDB Local) and port 80 on loopback addresses (the loopback MTProto DC; root or
  * CAP_NET_BIND_SERVICE). Everything runs on this machine: no AWS, no Telegram.
  */
-import { PER_DC_CONCURRENCY, WORKER_MAX_CONCURRENCY, WORKER_TIMEOUT_SECONDS } from "../lib/jobs/scale";
+import {
+  PER_DC_CONCURRENCY,
+  WORKER_BATCH_SIZE,
+  WORKER_MAX_CONCURRENCY,
+  WORKER_TIMEOUT_SECONDS,
+} from "../lib/jobs/scale";
 import { startDynamoDbLocal, type LocalDynamo } from "../infra/local/dynamodb-local";
 import { measureColdStart, prepareWebhookStore, webhookEnv, type ColdStartFigures } from "./cold-start";
 import { startBotApiServer, type BotApiServer } from "./lib/bot-api-server";
@@ -123,7 +128,7 @@ async function healthCheckPart(
   const rows: Row[] = [
     {
       figure: `Health check: ${hc.sessions} sessions, per invocation`,
-      measured: `${hc.sessionsPerSecondPerInvocation} sessions/s (${hc.meanInvocationSeconds} s per batch of 10)`,
+      measured: `${hc.sessionsPerSecondPerInvocation} sessions/s (${hc.meanInvocationSeconds} s per batch of ${WORKER_BATCH_SIZE})`,
       reference: `${round(1 / hc.sequentialSecondsPerSession, 2)} sessions/s (seed loop)`,
       ratio: "-",
       goal: "-",

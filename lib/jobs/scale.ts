@@ -8,17 +8,19 @@
  * One check = lease (DynamoDB) + decrypt (KMS) + MTProto connect with the stored key + getMe (300 ms) + destroy +
  * record. Budget ≈ 1.5 s; its hard deadline is CHECK_DEADLINE_MS (20 s).
  *
- * - SQS batch size 10, maxBatchingWindow 0; WORKER_CONCURRENCY 10 checks in flight per invocation, so a batch is one
- *   wave: ≈ 1.5 s typical, ≤ 20 s + margin worst case.
+ * - SQS batch size 8 (`PER_DC_CONCURRENCY`), maxBatchingWindow 0; up to WORKER_CONCURRENCY (10) checks in flight per
+ *   invocation, so a batch is one wave even when all its sessions live on one data centre: ≈ 0.5 s typical, ≤ 20 s +
+ *   margin worst case. (With batches of 10 and the per-DC cap of 8, a one-DC batch was two waves: the bench measured
+ *   the last two checks waiting a whole check for a DC slot, which doubled the batch's time.)
  * - Worker timeout 60 s: the worst batch (every check running to its 20 s deadline) ends by ~25 s, with room for a
  *   cold start. A check is started only if `MIN_CHECK_MS` remains before `timeout − DEADLINE_MARGIN_MS`.
  * - Event source maximum concurrency 10 (ScalingConfig.MaximumConcurrency). That, not reserved concurrency, is the
  *   bound: with reserved concurrency alone SQS pollers get throttled and messages burn receive counts into the DLQ.
- *   10 × 10 = 100 connections in flight fleet-wide, at most 10 × 8 = 80 to one data centre (`PER_DC_CONCURRENCY`),
- *   each check started after a random delay of up to `CHECK_JITTER_MS`: a batch of 10 takes ≈ 0.45 s on loopback
- *   (getMe 300 ms) plus up to 0.1 s of jitter, so 100,000 in ≈ 10,000 / 10 × 0.55 s ≈ 9 min
- *   (`healthCheckProjectedSeconds100k` in `npm run bench`). Raising it floods Telegram from Lambda's IP ranges
- *   sooner than it saves time.
+ *   10 × 8 = 80 connections in flight fleet-wide, so at most 80 to one data centre (`PER_DC_CONCURRENCY` per
+ *   worker), each check started after a random delay of up to `CHECK_JITTER_MS`: a batch of 8 takes ≈ 0.45 s on
+ *   loopback (getMe 300 ms) plus up to 0.1 s of jitter, so 100,000 in ≈ 12,500 / 10 × 0.55 s ≈ 11.5 min
+ *   (`healthCheckProjectedSeconds100k` in `npm run bench`, which puts every session on one DC, the worst case for
+ *   the cap). Raising it floods Telegram from Lambda's IP ranges sooner than it saves time.
  * - Visibility timeout 360 s (6 × the worker timeout, AWS's rule for Lambda sources); maxReceiveCount
  *   `MAX_RECEIVES` (3), then the DLQ. On the last receive a message that still fails is counted as "gave up" so the
  *   run's summary still completes.
@@ -32,8 +34,16 @@
  *   stay below the visibility timeout, so a redelivered message finds the lease expired or released.
  */
 
-/** Messages per SQS batch the worker receives (event source `batchSize`). */
-export const WORKER_BATCH_SIZE = 10;
+/**
+ * Checks of one invocation connecting to the same Telegram data centre at once (lib/jobs/pacing.ts): with
+ * `WORKER_MAX_CONCURRENCY` invocations, at most 10 × 8 = 80 connections to one data centre fleet-wide.
+ */
+export const PER_DC_CONCURRENCY = 8;
+/**
+ * Messages per SQS batch the worker receives (event source `batchSize`): the per-DC cap, so a batch whose sessions
+ * all live on one data centre is still one wave of checks, none waiting for a slot.
+ */
+export const WORKER_BATCH_SIZE = PER_DC_CONCURRENCY;
 /** Checks in flight per worker invocation (env `WORKER_CONCURRENCY` overrides). */
 export const DEFAULT_WORKER_CONCURRENCY = 10;
 /** Hard limit for one check (env `CHECK_DEADLINE_MS` overrides). */
@@ -45,11 +55,6 @@ export const MIN_CHECK_MS = 3_000;
 export const WORKER_TIMEOUT_SECONDS = 60;
 /** Event source maximum concurrency: worker invocations at once (setting `healthCheckMaxConcurrency`). */
 export const WORKER_MAX_CONCURRENCY = 10;
-/**
- * Checks of one invocation connecting to the same Telegram data centre at once (lib/jobs/pacing.ts): with
- * `WORKER_MAX_CONCURRENCY` invocations, at most 10 × 8 = 80 connections to one data centre fleet-wide, 100 in all.
- */
-export const PER_DC_CONCURRENCY = 8;
 /** A check starts after a random delay of up to this many ms, so a batch's handshakes are spread out. */
 export const CHECK_JITTER_MS = 100;
 export const QUEUE_VISIBILITY_TIMEOUT_SECONDS = 6 * WORKER_TIMEOUT_SECONDS;

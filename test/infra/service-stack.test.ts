@@ -298,12 +298,12 @@ describe("the health-check queue", () => {
     expect(healthQueue()[1].Properties?.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
   });
 
-  it("feeds the worker 10 at a time, reports partial failures, and runs at most 10 workers at once", () => {
+  it("feeds the worker 8 at a time (one wave under the per-DC cap), reports partial failures, and runs at most 10 workers at once", () => {
     const [workerId] = fn("worker");
     s.serviceTemplate.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
       FunctionName: { Ref: workerId },
       EventSourceArn: { "Fn::GetAtt": [healthQueue()[0], "Arn"] },
-      BatchSize: 10,
+      BatchSize: 8,
       FunctionResponseTypes: ["ReportBatchItemFailures"],
       ScalingConfig: { MaximumConcurrency: 10 },
     });
