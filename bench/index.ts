@@ -24,7 +24,7 @@ import { FLEET, measureHealthCheck, type HealthCheckFigures } from "./health-che
 import { round } from "./lib/stats";
 import { createBenchStore } from "./lib/store";
 import { measureLoad } from "./load";
-import { measureWarm, seedSessions, WARM_KINDS, type WarmKind } from "./warm";
+import { measureWarm, seedSessions, WARM_KINDS, type WarmFigures, type WarmKind } from "./warm";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 process.env.LOG_LEVEL ??= "SILENT";
@@ -52,20 +52,37 @@ interface Row {
 }
 
 /**
- * `--only=calls,cleanup,healthcheck`: just those parts. `calls` and `cleanup` are the counted figures (DynamoDB
- * calls per warm update by route; the cleanup's reads per delete), quick enough to run after a change to a data
- * path; `healthcheck` is figure 3 alone (its table rows, then its keys, `healthCheckProjectedSeconds100k` among
- * them). Prints one JSON line last.
+ * `--only=calls,cleanup,healthcheck,cold,warm`: just those parts. `calls` and `cleanup` are the counted figures
+ * (DynamoDB calls per warm update by route; the cleanup's reads per delete), quick enough to run after a change to a
+ * data path; `healthcheck` is figure 3 alone (its table rows, then its keys, `healthCheckProjectedSeconds100k` among
+ * them); `cold` and `warm` are the webhook's timed figures (the same keys as the full run). Prints one JSON line last.
  */
 async function only(parts: readonly string[]): Promise<void> {
-  const unknown = parts.filter((p) => p !== "calls" && p !== "cleanup" && p !== "healthcheck");
-  if (unknown.length) {
-    throw new Error(`--only takes calls, cleanup and/or healthcheck, not ${unknown.join(", ")}`);
-  }
+  const known = ["calls", "cleanup", "healthcheck", "cold", "warm"];
+  const unknown = parts.filter((p) => !known.includes(p));
+  if (unknown.length) throw new Error(`--only takes ${known.join(", ")}, not ${unknown.join(", ")}`);
   const json: Record<string, unknown> = { only: parts };
   const dynamo = await startDynamoDbLocal({ pidFile: ".data/bench-dynamodb.pid" });
   const api = await startBotApiServer(BOT_INFO);
   try {
+    if (parts.includes("cold") || parts.includes("warm")) {
+      const [adminBot, reference] = await Promise.all([buildFunction("adminBot"), buildReference()]);
+      const store = await createBenchStore(dynamo.endpoint, "webhook");
+      await prepareWebhookStore(store);
+      const env = webhookEnv(store, api);
+      if (parts.includes("cold")) {
+        const cold = await measureColdStart({ runs: quick ? 3 : 15, adminBot, reference, env, log });
+        log(
+          `cold start: admin bot ${JSON.stringify(cold.adminBot)}, reference ${JSON.stringify(cold.reference)}`,
+        );
+        Object.assign(json, coldJson(cold));
+      }
+      if (parts.includes("warm")) {
+        const phones = await seedSessions(store, 2_000);
+        const warm = await measureWarm({ updates: quick ? 150 : 1_000, phones, adminBot, reference, env });
+        Object.assign(json, warmJson(warm));
+      }
+    }
     if (parts.includes("calls")) {
       const store = await createBenchStore(dynamo.endpoint, "webhook");
       await prepareWebhookStore(store);
@@ -227,19 +244,7 @@ async function main(): Promise<void> {
       goal: "0",
       pass: cold.gramjs.modulesRunOnStart === 0,
     });
-    Object.assign(json, {
-      coldStartRatio: cold.ratio,
-      coldStartMs: cold.adminBot.medianMs,
-      coldStartReferenceMs: cold.reference.medianMs,
-      coldStartProcessMs: cold.adminBot.medianTotalMs,
-      coldStartReferenceProcessMs: cold.reference.medianTotalMs,
-      coldStartRuns: cold.runs,
-      adminBotBundleBytes: cold.adminBot.bytes,
-      adminBotBytesLoadedOnStart: cold.gramjs.bytesLoadedOnStart,
-      referenceBundleBytes: cold.reference.bytes,
-      gramjsModulesRunOnStart: cold.gramjs.modulesRunOnStart,
-      gramjsModulesInAdminBotBundle: cold.gramjs.modulesInBundle,
-    });
+    Object.assign(json, coldJson(cold));
     log(
       `cold start: admin bot ${JSON.stringify(cold.adminBot)}, reference ${JSON.stringify(cold.reference)}`,
     );
@@ -265,19 +270,7 @@ async function main(): Promise<void> {
         pass: k.p99Ms / warm.reference.p99Ms <= 1.5,
       });
     }
-    Object.assign(json, {
-      warmP99Ratio: warm.ratio,
-      warmUpdates: warm.updates,
-      warmSessionsStored: warm.sessionsStored,
-      warmReferenceP50Ms: warm.reference.p50Ms,
-      warmReferenceP99Ms: warm.reference.p99Ms,
-      ...Object.fromEntries(
-        WARM_KINDS.flatMap((k) => [
-          [`warm${cap(k)}P50Ms`, warm.adminBot[k].p50Ms],
-          [`warm${cap(k)}P99Ms`, warm.adminBot[k].p99Ms],
-        ]),
-      ),
-    });
+    Object.assign(json, warmJson(warm));
 
     const perUpdate = await countPerUpdate(env, phones);
     log(`requests per update: ${JSON.stringify(perUpdate)}`);
@@ -416,6 +409,44 @@ async function main(): Promise<void> {
   for (const n of notes) console.log(n);
   json.benchSeconds = Math.round((Date.now() - started) / 1000);
   console.log(JSON.stringify(json));
+}
+
+/** The cold start's keys of the last-line JSON (the full run and `--only=cold` print the same). */
+function coldJson(cold: ColdStartFigures): Record<string, unknown> {
+  return {
+    coldStartRatio: cold.ratio,
+    coldStartMs: cold.adminBot.medianMs,
+    coldStartReferenceMs: cold.reference.medianMs,
+    coldStartProcessMs: cold.adminBot.medianTotalMs,
+    coldStartReferenceProcessMs: cold.reference.medianTotalMs,
+    coldStartRuns: cold.runs,
+    coldStartLoadMs: cold.adminBot.medianLoadMs,
+    coldStartFirstUpdateMs: cold.adminBot.medianFirstMs,
+    coldStartReferenceLoadMs: cold.reference.medianLoadMs,
+    coldStartReferenceFirstUpdateMs: cold.reference.medianFirstMs,
+    adminBotBundleBytes: cold.adminBot.bytes,
+    adminBotBytesLoadedOnStart: cold.gramjs.bytesLoadedOnStart,
+    referenceBundleBytes: cold.reference.bytes,
+    gramjsModulesRunOnStart: cold.gramjs.modulesRunOnStart,
+    gramjsModulesInAdminBotBundle: cold.gramjs.modulesInBundle,
+  };
+}
+
+/** The warm latency's keys of the last-line JSON (the full run and `--only=warm` print the same). */
+function warmJson(warm: WarmFigures): Record<string, unknown> {
+  return {
+    warmP99Ratio: warm.ratio,
+    warmUpdates: warm.updates,
+    warmSessionsStored: warm.sessionsStored,
+    warmReferenceP50Ms: warm.reference.p50Ms,
+    warmReferenceP99Ms: warm.reference.p99Ms,
+    ...Object.fromEntries(
+      WARM_KINDS.flatMap((k) => [
+        [`warm${cap(k)}P50Ms`, warm.adminBot[k].p50Ms],
+        [`warm${cap(k)}P99Ms`, warm.adminBot[k].p99Ms],
+      ]),
+    ),
+  };
 }
 
 const WARM_LABELS: Record<WarmKind, string> = {
