@@ -13,8 +13,10 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { Api } from "grammy";
+import type { Update } from "grammy/types";
 import { createWebhookHandler, type UserbotLoader, type WebhookHandler } from "../lib/bot";
 import { buildAdminBot, lazyBotApi } from "../lib/bot/build";
+import { AdminMemory } from "../lib/bot/features/access";
 import { loadMiniAppUrl, type Env } from "../lib/config";
 import { createLogger } from "../lib/log";
 import { createMiniAppHandler, isMiniAppRequest } from "../lib/miniapp/handler";
@@ -64,9 +66,21 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
   // The userbot layer (GramJS) is loaded on first use: a button press that needs no userbot never pays for it.
   const userbots: UserbotLoader = options.userbots ?? deps.userbots;
 
-  // Built on the first call that carries the right secret: a forged call reads no token and writes nothing.
-  const buildBot = () =>
-    buildAdminBot({ ...deps, userbots, ...(miniAppUrl ? { miniAppUrl } : {}) }, apiOptions);
+  // Built on the first call that carries the right secret: a forged call reads no token and writes nothing. The
+  // first update's sender is read alongside the bot's info (one round trip, not two after each other) and kept in
+  // the container's admin memory, so its claim checks it as it checks every remembered admin.
+  const admins = new AdminMemory();
+  const buildBot = async (first: Update) => {
+    const from = first.message?.from ?? first.callback_query?.from;
+    const sender = from && !from.is_bot ? deps.admins.get(String(from.id)).catch(() => undefined) : undefined;
+    const bot = await buildAdminBot(
+      { ...deps, userbots, ...(miniAppUrl ? { miniAppUrl } : {}) },
+      { ...apiOptions, admins },
+    );
+    const admin = await sender;
+    if (admin) admins.remember(admin);
+    return bot;
+  };
   const webhook = createWebhookHandler({
     bot: buildBot,
     secret,

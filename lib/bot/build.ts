@@ -7,6 +7,7 @@ import type { SecretSource } from "../secrets";
 import { loadBotInfo } from "./bot-info";
 import type { BotContext, BotDeps } from "./context";
 import { createBot } from "./create-bot";
+import type { AdminMemory } from "./features/access";
 
 export interface BotApiOptions {
   /** A local Bot API server or a stand-in (`TELEGRAM_API_ROOT`); unset, Telegram's https://api.telegram.org. */
@@ -18,6 +19,8 @@ export interface BotApiOptions {
 export interface AdminBotOptions extends BotApiOptions {
   /** How updates arrive (`createBot`'s `delivery`): `webhook`, the default, or `polling` (`npm run dev`). */
   readonly delivery?: "webhook" | "polling";
+  /** The container's admins seen (`createBot`'s `admins`, webhook delivery). */
+  readonly admins?: AdminMemory;
 }
 
 export interface AdminBotParts extends BotDeps {
@@ -40,6 +43,7 @@ export async function buildAdminBot(
       token,
       botInfo,
       ...(options.delivery ? { delivery: options.delivery } : {}),
+      ...(options.admins ? { admins: options.admins } : {}),
       ...(options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {}),
     },
     deps,

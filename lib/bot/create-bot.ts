@@ -16,10 +16,10 @@ import { devicesFeature } from "./features/devices";
 import { fleetFeature } from "./features/fleet";
 import { adminsFeature } from "./features/admins";
 import { languageFeature } from "./features/language";
-import { menuFeature } from "./features/menu";
+import { menuFeature, menuReadAhead } from "./features/menu";
 import { botIdOf, onceFeature } from "./features/once";
 import { qrLoginFeature } from "./features/qr-login";
-import { sessionsFeature } from "./features/sessions";
+import { sessionsFeature, sessionsReadAhead } from "./features/sessions";
 import { answer, show } from "./ui";
 import { mainMenu } from "./views";
 import { menuCounts } from "./ui";
@@ -35,6 +35,11 @@ export interface BotConfig {
    * handled, so no marker is written or read.
    */
   readonly delivery?: "webhook" | "polling";
+  /**
+   * The admins this container has seen (webhook delivery; checked in each update's claim). Given, the caller may put
+   * an admin in it that it read itself (the cold start reads the first update's sender alongside the bot's info).
+   */
+  readonly admins?: AdminMemory;
 }
 
 export function createBot(config: BotConfig, deps: BotDeps): Bot<BotContext> {
@@ -48,9 +53,12 @@ export function createBot(config: BotConfig, deps: BotDeps): Bot<BotContext> {
   } else {
     // One per container (the bot is built once per container): admins seen are not read again, but checked in
     // each update's claim.
-    const admins = new AdminMemory();
+    const admins = config.admins ?? new AdminMemory();
     bot.use(accessFeature(deps, admins));
-    bot.use(onceFeature(deps, botIdOf(config.token), admins));
+    const readAhead = [menuReadAhead(deps), sessionsReadAhead(deps)];
+    bot.use(
+      onceFeature(deps, botIdOf(config.token), admins, (ctx) => readAhead.forEach((start) => start(ctx))),
+    );
   }
 
   const features = bot.errorBoundary(async (err) => {

@@ -53,8 +53,11 @@ function parseUpdate(event: APIGatewayProxyEventV2): Update | undefined {
 }
 
 export function createWebhookHandler(options: {
-  /** The bot, or how to build it: built on the first authenticated call, so a forged call never causes work. */
-  bot: Bot<BotContext> | (() => Promise<Bot<BotContext>>);
+  /**
+   * The bot, or how to build it: built on the first authenticated call (given that call's update, so what it will
+   * read can start alongside the build), so a forged call never causes work.
+   */
+  bot: Bot<BotContext> | ((first: Update) => Promise<Bot<BotContext>>);
   secret: string;
   /** Reads the secret again past any cache (Secrets Manager); without it the secret never changes. */
   refreshSecret?: () => Promise<string>;
@@ -90,10 +93,10 @@ export function createWebhookHandler(options: {
     return rereading;
   };
   let botReady: Promise<Bot<BotContext>> | undefined;
-  const getBot = () => {
+  const getBot = (update: Update) => {
     const source = options.bot;
     if (typeof source !== "function") return Promise.resolve(source);
-    botReady ??= source().catch((err: unknown) => {
+    botReady ??= source(update).catch((err: unknown) => {
       botReady = undefined;
       throw err;
     });
@@ -119,7 +122,7 @@ export function createWebhookHandler(options: {
       return { statusCode: 200 };
     }
     const started = Date.now();
-    const bot = await getBot();
+    const bot = await getBot(update);
     try {
       await bot.handleUpdate(update);
       logger.debug("Update handled", { updateId: update.update_id, ms: Date.now() - started });

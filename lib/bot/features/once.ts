@@ -18,6 +18,7 @@ import { AdminRepository } from "../../bot-state/admins";
 import { redactText } from "../../log";
 import type { BotContext, BotDeps } from "../context";
 import { admit, refuseStranger, type AdminMemory } from "./access";
+import type { ReadAhead } from "../read-ahead";
 
 /** Thrown (and turned into a 503 by the webhook) when the same update is being processed elsewhere right now. */
 export class UpdateInProgressError extends Error {
@@ -38,11 +39,18 @@ export function botIdOf(token: string): number {
   return id;
 }
 
-export function onceFeature(deps: BotDeps, botId: number, admins?: AdminMemory): Composer<BotContext> {
+export function onceFeature(
+  deps: BotDeps,
+  botId: number,
+  admins?: AdminMemory,
+  readAhead?: ReadAhead,
+): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.use(async (ctx, next) => {
     const updateId = ctx.update.update_id;
     const id = { botId, updateId };
+    // A screen that only shows what it reads starts its read now, alongside the claim; it is shown only once claimed.
+    readAhead?.(ctx);
     // An admin this container remembered is checked in the claim's own transaction: no read of its own.
     let claim = ctx.adminFromMemory
       ? await deps.memory.claimUpdate(id, deps.admins.unchangedCheck(ctx.admin))

@@ -18,6 +18,7 @@ import type { CheckResult, RevocationOutcome } from "../../telegram/contract";
 import { buttons, cb, onButton, type ListableStatus, type PageButton } from "../callback-data";
 import type { BotContext, BotDeps } from "../context";
 import type { Texts } from "../locales";
+import { early, startEarly, type ReadAhead } from "../read-ahead";
 import { answer, show } from "../ui";
 import {
   deleteConfirm,
@@ -54,32 +55,18 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
   const page = async (
     ctx: BotContext,
     status: ListableStatus,
-    at: {
-      pageNo: number;
-      from?: Pick<PageButton, "direction" | "phone" | "updatedAt">;
-      cursor?: string;
-      prevData?: string;
-    } = { pageNo: 1 },
+    at: PageAt = { pageNo: 1 },
     notice?: string,
   ): Promise<void> => {
+    const result = await early(ctx, pageKey(status, at), () => readPage(sessions, status, at));
     let items: Session[];
     let more: boolean;
     if (at.from?.direction === "before") {
-      // The page before a session: the PAGE_SIZE sessions changed after it, nearest first, shown newest first.
-      const result = await sessions.listByStatus(status, {
-        limit: PAGE_SIZE,
-        order: "oldest",
-        after: at.from,
-      });
       // Fewer than a page before it (the list changed meanwhile): the first page is what comes before.
       if (result.items.length < PAGE_SIZE || at.pageNo <= 1) return page(ctx, status, { pageNo: 1 }, notice);
-      items = result.items.reverse();
+      items = [...result.items].reverse();
       more = true;
     } else {
-      const result = await sessions.listByStatus(status, {
-        limit: PAGE_SIZE,
-        ...(at.from ? { after: at.from } : at.cursor ? { cursor: at.cursor } : {}),
-      });
       items = result.items;
       more = result.cursor !== undefined;
     }
@@ -114,7 +101,7 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
 
   /** The current card of a session, or the overview with "gone" when it no longer exists. */
   const refresh = async (ctx: BotContext, phone: Phone, notice?: string) => {
-    const session = await sessions.get(phone);
+    const session = await early(ctx, cardKey(phone), () => sessions.get(phone));
     if (!session || session.status === "deleted") return overview(ctx, ctx.t.stale.gone);
     await show(ctx, sessionCard(ctx.t, session, notice));
   };
@@ -209,6 +196,53 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
   });
 
   return composer;
+}
+
+/** Where a list page starts, as its button says (or as a stored page of an earlier version said). */
+interface PageAt {
+  readonly pageNo: number;
+  readonly from?: Pick<PageButton, "direction" | "phone" | "updatedAt">;
+  readonly cursor?: string;
+  readonly prevData?: string;
+}
+
+const cardKey = (phone: Phone) => `card:${phone}`;
+const pageKey = (status: ListableStatus, at: PageAt) =>
+  `page:${status}:${at.from ? `${at.from.direction}:${at.from.phone}:${at.from.updatedAt}` : (at.cursor ?? "")}`;
+
+/**
+ * A page's one query. Before a session: the PAGE_SIZE sessions changed after it, nearest first (the caller shows them
+ * newest first); otherwise the page from where it starts.
+ */
+function readPage(sessions: BotDeps["sessions"], status: ListableStatus, at: PageAt) {
+  return at.from?.direction === "before"
+    ? sessions.listByStatus(status, { limit: PAGE_SIZE, order: "oldest", after: at.from })
+    : sessions.listByStatus(status, {
+        limit: PAGE_SIZE,
+        ...(at.from ? { after: at.from } : at.cursor ? { cursor: at.cursor } : {}),
+      });
+}
+
+/**
+ * The reads of a press that only shows something (a card, a list page), started alongside the processed-once claim
+ * (read-ahead.ts): the same reads the handlers below make, under the same keys.
+ */
+export function sessionsReadAhead(deps: BotDeps): ReadAhead {
+  return (ctx) => {
+    const data = ctx.callbackQuery?.data;
+    if (data === undefined) return;
+    const phone = buttons.card.parse(data);
+    if (phone) return startEarly(ctx, cardKey(phone), () => deps.sessions.get(phone));
+    const status = buttons.list.parse(data);
+    const pageAt = buttons.pageAt.parse(data);
+    const read = status
+      ? { status, at: { pageNo: 1 } }
+      : pageAt
+        ? { status: pageAt.status, at: { pageNo: pageAt.page, from: pageAt } }
+        : undefined;
+    if (read)
+      startEarly(ctx, pageKey(read.status, read.at), () => readPage(deps.sessions, read.status, read.at));
+  };
 }
 
 /** Where a session stands in its status's list (the index's key): what a page button carries. */
