@@ -35,10 +35,10 @@ export function stackOutputs(env: Env): StackOutputs {
   );
 }
 
-/** "… is not known: run npm run deploy …": what to do when an output is missing. */
+/** "Cannot find …: run npm run deploy …": what to do when an output is missing. */
 function missingOutput(what: string, output: string, outputs: StackOutputs): string {
   return (
-    `${what} is not known: ${outputs.found ? `${outputs.file} has no ${output}` : `${outputs.file} does not exist`}. ` +
+    `Cannot find ${what}: ${outputs.found ? `${outputs.file} has no ${output}` : `${outputs.file} does not exist`}. ` +
     "Deploy from this checkout (npm run deploy writes the stack outputs there), or set CDK_OUTPUTS_FILE to the " +
     "outputs file of the deployment."
   );
@@ -69,7 +69,7 @@ export function dispatcherName(env: Env): string {
   const name = env.HEALTH_CHECK_DISPATCHER ?? outputs.outputs[SERVICE_OUTPUTS.dispatcher];
   if (!name)
     throw new CliError(
-      missingOutput("The health check's dispatcher function", SERVICE_OUTPUTS.dispatcher, outputs),
+      missingOutput("the health check's dispatcher function", SERVICE_OUTPUTS.dispatcher, outputs),
     );
   return name;
 }
@@ -108,3 +108,142 @@ export function lambdaDispatcher(functionName: string, region: string | undefine
 }
 
 export { DEAD_LETTER_QUEUE_OUTPUTS, SCHEDULE_OUTPUTS, SERVICE_OUTPUTS, accessDenied, awsName, missingOutput };
+
+// --- The dead-letter queues and the alarms (`sessions status`) ---------------------------------------------------
+
+/** How many messages wait in a queue (SQS ApproximateNumberOfMessages). */
+export interface QueueDepthPort {
+  depth(queueUrl: string): Promise<number>;
+}
+
+export interface AlarmFiring {
+  readonly name: string;
+  /** CloudWatch's StateReason. */
+  readonly reason: string;
+  /** When it went into ALARM (ISO). */
+  readonly since: string | null;
+}
+
+/** Which of the named alarms are in ALARM now (CloudWatch DescribeAlarms). */
+export interface AlarmPort {
+  inAlarm(names: readonly string[]): Promise<AlarmFiring[]>;
+}
+
+export interface StackHealth {
+  readonly deadLetterQueues: readonly {
+    readonly name: string;
+    readonly depth: number | null;
+    readonly error: string | null;
+  }[];
+  readonly alarms: {
+    /** How many alarms the stack has (from its outputs). */
+    readonly watched: number;
+    readonly inAlarm: readonly AlarmFiring[];
+    readonly error: string | null;
+  };
+}
+
+/** An AWS failure as one line for a status row, with what to do for the usual ones. */
+function problem(err: unknown, action: string, resource: string): string {
+  if (err instanceof CliError) return err.message;
+  const name = awsName(err);
+  if (name === "AccessDeniedException" || name === "AccessDenied" || name === "AuthorizationError")
+    return accessDenied(action, resource).message;
+  if (name === "QueueDoesNotExist" || name === "AWS.SimpleQueueService.NonExistentQueue")
+    return `the queue ${resource} does not exist: deploy the service stack (npm run deploy), or check CDK_OUTPUTS_FILE.`;
+  return `${action} failed: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** The depth of each dead-letter queue and the stack's alarms in ALARM; a part that cannot be read says why. */
+export async function stackHealth(
+  outputs: StackOutputs,
+  ports: { readonly queues: QueueDepthPort; readonly alarms: AlarmPort },
+): Promise<StackHealth> {
+  const deadLetterQueues = await Promise.all(
+    Object.entries(DEAD_LETTER_QUEUE_OUTPUTS).map(async ([name, output]) => {
+      const url = outputs.outputs[output];
+      if (!url)
+        return { name, depth: null, error: missingOutput(`the ${name} dead-letter queue`, output, outputs) };
+      try {
+        return { name, depth: await ports.queues.depth(url), error: null };
+      } catch (err) {
+        return { name, depth: null, error: problem(err, "sqs:GetQueueAttributes", url) };
+      }
+    }),
+  );
+  const names = (outputs.outputs[SERVICE_OUTPUTS.alarmNames] ?? "").split(",").filter(Boolean);
+  let alarms: StackHealth["alarms"];
+  if (names.length === 0)
+    alarms = {
+      watched: 0,
+      inAlarm: [],
+      error: missingOutput("the stack's alarms", SERVICE_OUTPUTS.alarmNames, outputs),
+    };
+  else
+    try {
+      alarms = { watched: names.length, inAlarm: await ports.alarms.inAlarm(names), error: null };
+    } catch (err) {
+      alarms = {
+        watched: names.length,
+        inAlarm: [],
+        error: problem(err, "cloudwatch:DescribeAlarms", "the stack's alarms"),
+      };
+    }
+  return { deadLetterQueues, alarms };
+}
+
+export function sqsQueueDepths(region: string | undefined): QueueDepthPort {
+  return {
+    async depth(queueUrl) {
+      const { SQSClient, GetQueueAttributesCommand } = await import("@aws-sdk/client-sqs");
+      const client = new SQSClient(region ? { region } : {});
+      try {
+        const out = await client.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: queueUrl,
+            AttributeNames: ["ApproximateNumberOfMessages"],
+          }),
+        );
+        return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
+      } finally {
+        client.destroy();
+      }
+    },
+  };
+}
+
+export function cloudWatchAlarms(region: string | undefined): AlarmPort {
+  return {
+    async inAlarm(names) {
+      const { CloudWatchClient, DescribeAlarmsCommand } = await import("@aws-sdk/client-cloudwatch");
+      const client = new CloudWatchClient(region ? { region } : {});
+      try {
+        const firing: AlarmFiring[] = [];
+        // DescribeAlarms takes at most 100 names at a time.
+        for (let i = 0; i < names.length; i += 100) {
+          let token: string | undefined;
+          do {
+            const out = await client.send(
+              new DescribeAlarmsCommand({
+                AlarmNames: names.slice(i, i + 100),
+                StateValue: "ALARM",
+                AlarmTypes: ["MetricAlarm", "CompositeAlarm"],
+                NextToken: token,
+              }),
+            );
+            for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])])
+              firing.push({
+                name: a.AlarmName ?? "?",
+                reason: a.StateReason ?? "",
+                since: a.StateUpdatedTimestamp ? a.StateUpdatedTimestamp.toISOString() : null,
+              });
+            token = out.NextToken;
+          } while (token);
+        }
+        return firing;
+      } finally {
+        client.destroy();
+      }
+    },
+  };
+}

@@ -215,7 +215,7 @@ describe("sessions check --all --deployed", () => {
 
     const noOutputs = await runCli(["check", "--all", "--deployed"], { env: deployed({}) });
     expect(noOutputs.code).toBe(1);
-    expect(noOutputs.stderr).toContain("The health check's dispatcher function is not known:");
+    expect(noOutputs.stderr).toContain("Cannot find the health check's dispatcher function:");
     expect(noOutputs.stderr).toContain("has no HealthCheckDispatcherName");
     expect(invocations.length).toBe(before + 2);
 

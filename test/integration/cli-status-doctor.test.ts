@@ -102,6 +102,8 @@ describe("sessions status", () => {
     );
     expect(r.stdout).toMatch(/ {2}next +\d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 23h\)\n/);
     expect(r.stdout).toMatch(/Cleanup\n {2}last +none recorded yet\n {2}next +not known yet/);
+    // A local stack has no dead-letter queues or alarms.
+    expect(r.stdout).toMatch(/AWS\n {2}dead letters +–\n {2}alarms +–\n/);
 
     const json = JSON.parse((await runCli(["status", "--json"], { env })).stdout) as Record<string, unknown>;
     expect(json).toMatchObject({
@@ -112,6 +114,7 @@ describe("sessions status", () => {
       pendingRevocations: 0,
       lastHealthCheck: { runId: "hc-status", checked: 3, healthy: 2, newlyFailed: 1, durationMs: 12_000 },
       lastCleanup: null,
+      stack: null,
     });
   });
 });

@@ -13,7 +13,8 @@ import {
 } from "../../sessions";
 import type { Command } from "../command";
 import type { CliContext } from "../context";
-import { count, relativeTime, statusLabel } from "../format";
+import { cloudWatchAlarms, sqsQueueDepths, stackHealth, stackOutputs, type StackHealth } from "../deployed";
+import { count, relativeTime, statusLabel, type Colors } from "../format";
 import { formatDuration } from "../since";
 import { CLEANUP_JSON_SHAPE, cleanupJson, RUN_JSON_SHAPE, runJson, shortTime } from "./history";
 import { listAll } from "./list";
@@ -94,13 +95,50 @@ function nextRuns(
   };
 }
 
+/**
+ * The "AWS" block: each dead-letter queue's depth, the alarms in ALARM; "–" on a local stack. A part that could not
+ * be read says why (and what to do) instead of a number.
+ */
+export function stackHealthLines(health: StackHealth | null, colors: Colors): string[] {
+  const label = (l: string) => colors.dim(l.padEnd(16));
+  if (!health) return [`  ${label("dead letters")}–`, `  ${label("alarms")}–`];
+  const lines: string[] = [];
+  const queues = health.deadLetterQueues
+    .filter((q) => q.error === null)
+    .map((q) => (q.depth! > 0 ? colors.red(`${q.name} ${count(q.depth!)}`) : `${q.name} 0`));
+  if (queues.length) lines.push(`  ${label("dead letters")}${queues.join(" · ")}`);
+  for (const q of health.deadLetterQueues.filter((q) => q.error !== null))
+    lines.push(`  ${label(queues.length ? "" : "dead letters")}${colors.yellow(`${q.name}: ${q.error}`)}`);
+  const a = health.alarms;
+  if (a.error !== null) lines.push(`  ${label("alarms")}${colors.yellow(a.error)}`);
+  else if (a.inAlarm.length === 0)
+    lines.push(`  ${label("alarms")}none in ALARM (${count(a.watched)} watched)`);
+  else {
+    lines.push(
+      `  ${label("alarms")}${colors.red(`${count(a.inAlarm.length)} in ALARM`)} of ${count(a.watched)}:`,
+    );
+    for (const f of a.inAlarm)
+      lines.push(
+        `    ${colors.red(f.name)}${f.since ? ` since ${shortTime(f.since)} UTC` : ""}: ${f.reason}`,
+      );
+  }
+  return lines;
+}
+
 async function statusJson(ctx: CliContext) {
   const now = new Date();
   const store = await ctx.store();
-  const [facts, runs, cleanups] = await Promise.all([
+  const region = store.config.region;
+  const [facts, runs, cleanups, stack] = await Promise.all([
     fleetFacts(store.sessions, now),
     store.runs.recent({ limit: 1 }),
     store.cleanups.recent({ limit: 1 }),
+    store.config.target === "aws"
+      ? stackHealth(stackOutputs(ctx.env), {
+          queues: sqsQueueDepths(region),
+          alarms: cloudWatchAlarms(region),
+        })
+      : Promise.resolve(null),
   ]);
   const total = SESSION_STATUSES.reduce((n, s) => n + facts.counts[s], 0);
   return {
@@ -113,6 +151,7 @@ async function statusJson(ctx: CliContext) {
     lastHealthCheck: runs[0] ? runJson(runs[0]) : null,
     lastCleanup: cleanups[0] ? cleanupJson(cleanups[0]) : null,
     next: nextRuns(store.config.target, runs[0], cleanups[0], now),
+    stack,
   };
 }
 
@@ -123,6 +162,8 @@ export const command: Command = {
     "@SpamBot last said), or wait for their",
     "logout at Telegram to be confirmed; the last health check (when, checked, fine, newly failed, how long) and the",
     "last cleanup; when the next ones run. Reads the status index page by page; never scans.",
+    "Deployed: the depth of each dead-letter queue and every alarm of the stack in ALARM (names from the stack",
+    "outputs in cdk-outputs.json); a local stack has neither (–).",
   ].join("\n"),
   options: { json: { type: "boolean", help: "print JSON for scripts (shape below)" } },
   examples: ["sessions status", "sessions status --json | jq .counts"],
@@ -131,7 +172,10 @@ export const command: Command = {
     '  { "target": "local" | "aws", "counts": { "active": 0, "paused": 0, "error": 0, "deleted": 0, "total": 0 },',
     '    "frozen": 0, "floodWaited": 0, "restricted": 0, "pendingRevocations": 0,',
     '    "lastHealthCheck": run | null, "lastCleanup": cleanup | null,',
-    '    "next": { "healthCheck": ISO | null, "cleanup": ISO | null, "basis": "…" } }',
+    '    "next": { "healthCheck": ISO | null, "cleanup": ISO | null, "basis": "…" },',
+    '    "stack": null (local) | { "deadLetterQueues": [ { "name": "health checks", "depth": 0 | null,',
+    '      "error": "…" | null } ], "alarms": { "watched": 8, "inAlarm": [ { "name", "reason", "since" } ],',
+    '      "error": "…" | null } } }',
     "  where a run is",
     ...RUN_JSON_SHAPE.map((l) => `    ${l}`),
     "  and a cleanup is",
@@ -186,6 +230,9 @@ export const command: Command = {
       );
     }
     ctx.out(`  ${label("next")}${at(s.next.cleanup)}`);
+    ctx.out();
+    ctx.out(colors.bold("AWS"));
+    for (const line of stackHealthLines(s.stack, colors)) ctx.out(line);
     ctx.out();
     ctx.out(colors.dim(`Next runs from ${s.next.basis}.`));
     return 0;
