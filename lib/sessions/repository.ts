@@ -1299,23 +1299,36 @@ export class SessionRepository {
       keys: ["phone", "status", "updatedAt"],
     },
   ): Promise<Page<Session>> {
-    const limit = Math.min(Math.max(Math.trunc(options.limit ?? 20), 1), 100);
+    return this.queryPage(
+      { IndexName: index.name, ...input, ScanIndexForward: options.order === "oldest" },
+      { limit: options.limit ?? 20, cursor: options.cursor, keys: index.keys },
+      (item: SessionItem) => toSession(item),
+    );
+  }
+
+  /**
+   * One page of a query on an index: at most `limit` items (1 to 100) from `cursor` (checked to hold the index's
+   * key names `keys`, nothing else), the items read counted in `readStats`, each item mapped.
+   */
+  private async queryPage<I, T>(
+    input: Omit<QueryCommandInput, "TableName" | "Limit" | "ExclusiveStartKey" | "ReturnConsumedCapacity">,
+    page: { readonly limit: number; readonly cursor: string | undefined; readonly keys: readonly string[] },
+    map: (item: I) => T,
+  ): Promise<Page<T>> {
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
-        IndexName: index.name,
         ...input,
-        ScanIndexForward: options.order === "oldest",
-        Limit: limit,
-        ExclusiveStartKey: decodeCursor(options.cursor, [...index.keys]),
+        Limit: Math.min(Math.max(Math.trunc(page.limit), 1), 100),
+        ExclusiveStartKey: decodeCursor(page.cursor, [...page.keys]),
         ReturnConsumedCapacity: "TOTAL",
       }),
     );
-    const items = (out.Items ?? []) as SessionItem[];
+    const items = (out.Items ?? []) as I[];
     this.readStats.itemsRead += out.ScannedCount ?? items.length;
     this.readStats.capacityUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
     const cursor = encodeCursor(out.LastEvaluatedKey);
-    return { items: items.map(toSession), ...(cursor ? { cursor } : {}) };
+    return { items: items.map((item) => map(item)), ...(cursor ? { cursor } : {}) };
   }
 
   // ---------------------------------------------------------------- encryption format
@@ -1330,26 +1343,18 @@ export class SessionRepository {
     status: SessionStatus,
     options: Omit<ListOptions, "order"> = {},
   ): Promise<Page<StoredSecrets>> {
-    const limit = Math.min(Math.max(Math.trunc(options.limit ?? 100), 1), 100);
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
+    return this.queryPage(
+      {
         IndexName: BY_STATUS_INDEX,
         KeyConditionExpression: "#status = :status",
         ExpressionAttributeNames: { "#status": "status", "#updatedAt": "updatedAt" },
         ExpressionAttributeValues: { ":status": status },
         ProjectionExpression: "phone, #status, #updatedAt, sessionCiphertext, proxyCiphertext",
         ScanIndexForward: true,
-        Limit: limit,
-        ExclusiveStartKey: decodeCursor(options.cursor, ["phone", "status", "updatedAt"]),
-        ReturnConsumedCapacity: "TOTAL",
-      }),
+      },
+      { limit: options.limit ?? 100, cursor: options.cursor, keys: ["phone", "status", "updatedAt"] },
+      (item: SessionItem) => storedSecrets(item),
     );
-    const items = (out.Items ?? []) as SessionItem[];
-    this.readStats.itemsRead += out.ScannedCount ?? items.length;
-    this.readStats.capacityUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
-    const cursor = encodeCursor(out.LastEvaluatedKey);
-    return { items: items.map(storedSecrets), ...(cursor ? { cursor } : {}) };
   }
 
   /**
@@ -1622,10 +1627,8 @@ export class SessionRepository {
   private async listPendingReplacedKeyItems(
     options: Omit<ListOptions, "order"> & { readonly phone?: Phone } = {},
   ): Promise<Page<ReplacedKeyItem>> {
-    const limit = Math.min(Math.max(Math.trunc(options.limit ?? 20), 1), 100);
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
+    return this.queryPage(
+      {
         IndexName: BY_REVOCATION_INDEX,
         KeyConditionExpression: "revocationState = :replaced",
         ...(options.phone ? { FilterExpression: "replacedPhone = :phone" } : {}),
@@ -1633,15 +1636,14 @@ export class SessionRepository {
           ":replaced": REPLACED_KEY_PENDING,
           ...(options.phone ? { ":phone": options.phone } : {}),
         },
-        Limit: limit,
-        ExclusiveStartKey: decodeCursor(options.cursor, ["phone", "revocationState", "revocationGiveUpAt"]),
-        ReturnConsumedCapacity: "TOTAL",
-      }),
+      },
+      {
+        limit: options.limit ?? 20,
+        cursor: options.cursor,
+        keys: ["phone", "revocationState", "revocationGiveUpAt"],
+      },
+      (item: ReplacedKeyItem) => item,
     );
-    this.readStats.itemsRead += out.ScannedCount ?? 0;
-    this.readStats.capacityUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
-    const cursor = encodeCursor(out.LastEvaluatedKey);
-    return { items: (out.Items ?? []) as ReplacedKeyItem[], ...(cursor ? { cursor } : {}) };
   }
 
   /**
