@@ -6,7 +6,8 @@
  *   STRANGER#<user id> / refusal   "refused this stranger within the hour", kept 1 h
  *   PAGE#<id>          / page      a list page's start cursor, referenced by an 8-character id in callback data
  *                                  (read only: written by earlier versions, gone within a day by TTL)
- *   INPUT#<admin id>   / input     what this admin's next text message means (phone, code, password, QR, admin id);
+ *   INPUT#<admin id>   / input     what this admin's next text message means (phone, a phone login's step, QR, admin
+ *                                  id): for a phone login only which login it answers (the flow keeps its progress);
  *                                  the keypad's digits entered so far, encrypted like a login flow (`digitsCiphertext`)
  *   BOTINFO            / me        the bot's own getMe, cached so no cold start calls getMe
  */
@@ -19,6 +20,7 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
+  TransactGetCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -30,6 +32,7 @@ import type { SessionStatus } from "../sessions/session";
 import type { EnvelopeCipher, SecretContext } from "../crypto/envelope";
 import { BOT_STATE_ITEMS, itemKey } from "../tables";
 import type { TransactionItem } from "./admins";
+import { LoginFlowStore, type LoginFlowView } from "./login-flows";
 
 /** How long a crashed invocation's marker blocks a retry of the same update. */
 export const UPDATE_LOCK_SECONDS = 60;
@@ -69,14 +72,41 @@ export interface StoredPage {
   readonly prev?: string;
 }
 
-/** What the admin's next text message means. */
+/**
+ * What the admin's next text message means, as stored. A phone login's code or password step is only a pointer:
+ * "the next message answers login `flowId` of `phone`" (the flow, lib/bot-state/login-flows.ts, alone keeps the
+ * login's progress: whether it waits for a code or a password, the code's length, the expiry, the tries), plus what
+ * is the chat's own: the keypad's digits and whether the admin cancelled.
+ */
+export type PendingStep =
+  | { readonly kind: "phone" }
+  | {
+      readonly kind: "login";
+      readonly phone: Phone;
+      /** The login this step answers; absent: whichever login of the phone is in progress. */
+      readonly flowId?: string;
+      /** Keypad digits to store with the step (encrypted). */
+      readonly digits?: string;
+      /** Set by /cancel: the step is over, but a code typed after it must still be deleted from the chat. */
+      readonly cancelled?: true;
+    }
+  /** A QR code is shown; the login waits for the scan (the "I scanned it" button). */
+  | { readonly kind: "qr" }
+  /** The QR login was scanned and waits for the account's 2FA password (form or chat). */
+  | { readonly kind: "qr-password"; readonly cancelled?: true }
+  | { readonly kind: "admin-id" };
+
+/**
+ * What the admin's next text message means, as read: a phone login's step is resolved through its flow into the
+ * code or password step it is at, with the flow itself (`flow`; absent when the login is over).
+ */
 export type PendingInput =
   | { readonly kind: "phone" }
   | {
       readonly kind: "code";
       readonly phone: Phone;
-      /** How many digits Telegram's code has, when it said: the keypad shows that many dots. */
-      readonly length?: number;
+      /** The login as its flow says now (code length, expiry, tries); absent once the login is over. */
+      readonly flow?: LoginFlowView;
       /**
        * The digits entered on the keypad so far, as read (decrypted). A secret: never logged, never shown (the keypad
        * shows dots), stored only encrypted like a login flow (the item keeps them until a day after the step
@@ -85,29 +115,52 @@ export type PendingInput =
       readonly digits?: string;
       /** Which write of the digits this read saw: `setCodeDigits` replaces them only if nothing wrote since. */
       readonly digitsRev?: number;
-      /** Set by /cancel: the step is over, but a code typed after it must still be deleted from the chat. */
       readonly cancelled?: true;
     }
-  | { readonly kind: "password"; readonly phone: Phone; readonly cancelled?: true }
-  /** A QR code is shown; the login waits for the scan (the "I scanned it" button). */
+  | {
+      readonly kind: "password";
+      readonly phone: Phone;
+      readonly flow?: LoginFlowView;
+      readonly cancelled?: true;
+    }
   | { readonly kind: "qr" }
-  /** The QR login was scanned and waits for the account's 2FA password (form or chat). */
   | { readonly kind: "qr-password"; readonly cancelled?: true }
   | { readonly kind: "admin-id" };
+
+/**
+ * A login step as items written before the step became a pointer hold it (they live a day at most): its own copy of
+ * the step, the code length and (on the item) the expiry.
+ */
+type LegacyLoginStep =
+  | { readonly kind: "code"; readonly phone: Phone; readonly length?: number; readonly cancelled?: true }
+  | { readonly kind: "password"; readonly phone: Phone; readonly cancelled?: true };
 
 export type PendingRead =
   | { readonly state: "none" }
   | { readonly state: "expired"; readonly input: PendingInput }
   | { readonly state: "waiting"; readonly input: PendingInput };
 
+interface InputItem {
+  readonly input: PendingStep | LegacyLoginStep;
+  /** Epoch seconds after which the step is over; on a phone login's step only in items from before the pointer. */
+  readonly until?: number;
+  readonly digitsCiphertext?: string;
+  readonly digitsRev?: number;
+}
+
 export class ChatMemory {
+  /** The phone logins' flows, read (never written) to resolve a login step: they live in the same table. */
+  private readonly flows: LoginFlowStore;
+
   /** `cipher` encrypts the keypad's digits (a login secret), bound to the admin's item. */
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     readonly tableName: string,
     private readonly cipher: EnvelopeCipher,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.flows = new LoginFlowStore({ doc, botStateTable: tableName, cipher, now });
+  }
 
   /** The keypad digits' encryption context: a login's secret, bound to this admin's item. */
   private static digitsContext(adminId: string): SecretContext {
@@ -255,10 +308,12 @@ export class ChatMemory {
   // ------------------------------------------------------------ pending input
 
   /**
-   * Waits for the admin's next text until `until` (default: `INPUT_WAIT_SECONDS` from now). Replaces the whole step:
-   * digits entered for an earlier one are gone; digits given here are stored encrypted.
+   * Waits for the admin's next text. Replaces the whole step: digits entered for an earlier one are gone; digits
+   * given here are stored encrypted. `until` (default: `INPUT_WAIT_SECONDS` from now) is when the step expires; for
+   * a phone login's step the flow's expiry rules instead, and `until` only sets how long the item is kept (a day past
+   * it, so a late answer is told "expired" rather than "not understood").
    */
-  async setPending(adminId: string, given: PendingInput, until?: Date): Promise<void> {
+  async setPending(adminId: string, given: PendingStep, until?: Date): Promise<void> {
     const untilSeconds = until ? Math.floor(until.getTime() / 1000) : this.seconds() + INPUT_WAIT_SECONDS;
     const { input, digits } = splitDigits(given);
     const digitsCiphertext = digits
@@ -267,38 +322,114 @@ export class ChatMemory {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        // Kept a day past its expiry so a late answer is told "expired" rather than "not understood".
         Item: {
           pk: inputKey(adminId),
           sk: "input",
           input,
           ...(digitsCiphertext ? { digitsCiphertext, digitsRev: 1 } : {}),
-          until: untilSeconds,
+          ...(input.kind === "login" ? {} : { until: untilSeconds }),
           expiresAt: untilSeconds + 86_400,
         },
       }),
     );
   }
 
-  async getPending(adminId: string): Promise<PendingRead> {
-    const out = await this.doc.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: inputKey(adminId), sk: "input" },
-        ConsistentRead: true,
-      }),
-    );
-    const item = out.Item as
-      { input: PendingInput; until: number; digitsCiphertext?: string; digitsRev?: number } | undefined;
+  /**
+   * What the admin's next text means, and whether it is still awaited. A phone login's step is read with its flow:
+   * waiting while the flow it points at is in progress (at the flow's step, with the flow); expired once the admin
+   * cancelled it, or its flow expired or was replaced by another login (told as a code step: the admin is told the
+   * same for either); still waiting, without a flow, when the flow is gone (ended elsewhere: the login steps say so).
+   * `loginOf`: the phone whose login the step most likely answers (a keypad's button says it); the step and that
+   * flow are then read in one call.
+   */
+  async getPending(adminId: string, loginOf?: Phone): Promise<PendingRead> {
+    const { item, flow } = await this.readStep(adminId, loginOf);
     if (!item) return { state: "none" };
-    let input = item.input;
-    if (input.kind === "code" && item.digitsRev !== undefined) {
-      const digits = item.digitsCiphertext
-        ? await this.cipher.decrypt(item.digitsCiphertext, ChatMemory.digitsContext(adminId))
-        : "";
-      input = { ...input, ...(digits ? { digits } : {}), digitsRev: item.digitsRev };
+    const stored = item.input;
+    if (stored.kind === "login" || stored.kind === "code" || stored.kind === "password") {
+      return this.loginStep(adminId, item, stored, flow);
     }
-    return item.until < this.seconds() ? { state: "expired", input } : { state: "waiting", input };
+    const until = item.until ?? 0;
+    return until < this.seconds() ? { state: "expired", input: stored } : { state: "waiting", input: stored };
+  }
+
+  /** The INPUT item, and with `loginOf` that phone's flow item read in the same call (`flow` absent otherwise). */
+  private async readStep(
+    adminId: string,
+    loginOf?: Phone,
+  ): Promise<{ item?: InputItem; flow?: { phone: Phone; raw?: Record<string, unknown> } }> {
+    const key = { pk: inputKey(adminId), sk: "input" };
+    if (loginOf) {
+      const flowKey = this.flows.key(loginOf);
+      try {
+        // A transactional read, not a batch: each item is authorised as a GetItem of its own family.
+        const out = await this.doc.send(
+          new TransactGetCommand({
+            TransactItems: [
+              { Get: { TableName: this.tableName, Key: key } },
+              { Get: { TableName: this.tableName, Key: flowKey } },
+            ],
+          }),
+        );
+        const [step, flow] = out.Responses ?? [];
+        return { item: step?.Item as InputItem | undefined, flow: { phone: loginOf, raw: flow?.Item } };
+      } catch (err) {
+        // A write to either item in flight cancels the read: then the step alone, as without a hint.
+        if (!(err instanceof TransactionCanceledException)) throw err;
+      }
+    }
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    return { item: out.Item as InputItem | undefined };
+  }
+
+  private async loginStep(
+    adminId: string,
+    item: InputItem,
+    stored: Extract<PendingStep, { kind: "login" }> | LegacyLoginStep,
+    read?: { phone: Phone; raw?: Record<string, unknown> },
+  ): Promise<PendingRead> {
+    const phone = stored.phone;
+    const cancelled = stored.cancelled ? { cancelled: true as const } : {};
+    const digits = await this.digitsOf(adminId, item);
+    const over = (kind: "code" | "password"): PendingRead => ({
+      state: "expired",
+      input: kind === "code" ? { kind, phone, ...cancelled, ...digits } : { kind, phone, ...cancelled },
+    });
+    const legacy = stored.kind === "login" ? undefined : stored.kind;
+    // Over without asking the flow: cancelled, or (an item from before the pointer) past its own expiry.
+    if (stored.cancelled || (legacy && (item.until ?? 0) < this.seconds())) return over(legacy ?? "code");
+    const raw = read && read.phone === phone ? read.raw : await this.flowItem(phone);
+    if (!raw) {
+      // No flow at all: ended elsewhere (the CLI cancelled it, say). The step still waits, so what the admin sends
+      // reaches the login steps, which say the login is no longer in progress.
+      return { state: "waiting", input: { kind: legacy ?? "code", phone, ...digits } };
+    }
+    const flow = this.flows.viewOf(raw);
+    const flowId = stored.kind === "login" ? stored.flowId : undefined;
+    if (!flow || (flowId !== undefined && flow.flowId !== flowId)) return over(legacy ?? "code");
+    return {
+      state: "waiting",
+      input:
+        flow.step === "code" ? { kind: "code", phone, flow, ...digits } : { kind: "password", phone, flow },
+    };
+  }
+
+  private async flowItem(phone: Phone): Promise<Record<string, unknown> | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: this.flows.key(phone), ConsistentRead: true }),
+    );
+    return out.Item;
+  }
+
+  /** The keypad's digits on the item (decrypted) and the revision they were read at. */
+  private async digitsOf(adminId: string, item: InputItem): Promise<{ digits?: string; digitsRev?: number }> {
+    if (item.digitsRev === undefined) return {};
+    const digits = item.digitsCiphertext
+      ? await this.cipher.decrypt(item.digitsCiphertext, ChatMemory.digitsContext(adminId))
+      : "";
+    return { ...(digits ? { digits } : {}), digitsRev: item.digitsRev };
   }
 
   /**
@@ -311,7 +442,11 @@ export class ChatMemory {
     read: { readonly digitsRev?: number },
     next: string,
   ): Promise<boolean> {
-    const values: Record<string, unknown> = { ":code": "code", ":next": (read.digitsRev ?? 0) + 1 };
+    const values: Record<string, unknown> = {
+      ":login": "login",
+      ":code": "code",
+      ":next": (read.digitsRev ?? 0) + 1,
+    };
     if (read.digitsRev !== undefined) values[":rev"] = read.digitsRev;
     if (next) values[":digits"] = await this.cipher.encrypt(next, ChatMemory.digitsContext(adminId));
     try {
@@ -322,7 +457,7 @@ export class ChatMemory {
           UpdateExpression: next
             ? "SET digitsRev = :next, digitsCiphertext = :digits"
             : "SET digitsRev = :next REMOVE digitsCiphertext",
-          ConditionExpression: `#input.#kind = :code AND ${
+          ConditionExpression: `#input.#kind IN (:login, :code) AND ${
             read.digitsRev === undefined ? "attribute_not_exists(digitsRev)" : "digitsRev = :rev"
           }`,
           ExpressionAttributeNames: { "#input": "input", "#kind": "kind" },
@@ -361,9 +496,9 @@ export class ChatMemory {
   }
 }
 
-/** The step as stored (never with its digits, nor a read's revision) and the digits to encrypt beside it. */
-function splitDigits(given: PendingInput): { input: PendingInput; digits?: string } {
-  if (given.kind !== "code") return { input: given };
-  const { digits, digitsRev: _rev, ...input } = given;
+/** The step as stored (never with its digits) and the digits to encrypt beside it. */
+function splitDigits(given: PendingStep): { input: PendingStep; digits?: string } {
+  if (given.kind !== "login") return { input: given };
+  const { digits, ...input } = given;
   return { input, ...(digits ? { digits } : {}) };
 }

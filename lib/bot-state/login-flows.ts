@@ -45,6 +45,8 @@ export type CodeDelivery = "app" | "sms" | "call" | "flash-call" | "email" | "ot
 /** A login in progress, as the bot or CLI may show it (no secrets). */
 export interface LoginFlowView {
   readonly phone: Phone;
+  /** Which login of the phone this is (a new one per start or take-over): an admin's pending step points at it. */
+  readonly flowId: string;
   readonly step: "code" | "password";
   readonly attemptsLeft: number;
   /** ISO time after which the flow is gone and the login must start again. */
@@ -208,8 +210,22 @@ class FlowTable<Id, View, Secret, Item extends BaseItem> {
     private readonly kind: FlowKind<Id, View, Item>,
   ) {}
 
-  private key(id: Id) {
+  /** The flow's item key in the bot-state table (for a read batched with another item). */
+  key(id: Id): { readonly pk: string; readonly sk: "FLOW" } {
     return { pk: this.kind.pk(id), sk: "FLOW" };
+  }
+
+  /** The view of an item read elsewhere (a batch), or undefined when there is none or it has expired. */
+  viewOf(raw: Record<string, unknown> | undefined): View | undefined {
+    const item = this.live(raw);
+    return item && this.kind.toView(item);
+  }
+
+  // TTL deletion lags by up to days: an expired item is no flow.
+  private live(raw: Record<string, unknown> | undefined): Item | undefined {
+    const item = raw as Item | undefined;
+    if (!item || item.expiresAtIso <= this.deps.now().toISOString()) return undefined;
+    return item;
   }
 
   private encrypt(id: Id, secret: Secret): Promise<string> {
@@ -259,10 +275,7 @@ class FlowTable<Id, View, Secret, Item extends BaseItem> {
     const out = await this.deps.doc.send(
       new GetCommand({ TableName: this.deps.botStateTable, Key: this.key(id), ConsistentRead: true }),
     );
-    const item = out.Item as Item | undefined;
-    // TTL deletion lags by up to days: an expired item is no flow.
-    if (!item || item.expiresAtIso <= this.deps.now().toISOString()) return undefined;
-    return item;
+    return this.live(out.Item);
   }
 
   /** The flow, or undefined when there is none or it has expired. */
@@ -451,7 +464,7 @@ class FlowTable<Id, View, Secret, Item extends BaseItem> {
   }
 }
 
-export type NewFlow = Omit<LoginFlowView, "expiresAt" | "attemptsLeft" | "step">;
+export type NewFlow = Omit<LoginFlowView, "expiresAt" | "attemptsLeft" | "step" | "flowId">;
 
 /** The phone login's flows: `pk = "LOGIN#<phone>"`. */
 export class LoginFlowStore extends FlowTable<Phone, LoginFlowView, FlowSecret, PhoneItem> {
@@ -522,6 +535,7 @@ export class QrFlowStore extends FlowTable<string, QrLoginView, QrFlowSecret, Qr
 function phoneView(item: PhoneItem): LoginFlowView {
   return {
     phone: item.phone as Phone,
+    flowId: item.flowId,
     step: item.step,
     attemptsLeft: item.attemptsLeft,
     expiresAt: item.expiresAtIso,

@@ -11,7 +11,8 @@
  *   o:<phone>         session card            x|r|c|d|D:<phone>:<version>  pause, resume, check, ask delete, delete
  *   n                 add a session           q              cancel what the bot waits for
  *   t:<phone>         take over another admin's login (asks)          T:<phone>   take it over (confirmed)
- *   k:<0-9|e|s>       the code keypad: a digit, erase, submit
+ *   k:<0-9|e|s>:<phone>  the code keypad of the login of <phone>: a digit, erase, submit (the phone lets a press read
+ *                     the admin's step and that login in one call); k:<0-9|e|s> drawn before the phone was in it
  *   Q                 QR login: new code      Qs             QR login: "I scanned it"
  *   a                 admins                  aa             add admin    ar|aR:<id>  ask remove, remove
  *   g                 language menu           L:<lang>       set language
@@ -67,6 +68,12 @@ export interface PageButton {
 
 /** A key of the code keypad. */
 export type KeypadKey = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "erase" | "submit";
+
+/** A press on the code keypad drawn for the login of `phone`. */
+export interface KeypadPress {
+  readonly key: KeypadKey;
+  readonly phone: Phone;
+}
 
 /** One button's callback data, both ways. */
 export interface ButtonCodec<T> {
@@ -197,6 +204,15 @@ export const buttons = {
     (key) => `k:${KEY.code[key]}`,
     ([k]) => KEY.valueOf(k),
   ),
+  keypadOf: codec<KeypadPress>(
+    /^k:([0-9es]):(\+\d{6,15})$/,
+    (p) => `k:${KEY.code[p.key]}:${p.phone}`,
+    ([k, p]) => {
+      const key = KEY.valueOf(k);
+      const phone = phoneOf(p);
+      return key && phone ? { key, phone } : undefined;
+    },
+  ),
   takeOver: codec<Phone>(
     /^t:(\+\d{6,15})$/,
     (phone) => `t:${phone}`,
@@ -234,7 +250,8 @@ export const cb = {
   card: (phone: Phone) => buttons.card.pack(phone),
   action: (action: SessionAction, phone: Phone, version: number) =>
     buttons.action.pack({ action, phone, version }),
-  key: (key: KeypadKey) => buttons.keypad.pack(key),
+  key: (key: KeypadKey, phone?: Phone) =>
+    phone ? buttons.keypadOf.pack({ key, phone }) : buttons.keypad.pack(key),
   devices: (phone: Phone) => buttons.devices.pack(phone),
   askEndDevice: (phone: Phone, hash: string) => buttons.askEndDevice.pack({ phone, hash }),
   endDevice: (phone: Phone, hash: string) => buttons.endDevice.pack({ phone, hash }),

@@ -13,7 +13,7 @@ import type { LoginOutcome, LoginService, QrLoginOutcome, QrLoginService } from 
 import type { BotDeps } from "./context";
 import { formatTime, sessionCard, type View } from "./views";
 import type { Texts } from "./locales";
-import type { PendingInput } from "../bot-state/chat-memory";
+import type { PendingStep } from "../bot-state/chat-memory";
 import { esc } from "./html";
 
 /** The login services, loaded on first use (they import GramJS). */
@@ -23,29 +23,27 @@ export type LoginServicesLoader = () => Promise<{
 }>;
 
 export type PendingChange =
-  | { readonly change: "set"; readonly input: PendingInput; readonly until?: string }
+  /** `until`: when the step expires; for a phone login's step, how long its item is kept (the flow's expiry rules). */
+  | { readonly change: "set"; readonly input: PendingStep; readonly until?: string }
   | { readonly change: "clear" }
   | { readonly change: "keep" };
 
 const clear: PendingChange = { change: "clear" };
 
-export function pendingAfterLogin(o: LoginOutcome, phone: Phone, knownLength?: number): PendingChange {
+export function pendingAfterLogin(o: LoginOutcome, phone: Phone): PendingChange {
   switch (o.kind) {
     case "code-sent":
-    case "wrong-code": {
-      if (o.kind === "wrong-code" && o.flow.attemptsLeft <= 0) return clear;
-      // Waiting for the code again, with no digits entered: a wrong code's digits are gone.
-      const length = o.flow.codeLength ?? knownLength;
-      return {
-        change: "set",
-        input: { kind: "code", phone, ...(length ? { length } : {}) },
-        until: o.flow.expiresAt,
-      };
-    }
+    case "wrong-code":
     case "password-needed":
     case "wrong-password":
-      if (o.kind === "wrong-password" && o.flow.attemptsLeft <= 0) return clear;
-      return { change: "set", input: { kind: "password", phone }, until: o.flow.expiresAt };
+      if ((o.kind === "wrong-code" || o.kind === "wrong-password") && o.flow.attemptsLeft <= 0) return clear;
+      // The next message answers this login, at whatever step its flow is: set anew, so no digits are entered (a
+      // wrong code's digits are gone).
+      return {
+        change: "set",
+        input: { kind: "login", phone, flowId: o.flow.flowId },
+        until: o.flow.expiresAt,
+      };
     case "invalid-phone":
       return { change: "set", input: { kind: "phone" } };
     // Another admin's login ("flow-held"): at the start the phone step waits for another number (or the

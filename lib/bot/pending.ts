@@ -1,13 +1,15 @@
 /** The admin's pending input (what their next text means), read once per update however many features ask. */
 import type { BotContext, BotDeps } from "./context";
 import type { PendingRead } from "../bot-state/chat-memory";
+import type { Phone } from "../sessions/phone";
 
 const cache = new WeakMap<BotContext, Promise<PendingRead>>();
 
-export function pendingOf(ctx: BotContext, deps: BotDeps): Promise<PendingRead> {
+/** `loginOf`: the phone whose login the update most likely answers (a keypad press names it): read in the same call. */
+export function pendingOf(ctx: BotContext, deps: BotDeps, loginOf?: Phone): Promise<PendingRead> {
   let read = cache.get(ctx);
   if (!read) {
-    read = deps.memory.getPending(ctx.admin.userId);
+    read = deps.memory.getPending(ctx.admin.userId, loginOf);
     cache.set(ctx, read);
   }
   return read;

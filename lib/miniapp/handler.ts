@@ -173,9 +173,9 @@ async function ownLogin(deps: MiniAppDeps, adminId: string): Promise<OwnLogin | 
   const pending = await deps.memory.getPending(adminId);
   if (pending.state !== "waiting") return undefined;
   const input = pending.input;
-  if ((input.kind === "code" || input.kind === "password") && !input.cancelled) {
-    const { login } = await deps.userbots();
-    const flow = await login.getFlow(input.phone);
+  if (input.kind === "code" || input.kind === "password") {
+    // The step was read with its flow: the login as it is now, whoever's it is.
+    const flow = input.flow;
     return flow && flow.startedBy === telegramActor(adminId) ? { kind: "phone", flow } : undefined;
   }
   if (input.kind === "qr-password" && !input.cancelled) {
@@ -212,11 +212,7 @@ async function phoneStep(
     step === "code"
       ? await login.submitCode(flow.phone, secret.replace(/\D/g, ""), telegramActor(adminId))
       : await login.submitPassword(flow.phone, secret, telegramActor(adminId));
-  await applyPendingChange(
-    { memory: deps.memory },
-    adminId,
-    pendingAfterLogin(o, flow.phone, flow.codeLength),
-  );
+  await applyPendingChange({ memory: deps.memory }, adminId, pendingAfterLogin(o, flow.phone));
   const who = t.miniapp.forPhone(flow.phone);
   switch (o.kind) {
     case "wrong-code":

@@ -56,3 +56,23 @@ describe("admins a warm container remembers", () => {
     expect(calls).toEqual(["TransactWriteItemsCommand", "UpdateItemCommand"]);
   });
 });
+
+describe("a keypad press of a login in progress", () => {
+  it("a digit costs four DynamoDB calls: the claim, the step and its login read in one transactional get, the digits' write, the mark", async () => {
+    const PHONE = "+998935550606";
+    h.telegram.addAccount({ phone: PHONE, userId: 6161, username: "keypad_calls", firstName: "Calls" });
+    await h.say(ADMIN, "/add");
+    await h.say(ADMIN, PHONE);
+    const keypad = h.api.lastMessage(ADMIN.id);
+    const five = keypad.buttons.find((b) => b.text === "5")!;
+    const calls = await callsFor(() => h.post(h.updates.press(ADMIN, five.data, keypad.messageId)));
+    // The dots come from the login's own code length: the step read its flow, in the same call.
+    expect(h.api.lastMessage(ADMIN.id).text).toContain("●○○○○");
+    expect(calls).toEqual([
+      "TransactWriteItemsCommand",
+      "TransactGetItemsCommand",
+      "UpdateItemCommand",
+      "UpdateItemCommand",
+    ]);
+  });
+});

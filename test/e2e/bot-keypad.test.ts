@@ -104,7 +104,9 @@ describe("the code keypad of ➕ Add Session", () => {
           }),
         )
       ).Item as { input: Record<string, unknown>; digitsCiphertext?: string } | undefined;
-      expect(waiting?.input).toEqual({ kind: "code", phone: PHONE, length: 5 });
+      // The step only points at the login: its step, code length and expiry are the flow's alone.
+      expect(waiting?.input).toEqual({ kind: "login", phone: PHONE, flowId: expect.any(String) });
+      expect(waiting).not.toHaveProperty("until");
       expect(waiting?.digitsCiphertext).toMatch(/^skenc2\.local\./);
       const { digitsCiphertext, ...plain } = waiting!;
       expect(JSON.stringify(plain)).not.toMatch(/"40"|"4"|\b40\b/);

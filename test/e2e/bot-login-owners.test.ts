@@ -126,7 +126,7 @@ describe("a login in progress belongs to the admin who started it", () => {
     const mine = await flowItem();
     // The admin's chat still waits for a code of this phone (their own login of it was taken over, say).
     const memory = new ChatMemory(h.store.doc, h.store.botStateTable, h.store.cipher, h.now);
-    await memory.setPending(String(ADMIN.id), { kind: "code", phone: PHONE, length: 5 });
+    await memory.setPending(String(ADMIN.id), { kind: "login", phone: PHONE });
 
     const typed = h.updates.text(ADMIN, h.telegram.codes.get(PHONE)!.split("").join(" "));
     await h.post(typed);
@@ -139,16 +139,16 @@ describe("a login in progress belongs to the admin who started it", () => {
     );
 
     // The keypad: digits and ✅ reach no Telegram call either.
-    await memory.setPending(String(ADMIN.id), { kind: "code", phone: PHONE, length: 5, digits: "1234" });
+    await memory.setPending(String(ADMIN.id), { kind: "login", phone: PHONE, digits: "1234" });
     await h.post(h.updates.press(ADMIN, "k:5", 1));
     await h.post(h.updates.press(ADMIN, "k:s", 1));
     expect(h.api.lastMessage(ADMIN.id).text).toContain(`The login of ${PHONE} is no longer yours`);
 
-    await memory.setPending(String(ADMIN.id), { kind: "password", phone: PHONE });
+    await memory.setPending(String(ADMIN.id), { kind: "login", phone: PHONE });
     await h.say(ADMIN, "a password");
     expect(h.api.lastMessage(ADMIN.id).text).toContain(`The login of ${PHONE} is no longer yours`);
 
-    await memory.setPending(String(ADMIN.id), { kind: "code", phone: PHONE });
+    await memory.setPending(String(ADMIN.id), { kind: "login", phone: PHONE });
     await h.say(ADMIN, "/cancel");
     expect(h.api.lastMessage(ADMIN.id).text).toBe("Cancelled. Nothing was stored.");
 

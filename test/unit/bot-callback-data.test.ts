@@ -36,6 +36,12 @@ describe("callback data", () => {
     for (const status of ["active", "paused", "error"] as const)
       expect(buttons.list.parse(cb.list(status))).toBe(status);
     for (const key of keys) expect(buttons.keypad.parse(cb.key(key))).toBe(key);
+    // A keypad drawn for a login names its phone; one drawn before still reads as its key alone.
+    for (const key of keys) {
+      const data = cb.key(key, "+998935550202" as Phone);
+      expect(buttons.keypadOf.parse(data)).toEqual({ key, phone: "+998935550202" });
+      expect(buttons.keypad.parse(data)).toBeUndefined();
+    }
     for (const lang of ["uz", "en", "ru"] as const)
       expect(buttons.setLanguage.parse(cb.setLanguage(lang))).toBe(lang);
     expect(buttons.removeAdmin.parse(cb.removeAdmin("9007199254740993"))).toBe("9007199254740993");
@@ -52,6 +58,7 @@ describe("callback data", () => {
     expect(buttons.askRemoveAdmin.parse("ar:0123")).toBeUndefined();
     expect(buttons.setLanguage.parse("L:de")).toBeUndefined();
     expect(buttons.keypad.parse("k:x")).toBeUndefined();
+    expect(buttons.keypadOf.parse("k:5:+000000000")).toBeUndefined();
     expect(buttons.list.parse("l:d")).toBeUndefined();
     expect(buttons.page.parse("p:../../etc")).toBeUndefined();
     expect(buttons.page.parse(cb.page("AbC-_123"))).toBe("AbC-_123");

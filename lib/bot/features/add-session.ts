@@ -1,6 +1,7 @@
 /**
- * ➕ Add Session: phone → code → 2FA password, over the userbot layer's stateless login steps. Which phone this
- * admin is adding, and at which step, is kept in the bot-state table (INPUT#<admin>), expiring with the login flow.
+ * ➕ Add Session: phone → code → 2FA password, over the userbot layer's stateless login steps. Which login this
+ * admin's next message answers is kept in the bot-state table (INPUT#<admin>); whether it waits for a code or a
+ * password, the code's length and the expiry are the login flow's own, read with it.
  *
  * Telegram watches its chats and blocks a login whose code was sent anywhere as it is (digits separated by dashes
  * included). So the code prompt carries a keypad: its presses arrive as callback queries, the code never becomes a
@@ -42,7 +43,8 @@ export function keypadDots(entered: number, length?: number): string {
   return entered > 0 ? "●".repeat(entered) : "○";
 }
 
-export function codeKeypad(t: Texts, miniAppUrl?: string): InlineKeyboard {
+/** The keypad for the login of `phone` (its buttons name the phone). */
+export function codeKeypad(t: Texts, phone: Phone, miniAppUrl?: string): InlineKeyboard {
   const k = new InlineKeyboard();
   const rows: KeypadKey[][] = [
     ["1", "2", "3"],
@@ -50,12 +52,12 @@ export function codeKeypad(t: Texts, miniAppUrl?: string): InlineKeyboard {
     ["7", "8", "9"],
   ];
   for (const row of rows) {
-    for (const d of row) k.text(d, cb.key(d));
+    for (const d of row) k.text(d, cb.key(d, phone));
     k.row();
   }
-  k.text("⌫", cb.key("erase"))
-    .text("0", cb.key("0"))
-    .text("✅", cb.key("submit"))
+  k.text("⌫", cb.key("erase", phone))
+    .text("0", cb.key("0", phone))
+    .text("✅", cb.key("submit", phone))
     .row()
     .text(t.add.cancelButton, cb.cancel);
   return withFormButton(t, miniAppUrl, k);
@@ -92,7 +94,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
       // still deleted from the chat, and answered as cancelled rather than "not understood".
       await memory.setPending(
         ctx.admin.userId,
-        { kind: input.kind, phone: input.phone, cancelled: true },
+        { kind: "login", phone: input.phone, cancelled: true },
         new Date((deps.now?.() ?? new Date()).getTime() - 1_000),
       );
     } else if (input.kind === "qr" || input.kind === "qr-password") {
@@ -115,8 +117,9 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
   composer.command("cancel", cancel);
   composer.callbackQuery(cb.cancel, cancel);
 
-  onButton(composer, buttons.keypad, async (ctx, pressed) => {
-    const pending = await pendingOf(ctx, deps);
+  /** A keypad press; `phone`: the login its keypad was drawn for (absent on keypads drawn before it was named). */
+  const onKeypad = async (ctx: BotContext, pressed: KeypadKey, phone?: Phone) => {
+    const pending = await pendingOf(ctx, deps, phone);
     const cancelled = pending.state !== "none" && pending.input.kind === "code" && pending.input.cancelled;
     if (pending.state === "none" || cancelled) {
       await answer(ctx);
@@ -136,39 +139,42 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
     const input = pending.input;
     if (pressed === "submit") {
       const digits = input.digits ?? "";
-      const needed = input.length ?? 5;
+      const length = input.flow?.codeLength;
+      const needed = length ?? 5;
       if (digits.length < needed) return void (await answer(ctx, ctx.t.add.keypadIncomplete(needed)));
       await answer(ctx);
       // The digits leave the bot state before Telegram is asked: a retry starts from an empty keypad.
       await memory.setCodeDigits(ctx.admin.userId, input, "");
       // The keypad goes away while Telegram is asked; the outcome replaces (or follows) this message.
-      await show(ctx, { text: ctx.t.add.keypadSent(input.phone, keypadDots(digits.length, input.length)) });
+      await show(ctx, { text: ctx.t.add.keypadSent(input.phone, keypadDots(digits.length, length)) });
       const { login } = await deps.userbots();
       // With separators, like a typed code: the login layer takes any.
       const outcome = await login.submitCode(input.phone, digits.split("").join(" "), actorOf(ctx));
-      return replyToOutcome(ctx, deps, input.phone, outcome, input.length);
+      return replyToOutcome(ctx, deps, input.phone, outcome);
     }
     // A digit or an erase, applied to the digits as they are now (another press may have landed meanwhile).
     let current: PendingInput = input;
     for (let attempt = 0; attempt < 3 && current.kind === "code"; attempt++) {
       const before = current.digits ?? "";
-      const max = current.length ?? KEYPAD_MAX_DIGITS;
+      const max = current.flow?.codeLength ?? KEYPAD_MAX_DIGITS;
       const after =
         pressed === "erase" ? before.slice(0, -1) : before.length < max ? before + pressed : before;
       if (after !== before && !(await memory.setCodeDigits(ctx.admin.userId, current, after))) {
-        const again = await memory.getPending(ctx.admin.userId);
+        const again = await memory.getPending(ctx.admin.userId, input.phone);
         if (again.state !== "waiting") break;
         current = again.input;
         continue;
       }
       await answer(ctx);
       return void (await show(ctx, {
-        text: ctx.t.add.keypad(input.phone, keypadDots(after.length, current.length)),
-        keyboard: codeKeypad(ctx.t, deps.miniAppUrl),
+        text: ctx.t.add.keypad(input.phone, keypadDots(after.length, current.flow?.codeLength)),
+        keyboard: codeKeypad(ctx.t, input.phone, deps.miniAppUrl),
       }));
     }
     await answer(ctx, ctx.t.add.keypadRetry);
-  });
+  };
+  onButton(composer, buttons.keypad, onKeypad);
+  onButton(composer, buttons.keypadOf, (ctx, { key, phone }) => onKeypad(ctx, key, phone));
 
   // "⚠️ Take over" under a refused start: an owner is asked to confirm, with whose login it is and until when.
   onButton(composer, buttons.takeOver, async (ctx, phone) => {
@@ -200,7 +206,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
     if (outcome.kind === "code-sent" && outcome.tookOverFrom) {
       await tellTakenOver(ctx, deps, phone, outcome.tookOverFrom);
     }
-    await replyToOutcome(ctx, deps, phone, outcome, undefined, true);
+    await replyToOutcome(ctx, deps, phone, outcome, true);
   });
 
   composer.on("message:text", async (ctx, next) => {
@@ -258,7 +264,7 @@ export function addSessionFeature(deps: BotDeps): Composer<BotContext> {
         outcome = await login.submitPassword(phone, text, actorOf(ctx));
         break;
     }
-    await replyToOutcome(ctx, deps, phone, outcome, undefined, input.kind === "phone");
+    await replyToOutcome(ctx, deps, phone, outcome, input.kind === "phone");
   });
 
   return composer;
@@ -285,7 +291,7 @@ async function tellTakenOver(ctx: BotContext, deps: BotDeps, phone: Phone, from:
     ) {
       await deps.memory.setPending(
         adminId,
-        { kind: pending.input.kind, phone, cancelled: true },
+        { kind: "login", phone, cancelled: true },
         new Date((deps.now?.() ?? new Date()).getTime() - 1_000),
       );
     }
@@ -308,16 +314,15 @@ async function replyToOutcome(
   deps: BotDeps,
   phone: Phone,
   o: LoginOutcome,
-  knownLength?: number,
   atStart = false,
 ): Promise<void> {
   const t = ctx.t.add;
-  await applyPendingChange(deps, ctx.admin.userId, pendingAfterLogin(o, phone, knownLength));
+  await applyPendingChange(deps, ctx.admin.userId, pendingAfterLogin(o, phone));
   const say = (text: string, keyboard?: InlineKeyboard) =>
     ctx.reply(text, { parse_mode: "HTML", ...(keyboard ? { reply_markup: keyboard } : {}) });
   /** A code prompt: a new message with an empty keypad under it (the old keypad, if any, keeps its dots). */
   const askCode = (text: string, length: number | undefined) =>
-    say(`${text}\n\n${t.keypadLine(keypadDots(0, length))}`, codeKeypad(ctx.t, deps.miniAppUrl));
+    say(`${text}\n\n${t.keypadLine(keypadDots(0, length))}`, codeKeypad(ctx.t, phone, deps.miniAppUrl));
   const passwordKeyboard = () => withFormButton(ctx.t, deps.miniAppUrl, cancelKeyboard(ctx.t));
 
   switch (o.kind) {
@@ -332,7 +337,7 @@ async function replyToOutcome(
       return;
     case "wrong-code":
       if (o.flow.attemptsLeft <= 0) await say(t.tooManyAttempts);
-      else await askCode(t.wrongCode(o.flow.attemptsLeft), o.flow.codeLength ?? knownLength);
+      else await askCode(t.wrongCode(o.flow.attemptsLeft), o.flow.codeLength);
       return;
     case "wrong-password":
       if (o.flow.attemptsLeft <= 0) await say(t.tooManyAttempts);
