@@ -67,8 +67,8 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
   const userbots: UserbotLoader = options.userbots ?? deps.userbots;
 
   // Built on the first call that carries the right secret: a forged call reads no token and writes nothing. The
-  // first update's sender is read alongside the bot's info (one round trip, not two after each other) and kept in
-  // the container's admin memory, so its claim checks it as it checks every remembered admin.
+  // first update's sender is read alongside the bot's info (one round trip, not two after each other) and handed to
+  // access through the container's admin memory as just read: that update claims as after any read of the admin.
   const admins = new AdminMemory();
   const buildBot = async (first: Update) => {
     const from = first.message?.from ?? first.callback_query?.from;
@@ -78,7 +78,7 @@ async function build(options: AdminBotOptions): Promise<WebhookHandler> {
       { ...apiOptions, admins },
     );
     const admin = await sender;
-    if (admin) admins.remember(admin);
+    if (admin) admins.rememberJustRead(admin);
     return bot;
   };
   const webhook = createWebhookHandler({

@@ -15,6 +15,8 @@ import { LOCALES, languageFromCode } from "../locales";
 /** The admins one container has seen, as it last read or checked them. Only ever trusted together with a check. */
 export class AdminMemory {
   private readonly admins = new Map<string, Admin>();
+  /** Read from the table for the update about to run (the cold start's first): that update need not check them. */
+  private readonly justRead = new Set<string>();
 
   get(userId: string): Admin | undefined {
     return this.admins.get(userId);
@@ -24,8 +26,20 @@ export class AdminMemory {
     this.admins.set(admin.userId, admin);
   }
 
+  /** An admin just read from the table for the next update: that one update takes them as read, not remembered. */
+  rememberJustRead(admin: Admin): void {
+    this.remember(admin);
+    this.justRead.add(admin.userId);
+  }
+
+  /** Whether `userId` was just read for this update (once: the next update takes them from memory). */
+  takeJustRead(userId: string): boolean {
+    return this.justRead.delete(userId);
+  }
+
   forget(userId: string): void {
     this.admins.delete(userId);
+    this.justRead.delete(userId);
   }
 }
 
@@ -36,8 +50,9 @@ export function accessFeature(deps: BotDeps, memory?: AdminMemory): Composer<Bot
     // A sender without a numeric id is not something Telegram sends: ignored without a write.
     if (!from || typeof from.id !== "number" || from.is_bot || ctx.chat?.type !== "private") return;
     const userId = String(from.id);
-    const remembered = memory?.get(userId);
-    const admin = remembered ?? (await deps.admins.get(userId));
+    // Just read (the cold start's first update, read alongside the bot's info) counts as read here.
+    const remembered = memory?.takeJustRead(userId) ? undefined : memory?.get(userId);
+    const admin = remembered ?? memory?.get(userId) ?? (await deps.admins.get(userId));
     if (!admin) {
       await refuseStranger(ctx, deps, userId, from.language_code);
       return;
