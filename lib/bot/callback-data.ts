@@ -17,6 +17,7 @@
  *   a                 admins                  aa             add admin    ar|aR:<id>  ask remove, remove
  *   g                 language menu           L:<lang>       set language
  *   v:<phone>         the account's devices (its authorizations at Telegram)
+ *   sb:<phone>        🔎 Restrictions: ask @SpamBot through the session (owners only)
  *   f                 📈 Fleet: the chart of the last 30 days
  *   ev|EV:<phone>:<hash>  ask to end one device, end it          eo|EO:<phone>  ask to end all others, end them
  *
@@ -179,6 +180,11 @@ export const buttons = {
     (phone) => `v:${phone}`,
     ([p]) => phoneOf(p),
   ),
+  restrictions: codec<Phone>(
+    /^sb:(\+\d{6,15})$/,
+    (phone) => `sb:${phone}`,
+    ([p]) => phoneOf(p),
+  ),
   askEndDevice: codec<DeviceButton>(
     /^ev:(\+\d{6,15}):(-?\d{1,20})$/,
     (b) => `ev:${b.phone}:${b.hash}`,
@@ -253,6 +259,7 @@ export const cb = {
   key: (key: KeypadKey, phone?: Phone) =>
     phone ? buttons.keypadOf.pack({ key, phone }) : buttons.keypad.pack(key),
   devices: (phone: Phone) => buttons.devices.pack(phone),
+  restrictions: (phone: Phone) => buttons.restrictions.pack(phone),
   askEndDevice: (phone: Phone, hash: string) => buttons.askEndDevice.pack({ phone, hash }),
   endDevice: (phone: Phone, hash: string) => buttons.endDevice.pack({ phone, hash }),
   askEndOthers: (phone: Phone) => buttons.askEndOthers.pack(phone),

@@ -13,6 +13,7 @@ import type { BotContext, BotDeps } from "./context";
 import { AdminMemory, accessFeature } from "./features/access";
 import { addSessionFeature } from "./features/add-session";
 import { devicesFeature } from "./features/devices";
+import { restrictionsFeature } from "./features/restrictions";
 import { fleetFeature } from "./features/fleet";
 import { adminsFeature } from "./features/admins";
 import { languageFeature } from "./features/language";
@@ -86,6 +87,7 @@ export function createBot(config: BotConfig, deps: BotDeps): Bot<BotContext> {
   features.use(adminsFeature(deps));
   features.use(sessionsFeature(deps));
   features.use(devicesFeature(deps));
+  features.use(restrictionsFeature(deps));
   features.use(fleetFeature(deps));
 
   // Whatever no feature took: an old or unknown button, or text the bot does not expect.

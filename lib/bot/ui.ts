@@ -35,10 +35,15 @@ export async function answer(ctx: BotContext, text?: string, alert = false): Pro
 export const MENU_COUNTS_MAX_AGE_MS = 30_000;
 
 /**
- * The main menu's fleet line: the counts per status and the pending logouts, as old as MENU_COUNTS_MAX_AGE_MS. One
- * read of the counter item gives both (asking for each apart read it twice whenever the cached counts had expired).
+ * The main menu's fleet line: the counts per status, the pending logouts and the active sessions Telegram limits,
+ * as old as MENU_COUNTS_MAX_AGE_MS. One read of the counter item gives them all (asking for each apart read it
+ * again whenever the cached counts had expired).
  */
 export async function menuCounts(sessions: SessionRepository): Promise<MenuCounts> {
-  const counts = await sessions.fleetCounts({ maxAgeMs: MENU_COUNTS_MAX_AGE_MS });
-  return { ...counts.byStatus, pendingRevocations: counts.pendingRevocations };
+  const fleet = await sessions.fleetCounts({ maxAgeMs: MENU_COUNTS_MAX_AGE_MS });
+  return {
+    ...fleet.byStatus,
+    pendingRevocations: fleet.pendingRevocations,
+    restricted: fleet.activeRestricted,
+  };
 }

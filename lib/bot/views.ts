@@ -109,7 +109,16 @@ export function sessionsPage(t: Texts, p: PageView, notice?: string): View {
   return { text: [notice, body].filter(Boolean).join("\n\n"), keyboard };
 }
 
-export function sessionCard(t: Texts, s: Session, notice?: string): View {
+/**
+ * A session's card. `viewer.owner`: the admin looking is an owner, who also gets the owner-only buttons
+ * (🔎 Restrictions; the handlers refuse anyone else whatever the buttons).
+ */
+export function sessionCard(
+  t: Texts,
+  s: Session,
+  notice?: string,
+  viewer: { readonly owner?: boolean } = {},
+): View {
   const c = t.card;
   const lines = [
     c.title,
@@ -165,7 +174,12 @@ export function sessionCard(t: Texts, s: Session, notice?: string): View {
   if (s.status !== "deleted") keyboard.text(c.delete, cb.action("ask-delete", s.phone, s.version));
   keyboard.row();
   // The account's devices are read through the session: only an active one can be asked.
-  if (s.status === "active") keyboard.text(t.devices.button, cb.devices(s.phone)).row();
+  if (s.status === "active") {
+    keyboard.text(t.devices.button, cb.devices(s.phone));
+    // Asking @SpamBot sends a message from the account: an owner's decision.
+    if (viewer.owner) keyboard.text(t.restrictions.button, cb.restrictions(s.phone));
+    keyboard.row();
+  }
   if (s.status !== "deleted") keyboard.text(c.toList, cb.list(s.status));
   keyboard.text(t.menu.mainMenu, cb.menu);
   return { text: [notice, lines.join("\n")].filter(Boolean).join("\n\n"), keyboard };

@@ -14,6 +14,12 @@
  * day it expires, whenever TTL gets round to removing it; the recount (`sessions counts`) uses the same rule. Past
  * buckets are ignored when read and removed by the recount's repair.
  *
+ * Restrictions read from @SpamBot end on their own too: an active session limited for good counts in
+ * `restrictedForever`, one limited until a date under the UTC day that date falls on (`restricted@<yyyy-mm-dd>`), so
+ * the restricted count is `restrictedForever` plus the buckets of today and later: a limit counts until the end of
+ * the day it ends on (the recount uses the same rule; `countActiveRestricted` in the repository is exact to the
+ * second, for the daily summary).
+ *
  * This file is pure: the repository does the I/O.
  */
 import type { SessionStatus } from "./session";
@@ -23,6 +29,9 @@ export const FLEET_COUNTER_KEY = "COUNTS#fleet";
 
 /** Counters of tombstones that expire on a day are named `deleted@<yyyy-mm-dd>`. */
 const DELETED_BUCKET = "deleted@";
+/** Counters of active sessions limited until a day are named `restricted@<yyyy-mm-dd>`. */
+const RESTRICTED_BUCKET = "restricted@";
+const BUCKETS = [DELETED_BUCKET, RESTRICTED_BUCKET] as const;
 
 /** The named counters besides the tombstone buckets. */
 export const FLEET_COUNTERS = [
@@ -33,6 +42,7 @@ export const FLEET_COUNTERS = [
   "activeWithoutTwoFa",
   "pendingRevocations",
   "pendingReplacedKeys",
+  "restrictedForever",
 ] as const;
 
 /** What one replaced key's item (`REPLACED#`, pending from its creation until its deletion) adds to the counters. */
@@ -49,6 +59,9 @@ export interface CountedRow {
   readonly revocationState?: string;
   /** Epoch seconds; a tombstone's expiry (DynamoDB TTL). */
   readonly expiresAt?: number;
+  /** The last @SpamBot reading's state, and until when a `limited` one lasts (ISO). */
+  readonly restrictionState?: string;
+  readonly restrictionUntil?: string;
 }
 
 /** The fleet as the counter item (or a recount) says. */
@@ -63,6 +76,8 @@ export interface FleetCounts {
   readonly pendingRevocations: number;
   /** Of `pendingRevocations`, the replaced keys (`REPLACED#` items). */
   readonly pendingReplacedKeys: number;
+  /** Active sessions Telegram limits, as their last @SpamBot reading says (counted until the day a limit ends). */
+  readonly activeRestricted: number;
 }
 
 function utcDay(epochSeconds: number): string {
@@ -81,10 +96,21 @@ export function contributionOf(row: CountedRow | undefined): CounterDelta {
         ...(row.revocationState === "pending" ? { pendingRevocations: 1 } : {}),
       };
     case "active":
-      return { active: 1, ...(row.twoFaPassword === false ? { activeWithoutTwoFa: 1 } : {}) };
+      return {
+        active: 1,
+        ...(row.twoFaPassword === false ? { activeWithoutTwoFa: 1 } : {}),
+        ...restrictedContribution(row),
+      };
     default:
       return { [row.status]: 1 };
   }
+}
+
+function restrictedContribution(row: CountedRow): CounterDelta {
+  if (row.restrictionState === "limited-forever") return { restrictedForever: 1 };
+  if (row.restrictionState !== "limited" || row.restrictionUntil === undefined) return {};
+  const until = Date.parse(row.restrictionUntil);
+  return Number.isNaN(until) ? {} : { [RESTRICTED_BUCKET + utcDay(until / 1000)]: 1 };
 }
 
 /** What the counters change by when a row goes from `before` to `after` (either absent); zeros left out. */
@@ -112,13 +138,17 @@ export function addDelta(into: Record<string, number>, delta: CounterDelta): voi
 
 /** Counter names of tombstone buckets whose day is before `now`'s UTC day (ignored; removed by a repair). */
 export function isPastBucket(name: string, now: Date): boolean {
-  return (
-    name.startsWith(DELETED_BUCKET) && name.slice(DELETED_BUCKET.length) < now.toISOString().slice(0, 10)
-  );
+  const bucket = BUCKETS.find((b) => name.startsWith(b));
+  return bucket !== undefined && name.slice(bucket.length) < now.toISOString().slice(0, 10);
 }
 
 export function isCounterName(name: string): boolean {
-  return (FLEET_COUNTERS as readonly string[]).includes(name) || name.startsWith(DELETED_BUCKET);
+  return (FLEET_COUNTERS as readonly string[]).includes(name) || BUCKETS.some((b) => name.startsWith(b));
+}
+
+/** The counters that come from a row's @SpamBot reading (what `recountRestricted` recounts). */
+export function isRestrictedCounter(name: string): boolean {
+  return name === "restrictedForever" || name.startsWith(RESTRICTED_BUCKET);
 }
 
 /** The counters that matter at `now` (past buckets dropped, zeros dropped): what a recount is compared with. */
@@ -135,14 +165,18 @@ export function liveCounters(item: Record<string, unknown> | undefined, now: Dat
 export function fleetCountsOf(counters: Record<string, number>, now: Date): FleetCounts {
   const n = (k: string) => counters[k] ?? 0;
   let deleted = n("deletedKept");
+  let restricted = n("restrictedForever");
   for (const [k, v] of Object.entries(counters)) {
-    if (k.startsWith(DELETED_BUCKET) && !isPastBucket(k, now)) deleted += v;
+    if (isPastBucket(k, now)) continue;
+    if (k.startsWith(DELETED_BUCKET)) deleted += v;
+    if (k.startsWith(RESTRICTED_BUCKET)) restricted += v;
   }
   return {
     byStatus: { active: n("active"), paused: n("paused"), error: n("error"), deleted },
     activeWithoutTwoFa: n("activeWithoutTwoFa"),
     pendingRevocations: n("pendingRevocations") + n("pendingReplacedKeys"),
     pendingReplacedKeys: n("pendingReplacedKeys"),
+    activeRestricted: restricted,
   };
 }
 

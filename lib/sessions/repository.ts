@@ -81,6 +81,7 @@ import {
   fleetCountsOf,
   isCounterName,
   isEmptyDelta,
+  isRestrictedCounter,
   liveCounters,
   negated,
   REPLACED_KEY_CONTRIBUTION,
@@ -1188,19 +1189,21 @@ export class SessionRepository {
 
   /** The counters as the rows themselves say: COUNT queries of the status index, and the tombstones read. */
   private async recountCounters(): Promise<Record<string, number>> {
-    const [active, paused, error, activeWithoutTwoFa, tombstones, replacedKeys] = await Promise.all([
-      this.countStatus("active"),
-      this.countStatus("paused"),
-      this.countStatus("error"),
-      this.countStatus("active", {
-        expression: "#twoFa = :none",
-        names: { "#twoFa": "twoFaPassword" },
-        values: { ":none": false },
-      }),
-      this.recountTombstones(),
-      this.countPendingReplacedKeyItems(),
-    ]);
-    const out: Record<string, number> = { ...tombstones };
+    const [active, paused, error, activeWithoutTwoFa, tombstones, replacedKeys, restricted] =
+      await Promise.all([
+        this.countStatus("active"),
+        this.countStatus("paused"),
+        this.countStatus("error"),
+        this.countStatus("active", {
+          expression: "#twoFa = :none",
+          names: { "#twoFa": "twoFaPassword" },
+          values: { ":none": false },
+        }),
+        this.recountTombstones(),
+        this.countPendingReplacedKeyItems(),
+        this.recountRestricted(),
+      ]);
+    const out: Record<string, number> = { ...tombstones, ...restricted };
     const add = (k: string, v: number) => {
       if (v !== 0) out[k] = v;
     };
@@ -1209,9 +1212,45 @@ export class SessionRepository {
     add("error", error);
     add("activeWithoutTwoFa", activeWithoutTwoFa);
     add("pendingReplacedKeys", replacedKeys * (REPLACED_KEY_CONTRIBUTION.pendingReplacedKeys ?? 0));
-    for (const k of Object.keys(out)) if (k.startsWith("deleted@") && out[k] === 0) delete out[k];
+    for (const k of Object.keys(out)) if (out[k] === 0) delete out[k];
     // Only what counts today: tombstones of past days are not counted (see fleet-counter.ts).
     return liveCounters(out, this.now());
+  }
+
+  /** The active sessions' restriction counters, from their @SpamBot readings (only the limited ones are read). */
+  private async recountRestricted(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: BY_STATUS_INDEX,
+          KeyConditionExpression: "#status = :active",
+          FilterExpression: "#rs IN (:forever, :limited)",
+          ProjectionExpression: "#status, #rs, #ru",
+          ExpressionAttributeNames: {
+            "#status": "status",
+            "#rs": "restrictionState",
+            "#ru": "restrictionUntil",
+          },
+          ExpressionAttributeValues: {
+            ":active": "active",
+            ":forever": "limited-forever",
+            ":limited": "limited",
+          },
+          ExclusiveStartKey: start,
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      );
+      for (const row of (page.Items ?? []) as CountedRow[]) {
+        for (const [k, v] of Object.entries(contributionOf(row)))
+          if (isRestrictedCounter(k)) addDelta(out, { [k]: v });
+      }
+      this.readStats.capacityUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 
   /** The replaced keys' items (`REPLACED#`, pending until deleted), counted in their partition of `byRevocation`. */
@@ -1956,52 +1995,61 @@ export class SessionRepository {
       : patch.twoFa.hasPassword
         ? " AND (#status <> :active OR attribute_not_exists(#twoFaPassword) OR #twoFaPassword <> :noTwoFa)"
         : " AND (#status <> :active OR #twoFaPassword = :noTwoFa)";
-    try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          ...base,
-          ...(countUnchanged
-            ? {
-                ExpressionAttributeNames: {
-                  ...names,
-                  "#status": "status",
-                  "#twoFaPassword": "twoFaPassword",
-                },
-                ExpressionAttributeValues: { ...values, ":active": "active", ":noTwoFa": false },
-              }
-            : {}),
-          ConditionExpression: `attribute_exists(phone) AND version = :v${countUnchanged}`,
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return toSession(out.Attributes as SessionItem);
-    } catch (err) {
-      const old = conditionFailureItem(err);
-      if (!old) {
-        if (err instanceof ConditionalCheckFailedException) throw new SessionNotFoundError(phone);
-        throw err;
-      }
-      if (old.version !== expectedVersion || !countUnchanged)
-        throw new StaleVersionError(phone, expectedVersion, old.version);
-      const after: Record<string, unknown> = { ...old, ...attrs, version: old.version + 1 };
-      if (patch.identity) {
-        for (const [k, v] of Object.entries(identityAttributes(patch.identity))) after[k] ??= v;
-      }
-      for (const k of removes) delete after[k];
+    let old: SessionItem | undefined;
+    if (patch.restriction) {
+      // A restriction reading (an owner's @SpamBot check, rare) may move the row in or out of the restricted
+      // counters: the row is read, and its write pinned to that version with the counter's change.
+      old = await this.getItem(phone);
+      if (!old) throw new SessionNotFoundError(phone);
+      if (old.version !== expectedVersion) throw new StaleVersionError(phone, expectedVersion, old.version);
+    } else {
       try {
-        await this.writeCounted(
-          { Update: { ...base, ConditionExpression: "attribute_exists(phone) AND version = :v" } },
-          counterDelta(old, after as unknown as SessionItem),
+        const out = await this.doc.send(
+          new UpdateCommand({
+            ...base,
+            ...(countUnchanged
+              ? {
+                  ExpressionAttributeNames: {
+                    ...names,
+                    "#status": "status",
+                    "#twoFaPassword": "twoFaPassword",
+                  },
+                  ExpressionAttributeValues: { ...values, ":active": "active", ":noTwoFa": false },
+                }
+              : {}),
+            ConditionExpression: `attribute_exists(phone) AND version = :v${countUnchanged}`,
+            ReturnValues: "ALL_NEW",
+          }),
         );
-      } catch (err2) {
-        const current = conditionFailureItem(err2);
-        if (current) throw new StaleVersionError(phone, expectedVersion, current.version);
-        if (err2 instanceof ConditionalCheckFailedException || firstConditionFailed(err2))
-          throw new SessionNotFoundError(phone);
-        throw err2;
+        return toSession(out.Attributes as SessionItem);
+      } catch (err) {
+        old = conditionFailureItem(err);
+        if (!old) {
+          if (err instanceof ConditionalCheckFailedException) throw new SessionNotFoundError(phone);
+          throw err;
+        }
+        if (old.version !== expectedVersion || !countUnchanged)
+          throw new StaleVersionError(phone, expectedVersion, old.version);
       }
-      return toSession(after as unknown as SessionItem);
     }
+    const after: Record<string, unknown> = { ...old, ...attrs, version: old.version + 1 };
+    if (patch.identity) {
+      for (const [k, v] of Object.entries(identityAttributes(patch.identity))) after[k] ??= v;
+    }
+    for (const k of removes) delete after[k];
+    try {
+      await this.writeCounted(
+        { Update: { ...base, ConditionExpression: "attribute_exists(phone) AND version = :v" } },
+        counterDelta(old, after as unknown as SessionItem),
+      );
+    } catch (err2) {
+      const current = conditionFailureItem(err2);
+      if (current) throw new StaleVersionError(phone, expectedVersion, current.version);
+      if (err2 instanceof ConditionalCheckFailedException || firstConditionFailed(err2))
+        throw new SessionNotFoundError(phone);
+      throw err2;
+    }
+    return toSession(after as unknown as SessionItem);
   }
 
   /**

@@ -6,7 +6,13 @@
  */
 import type { Phone } from "../sessions/phone";
 import type { ProxySettings } from "../sessions/proxy";
-import type { AccountFreeze, DeviceIdentity, Session, TelegramAccount } from "../sessions/session";
+import type {
+  AccountFreeze,
+  DeviceIdentity,
+  RestrictionReading,
+  Session,
+  TelegramAccount,
+} from "../sessions/session";
 import type { LoginFlowView, QrLoginView } from "../bot-state/login-flows";
 import type { AuditAction } from "../bot-state/audit";
 import type { ReplacedKey } from "../sessions/repository";
@@ -444,4 +450,9 @@ export interface UserbotService {
   twoFaPosture(phone: Phone, options: CheckOptions): Promise<TwoFaPosture>;
   /** Sets or changes the 2FA password through GramJS's own helper (SRP). */
   setTwoFaPassword(phone: Phone, input: SetTwoFaPassword, options: CheckOptions): Promise<SetTwoFaOutcome>;
+  /**
+   * Sends /start to @SpamBot from the session, classifies its answer and stores it on the row (an owner's request
+   * only: never part of the daily check). Throws what `withUserbot` throws.
+   */
+  checkRestriction(phone: Phone, options: CheckOptions): Promise<RestrictionReading>;
 }

@@ -54,6 +54,7 @@ export function createUserbotServices(deps: UserbotDeps): UserbotServices {
       endOtherDevices: (phone, options) => endOtherDevices(resolved, phone, options),
       twoFaPosture: (phone, options) => twoFaPosture(resolved, phone, options),
       setTwoFaPassword: (phone, input, options) => setTwoFaPassword(resolved, phone, input, options),
+      checkRestriction: (phone, options) => checkRestriction(resolved, phone, options),
     },
     withUserbot: (phone, job, options) => useSession(resolved, phone, job, options),
     testProxy: (phone, options) => testProxy(resolved, phone, options),

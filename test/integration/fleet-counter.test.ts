@@ -92,6 +92,31 @@ describe("the fleet counter", () => {
     await repo.releaseLease(a, "test");
     await check("proxy and lease writes");
 
+    // @SpamBot readings: limited for good, limited until a day (counted until that day ends), free again.
+    const reading = (r: Record<string, unknown>) =>
+      ({ restriction: { checkedAt: now().toISOString(), ...r } }) as Parameters<typeof repo.recordCheck>[2];
+    sa = await repo.recordCheck(a, sa.version, reading({ state: "limited-forever" }));
+    await check("limited for good");
+    expect((await repo.fleetCounts()).activeRestricted).toBe(1);
+    sa = await repo.recordCheck(
+      a,
+      sa.version,
+      reading({ state: "limited", until: "2026-06-03T12:00:00.000Z" }),
+    );
+    await check("limited until a date");
+    expect((await repo.fleetCounts()).activeRestricted).toBe(1);
+    sa = await repo.pause(a, sa);
+    await check("a limited session paused");
+    expect((await repo.fleetCounts()).activeRestricted).toBe(0);
+    sa = await repo.resume(a, sa);
+    await check("resumed");
+    clock += 3 * 86_400_000; // past the day the limit ends
+    expect((await repo.fleetCounts()).activeRestricted).toBe(0);
+    expect(await repo.countActiveRestricted()).toBe(0);
+    await check("a limit past its day");
+    sa = await repo.recordCheck(a, sa.version, reading({ state: "free" }));
+    await check("free again");
+
     // A login again over a stored key: the old key's item (REPLACED#) counts as a pending logout until it settles.
     const replacedOnce = await repo.replaceKey(a, "sa-new", account, undefined, sa);
     sa = replacedOnce.session;

@@ -198,4 +198,7 @@ export class FakeUserbots implements UserbotService {
   setTwoFaPassword(): Promise<never> {
     return Promise.reject(new Error("FakeUserbots does not set 2FA."));
   }
+  checkRestriction(): Promise<never> {
+    return Promise.reject(new Error("FakeUserbots does not ask @SpamBot."));
+  }
 }

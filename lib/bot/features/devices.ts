@@ -130,5 +130,5 @@ async function showFailure(
   const text = [notice, ctx.t.devices.failed(esc(message))].filter(Boolean).join("\n\n");
   const session = await deps.sessions.get(phone);
   if (!session || session.status === "deleted") return show(ctx, { text: `${text}\n\n${ctx.t.stale.gone}` });
-  await show(ctx, sessionCard(ctx.t, session, text));
+  await show(ctx, sessionCard(ctx.t, session, text, { owner: ctx.admin.role === "owner" }));
 }

@@ -103,7 +103,7 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
   const refresh = async (ctx: BotContext, phone: Phone, notice?: string) => {
     const session = await early(ctx, cardKey(phone), () => sessions.get(phone));
     if (!session || session.status === "deleted") return overview(ctx, ctx.t.stale.gone);
-    await show(ctx, sessionCard(ctx.t, session, notice));
+    await show(ctx, sessionCard(ctx.t, session, notice, viewer(ctx)));
   };
 
   composer.callbackQuery(cb.sessions, async (ctx) => {
@@ -167,13 +167,13 @@ export function sessionsFeature(deps: BotDeps): Composer<BotContext> {
           const s = await sessions.pause(phone, version);
           await deps.audit.record({ action: "session.paused", actor, phone });
           await answer(ctx, t.actions.paused);
-          return await show(ctx, sessionCard(t, s, t.actions.paused));
+          return await show(ctx, sessionCard(t, s, t.actions.paused, viewer(ctx)));
         }
         case "resume": {
           const s = await sessions.resume(phone, version);
           await deps.audit.record({ action: "session.resumed", actor, phone });
           await answer(ctx, t.actions.resumed);
-          return await show(ctx, sessionCard(t, s, t.actions.resumed));
+          return await show(ctx, sessionCard(t, s, t.actions.resumed, viewer(ctx)));
         }
         case "check":
           return await checkNow(ctx, deps, phone, version);
@@ -299,7 +299,7 @@ async function deleteNow(
     }
     const after = await deps.sessions.get(phone);
     if (!after || after.status === "deleted") return toList(before.status as ListableStatus, notice);
-    return show(ctx, sessionCard(t, after, notice));
+    return show(ctx, sessionCard(t, after, notice, viewer(ctx)));
   }
   await toList(before.status as ListableStatus, notice);
 }
@@ -321,6 +321,11 @@ export function describeDeletion(
       return t.actions.deletedPending(phone, formatTime(until, t), esc(revocation.failure.message));
     }
   }
+}
+
+/** Who looks at a card: an owner also gets the owner-only buttons. */
+export function viewer(ctx: BotContext): { readonly owner: boolean } {
+  return { owner: ctx.admin.role === "owner" };
 }
 
 /** 🔄 Check now: the health check for this one session (getMe through it), then its fresh card with the result. */
@@ -354,7 +359,7 @@ async function checkNow(ctx: BotContext, deps: BotDeps, phone: Phone, version: n
   }
   const after = await deps.sessions.get(phone);
   if (!after || after.status === "deleted") return show(ctx, { text: `${notice}\n\n${t.stale.gone}` });
-  await show(ctx, sessionCard(t, after, notice));
+  await show(ctx, sessionCard(t, after, notice, viewer(ctx)));
 }
 
 export function describeCheck(t: Texts, r: CheckResult): string {

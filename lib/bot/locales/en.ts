@@ -8,7 +8,11 @@ import { esc } from "../html";
 
 export type StatusCounts = Record<SessionStatus, number>;
 /** The main menu's fleet line: the statuses, and the deleted sessions whose logout at Telegram is pending. */
-export type MenuCounts = StatusCounts & { readonly pendingRevocations?: number };
+export type MenuCounts = StatusCounts & {
+  readonly pendingRevocations?: number;
+  /** Active sessions Telegram limits, as @SpamBot last said. */
+  readonly restricted?: number;
+};
 
 export type BotCommandName = "start" | "sessions" | "add" | "admins" | "language" | "cancel";
 
@@ -160,6 +164,16 @@ export interface Texts {
     readonly notAllowed: string;
   };
   /** 📱 Devices (the account's authorizations at Telegram) and the 2FA posture. */
+  /** 🔎 Restrictions: an owner asks @SpamBot through the session whether Telegram limits the account. */
+  readonly restrictions: {
+    readonly button: string;
+    /** The toast while @SpamBot is asked (it sends a message from the account). */
+    readonly asking: (phone: string) => string;
+    readonly ownersOnly: string;
+    /** The notice above the card: the reading (the card's @SpamBot line says it in full). */
+    readonly result: (state: "free" | "limited" | "limited-forever" | "unknown") => string;
+    readonly failed: (message: string) => string;
+  };
   readonly devices: {
     readonly button: string;
     /** The card's 2FA line: has a password, none, or not read yet (`undefined`). */
@@ -395,7 +409,8 @@ export const en: Texts = {
     title: "<b>Session Keeper</b>",
     summary: (c) =>
       `Fleet: 🟢 ${c.active} active · ⏸ ${c.paused} paused · 🔴 ${c.error} error` +
-      (c.pendingRevocations ? ` · ⏳ ${english(c.pendingRevocations, "logout")} pending at Telegram` : ""),
+      (c.pendingRevocations ? ` · ⏳ ${english(c.pendingRevocations, "logout")} pending at Telegram` : "") +
+      (c.restricted ? ` · 🚫 ${c.restricted} limited by Telegram` : ""),
     sessions: "📋 Sessions",
     addSession: "➕ Add Session",
     admins: "👥 Admins",
@@ -474,6 +489,18 @@ export const en: Texts = {
     paused: "⏸ Paused: it is no longer checked or used.",
     resumed: "▶️ Resumed: it is active again.",
     notAllowed: "That is not possible in the session's current state; here is its card.",
+  },
+  restrictions: {
+    button: "🔎 Restrictions",
+    asking: (p) => `🔎 Asking @SpamBot from ${p} (it sends /start)…`,
+    ownersOnly: "Only an owner can ask @SpamBot: it sends a message from the account.",
+    result: (state) =>
+      state === "free"
+        ? "🔎 @SpamBot says Telegram does not limit this account."
+        : state === "unknown"
+          ? "🔎 @SpamBot's reply was not understood: it is kept below as it came."
+          : "🔎 @SpamBot says Telegram limits this account.",
+    failed: (m) => `⚠️ @SpamBot could not be asked: ${m}`,
   },
   devices: {
     button: "📱 Devices",

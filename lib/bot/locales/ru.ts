@@ -8,7 +8,8 @@ export const ru: Texts = {
     title: "<b>Session Keeper</b>",
     summary: (c) =>
       `Сессии: 🟢 ${c.active} активны · ⏸ ${c.paused} на паузе · 🔴 ${c.error} с ошибкой` +
-      (c.pendingRevocations ? ` · ⏳ выход в Telegram не подтверждён: ${c.pendingRevocations}` : ""),
+      (c.pendingRevocations ? ` · ⏳ выход в Telegram не подтверждён: ${c.pendingRevocations}` : "") +
+      (c.restricted ? ` · 🚫 с ограничениями Telegram: ${c.restricted}` : ""),
     sessions: "📋 Сессии",
     addSession: "➕ Добавить сессию",
     admins: "👥 Админы",
@@ -86,6 +87,18 @@ export const ru: Texts = {
     paused: "⏸ На паузе: сессия больше не проверяется и не используется.",
     resumed: "▶️ Возобновлена: сессия снова активна.",
     notAllowed: "В текущем состоянии сессии это невозможно; вот её карточка.",
+  },
+  restrictions: {
+    button: "🔎 Ограничения",
+    asking: (p) => `🔎 Спрашиваю @SpamBot от ${p} (отправляется /start)…`,
+    ownersOnly: "Спросить @SpamBot может только владелец: это сообщение от имени аккаунта.",
+    result: (state) =>
+      state === "free"
+        ? "🔎 @SpamBot: Telegram не ограничивает этот аккаунт."
+        : state === "unknown"
+          ? "🔎 Ответ @SpamBot не распознан: он сохранён ниже как есть."
+          : "🔎 @SpamBot: Telegram ограничивает этот аккаунт.",
+    failed: (m) => `⚠️ Не удалось спросить @SpamBot: ${m}`,
   },
   devices: {
     button: "📱 Устройства",

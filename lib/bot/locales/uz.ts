@@ -8,7 +8,8 @@ export const uz: Texts = {
     title: "<b>Session Keeper</b>",
     summary: (c) =>
       `Sessiyalar: 🟢 ${c.active} faol · ⏸ ${c.paused} to‘xtatilgan · 🔴 ${c.error} xato` +
-      (c.pendingRevocations ? ` · ⏳ Telegramdan chiqish kutilmoqda: ${c.pendingRevocations}` : ""),
+      (c.pendingRevocations ? ` · ⏳ Telegramdan chiqish kutilmoqda: ${c.pendingRevocations}` : "") +
+      (c.restricted ? ` · 🚫 Telegram cheklagan: ${c.restricted}` : ""),
     sessions: "📋 Sessiyalar",
     addSession: "➕ Sessiya qo‘shish",
     admins: "👥 Adminlar",
@@ -88,6 +89,18 @@ export const uz: Texts = {
     paused: "⏸ To‘xtatildi: endi tekshirilmaydi va ishlatilmaydi.",
     resumed: "▶️ Davom ettirildi: sessiya yana faol.",
     notAllowed: "Sessiyaning hozirgi holatida buni qilib bo‘lmaydi; mana uning kartasi.",
+  },
+  restrictions: {
+    button: "🔎 Cheklovlar",
+    asking: (p) => `🔎 ${p} dan @SpamBot so‘ralmoqda (/start yuboriladi)…`,
+    ownersOnly: "@SpamBot’ni faqat egasi so‘ray oladi: bu akkaunt nomidan xabar yuboradi.",
+    result: (state) =>
+      state === "free"
+        ? "🔎 @SpamBot: Telegram bu akkauntni cheklamagan."
+        : state === "unknown"
+          ? "🔎 @SpamBot javobi tushunilmadi: u quyida o‘zicha saqlandi."
+          : "🔎 @SpamBot: Telegram bu akkauntni cheklagan.",
+    failed: (m) => `⚠️ @SpamBot’ni so‘rab bo‘lmadi: ${m}`,
   },
   devices: {
     button: "📱 Qurilmalar",

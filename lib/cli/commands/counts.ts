@@ -16,6 +16,7 @@ function rows(c: FleetCounts): [string, number][] {
     ["active without 2FA", c.activeWithoutTwoFa],
     ["logouts pending", c.pendingRevocations],
     ["  of which replaced keys", c.pendingReplacedKeys],
+    ["active limited by Telegram", c.activeRestricted],
   ];
 }
 
@@ -25,6 +26,7 @@ function json(c: FleetCounts) {
     activeWithoutTwoFa: c.activeWithoutTwoFa,
     pendingRevocations: c.pendingRevocations,
     pendingReplacedKeys: c.pendingReplacedKeys,
+    activeRestricted: c.activeRestricted,
   };
 }
 
@@ -47,10 +49,11 @@ export const command: Command = {
     '  { "counter": counts, "recount": counts, "drift": { "<counter>": counter minus recount, … },',
     '    "repaired": boolean }, where counts is',
     '  { "active": n, "paused": n, "error": n, "deleted": n, "activeWithoutTwoFa": n, "pendingRevocations": n,',
-    '    "pendingReplacedKeys": n } (pendingRevocations counts every key whose logout is pending, the replaced',
+    '    "pendingReplacedKeys": n, "activeRestricted": n } (pendingRevocations counts every key whose logout is pending, the replaced',
     "  keys of sessions logged in again or imported over included)",
     "  (drift names the raw counters: the four statuses, deletedKept and deleted@<day> for tombstones,",
-    "  activeWithoutTwoFa, pendingRevocations for deleted sessions, pendingReplacedKeys). Exit 1 when a drift",
+    "  activeWithoutTwoFa, pendingRevocations for deleted sessions, pendingReplacedKeys, restrictedForever and",
+    "  restricted@<day> for active sessions limited until that day). Exit 1 when a drift",
     "  is left unrepaired.",
   ].join("\n"),
   async run(ctx, args) {
