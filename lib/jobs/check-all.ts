@@ -129,12 +129,13 @@ export async function checkAll(
     ),
   );
 
-  const [fleet, withoutTwoFa, restricted, pendingLogouts] = await Promise.all([
-    deps.sessions.countByStatus(),
-    deps.sessions.countActiveWithoutTwoFa(),
+  // The counter item once (the fleet, 2FA, pending logouts), beside the restricted ones' index query.
+  const [fleetCounts, restricted] = await Promise.all([
+    deps.sessions.fleetCounts(),
     deps.sessions.countActiveRestricted(),
-    deps.sessions.countPendingRevocations(),
   ]);
+  const fleet = { ...fleetCounts.byStatus };
+  const { activeWithoutTwoFa: withoutTwoFa, pendingRevocations: pendingLogouts } = fleetCounts;
   countFleet(metrics, fleet);
   const summary: HealthCheckSummary = {
     runId,

@@ -55,13 +55,14 @@ async function summarise(deps: FinishDeps, run: RunRecord, unfinished: boolean):
   let summary: HealthCheckSummary;
   let notify: boolean;
   try {
-    const [notes, fleet, withoutTwoFa, restricted, pendingLogouts] = await Promise.all([
+    // The counter item once (the fleet, 2FA, pending logouts), beside the restricted ones' index query.
+    const [notes, fleetCounts, restricted] = await Promise.all([
       deps.runs.notes(runId),
-      deps.sessions.countByStatus(),
-      deps.sessions.countActiveWithoutTwoFa(),
+      deps.sessions.fleetCounts(),
       deps.sessions.countActiveRestricted(),
-      deps.sessions.countPendingRevocations(),
     ]);
+    const fleet = { ...fleetCounts.byStatus };
+    const { activeWithoutTwoFa: withoutTwoFa, pendingRevocations: pendingLogouts } = fleetCounts;
     summary = {
       runId,
       startedAt: run.startedAt,

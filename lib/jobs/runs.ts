@@ -33,13 +33,14 @@ import {
 import type { Phone } from "../sessions/phone";
 import type { SessionStatus } from "../sessions/session";
 import { RUN_MARK_RETENTION_DAYS, RUN_RETENTION_DAYS } from "./scale";
-import type {
-  FrozenSessionNote,
-  NewLoginNote,
-  HealthCheckSummary,
-  RunCounts,
-  RunOutcome,
-  SessionNeedingAttention,
+import {
+  emptyCounts,
+  type FrozenSessionNote,
+  type NewLoginNote,
+  type HealthCheckSummary,
+  type RunCounts,
+  type RunOutcome,
+  type SessionNeedingAttention,
 } from "./summary";
 import { firstConditionFailed } from "../dynamo";
 import { BOT_STATE_ITEMS, itemKey } from "../tables";
@@ -82,6 +83,64 @@ const RECORDS_READ_AT_ONCE = 10;
 const RUNS_PK = itemKey(BOT_STATE_ITEMS.runList);
 const runKey = (runId: string) => itemKey(BOT_STATE_ITEMS.run, runId);
 
+/** Where a run stands: the dispatcher's counters and the workers' outcomes. */
+interface RunTally {
+  readonly queued: number;
+  readonly notQueued: { readonly floodWait: number; readonly leased: number };
+  readonly dispatchComplete: boolean;
+  readonly processed: number;
+  readonly counts: RunCounts;
+}
+
+/**
+ * The run's record item (`sk = "RUN"`), one shape for a run opened by `start` (all counters zero) and one written
+ * whole by `recordFinished`; `extra` adds what a finished run has.
+ */
+function runItem(
+  runId: string,
+  startedAt: string,
+  expiresAt: number,
+  tally: RunTally,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const c = tally.counts;
+  return {
+    pk: runKey(runId),
+    sk: RUN_SK,
+    runId,
+    startedAt,
+    queued: tally.queued,
+    notQueuedFloodWait: tally.notQueued.floodWait,
+    notQueuedLeased: tally.notQueued.leased,
+    dispatchComplete: tally.dispatchComplete,
+    processed: tally.processed,
+    checked: c.checked,
+    healthy: c.healthy,
+    failed: c.failed,
+    floodWaited: c.floodWaited,
+    transient: c.transient,
+    frozen: c.frozen,
+    skipped: c.skipped,
+    gaveUp: c.gaveUp,
+    ...extra,
+    expiresAt,
+  };
+}
+
+/** The run's entry in the list of runs (`pk = "RUNS"`), in the order they started. */
+function runListItem(runId: string, startedAt: string, expiresAt: number): Record<string, unknown> {
+  return { pk: RUNS_PK, sk: `${startedAt}#${runId}`, runId, startedAt, expiresAt };
+}
+
+/** What a finished run's record says: when, whether the admins were told, and the fleet as it ended (if known). */
+function finishedFields(
+  finishedAt: string,
+  notified: boolean,
+  fleet?: Readonly<Record<SessionStatus, number>>,
+): Record<string, unknown> {
+  return { finishedAt, notified, ...(fleet ? { fleet: { ...fleet } } : {}) };
+}
+
 export class HealthCheckRuns {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -101,6 +160,7 @@ export class HealthCheckRuns {
    */
   async start(runId: string): Promise<boolean> {
     const startedAt = this.now().toISOString();
+    const expiresAt = this.expiresAt();
     try {
       await this.doc.send(
         new TransactWriteCommand({
@@ -108,42 +168,18 @@ export class HealthCheckRuns {
             {
               Put: {
                 TableName: this.tableName,
-                Item: {
-                  pk: runKey(runId),
-                  sk: RUN_SK,
-                  runId,
-                  startedAt,
+                Item: runItem(runId, startedAt, expiresAt, {
                   queued: 0,
-                  notQueuedFloodWait: 0,
-                  notQueuedLeased: 0,
+                  notQueued: { floodWait: 0, leased: 0 },
                   dispatchComplete: false,
                   processed: 0,
-                  checked: 0,
-                  healthy: 0,
-                  failed: 0,
-                  floodWaited: 0,
-                  transient: 0,
-                  frozen: 0,
-                  skipped: 0,
-                  gaveUp: 0,
-                  expiresAt: this.expiresAt(),
-                },
+                  counts: emptyCounts(),
+                }),
                 ConditionExpression: "attribute_not_exists(pk)",
               },
             },
-            {
-              // The list of runs, newest last, so the next dispatch can find one that never ended.
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  pk: RUNS_PK,
-                  sk: `${startedAt}#${runId}`,
-                  runId,
-                  startedAt,
-                  expiresAt: this.expiresAt(),
-                },
-              },
-            },
+            // The list of runs, newest last, so the next dispatch can find one that never ended.
+            { Put: { TableName: this.tableName, Item: runListItem(runId, startedAt, expiresAt) } },
           ],
         }),
       );
@@ -369,21 +405,14 @@ export class HealthCheckRuns {
     notified: boolean,
     fleet?: Readonly<Record<SessionStatus, number>>,
   ): Promise<void> {
+    const fields = Object.entries(finishedFields(this.now().toISOString(), notified, fleet));
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: runKey(runId), sk: RUN_SK },
-        UpdateExpression: `SET #finished = :now, #notified = :notified${fleet ? ", #fleet = :fleet" : ""}`,
-        ExpressionAttributeNames: {
-          "#finished": "finishedAt",
-          "#notified": "notified",
-          ...(fleet ? { "#fleet": "fleet" } : {}),
-        },
-        ExpressionAttributeValues: {
-          ":now": this.now().toISOString(),
-          ":notified": notified,
-          ...(fleet ? { ":fleet": { ...fleet } } : {}),
-        },
+        UpdateExpression: `SET ${fields.map(([k]) => `#${k} = :${k}`).join(", ")}`,
+        ExpressionAttributeNames: Object.fromEntries(fields.map(([k]) => [`#${k}`, k])),
+        ExpressionAttributeValues: Object.fromEntries(fields.map(([k, v]) => [`:${k}`, v])),
       }),
     );
   }
@@ -395,7 +424,6 @@ export class HealthCheckRuns {
    */
   async recordFinished(summary: HealthCheckSummary, notified = false): Promise<void> {
     const { runId, startedAt, finishedAt } = summary;
-    const c = summary.counts;
     const expiresAt = this.expiresAt();
     await this.doc.send(
       new TransactWriteCommand({
@@ -403,39 +431,26 @@ export class HealthCheckRuns {
           {
             Put: {
               TableName: this.tableName,
-              Item: {
-                pk: runKey(runId),
-                sk: RUN_SK,
+              Item: runItem(
                 runId,
                 startedAt,
-                queued: summary.queued,
-                notQueuedFloodWait: summary.notQueued.floodWait,
-                notQueuedLeased: summary.notQueued.leased,
-                dispatchComplete: true,
-                processed: summary.queued,
-                checked: c.checked,
-                healthy: c.healthy,
-                failed: c.failed,
-                floodWaited: c.floodWaited,
-                transient: c.transient,
-                frozen: c.frozen,
-                skipped: c.skipped,
-                gaveUp: c.gaveUp,
-                summaryClaimedAt: finishedAt,
-                finishedAt,
-                notified,
-                fleet: { ...summary.fleet },
-                source: "local",
                 expiresAt,
-              },
+                {
+                  queued: summary.queued,
+                  notQueued: summary.notQueued,
+                  dispatchComplete: true,
+                  processed: summary.queued,
+                  counts: summary.counts,
+                },
+                {
+                  summaryClaimedAt: finishedAt,
+                  ...finishedFields(finishedAt, notified, summary.fleet),
+                  source: "local",
+                },
+              ),
             },
           },
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: { pk: RUNS_PK, sk: `${startedAt}#${runId}`, runId, startedAt, expiresAt },
-            },
-          },
+          { Put: { TableName: this.tableName, Item: runListItem(runId, startedAt, expiresAt) } },
         ],
       }),
     );

@@ -47,6 +47,11 @@ export type UserbotJob<T> = (
 interface UseOptions<T> extends WithUserbotOptions {
   /** Bookkeeping to write with the success (the check records lastCheckedAt and the account). */
   readonly onSuccess?: (result: T) => SessionPatch;
+  /**
+   * The row the caller has just read (consistently), so it is not read a second time (the check reads it first to
+   * skip a session it need not open). The lease re-reads what matters: the status under it is checked again.
+   */
+  readonly row?: Session;
 }
 
 /**
@@ -63,7 +68,7 @@ export async function useSession<T>(
   if (!(options.deadlineMs > 0)) throw new Error(`deadlineMs must be positive, not ${options.deadlineMs}.`);
   // Real elapsed time, not deps.now (a test may pin that clock).
   const startedAt = Date.now();
-  const current = await deps.sessions.require(phone);
+  const current = options.row ?? (await deps.sessions.require(phone));
   if (current.status !== "active") throw new SessionNotActiveError(phone, current.status, current.lastError);
   if (current.floodWaitUntil && current.floodWaitUntil > deps.now().toISOString()) {
     throw new FloodWaitPendingError(phone, current.floodWaitUntil);
@@ -340,6 +345,7 @@ export async function checkSession(
   try {
     const reading = await useSession(deps, phone, readAccount(deps), {
       ...options,
+      row,
       onSuccess: (r) => {
         const at = deps.now().toISOString();
         return {
