@@ -5,20 +5,13 @@
  * without another setting, and the segment gives nothing of the secret token away.
  */
 import { createHmac } from "node:crypto";
+import { WEBHOOK_ROUTE } from "../lib/deployment";
 
-/** The webhook's fixed part; the route is `POST ${WEBHOOK_ROUTE}/<segment>`. */
-export const WEBHOOK_ROUTE = "/webhook";
+/** The route's fixed part, and the masking of a whole URL for a terminal: kept with the stack outputs' readers. */
+export { maskWebhookUrl, WEBHOOK_ROUTE } from "../lib/deployment";
 
 /** The local segment: 32 hex characters of HMAC-SHA256(WEBHOOK_SECRET, a fixed label). */
 export function localWebhookPath(webhookSecret: string): string {
   const segment = createHmac("sha256", webhookSecret).update("session-keeper webhook path").digest("hex");
   return `${WEBHOOK_ROUTE}/${segment.slice(0, 32)}`;
-}
-
-/**
- * A webhook URL fit for a terminal or a log: the secret last segment shortened to its first 4 characters, enough to
- * tell two values apart, far too little to call the route.
- */
-export function maskWebhookUrl(url: string): string {
-  return url.replace(new RegExp(`(${WEBHOOK_ROUTE}/)([A-Za-z0-9]{4})[A-Za-z0-9]*`), "$1$2…");
 }

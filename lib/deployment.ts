@@ -6,6 +6,17 @@
  */
 export const OUTPUTS_FILE = "cdk-outputs.json";
 
+/** The webhook's fixed part; the route is `POST ${WEBHOOK_ROUTE}/<segment>` (infra/webhook-path.ts). */
+export const WEBHOOK_ROUTE = "/webhook";
+
+/**
+ * A webhook URL fit for a terminal or a log: the secret last segment shortened to its first 4 characters, enough to
+ * tell two values apart, far too little to call the route.
+ */
+export function maskWebhookUrl(url: string): string {
+  return url.replace(new RegExp(`(${WEBHOOK_ROUTE}/)([A-Za-z0-9]{4})[A-Za-z0-9]*`), "$1$2…");
+}
+
 export const SERVICE_OUTPUTS = {
   /** The health check's dispatcher function, started by `sessions check --all --deployed`. */
   dispatcher: "HealthCheckDispatcherName",

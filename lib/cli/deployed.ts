@@ -247,3 +247,65 @@ export function cloudWatchAlarms(region: string | undefined): AlarmPort {
     },
   };
 }
+
+// --- The webhook's URL and the schedules (`sessions doctor`) -----------------------------------------------------
+
+/** This stack's webhook URL without its secret segment (`…/webhook`): WEBHOOK_URL, or the stack output. */
+export function stackWebhookUrl(env: Env): { url?: string; missing?: string } {
+  if (env.WEBHOOK_URL) return { url: env.WEBHOOK_URL };
+  const outputs = stackOutputs(env);
+  const url = outputs.outputs[SERVICE_OUTPUTS.webhookUrl];
+  return url
+    ? { url }
+    : { missing: missingOutput("this stack's webhook URL", SERVICE_OUTPUTS.webhookUrl, outputs) };
+}
+
+/** An EventBridge Scheduler schedule's state (GetSchedule). */
+export interface SchedulePort {
+  state(name: string): Promise<string>;
+}
+
+export interface ScheduleState {
+  readonly job: string;
+  readonly name: string | null;
+  readonly state: string | null;
+  readonly error: string | null;
+}
+
+/** Each job's schedule and whether it is enabled; a schedule that cannot be read says why. */
+export async function scheduleStates(outputs: StackOutputs, port: SchedulePort): Promise<ScheduleState[]> {
+  return Promise.all(
+    Object.entries(SCHEDULE_OUTPUTS).map(async ([job, output]) => {
+      const name = outputs.outputs[output];
+      if (!name)
+        return { job, name: null, state: null, error: missingOutput(`the ${job} schedule`, output, outputs) };
+      try {
+        return { job, name, state: await port.state(name), error: null };
+      } catch (err) {
+        return {
+          job,
+          name,
+          state: null,
+          error:
+            awsName(err) === "ResourceNotFoundException"
+              ? `the schedule ${name} does not exist: deploy the service stack (npm run deploy), or check CDK_OUTPUTS_FILE.`
+              : problem(err, "scheduler:GetSchedule", name),
+        };
+      }
+    }),
+  );
+}
+
+export function eventBridgeSchedules(region: string | undefined): SchedulePort {
+  return {
+    async state(name) {
+      const { SchedulerClient, GetScheduleCommand } = await import("@aws-sdk/client-scheduler");
+      const client = new SchedulerClient(region ? { region } : {});
+      try {
+        return (await client.send(new GetScheduleCommand({ Name: name }))).State ?? "unknown";
+      } finally {
+        client.destroy();
+      }
+    },
+  };
+}

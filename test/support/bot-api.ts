@@ -49,6 +49,14 @@ export class FakeBotApi {
     parameters?: { retry_after?: number };
   }[] = [];
 
+  /** What getWebhookInfo answers, as Telegram keeps it (setWebhook sets the URL and clears the last error). */
+  readonly webhook: {
+    url: string;
+    pending_update_count: number;
+    last_error_date?: number;
+    last_error_message?: string;
+  } = { url: "", pending_update_count: 0 };
+
   readonly transformer: Transformer = async (_prev, method, payload) => {
     const p = (payload ?? {}) as Record<string, unknown>;
     this.calls.push({ method, payload: p });
@@ -85,6 +93,13 @@ export class FakeBotApi {
     switch (method) {
       case "getMe":
         return BOT_INFO;
+      case "getWebhookInfo":
+        return { ...this.webhook, has_custom_certificate: false };
+      case "setWebhook":
+        this.webhook.url = String(p.url ?? "");
+        delete this.webhook.last_error_date;
+        delete this.webhook.last_error_message;
+        return true;
       case "sendMessage": {
         const messageId = this.nextMessageId++;
         this.chat(chatId).set(messageId, {

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { Api } from "grammy";
+import { Api, type Transformer } from "grammy";
 import { ConfigError, type StoreConfig } from "../../config";
 import { redactText } from "../../log";
 import { SESSION_STATUSES } from "../../sessions";
@@ -15,6 +15,15 @@ import { createSecrets } from "../../wiring";
 import { BOT_STATE_TABLE, SESSIONS_TABLE, type TableDefinition } from "../../tables";
 import { EXIT, type Command } from "../command";
 import type { CliContext, Store } from "../context";
+import {
+  eventBridgeSchedules,
+  scheduleStates,
+  stackOutputs,
+  stackWebhookUrl,
+  type SchedulePort,
+} from "../deployed";
+import { maskWebhookUrl } from "../../deployment";
+import { formatDuration } from "../progress";
 import { assertEndpointReachable } from "../reachable";
 
 type Outcome =
@@ -89,7 +98,17 @@ const TABLE_FIX = {
  * Every check, in order. The store is the CLI context's (lib/wiring.ts builds it, as for every command); a store that
  * cannot be built (the environment does not parse, DynamoDB Local is not running) is itself a finding.
  */
-export async function runDoctor(ctx: Pick<CliContext, "env" | "dependencies">): Promise<CheckResult[]> {
+export interface DoctorOptions {
+  /** The Bot API's transport (a grammY API transformer), for tests: the checks' calls go to it, not to Telegram. */
+  readonly botApi?: Transformer;
+  /** Reads the schedules' state (deployed); EventBridge Scheduler by default. */
+  readonly schedules?: SchedulePort;
+}
+
+export async function runDoctor(
+  ctx: Pick<CliContext, "env" | "dependencies">,
+  options: DoctorOptions = {},
+): Promise<CheckResult[]> {
   const { env } = ctx;
   const results: CheckResult[] = [];
   const add = (name: string, required: boolean, outcome: Outcome) =>
@@ -246,6 +265,7 @@ export async function runDoctor(ctx: Pick<CliContext, "env" | "dependencies">): 
   try {
     const token = await secrets.botToken();
     api = new Api(token, env.TELEGRAM_API_ROOT ? { apiRoot: env.TELEGRAM_API_ROOT } : undefined);
+    if (options.botApi) api.config.use(options.botApi);
     const me = await withTimeout(api.getMe(), 10_000);
     add("Bot token", true, pass(`getMe answers: @${me.username} (id ${me.id})`));
   } catch (err) {
@@ -260,47 +280,38 @@ export async function runDoctor(ctx: Pick<CliContext, "env" | "dependencies">): 
     );
   }
   if (!api) add("Webhook", false, skip("needs a working bot token"));
+  else add("Webhook", config?.target === "aws", await webhookCheck(api, config?.target === "aws", env));
+
+  // The jobs' schedules (deployed): both enabled, or the health check or the cleanup silently never runs.
+  if (config?.target !== "aws")
+    add(
+      "Schedules",
+      false,
+      skip(config ? "local stack: npm run dev runs the jobs on its timers" : "environment did not parse"),
+    );
   else {
-    const required = config?.target === "aws";
-    try {
-      const info = await withTimeout(api.getWebhookInfo(), 10_000);
-      const recentError =
-        info.last_error_date !== undefined && Date.now() / 1000 - info.last_error_date < 86_400
-          ? info.last_error_message
-          : undefined;
-      if (!info.url)
-        add(
-          "Webhook",
-          required,
-          required
-            ? fail(
-                "no webhook is registered: Telegram delivers no updates",
-                "Register it: npm run webhook:set.",
-              )
-            : skip("none registered (npm run dev polls instead)"),
-        );
-      else if (recentError)
-        add(
-          "Webhook",
-          required,
-          fail(
-            `registered, but Telegram's last delivery failed: ${redactText(recentError)}`,
-            "See the AdminBot function's logs; then npm run webhook:info.",
-          ),
-        );
-      else
-        add(
-          "Webhook",
-          required,
-          pass(`registered, ${info.pending_update_count} updates pending, no recent error`),
-        );
-    } catch (err) {
-      add(
-        "Webhook",
-        required,
-        fail(`getWebhookInfo failed: ${message(err)}`, "Try again; then npm run webhook:info."),
-      );
-    }
+    const states = await scheduleStates(
+      stackOutputs(env),
+      options.schedules ?? eventBridgeSchedules(config.region),
+    );
+    const unreadable = states.filter((st) => st.error !== null);
+    const disabled = states.filter((st) => st.error === null && st.state !== "ENABLED");
+    add(
+      "Schedules",
+      true,
+      unreadable.length
+        ? fail(
+            `could not read ${unreadable.map((st) => `the ${st.job} schedule`).join(" and ")}`,
+            unreadable.map((st) => st.error).join(" "),
+          )
+        : disabled.length
+          ? fail(
+              disabled.map((st) => `the ${st.job} schedule ${st.name} is ${st.state}`).join("; ") +
+                ": that job does not run",
+              "Enable it: EventBridge Scheduler console → Schedules → select it → Enable (a deploy does not undo a change made outside CloudFormation).",
+            )
+          : pass(`${states.map((st) => st.job).join(" and ")} schedules enabled`),
+    );
   }
 
   // At least one owner, or nobody can use the AdminBot.
@@ -328,6 +339,54 @@ export async function runDoctor(ctx: Pick<CliContext, "env" | "dependencies">): 
   return results;
 }
 
+const WEBHOOK_SET = "Register it at this stack's URL: npm run webhook:set.";
+
+/**
+ * Telegram's view of the webhook (getWebhookInfo). Deployed: registered at this stack's URL (the stack output
+ * WebhookUrl + its secret segment; shown masked) with no failed delivery in the last 24 h. Local: none is needed
+ * (`npm run dev` polls), but a recent error still fails.
+ */
+async function webhookCheck(api: Api, deployed: boolean, env: CliContext["env"]): Promise<Outcome> {
+  let info;
+  try {
+    info = await withTimeout(api.getWebhookInfo(), 10_000);
+  } catch (err) {
+    return fail(`getWebhookInfo failed: ${message(err)}`, "Try again; then npm run webhook:info.");
+  }
+  if (!info.url)
+    return deployed
+      ? fail("no webhook is registered: Telegram delivers no updates", WEBHOOK_SET)
+      : skip("none registered (npm run dev polls instead)");
+  const at = maskWebhookUrl(info.url);
+  if (deployed) {
+    const stack = stackWebhookUrl(env);
+    if (!stack.url)
+      return fail(
+        `registered at ${at}, but ${stack.missing!.replace(/^Cannot find /, "cannot find ")}`,
+        WEBHOOK_SET,
+      );
+    if (!info.url.startsWith(`${stack.url}/`))
+      return fail(
+        `registered at ${at}, not at this stack's ${stack.url}/…: Telegram delivers the updates elsewhere`,
+        WEBHOOK_SET,
+      );
+  }
+  const errorAgeS = info.last_error_date !== undefined ? Date.now() / 1000 - info.last_error_date : undefined;
+  if (errorAgeS !== undefined && errorAgeS < WEBHOOK_ERROR_WINDOW_S)
+    return fail(
+      `registered${deployed ? " at this stack's URL" : ` at ${at}`}, but Telegram's delivery failed ` +
+        `${formatDuration(errorAgeS * 1000)} ago: ${redactText(info.last_error_message ?? "no message")}`,
+      "Fix the cause (the AdminBot function's logs say it), then npm run webhook:set; npm run webhook:info shows Telegram's view.",
+    );
+  return pass(
+    `registered${deployed ? " at this stack's URL" : ` at ${at}`}, ${info.pending_update_count} updates pending, ` +
+      "no error in 24 h",
+  );
+}
+
+/** A delivery error older than this is history, not a finding. */
+const WEBHOOK_ERROR_WINDOW_S = 86_400;
+
 class WrongKeyError extends Error {
   constructor(
     readonly phone: string,
@@ -353,7 +412,8 @@ export const command: Command = {
     "Checks that this machine and the stack it points at are ready, one line per check: ✓ passed, ✗ failed (with",
     "the fix on the next line), – not applicable. Node.js and Java (local), the environment, DynamoDB with both",
     "tables and their indexes, the encryption key (seals and opens a probe, and opens a stored session), API_ID and",
-    "API_HASH, the bot token (getMe), the webhook (getWebhookInfo), at least one owner. Changes nothing.",
+    "API_HASH, the bot token (getMe), the webhook (getWebhookInfo; deployed: registered at this stack's URL with no",
+    "failed delivery in 24 h), at least one owner, and deployed, both schedules enabled. Changes nothing.",
     "Exit 0 only when every required check passes.",
   ].join("\n"),
   options: { json: { type: "boolean", help: "print JSON for scripts (shape below)" } },
