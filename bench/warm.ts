@@ -76,8 +76,10 @@ export async function measureWarm(options: {
   adminBot: Bundle;
   reference: Bundle;
   env: Record<string, string>;
+  /** The first update id (default 2,000,000): each measurement on the same tables needs ids of its own. */
+  firstUpdateId?: number;
 }): Promise<WarmFigures> {
-  let updateId = 2_000_000;
+  let updateId = options.firstUpdateId ?? 2_000_000;
   const eventFor = (kind: WarmKind, i: number) => {
     const phone = options.phones[(i * 7919) % options.phones.length]!;
     const update =
