@@ -527,8 +527,8 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
     const before = await h.sessions.require(phone);
     await h.another().login.startLogin(phone, "tg:2");
     faulty.reset();
-    // The claim, the mark, the relogin (with the old key's item), the old key's logout recorded, the flow's end with
-    // its audit entry.
+    // The claim, the mark, the relogin (with the old key's item and the fleet counter's pending replaced keys), the
+    // old key's logout recorded, the flow's end with its audit entry.
     faulty.failWrite(5, "throttle");
 
     expect(await h.another().login.submitCode(phone, codeOf(h, phone))).toMatchObject({
@@ -536,7 +536,7 @@ describe("a login Telegram accepted is not lost to a failed write", () => {
     });
     expect(faulty.writes[2]).toMatchObject({
       command: "TransactWriteItemsCommand",
-      target: "transaction of 2",
+      target: "transaction of 3",
     });
     expect(faulty.writes[4]).toMatchObject({ faulted: "throttle" });
     const replaced = await h.sessions.require(phone);
