@@ -14,6 +14,10 @@ const ENVIRONMENT = `Where it works:
     KMS_KEY_ID           the stack output SessionKeyArn (only for what seals or opens a session; list needs none)
     AWS_REGION           the region the stack is deployed in
     CONTEXT_KEY_SECRET_ARN  the stack output ContextKeySecretArn (sealing and opening sessions)
+    CDK_OUTPUTS_FILE     the outputs npm run deploy wrote (default: cdk-outputs.json of this checkout), where
+                         check --all --deployed, status and doctor find the dispatcher, dead-letter queues,
+                         alarms, schedules and webhook URL; STACK_PREFIX names another deployment's stacks;
+                         HEALTH_CHECK_DISPATCHER and WEBHOOK_URL override single outputs
   check, add and import talk to Telegram as the account: they need API_ID and API_HASH (my.telegram.org).
   These may also be set in a .env file in the folder you run from (as for \`npm run dev\`); the shell's win.
   NO_COLOR=1 turns colours off; DEBUG=1 prints stack traces of unexpected errors.`;
