@@ -1,10 +1,12 @@
 /**
  * A warm container remembers the admins it has seen, so an update does not read the admin list: the processed-once
  * claim checks in the same transaction that the admin is still there with the same role and language. What an
- * operator notices: a warm update costs two DynamoDB calls (/start: the claim and its mark), and an admin removed or
- * changed elsewhere (the CLI, another container) is treated as the table says on their very next update.
+ * operator notices: a warm update costs two DynamoDB calls (/start: the claim and its mark; a card three, its read
+ * alongside the claim), and an admin removed or changed elsewhere (the CLI, another container) is treated as the
+ * table says on their very next update.
  */
 import { beforeEach, describe, expect, it } from "vitest";
+import type { Phone } from "../../lib/sessions/phone";
 import { createBotHarness, type BotHarness } from "../support/bot-harness";
 
 const OWNER = { id: 1001, is_bot: false, first_name: "Owner", language_code: "en" };
@@ -44,6 +46,28 @@ describe("admins a warm container remembers", () => {
     // And it stays so (the container forgot them).
     await h.say(ADMIN, "/menu");
     expect(h.api.callsOf("sendMessage")).toHaveLength(menus + 1);
+  });
+
+  it("a card press reads the session alongside the claim: three calls, and an admin removed meanwhile sees no card", async () => {
+    const PHONE = "+998935550707";
+    await h.seedSession(PHONE as Phone, { username: "carded" });
+    await h.say(ADMIN, "/start");
+    await h.press(ADMIN, "📋 Sessions");
+    await h.press(ADMIN, /^🟢 active/);
+    const list = h.api.lastMessage(ADMIN.id);
+    const card = list.buttons.find((b) => b.data === `o:${PHONE}`)!;
+    const calls = await callsFor(() => h.post(h.updates.press(ADMIN, card.data, list.messageId)));
+    expect(h.api.lastMessage(ADMIN.id).text).toContain(PHONE);
+    expect([...calls].sort()).toEqual(["GetItemCommand", "TransactWriteItemsCommand", "UpdateItemCommand"]);
+    expect(calls.at(-1)).toBe("UpdateItemCommand");
+
+    // Removed elsewhere: the session was read alongside the claim, but the claim's check failed, so none of it shows.
+    await h.admins.remove(String(ADMIN.id));
+    const edits = h.api.callsOf("editMessageText").length;
+    await h.post(h.updates.press(ADMIN, card.data, list.messageId));
+    expect(h.api.callsOf("editMessageText")).toHaveLength(edits);
+    expect(h.api.lastMessage(ADMIN.id).text).toContain("This bot is private");
+    expect(h.api.lastMessage(ADMIN.id).text).not.toContain("carded");
   });
 
   it("a language changed elsewhere is used on the next update", async () => {
