@@ -10,12 +10,14 @@
  * The seed's design (one loop, one session after another) is measured on a sample through the same bundle with
  * WORKER_CONCURRENCY=1, in its own process.
  *
- * Projection of a 100,000-session run: dispatch time scaled linearly from N, plus 100,000 / 8 batches shared by
- * the event source's maximum concurrency (10 workers in parallel, each its own Lambda) at the measured mean
- * invocation time, plus one cold start's extra. It assumes the 10 workers do not slow each other down, as separate
- * Lambdas do not; here one worker runs at a time on a shared machine. The worker runs as deployed, with its
- * per-data-centre cap (8) and start jitter (up to 100 ms): every bench session lives on the one loopback DC, the
- * worst case for that cap, so the projection is the pacing's own bound, 80 connections to one DC fleet-wide.
+ * Projection of a 100,000-session run: the longer of the dispatch (its time scaled linearly from N) and the checks
+ * (100,000 / 8 batches shared by the event source's maximum concurrency, 10 workers in parallel, each its own
+ * Lambda, at the measured mean invocation time), since the dispatcher queues page by page while the workers already
+ * check what is queued; plus the first page's dispatch (no worker has work before it) and one cold start's extra.
+ * It assumes the 10 workers do not slow each other down, as separate Lambdas do not; here one worker runs at a
+ * time on a shared machine. The worker runs as deployed, with its per-data-centre cap (8) and start jitter (up to
+ * 100 ms): every bench session lives on the one loopback DC, the worst case for that cap, so the projection is the
+ * pacing's own bound, 80 connections to one DC fleet-wide.
  * The sequential design's projection is 100,000 × its measured seconds per session.
  */
 import { writeFileSync } from "node:fs";
@@ -27,7 +29,12 @@ import { noMetrics } from "../lib/jobs/metrics";
 import { InMemoryCheckQueue } from "../lib/jobs/queue";
 import { HealthCheckRuns } from "../lib/jobs/runs";
 import { createJobRuntime } from "../lib/jobs/runtime";
-import { WORKER_BATCH_SIZE, WORKER_MAX_CONCURRENCY, WORKER_TIMEOUT_SECONDS } from "../lib/jobs/scale";
+import {
+  DISPATCH_PAGE_SIZE,
+  WORKER_BATCH_SIZE,
+  WORKER_MAX_CONCURRENCY,
+  WORKER_TIMEOUT_SECONDS,
+} from "../lib/jobs/scale";
 import { normalizePhone } from "../lib/sessions";
 import { AdminRepository } from "../lib/bot-state/admins";
 import { PRODUCTION_DC_IPV4 } from "../lib/telegram/connection";
@@ -229,9 +236,14 @@ export async function measureHealthCheck(options: {
     const seqSessions = options.sequentialSample - WORKER_BATCH_SIZE;
     const sequentialSecondsPerSession =
       seqSessions > 0 ? seqWarm / seqSessions : sequentialSeconds / options.sequentialSample;
+    // The dispatcher queues page by page and the workers take each batch as soon as it is on the queue, so the two
+    // overlap: the run takes the longer of the two, plus the first page's dispatch before any worker has work.
+    const dispatchProjected = dispatchSeconds * (FLEET / total);
+    const checksProjected =
+      (Math.ceil(FLEET / WORKER_BATCH_SIZE) / WORKER_MAX_CONCURRENCY) * meanInvocationSeconds;
     const projectedSeconds =
-      dispatchSeconds * (FLEET / total) +
-      (Math.ceil(FLEET / WORKER_BATCH_SIZE) / WORKER_MAX_CONCURRENCY) * meanInvocationSeconds +
+      Math.max(dispatchProjected, checksProjected) +
+      dispatchSeconds * (Math.min(DISPATCH_PAGE_SIZE, total) / total) +
       coldExtra;
     const sequentialProjectedSeconds = FLEET * sequentialSecondsPerSession;
     return {
