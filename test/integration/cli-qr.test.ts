@@ -54,8 +54,8 @@ function account(spec: { password?: string; passwordHint?: string } = {}): { pho
 
 /** Every CLI a test starts ends with the test, even one that failed half-way. */
 const running = new Set<TerminalSession>();
-function start(env: NodeJS.ProcessEnv): TerminalSession {
-  const t = startInTerminal(["add", "--qr"], { env });
+function start(env: NodeJS.ProcessEnv, extra: string[] = []): TerminalSession {
+  const t = startInTerminal(["add", "--qr", ...extra], { env });
   running.add(t);
   return t;
 }
@@ -187,6 +187,40 @@ describe("sessions add --qr", () => {
       `the account that scanned the code has the number ${acc.phone}, which is stored here for another Telegram account`,
     );
     expect(await store.sessions().require(acc.phone)).toEqual(before);
+  });
+
+  it("--json: the code and the steps as usual, then one JSON object (the session; or a failure with its kind)", async () => {
+    const { store, env } = await setup();
+    /** The JSON object the CLI ended with (stdout and stderr share the terminal's screen). */
+    const lastJson = (screen: string) => JSON.parse(screen.slice(screen.lastIndexOf("\n{") + 1)) as unknown;
+    const acc = account();
+    const t = start(env, ["--json"]);
+    const url = await nextQr(t);
+    dc.scanLoginToken(url, acc.phone);
+    const r = await t.exited;
+    expect(r.code).toBe(0);
+    expect(lastJson(r.screen)).toMatchObject({
+      ok: true,
+      outcome: "logged-in",
+      phone: acc.phone,
+      replaced: false,
+      message: null,
+      session: { phone: acc.phone, status: "active", account: { userId: String(acc.userId) } },
+    });
+    expectNoTokenText(r.screen, url);
+
+    const taken = account();
+    await seed(store, [{ phone: taken.phone, account: { userId: "424243" } }]);
+    const other = start(env, ["--json"]);
+    dc.scanLoginToken(await nextQr(other), taken.phone);
+    const refused = await other.exited;
+    expect(refused.code).toBe(1);
+    expect(lastJson(refused.screen)).toMatchObject({
+      ok: false,
+      outcome: "other-account",
+      phone: null,
+      session: null,
+    });
   });
 
   it("Ctrl-C while waiting for the scan cancels the flow: exit 130, the flow gone, nothing stored", async () => {
