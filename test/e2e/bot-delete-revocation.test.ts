@@ -4,8 +4,6 @@
  * destroyed (a later getMe with the old key gets AUTH_KEY_UNREGISTERED), the admin is told which of that, "already
  * refused" or "pending until <date>" happened, and the audit trail says the same.
  */
-import { Api } from "telegram";
-import { RPCError } from "telegram/errors";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AuditLog } from "../../lib/bot-state/audit";
 import type { Phone } from "../../lib/sessions/phone";
@@ -44,17 +42,9 @@ async function seed(): Promise<{ phone: Phone; sessionString: string }> {
   return { phone, sessionString };
 }
 
-async function getMeWith(sessionString: string): Promise<string> {
-  const client = await clients.connected(sessionString);
-  try {
-    const [me] = await client.invoke(new Api.users.GetUsers({ id: [new Api.InputUserSelf()] }));
-    return me instanceof Api.User ? me.id.toString() : "no user";
-  } catch (err) {
-    if (err instanceof RPCError) return err.errorMessage;
-    throw err;
-  } finally {
-    await clients.destroyAll();
-  }
+/** getMe with `sessionString` on a fresh client: the user id, or Telegram's error name. */
+function getMeWith(sessionString: string): Promise<string> {
+  return clients.getMe(sessionString, { destroyAll: true });
 }
 
 async function openCardAndDelete(phone: Phone): Promise<string> {

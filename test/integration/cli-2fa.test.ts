@@ -4,29 +4,20 @@
  * needs the current one, and a wrong current password changes nothing; two different new passwords change nothing.
  * The passwords never show: not on the screen as typed, not in the output, not in the DEBUG log lines.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AuditLog } from "../../lib/bot-state/audit";
 import type { Phone } from "../../lib/sessions";
-import { loopbackDcEnv } from "../support/cli-dc";
-import { cliEnv, runCli, spawnInTerminal } from "../support/cli-run";
-import { createTestStore, type TestStore } from "../support/dynamo";
-import { dcHarness, seedDcSession, type DcHarness } from "../support/mtproto/dc-harness";
-import { startLoopbackDc, type LoopbackDc } from "../support/mtproto/loopback-dc";
-
-vi.setConfig({ testTimeout: 90_000 });
+import { runCli, spawnInTerminal } from "../support/cli-run";
+import type { TestStore } from "../support/dynamo";
+import { seedDcSession, type DcHarness } from "../support/mtproto/dc-harness";
+import type { LoopbackDc } from "../support/mtproto/loopback-dc";
+import { cliOnLoopbackDc } from "../support/cli-on-dc";
 
 let dc: LoopbackDc;
 let store: TestStore;
 let h: DcHarness;
 let env: NodeJS.ProcessEnv;
-beforeAll(async () => {
-  [store, dc] = await Promise.all([createTestStore(), startLoopbackDc()]);
-  h = dcHarness(store, dc, { logLevel: "SILENT" });
-  env = cliEnv(store, loopbackDcEnv(dc));
-});
-afterAll(async () => {
-  await dc?.stop();
-});
+cliOnLoopbackDc((c) => ({ dc, store, h, env } = c));
 
 const today = () => new Date().toISOString().slice(0, 10);
 

@@ -4,30 +4,20 @@
  * ending one or all others asks first, is audited and leaves the DC without them; a key younger than 24 h is told
  * from when it may; wrong input changes nothing.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AuditLog } from "../../lib/bot-state/audit";
 import type { Phone } from "../../lib/sessions";
-import { loopbackDcEnv } from "../support/cli-dc";
-import { cliEnv, runCli, runCliInTerminal } from "../support/cli-run";
-import { createTestStore, type TestStore } from "../support/dynamo";
-import { dcHarness, seedDcSession, type DcHarness, type SeededAccount } from "../support/mtproto/dc-harness";
-import { startLoopbackDc, type LoopbackDc } from "../support/mtproto/loopback-dc";
-
-vi.setConfig({ testTimeout: 90_000 });
+import { runCli, runCliInTerminal } from "../support/cli-run";
+import type { TestStore } from "../support/dynamo";
+import { seedDcSession, type DcHarness, type SeededAccount } from "../support/mtproto/dc-harness";
+import type { LoopbackDc } from "../support/mtproto/loopback-dc";
+import { cliOnLoopbackDc } from "../support/cli-on-dc";
 
 let dc: LoopbackDc;
 let store: TestStore;
 let h: DcHarness;
 let env: NodeJS.ProcessEnv;
-beforeAll(async () => {
-  [store, dc] = await Promise.all([createTestStore(), startLoopbackDc()]);
-  h = dcHarness(store, dc, { logLevel: "SILENT" });
-  env = cliEnv(store, loopbackDcEnv(dc));
-});
-afterEach(() => dc.clearScripts());
-afterAll(async () => {
-  await dc?.stop();
-});
+cliOnLoopbackDc((c) => ({ dc, store, h, env } = c), { clearScriptsAfterEach: true });
 
 const HOUR = 3_600_000;
 const today = () => new Date().toISOString().slice(0, 10);

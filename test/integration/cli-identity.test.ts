@@ -3,29 +3,20 @@
  * `sessions identity` to read or change the device (audited), and `show` displaying both; run as real `sessions`
  * processes against DynamoDB Local and a loopback DC that records every `initConnection`.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadDefaultDeviceIdentity } from "../../lib/config";
-import { loopbackDcEnv } from "../support/cli-dc";
-import { cliEnv, runCli } from "../support/cli-run";
-import { createTestStore, type TestStore } from "../support/dynamo";
+import { runCli } from "../support/cli-run";
+import type { TestStore } from "../support/dynamo";
 import { newPhone } from "../support/fake-telegram-harness";
-import { dcHarness, seedDcSession, type DcHarness } from "../support/mtproto/dc-harness";
-import { startLoopbackDc, type LoopbackDc } from "../support/mtproto/loopback-dc";
-
-vi.setConfig({ testTimeout: 90_000 });
+import { seedDcSession, type DcHarness } from "../support/mtproto/dc-harness";
+import type { LoopbackDc } from "../support/mtproto/loopback-dc";
+import { cliOnLoopbackDc } from "../support/cli-on-dc";
 
 let dc: LoopbackDc;
 let store: TestStore;
 let h: DcHarness;
 let env: NodeJS.ProcessEnv;
-beforeAll(async () => {
-  [dc, store] = await Promise.all([startLoopbackDc(), createTestStore()]);
-  h = dcHarness(store, dc, { logLevel: "SILENT" });
-  env = cliEnv(store, loopbackDcEnv(dc));
-});
-afterAll(async () => {
-  await dc?.stop();
-});
+cliOnLoopbackDc((c) => ({ dc, store, h, env } = c));
 
 const PRODUCT = loadDefaultDeviceIdentity();
 

@@ -6,8 +6,6 @@
  * ciphertext anyway and audits that the logout was never confirmed.
  */
 import { userInfo } from "node:os";
-import { Api } from "telegram";
-import { RPCError } from "telegram/errors";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { AuditLog } from "../../lib/bot-state/audit";
 import type { Phone } from "../../lib/sessions";
@@ -41,17 +39,9 @@ afterAll(async () => {
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-async function getMeWith(sessionString: string): Promise<string> {
-  const client = await clients.connected(sessionString);
-  try {
-    const [me] = await client.invoke(new Api.users.GetUsers({ id: [new Api.InputUserSelf()] }));
-    return me instanceof Api.User ? me.id.toString() : "no user";
-  } catch (err) {
-    if (err instanceof RPCError) return err.errorMessage;
-    throw err;
-  } finally {
-    await clients.destroyAll();
-  }
+/** getMe with `sessionString` on a fresh client: the user id, or Telegram's error name. */
+function getMeWith(sessionString: string): Promise<string> {
+  return clients.getMe(sessionString, { destroyAll: true });
 }
 
 async function auditOf(phone: Phone): Promise<string[]> {

@@ -3,28 +3,19 @@
  * @SpamBot: one session or the whole fleet at a pace, each answer classified and stored, `show` and
  * `list --restricted` reading it back, and the run's summary counting each kind.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { loopbackDcEnv } from "../support/cli-dc";
-import { cliEnv, runCli } from "../support/cli-run";
-import { createTestStore, type TestStore } from "../support/dynamo";
-import { dcHarness, seedDcSession, type DcHarness } from "../support/mtproto/dc-harness";
-import { startLoopbackDc, type LoopbackDc } from "../support/mtproto/loopback-dc";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../support/cli-run";
+import type { TestStore } from "../support/dynamo";
+import { seedDcSession, type DcHarness } from "../support/mtproto/dc-harness";
+import type { LoopbackDc } from "../support/mtproto/loopback-dc";
+import { cliOnLoopbackDc } from "../support/cli-on-dc";
 import { LIMITED_UNTIL_ISO, SPAMBOT_REPLIES } from "../support/spambot-replies";
-
-vi.setConfig({ testTimeout: 90_000 });
 
 let dc: LoopbackDc;
 let store: TestStore;
 let h: DcHarness;
 let env: NodeJS.ProcessEnv;
-beforeAll(async () => {
-  [dc, store] = await Promise.all([startLoopbackDc(), createTestStore()]);
-  h = dcHarness(store, dc, { logLevel: "SILENT" });
-  env = cliEnv(store, loopbackDcEnv(dc));
-});
-afterAll(async () => {
-  await dc?.stop();
-});
+cliOnLoopbackDc((c) => ({ dc, store, h, env } = c));
 
 describe("sessions spambot", () => {
   it("--all asks every active session at the pace, stores each answer, and counts them", async () => {

@@ -7,8 +7,6 @@
  * the old row and key untouched and working; and a fault at each new write loses nothing and never leaves the old
  * key destroyed here while alive there without a pending item.
  */
-import { Api } from "telegram";
-import { RPCError } from "telegram/errors";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AuditLog } from "../../lib/bot-state/audit";
 import { noMetrics } from "../../lib/jobs";
@@ -46,17 +44,8 @@ afterAll(async () => {
 const check = { deadlineMs: 8_000, actor: "check-now:tg:100" };
 
 /** getMe with `sessionString` on a fresh client: the user id, or Telegram's error name. */
-async function getMeWith(sessionString: string): Promise<string> {
-  const client = await clients.connected(sessionString);
-  try {
-    const [me] = await client.invoke(new Api.users.GetUsers({ id: [new Api.InputUserSelf()] }));
-    return me instanceof Api.User ? me.id.toString() : "no user";
-  } catch (err) {
-    if (err instanceof RPCError) return err.errorMessage;
-    throw err;
-  } finally {
-    await clients.destroyAll();
-  }
+function getMeWith(sessionString: string): Promise<string> {
+  return clients.getMe(sessionString, { destroyAll: true });
 }
 
 function spaced(code: string): string {

@@ -5,8 +5,6 @@
  * that cannot be reached gives "not confirmed" (never an exception) with the key still alive and the row untouched.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { RPCError } from "telegram/errors";
-import { Api } from "telegram";
 import { SessionNotFoundError } from "../../lib/sessions";
 import { resolveDeps } from "../../lib/telegram/deps";
 import { logOutKey } from "../../lib/telegram/revocation";
@@ -39,15 +37,8 @@ afterAll(async () => {
 const use = { deadlineMs: 8_000, actor: "cli:revocation-test" };
 
 /** getMe with `sessionString` on a fresh client: the user id, or Telegram's error name. */
-async function getMeWith(sessionString: string): Promise<string> {
-  const client = await clients.connected(sessionString);
-  try {
-    const [me] = await client.invoke(new Api.users.GetUsers({ id: [new Api.InputUserSelf()] }));
-    return me instanceof Api.User ? me.id.toString() : "no user";
-  } catch (err) {
-    if (err instanceof RPCError) return err.errorMessage;
-    throw err;
-  }
+function getMeWith(sessionString: string): Promise<string> {
+  return clients.getMe(sessionString);
 }
 
 describe("revoking a live stored key", () => {

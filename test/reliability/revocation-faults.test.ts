@@ -19,8 +19,6 @@
  *   - every outcome is audited exactly once, and the fleet counter (COUNTS#fleet) agrees with a recount.
  * The captured log lines of all runs are scanned for the session strings used.
  */
-import { Api } from "telegram";
-import { RPCError } from "telegram/errors";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi, type TestContext } from "vitest";
 import { AuditLog } from "../../lib/bot-state/audit";
 import { runCleanup } from "../../lib/jobs/cleanup";
@@ -92,17 +90,8 @@ function labelOf(p: Planned, command?: string): string {
 }
 
 /** What a later getMe with the key gets at the DC: the user's id, or Telegram's error. */
-async function getMeWith(sessionString: string): Promise<string> {
-  const client = await clients.connected(sessionString);
-  try {
-    const [me] = await client.invoke(new Api.users.GetUsers({ id: [new Api.InputUserSelf()] }));
-    return me instanceof Api.User ? me.id.toString() : "no user";
-  } catch (err) {
-    if (err instanceof RPCError) return err.errorMessage;
-    throw err;
-  } finally {
-    await clients.destroyAll();
-  }
+function getMeWith(sessionString: string): Promise<string> {
+  return clients.getMe(sessionString, { destroyAll: true });
 }
 
 /**
@@ -211,11 +200,13 @@ function faultyDeps(clock: ReturnType<typeof clockAt>) {
   };
 }
 
-/** The next cleanup(s) as the schedule runs them: a failed run is retried, a busy lease waited out. */
-async function cleanupUntilSettled(
+/**
+ * The next cleanup(s) as the schedule runs them, until `settled`: a failed run is retried, a busy lease waited out.
+ */
+async function cleanupUntil(
   deps: ReturnType<typeof faultyDeps>["cleanup"],
   clock: ReturnType<typeof clockAt>,
-  phone: Phone,
+  settled: () => Promise<boolean>,
 ): Promise<void> {
   for (let run = 0; run < 4; run++) {
     try {
@@ -223,10 +214,22 @@ async function cleanupUntilSettled(
     } catch {
       // the schedule's retry
     }
-    const row = await store.sessions().get(phone);
-    if (!isRevocationPending(row?.revocation)) return;
+    if (await settled()) return;
     clock.advance(15 * 60_000);
   }
+}
+
+/** The next cleanup(s) until the phone's tombstone is no longer pending. */
+function cleanupUntilSettled(
+  deps: ReturnType<typeof faultyDeps>["cleanup"],
+  clock: ReturnType<typeof clockAt>,
+  phone: Phone,
+): Promise<void> {
+  return cleanupUntil(
+    deps,
+    clock,
+    async () => !isRevocationPending((await store.sessions().get(phone))?.revocation),
+  );
 }
 
 // ------------------------------------------------------------------ (a) a delete
@@ -399,21 +402,13 @@ async function replacedHeldOrDead(
   ).toBe(true);
 }
 
-/** The next cleanup(s) until the phone has no pending replaced key (a failed run retried, as the schedule does). */
-async function cleanupUntilNoReplacedKey(
+/** The next cleanup(s) until the phone has no pending replaced key. */
+function cleanupUntilNoReplacedKey(
   deps: ReturnType<typeof faultyDeps>["cleanup"],
   clock: ReturnType<typeof clockAt>,
   phone: Phone,
 ): Promise<void> {
-  for (let run = 0; run < 4; run++) {
-    try {
-      await runCleanup(deps, { onlyPendingLogouts: true, actor: "schedule:cleanup" });
-    } catch {
-      // the schedule's retry
-    }
-    if ((await replacedKeysOf(phone)).length === 0) return;
-    clock.advance(15 * 60_000);
-  }
+  return cleanupUntil(deps, clock, async () => (await replacedKeysOf(phone)).length === 0);
 }
 
 describe.each([

@@ -2,7 +2,8 @@
  * Test-side helpers around the loopback DC: real TelegramClients with the settings a Lambda uses, tracked so that
  * a test file can destroy every one it opened, and a deadline race that never leaves its timer behind.
  */
-import type { TelegramClient } from "telegram";
+import { Api, type TelegramClient } from "telegram";
+import { RPCError } from "telegram/errors";
 import type { TelegramClientParams } from "telegram/client/telegramBaseClient";
 import { StringSession } from "telegram/sessions";
 import type { LoopbackDc } from "./loopback-dc";
@@ -36,6 +37,24 @@ export class ClientPool {
     const client = this.client(sessionString, session);
     if (!(await client.connect())) throw new Error("connect() returned false");
     return client;
+  }
+
+  /**
+   * getMe (`users.getUsers` of self) with `sessionString` on a fresh client: the user's id, or Telegram's error name
+   * (`AUTH_KEY_UNREGISTERED` for a key logged out). `destroyAll`: every client of the pool is destroyed afterwards
+   * (otherwise the test's own cleanup does it).
+   */
+  async getMe(sessionString: string, options: { readonly destroyAll?: boolean } = {}): Promise<string> {
+    const client = await this.connected(sessionString);
+    try {
+      const [me] = await client.invoke(new Api.users.GetUsers({ id: [new Api.InputUserSelf()] }));
+      return me instanceof Api.User ? me.id.toString() : "no user";
+    } catch (err) {
+      if (err instanceof RPCError) return err.errorMessage;
+      throw err;
+    } finally {
+      if (options.destroyAll) await this.destroyAll();
+    }
   }
 
   async destroyAll(): Promise<void> {
