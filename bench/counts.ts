@@ -31,9 +31,22 @@ export interface RequestCount {
   readUnits: number;
   writeUnits: number;
   kms: number;
+  /**
+   * Waves of DynamoDB requests one after another: a request that starts while none is in flight begins a new wave, so
+   * requests sent alongside each other (a read next to the update's claim) are one wave. The latency an update pays
+   * to DynamoDB is this many round trips, whatever the number of calls.
+   */
+  roundTrips: number;
 }
 
-const zero = (): RequestCount => ({ reads: 0, writes: 0, readUnits: 0, writeUnits: 0, kms: 0 });
+const zero = (): RequestCount => ({
+  reads: 0,
+  writes: 0,
+  readUnits: 0,
+  writeUnits: 0,
+  kms: 0,
+  roundTrips: 0,
+});
 
 const READS = new Set(["GetItemCommand", "QueryCommand", "ScanCommand", "BatchGetItemCommand"]);
 
@@ -49,11 +62,16 @@ function countingClient(endpoint: string, count: () => RequestCount): DynamoDBCl
 
 /** Counts every request and its consumed capacity (asked for on every request of this counting pass). */
 function addCounter(client: DynamoDBClient, count: () => RequestCount): void {
+  let inFlight = 0;
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { ReturnConsumedCapacity?: string };
       input.ReturnConsumedCapacity ??= "TOTAL";
-      const out = await next(args);
+      if (inFlight === 0) count().roundTrips += 1;
+      inFlight += 1;
+      const out = await next(args).finally(() => {
+        inFlight -= 1;
+      });
       const c = count();
       const name = String(context.commandName);
       const consumed = (out.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
@@ -181,5 +199,6 @@ function perUnit(c: RequestCount, n: number): RequestCount {
     readUnits: round(c.readUnits / n, 2),
     writeUnits: round(c.writeUnits / n, 2),
     kms: round(c.kms / n, 2),
+    roundTrips: round(c.roundTrips / n, 2),
   };
 }

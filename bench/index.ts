@@ -19,7 +19,7 @@ import { buildFunction, buildReference } from "./lib/bundles";
 import { BOT_INFO } from "./lib/events";
 import { measureCleanup } from "./cleanup";
 import { monthlyCost, PRICES, USAGE } from "./cost";
-import { countPerUpdate } from "./counts";
+import { countPerUpdate, type RequestCount } from "./counts";
 import { FLEET, measureHealthCheck, type HealthCheckFigures } from "./health-check";
 import { round } from "./lib/stats";
 import { createBenchStore } from "./lib/store";
@@ -95,6 +95,7 @@ async function only(parts: readonly string[]): Promise<void> {
       Object.assign(json, {
         ddbCallsPerWarmUpdate: Math.max(...Object.values(byRoute)),
         ddbCallsPerWarmUpdateByRoute: byRoute,
+        ...roundTripsJson(perUpdate),
         requestsPerUpdate: perUpdate,
       });
     }
@@ -288,6 +289,16 @@ async function main(): Promise<void> {
       pass: ddbCallsPerWarmUpdate <= 2,
     });
     Object.assign(json, { ddbCallsPerWarmUpdate, ddbCallsPerWarmUpdateByRoute: callsByRoute });
+    const trips = roundTripsJson(perUpdate);
+    rows.push({
+      figure: "DynamoDB round trips per warm update (calls in flight together count once)",
+      measured: WARM_KINDS.map((k) => trips.ddbRoundTripsPerWarmUpdateByRoute[k]).join(" / "),
+      reference: "1",
+      ratio: "-",
+      goal: "-",
+      pass: "n/a",
+    });
+    Object.assign(json, trips);
 
     // 3. Health-check scale
     const { hc, rows: hcRows, json: hcJson } = await healthCheckPart(dynamo.endpoint);
@@ -429,6 +440,24 @@ function coldJson(cold: ColdStartFigures): Record<string, unknown> {
     referenceBundleBytes: cold.reference.bytes,
     gramjsModulesRunOnStart: cold.gramjs.modulesRunOnStart,
     gramjsModulesInAdminBotBundle: cold.gramjs.modulesInBundle,
+  };
+}
+
+/**
+ * DynamoDB round trips per warm update by route: what an update waits for, where the calls count what is billed. A card
+ * reads its session alongside the update's claim, so its 3 calls are 2 round trips.
+ */
+function roundTripsJson(perUpdate: Record<WarmKind, RequestCount>): {
+  ddbRoundTripsPerWarmUpdate: number;
+  ddbRoundTripsPerWarmUpdateByRoute: Record<WarmKind, number>;
+} {
+  const byRoute = Object.fromEntries(WARM_KINDS.map((k) => [k, perUpdate[k].roundTrips])) as Record<
+    WarmKind,
+    number
+  >;
+  return {
+    ddbRoundTripsPerWarmUpdate: Math.max(...Object.values(byRoute)),
+    ddbRoundTripsPerWarmUpdateByRoute: byRoute,
   };
 }
 
