@@ -11,6 +11,7 @@ import { runCli, runCliInTerminal } from "../support/cli-run";
 import type { TestStore } from "../support/dynamo";
 import { seedDcSession, type DcHarness, type SeededAccount } from "../support/mtproto/dc-harness";
 import type { LoopbackDc } from "../support/mtproto/loopback-dc";
+import { ANDROID_PHONE_LOGIN } from "../support/mtproto/device-fixtures";
 import { cliOnLoopbackDc } from "../support/cli-on-dc";
 
 let dc: LoopbackDc;
@@ -40,17 +41,7 @@ async function auditOf(phone: Phone): Promise<string[]> {
 async function accountWithTwoOthers() {
   const acc = await seedDcSession(h);
   const created = new Date(Date.now() - 3 * 24 * HOUR);
-  const phoneHash = dc.addAuthorization(acc.phone, {
-    deviceModel: "Samsung Galaxy S23",
-    platform: "Android",
-    systemVersion: "SDK 34",
-    appName: "Telegram Android",
-    appVersion: "11.2.3",
-    officialApp: true,
-    country: "Kazakhstan",
-    region: "Almaty",
-    createdAt: created,
-  });
+  const phoneHash = dc.addAuthorization(acc.phone, { ...ANDROID_PHONE_LOGIN, createdAt: created });
   const desktopHash = dc.addAuthorization(acc.phone, {
     deviceModel: "PC 64bit",
     appName: "Unofficial Desktop",

@@ -10,6 +10,7 @@ import { InvalidAuthorizationHashError } from "../../lib/telegram";
 import { createTestStore, type TestStore } from "../support/dynamo";
 import { ClientPool } from "../support/mtproto/clients";
 import { dcHarness, seedDcSession, type DcHarness, type SeededAccount } from "../support/mtproto/dc-harness";
+import { ANDROID_PHONE_LOGIN } from "../support/mtproto/device-fixtures";
 import { startLoopbackDc, type LoopbackDc } from "../support/mtproto/loopback-dc";
 
 let store: TestStore;
@@ -48,17 +49,7 @@ describe("listing the account's devices", () => {
     const ali = await seedDcSession(h);
     ageOurKey(ali, 48);
     const created = new Date(Date.now() - 3 * 24 * HOUR);
-    const phoneHash = dc.addAuthorization(ali.phone, {
-      deviceModel: "Samsung Galaxy S23",
-      platform: "Android",
-      systemVersion: "SDK 34",
-      appName: "Telegram Android",
-      appVersion: "11.2.3",
-      officialApp: true,
-      country: "Kazakhstan",
-      region: "Almaty",
-      createdAt: created,
-    });
+    const phoneHash = dc.addAuthorization(ali.phone, { ...ANDROID_PHONE_LOGIN, createdAt: created });
     const thirdParty = dc.addAuthorization(ali.phone, {
       deviceModel: "PC 64bit",
       appName: "Unofficial Desktop",

@@ -7,39 +7,26 @@
  * the old row and key untouched and working; and a fault at each new write loses nothing and never leaves the old
  * key destroyed here while alive there without a pending item.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AuditLog } from "../../lib/bot-state/audit";
 import { noMetrics } from "../../lib/jobs";
 import { runCleanup } from "../../lib/jobs/cleanup";
 import { createLogger } from "../../lib/log";
 import type { Phone } from "../../lib/sessions";
 import type { UserbotServices } from "../../lib/telegram";
-import { createTestStore, type TestStore } from "../support/dynamo";
-import { faultyStore, type FaultKind, type FaultyStore } from "../support/faults";
-import { ClientPool } from "../support/mtproto/clients";
+import { type TestStore } from "../support/dynamo";
+import { type FaultKind, type FaultyStore } from "../support/faults";
+import type { ClientPool } from "../support/mtproto/clients";
 import { dcHarness, seedDcSession, type DcHarness } from "../support/mtproto/dc-harness";
-import { startLoopbackDc, type LoopbackDc } from "../support/mtproto/loopback-dc";
+import { type LoopbackDc } from "../support/mtproto/loopback-dc";
+import { dcForFile } from "../support/mtproto/dc-file";
 
 let store: TestStore;
 let dc: LoopbackDc;
 let h: DcHarness;
 let clients: ClientPool;
 let faulty: FaultyStore;
-
-beforeAll(async () => {
-  [store, dc] = await Promise.all([createTestStore(), startLoopbackDc()]);
-  h = dcHarness(store, dc);
-  clients = new ClientPool(dc);
-  faulty = faultyStore(store);
-});
-afterEach(async () => {
-  await clients.destroyAll();
-  dc.clearScripts();
-});
-afterAll(async () => {
-  faulty?.destroy();
-  await dc?.stop();
-});
+dcForFile((f) => ({ store, dc, h, clients, faulty } = f), { faults: true });
 
 const check = { deadlineMs: 8_000, actor: "check-now:tg:100" };
 

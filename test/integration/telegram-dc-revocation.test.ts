@@ -4,35 +4,24 @@
  * with it gets AUTH_KEY_UNREGISTERED), a key Telegram already refuses counts as revoked at once, and a Telegram
  * that cannot be reached gives "not confirmed" (never an exception) with the key still alive and the row untouched.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SessionNotFoundError } from "../../lib/sessions";
 import { resolveDeps } from "../../lib/telegram/deps";
 import { logOutKey } from "../../lib/telegram/revocation";
 import { createLogger } from "../../lib/log";
 import { captureOutput } from "../support/capture-logs";
-import { createTestStore, type TestStore } from "../support/dynamo";
+import { type TestStore } from "../support/dynamo";
 import { API_HASH, API_ID, newPhone } from "../support/fake-telegram-harness";
-import { ClientPool } from "../support/mtproto/clients";
-import { dcHarness, seedDcSession, type DcHarness } from "../support/mtproto/dc-harness";
-import { loopbackClientFactory, startLoopbackDc, type LoopbackDc } from "../support/mtproto/loopback-dc";
+import type { ClientPool } from "../support/mtproto/clients";
+import { seedDcSession, type DcHarness } from "../support/mtproto/dc-harness";
+import { loopbackClientFactory, type LoopbackDc } from "../support/mtproto/loopback-dc";
+import { dcForFile } from "../support/mtproto/dc-file";
 
 let store: TestStore;
 let dc: LoopbackDc;
 let h: DcHarness;
 let clients: ClientPool;
-
-beforeAll(async () => {
-  [store, dc] = await Promise.all([createTestStore(), startLoopbackDc()]);
-  h = dcHarness(store, dc);
-  clients = new ClientPool(dc);
-});
-afterEach(async () => {
-  await clients.destroyAll();
-  dc.clearScripts();
-});
-afterAll(async () => {
-  await dc?.stop();
-});
+dcForFile((f) => ({ store, dc, h, clients } = f));
 
 const use = { deadlineMs: 8_000, actor: "cli:revocation-test" };
 

@@ -19,7 +19,7 @@
  *   - every outcome is audited exactly once, and the fleet counter (COUNTS#fleet) agrees with a recount.
  * The captured log lines of all runs are scanned for the session strings used.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi, type TestContext } from "vitest";
+import { describe, expect, it, vi, type TestContext } from "vitest";
 import { AuditLog } from "../../lib/bot-state/audit";
 import { runCleanup } from "../../lib/jobs/cleanup";
 import { noMetrics } from "../../lib/jobs";
@@ -27,13 +27,14 @@ import { createLogger } from "../../lib/log";
 import type { Phone } from "../../lib/sessions";
 import { LeaseHeldError } from "../../lib/sessions/errors";
 import { isRevocationPending } from "../../lib/sessions/revocation";
-import { createTestStore, type TestStore } from "../support/dynamo";
-import { faultsFor, faultyStore, type FaultKind, type FaultyStore } from "../support/faults";
-import { ClientPool } from "../support/mtproto/clients";
-import { dcHarness, seedDcSession, type DcHarness } from "../support/mtproto/dc-harness";
-import { startLoopbackDc, type LoopbackDc } from "../support/mtproto/loopback-dc";
+import { type TestStore } from "../support/dynamo";
+import { faultsFor, type FaultKind, type FaultyStore } from "../support/faults";
+import type { ClientPool } from "../support/mtproto/clients";
+import { seedDcSession, type DcHarness } from "../support/mtproto/dc-harness";
+import { type LoopbackDc } from "../support/mtproto/loopback-dc";
 import { counters, type ReliabilityCounts } from "../support/reliability-counters";
 import { scanLogs } from "../support/reliability-logs";
+import { dcForFile } from "../support/mtproto/dc-file";
 
 process.env.LOG_LEVEL = "DEBUG";
 vi.setConfig({ testTimeout: 240_000 });
@@ -43,20 +44,7 @@ let faulty: FaultyStore;
 let dc: LoopbackDc;
 let h: DcHarness;
 let clients: ClientPool;
-beforeAll(async () => {
-  [store, dc] = await Promise.all([createTestStore(), startLoopbackDc()]);
-  faulty = faultyStore(store);
-  h = dcHarness(store, dc, { logLevel: "DEBUG" });
-  clients = new ClientPool(dc);
-});
-afterEach(async () => {
-  await clients.destroyAll();
-  dc.clearScripts();
-});
-afterAll(async () => {
-  faulty?.destroy();
-  await dc?.stop();
-});
+dcForFile((f) => ({ store, dc, h, clients, faulty } = f), { faults: true, logLevel: "DEBUG" });
 
 const UNREACHABLE = { method: "auth.LogOut", error: { code: 420, message: "FLOOD_WAIT_60" } } as const;
 
