@@ -6,36 +6,22 @@
  * ciphertext anyway and audits that the logout was never confirmed.
  */
 import { userInfo } from "node:os";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AuditLog } from "../../lib/bot-state/audit";
 import type { Phone } from "../../lib/sessions";
-import { loopbackDcEnv } from "../support/cli-dc";
-import { cliEnv, runCli, runCliInTerminal } from "../support/cli-run";
-import { createTestStore, type TestStore } from "../support/dynamo";
-import { ClientPool } from "../support/mtproto/clients";
-import { dcHarness, seedDcSession, type DcHarness } from "../support/mtproto/dc-harness";
-import { startLoopbackDc, type LoopbackDc } from "../support/mtproto/loopback-dc";
-
-vi.setConfig({ testTimeout: 90_000 });
+import { runCli, runCliInTerminal } from "../support/cli-run";
+import type { TestStore } from "../support/dynamo";
+import type { ClientPool } from "../support/mtproto/clients";
+import { seedDcSession, type DcHarness } from "../support/mtproto/dc-harness";
+import type { LoopbackDc } from "../support/mtproto/loopback-dc";
+import { cliOnLoopbackDc } from "../support/cli-on-dc";
 
 let dc: LoopbackDc;
 let store: TestStore;
 let h: DcHarness;
 let env: NodeJS.ProcessEnv;
 let clients: ClientPool;
-beforeAll(async () => {
-  [store, dc] = await Promise.all([createTestStore(), startLoopbackDc()]);
-  h = dcHarness(store, dc, { logLevel: "SILENT" });
-  env = cliEnv(store, loopbackDcEnv(dc));
-  clients = new ClientPool(dc);
-});
-afterEach(async () => {
-  await clients.destroyAll();
-  dc.clearScripts();
-});
-afterAll(async () => {
-  await dc?.stop();
-});
+cliOnLoopbackDc((c) => ({ dc, store, h, env, clients } = c), { clients: true, clearScriptsAfterEach: true });
 
 const today = () => new Date().toISOString().slice(0, 10);
 
