@@ -119,12 +119,16 @@ export function loginEndedText(t: Texts, o: LoginOutcome | QrLoginOutcome): stri
   }
 }
 
-/** The new session's card, said the same in the chat whether the login finished there or on the form. */
+/**
+ * The new session's card, said the same in the chat whether the login finished there or on the form; an owner gets
+ * the owner-only buttons (🔎 Restrictions) on it as on any card they open.
+ */
 export function loggedInCard(
   t: Texts,
   o: Extract<LoginOutcome | QrLoginOutcome, { kind: "logged-in" }>,
+  viewer: { readonly owner?: boolean } = {},
 ): View {
-  return sessionCard(t, o.session, loggedInText(t, o));
+  return sessionCard(t, o.session, loggedInText(t, o), viewer);
 }
 
 /** "Logged in", and, when it replaced a session, what became of the old key at Telegram. */

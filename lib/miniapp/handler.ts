@@ -299,7 +299,9 @@ async function loggedIn(
   adminId: string,
   o: Extract<LoginOutcome, { kind: "logged-in" }>,
 ): Promise<PageAnswer> {
-  const card = loggedInCard(t, o);
+  // The card's owner-only buttons follow the admin's role now (one read, on a finished login only).
+  const admin = await deps.admins.get(adminId);
+  const card = loggedInCard(t, o, { owner: admin?.role === "owner" });
   await tellChat(deps, adminId, card.text, card.keyboard);
   return { done: true, success: true, message: loggedInText(t, o, t.miniapp.loggedIn(o.replaced)) };
 }

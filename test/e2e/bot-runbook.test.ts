@@ -113,6 +113,8 @@ describe("the seed's runbook on a loopback DC (GramJS's real transport)", () => 
     card = h.api.lastMessage(OWNER.id).text;
     expect(card).toContain("✅ Logged in: the session is active.");
     expect(card).toContain("Status: 🟢 active");
+    // The owner's card after a login has the owner's buttons, as when the card is opened again.
+    expect(h.api.lastMessage(OWNER.id).buttons.map((b) => b.text)).toContain("🔎 Restrictions");
     expect(card).toContain(`@fleet_${brokenId}`);
     expect(await h.store.sessions().get(BROKEN)).toMatchObject({
       status: "active",

@@ -350,7 +350,7 @@ async function replyToOutcome(
       return;
     case "logged-in":
       // The userbot layer records the login in the audit trail (it knows the account it logged in as).
-      await show(ctx, loggedInCard(ctx.t, o));
+      await show(ctx, loggedInCard(ctx.t, o, { owner: ctx.admin.role === "owner" }));
       return;
     case "invalid-phone":
       // Wait for another number.

@@ -100,7 +100,7 @@ export async function replyToQrOutcome(ctx: BotContext, deps: BotDeps, o: QrLogi
     case "logged-in": {
       await answer(ctx);
       if (onPhoto) await closePhoto(ctx, t.qr.loggedInCaption);
-      const card = loggedInCard(t, o);
+      const card = loggedInCard(t, o, { owner: ctx.admin.role === "owner" });
       await say(card.text, card.keyboard);
       return;
     }
