@@ -409,8 +409,10 @@ export const en: Texts = {
     title: "<b>Session Keeper</b>",
     summary: (c) =>
       `Fleet: 🟢 ${c.active} active · ⏸ ${c.paused} paused · 🔴 ${c.error} error` +
-      (c.pendingRevocations ? ` · ⏳ ${english(c.pendingRevocations, "logout")} pending at Telegram` : "") +
-      (c.restricted ? ` · 🚫 ${c.restricted} limited by Telegram` : ""),
+      ((c.pendingRevocations ?? 0) > 0
+        ? ` · ⏳ ${english(c.pendingRevocations!, "logout")} pending at Telegram`
+        : "") +
+      ((c.restricted ?? 0) > 0 ? ` · 🚫 ${c.restricted} limited by Telegram` : ""),
     sessions: "📋 Sessions",
     addSession: "➕ Add Session",
     admins: "👥 Admins",

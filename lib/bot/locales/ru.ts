@@ -8,8 +8,10 @@ export const ru: Texts = {
     title: "<b>Session Keeper</b>",
     summary: (c) =>
       `Сессии: 🟢 ${c.active} активны · ⏸ ${c.paused} на паузе · 🔴 ${c.error} с ошибкой` +
-      (c.pendingRevocations ? ` · ⏳ выход в Telegram не подтверждён: ${c.pendingRevocations}` : "") +
-      (c.restricted ? ` · 🚫 с ограничениями Telegram: ${c.restricted}` : ""),
+      ((c.pendingRevocations ?? 0) > 0
+        ? ` · ⏳ выход в Telegram не подтверждён: ${c.pendingRevocations}`
+        : "") +
+      ((c.restricted ?? 0) > 0 ? ` · 🚫 с ограничениями Telegram: ${c.restricted}` : ""),
     sessions: "📋 Сессии",
     addSession: "➕ Добавить сессию",
     admins: "👥 Админы",

@@ -8,8 +8,10 @@ export const uz: Texts = {
     title: "<b>Session Keeper</b>",
     summary: (c) =>
       `Sessiyalar: 🟢 ${c.active} faol · ⏸ ${c.paused} to‘xtatilgan · 🔴 ${c.error} xato` +
-      (c.pendingRevocations ? ` · ⏳ Telegramdan chiqish kutilmoqda: ${c.pendingRevocations}` : "") +
-      (c.restricted ? ` · 🚫 Telegram cheklagan: ${c.restricted}` : ""),
+      ((c.pendingRevocations ?? 0) > 0
+        ? ` · ⏳ Telegramdan chiqish kutilmoqda: ${c.pendingRevocations}`
+        : "") +
+      ((c.restricted ?? 0) > 0 ? ` · 🚫 Telegram cheklagan: ${c.restricted}` : ""),
     sessions: "📋 Sessiyalar",
     addSession: "➕ Sessiya qo‘shish",
     admins: "👥 Adminlar",
