@@ -22,6 +22,7 @@ import {
   type DynamoDBDocumentClient,
   type PutCommandInput,
   type QueryCommandInput,
+  type QueryCommandOutput,
   type TransactWriteCommandInput,
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
@@ -608,6 +609,9 @@ export interface RepositoryOptions {
   /** Days a key's unconfirmed logout is retried before its ciphertext is destroyed anyway. Default 7. */
   readonly revocationGiveUpDays?: number;
 }
+
+/** A query on the sessions table that is paged to the end (the table, cursor and capacity are added per page). */
+type PagedQueryInput = Omit<QueryCommandInput, "TableName" | "ExclusiveStartKey" | "ReturnConsumedCapacity">;
 
 export class SessionRepository {
   /** Totals of what list/count/cut-off queries read, since construction. */
@@ -1220,82 +1224,56 @@ export class SessionRepository {
   /** The active sessions' restriction counters, from their @SpamBot readings (only the limited ones are read). */
   private async recountRestricted(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: BY_STATUS_INDEX,
-          KeyConditionExpression: "#status = :active",
-          FilterExpression: "#rs IN (:forever, :limited)",
-          ProjectionExpression: "#status, #rs, #ru",
-          ExpressionAttributeNames: {
-            "#status": "status",
-            "#rs": "restrictionState",
-            "#ru": "restrictionUntil",
-          },
-          ExpressionAttributeValues: {
-            ":active": "active",
-            ":forever": "limited-forever",
-            ":limited": "limited",
-          },
-          ExclusiveStartKey: start,
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      );
-      for (const row of (page.Items ?? []) as CountedRow[]) {
-        for (const [k, v] of Object.entries(contributionOf(row)))
-          if (isRestrictedCounter(k)) addDelta(out, { [k]: v });
-      }
-      this.readStats.capacityUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
-      start = page.LastEvaluatedKey;
-    } while (start);
+    await this.eachPage(
+      {
+        IndexName: BY_STATUS_INDEX,
+        KeyConditionExpression: "#status = :active",
+        FilterExpression: "#rs IN (:forever, :limited)",
+        ProjectionExpression: "#status, #rs, #ru",
+        ExpressionAttributeNames: {
+          "#status": "status",
+          "#rs": "restrictionState",
+          "#ru": "restrictionUntil",
+        },
+        ExpressionAttributeValues: {
+          ":active": "active",
+          ":forever": "limited-forever",
+          ":limited": "limited",
+        },
+      },
+      (page) => {
+        for (const row of (page.Items ?? []) as CountedRow[]) {
+          for (const [k, v] of Object.entries(contributionOf(row)))
+            if (isRestrictedCounter(k)) addDelta(out, { [k]: v });
+        }
+      },
+    );
     return out;
   }
 
   /** The replaced keys' items (`REPLACED#`, pending until deleted), counted in their partition of `byRevocation`. */
   private async countPendingReplacedKeyItems(): Promise<number> {
-    let count = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: BY_REVOCATION_INDEX,
-          KeyConditionExpression: "revocationState = :replaced",
-          ExpressionAttributeValues: { ":replaced": REPLACED_KEY_PENDING },
-          Select: "COUNT",
-          ExclusiveStartKey: start,
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      );
-      count += page.Count ?? 0;
-      this.readStats.capacityUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return count;
+    return this.countQuery({
+      IndexName: BY_REVOCATION_INDEX,
+      KeyConditionExpression: "revocationState = :replaced",
+      ExpressionAttributeValues: { ":replaced": REPLACED_KEY_PENDING },
+    });
   }
 
   private async recountTombstones(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: BY_STATUS_INDEX,
-          KeyConditionExpression: "#status = :deleted",
-          ProjectionExpression: "#status, expiresAt, revocationState",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":deleted": "deleted" },
-          ExclusiveStartKey: start,
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      );
-      for (const row of (page.Items ?? []) as CountedRow[]) addDelta(out, contributionOf(row));
-      this.readStats.capacityUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
-      start = page.LastEvaluatedKey;
-    } while (start);
+    await this.eachPage(
+      {
+        IndexName: BY_STATUS_INDEX,
+        KeyConditionExpression: "#status = :deleted",
+        ProjectionExpression: "#status, expiresAt, revocationState",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":deleted": "deleted" },
+      },
+      (page) => {
+        for (const row of (page.Items ?? []) as CountedRow[]) addDelta(out, contributionOf(row));
+      },
+    );
     return out;
   }
 
@@ -1304,27 +1282,40 @@ export class SessionRepository {
     status: SessionStatus,
     filter?: { expression: string; names: Record<string, string>; values: Record<string, unknown> },
   ): Promise<number> {
+    return this.countQuery({
+      IndexName: BY_STATUS_INDEX,
+      KeyConditionExpression: "#status = :status",
+      ...(filter ? { FilterExpression: filter.expression } : {}),
+      ExpressionAttributeNames: { "#status": "status", ...filter?.names },
+      ExpressionAttributeValues: { ":status": status, ...filter?.values },
+    });
+  }
+
+  /** The items a query matches (`Select: COUNT`), page by page to the end; capacity recorded. */
+  private async countQuery(input: PagedQueryInput): Promise<number> {
     let count = 0;
+    await this.eachPage({ ...input, Select: "COUNT" }, (page) => {
+      count += page.Count ?? 0;
+    });
+    return count;
+  }
+
+  /** Every page of a query on the sessions table, to the end, each given to `onPage`; capacity recorded. */
+  private async eachPage(input: PagedQueryInput, onPage: (page: QueryCommandOutput) => void): Promise<void> {
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.doc.send(
+      const page = await this.doc.send(
         new QueryCommand({
+          ...input,
           TableName: this.tableName,
-          IndexName: BY_STATUS_INDEX,
-          KeyConditionExpression: "#status = :status",
-          ...(filter ? { FilterExpression: filter.expression } : {}),
-          ExpressionAttributeNames: { "#status": "status", ...filter?.names },
-          ExpressionAttributeValues: { ":status": status, ...filter?.values },
-          Select: "COUNT",
           ExclusiveStartKey: start,
           ReturnConsumedCapacity: "TOTAL",
         }),
       );
-      count += out.Count ?? 0;
-      this.readStats.capacityUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
-      start = out.LastEvaluatedKey;
+      onPage(page);
+      this.readStats.capacityUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
+      start = page.LastEvaluatedKey;
     } while (start);
-    return count;
   }
 
   private async queryByStatus(
