@@ -13,6 +13,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { Api } from "telegram";
+import type { AuditEntry, AuditLog, AuditPut } from "../bot-state/audit";
 import { DecryptionError } from "../crypto/envelope";
 import { LeaseHeldError, SessionNotFoundError, StaleVersionError } from "../sessions/errors";
 import { IllegalTransitionError } from "../sessions/lifecycle";
@@ -115,21 +116,18 @@ export async function deleteSession(
     const revocation: RevocationOutcome = leased.hasSecret
       ? await logOutLeased(deps, leased, credentials.apiId, remaining(options.deadlineMs, startedAt))
       : { outcome: "already-dead", code: "NO_STORED_KEY" };
-    const audit = deps.audit;
-    const session = await deps.sessions.deleteWithRevocation(phone, attemptOf(revocation), leased, {
-      ...(audit
-        ? {
-            alsoPut: (r: KeyRevocation) =>
-              audit.prepare({
-                ...options.audit,
-                phone,
-                detail: [options.audit.detail, describeKeyRevocation(r, codeOf(revocation).code)]
-                  .filter(Boolean)
-                  .join("; "),
-              }).put,
-          }
-        : {}),
-    });
+    const session = await deps.sessions.deleteWithRevocation(
+      phone,
+      attemptOf(revocation),
+      leased,
+      auditedOutcome(deps.audit, (r) => ({
+        ...options.audit,
+        phone,
+        detail: [options.audit.detail, describeKeyRevocation(r, codeOf(revocation).code)]
+          .filter(Boolean)
+          .join("; "),
+      })),
+    );
     return { outcome: "deleted", session, revocation };
   } finally {
     await release(deps, phone, owner);
@@ -165,20 +163,16 @@ export async function retryRevocation(
       credentials.apiId,
       remaining(options.deadlineMs, startedAt),
     );
-    const audit = deps.audit;
-    const session = await deps.sessions.retryRevocation(leased, attemptOf(revocation), {
-      ...(audit
-        ? {
-            alsoPut: (next: KeyRevocation) =>
-              audit.prepare({
-                action: "session.logout",
-                actor: options.actor,
-                phone,
-                detail: describeKeyRevocation(next, codeOf(revocation).code),
-              }).put,
-          }
-        : {}),
-    });
+    const session = await deps.sessions.retryRevocation(
+      leased,
+      attemptOf(revocation),
+      auditedOutcome(deps.audit, (next) => ({
+        action: "session.logout",
+        actor: options.actor,
+        phone,
+        detail: describeKeyRevocation(next, codeOf(revocation).code),
+      })),
+    );
     return { revocation, session };
   } finally {
     await release(deps, phone, owner);
@@ -249,21 +243,28 @@ export async function retryReplacedKey(
     outcome: outcome.outcome,
     ...codeOf(outcome),
   });
-  const audit = deps.audit;
-  const state = await deps.sessions.settleReplacedKey(key, attemptOf(outcome), {
-    ...(audit
-      ? {
-          alsoPut: (next: KeyRevocation) =>
-            audit.prepare({
-              action: "session.logout",
-              actor: options.actor,
-              phone: key.phone,
-              detail: `replaced ${key.replacedAt}: ${describePreviousKey(next, codeOf(outcome).code)}`,
-            }).put,
-        }
-      : {}),
-  });
+  const state = await deps.sessions.settleReplacedKey(
+    key,
+    attemptOf(outcome),
+    auditedOutcome(deps.audit, (next) => ({
+      action: "session.logout",
+      actor: options.actor,
+      phone: key.phone,
+      detail: `replaced ${key.replacedAt}: ${describePreviousKey(next, codeOf(outcome).code)}`,
+    })),
+  );
   return { revocation: outcome, state };
+}
+
+/**
+ * The `alsoPut` that records how a key's logout ended, in the same transaction as the outcome's write, when an audit
+ * trail is wired (nothing otherwise).
+ */
+function auditedOutcome(
+  audit: AuditLog | undefined,
+  entry: (next: KeyRevocation) => Omit<AuditEntry, "at">,
+): { alsoPut?: (next: KeyRevocation) => AuditPut } {
+  return audit ? { alsoPut: (next) => audit.prepare(entry(next)).put } : {};
 }
 
 function leaseOwner(actor: string): string {
